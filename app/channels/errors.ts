@@ -1,0 +1,36 @@
+/**
+ * The closed set of errors a channel adapter may throw. Workers map them to BullMQ behaviour in
+ * exactly one place (`workers/job-runner.ts`); everything else is treated as a bug and retried.
+ * Shape copied from BullMQ's own error classes: a stable name, `instanceof` works after
+ * transpilation, no detection by message text.
+ */
+export abstract class ChannelError extends Error {
+  constructor(
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+    Object.setPrototypeOf(this, new.target.prototype);
+  }
+}
+
+/** Try again later with backoff (5xx, timeouts, connection resets). */
+export class ChannelRetryableError extends ChannelError {}
+
+/** The channel asked us to slow down; waiting does not consume a retry attempt. */
+export class ChannelThrottledError extends ChannelError {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+    details: Record<string, unknown> = {},
+  ) {
+    super(message, details);
+  }
+}
+
+/** Retrying cannot help (validation error, unknown item, mapping broken). */
+export class ChannelPermanentError extends ChannelError {}
+
+/** Credentials rejected or revoked: the connection needs the merchant's attention. */
+export class ChannelAuthError extends ChannelError {}

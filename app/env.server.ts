@@ -1,0 +1,142 @@
+import { z } from "zod";
+
+/**
+ * Configuration, parsed once from `process.env` and shared by web, worker and CLI.
+ *
+ * Names are a public contract (`../shared/docs/SANDBOX.md`); keep them stable and documented in
+ * the README's configuration table. A missing or malformed variable stops the process at start
+ * with a message that names it, instead of a stack trace on the first request.
+ */
+
+const urlString = (protocols: string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL (${protocols.join(" or ")})` },
+  );
+
+const intString = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const ZBaseEnv = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  DATABASE_URL: urlString(["postgresql:", "postgres:"]).default(
+    "postgresql://postgres:postgres@127.0.0.1:5432/stockguard",
+  ),
+  REDIS_URL: urlString(["redis:", "rediss:"]).default("redis://127.0.0.1:6379"),
+  PORT: intString(1, 65535).default(3000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Prefix of every BullMQ key; use a hash tag such as `{sg}` on Redis Cluster. */
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_{}-]+$/, "letters, digits, _ - { } only")
+    .default("stockguard"),
+  /** 32 bytes, base64 or hex; encrypts channel credentials at rest. Required in production. */
+  STOCKGUARD_ENCRYPTION_KEY: z.string().optional(),
+  /** Rewrites `https://{shop}/admin/…` to `{origin}/{shop}/admin/…` (sandbox). */
+  SHOPIFY_ADMIN_API_ORIGIN: urlString(["http:", "https:"]).optional(),
+  /** How long a burst of changes is collected before one write per listing (ms). */
+  PUSH_COALESCE_MS: intString(0, 60_000).default(200),
+  /** Concurrency of each worker process, per queue. */
+  WORKER_CONCURRENCY: intString(1, 256).default(8),
+  /** Interval of the scheduled reconciliation per connection (ms). */
+  RECONCILE_INTERVAL_MS: intString(1_000, 86_400_000).default(900_000),
+});
+
+const ZShopifyEnv = z.object({
+  SHOPIFY_API_KEY: z.string().min(1),
+  SHOPIFY_API_SECRET: z.string().min(1),
+  SHOPIFY_APP_URL: urlString(["http:", "https:"]),
+  SCOPES: z
+    .string()
+    .min(1)
+    .transform((s) =>
+      s
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean),
+    ),
+});
+
+export type BaseEnv = z.infer<typeof ZBaseEnv>;
+export type ShopifyEnv = z.infer<typeof ZShopifyEnv>;
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n${issues.map((i) => `  - ${i}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+function emptyToUndefined(source: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(source).map(([k, v]) => [k, v === "" ? undefined : v]));
+}
+
+function parse<T extends z.ZodType>(schema: T, source: NodeJS.ProcessEnv): z.infer<T> {
+  const result = schema.safeParse(emptyToUndefined(source));
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => {
+    const name = issue.path.join(".") || "(environment)";
+    const missing = issue.code === "invalid_type" && issue.input === undefined;
+    return missing ? `${name} is required but not set` : `${name} ${issue.message}`;
+  });
+  throw new ConfigError(issues);
+}
+
+export function parseBaseEnv(source: NodeJS.ProcessEnv = process.env): BaseEnv {
+  const env = parse(ZBaseEnv, source);
+  if (env.NODE_ENV === "production" && !env.STOCKGUARD_ENCRYPTION_KEY) {
+    throw new ConfigError([
+      "STOCKGUARD_ENCRYPTION_KEY is required in production (32 bytes, base64 or hex)",
+    ]);
+  }
+  return env;
+}
+
+export function parseShopifyEnv(source: NodeJS.ProcessEnv = process.env): ShopifyEnv {
+  return parse(ZShopifyEnv, source);
+}
+
+/**
+ * Turns a configuration error into a one-paragraph message and exit code 1. Used by process
+ * entry points (web, worker, CLI) so a bad deployment fails at start with a readable reason.
+ */
+export function exitOnConfigError<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (error instanceof ConfigError && process.env.VITEST === undefined) {
+      process.stderr.write(`StockGuard cannot start. ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+let cachedBase: BaseEnv | undefined;
+let cachedShopify: ShopifyEnv | undefined;
+
+export function env(): BaseEnv {
+  cachedBase ??= exitOnConfigError(() => parseBaseEnv());
+  return cachedBase;
+}
+
+export function shopifyEnv(): ShopifyEnv {
+  cachedShopify ??= exitOnConfigError(() => parseShopifyEnv());
+  return cachedShopify;
+}
+
+/** Tests change `process.env` between cases; this forgets the parsed values. */
+export function resetEnvCache(): void {
+  cachedBase = undefined;
+  cachedShopify = undefined;
+}

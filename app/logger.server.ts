@@ -1,0 +1,42 @@
+import pino, { type Logger } from "pino";
+
+/**
+ * One pino logger per process. Secrets never reach logs: known secret-bearing keys are redacted
+ * wherever they appear (tokens, credentials, HMACs, authorization headers).
+ */
+const REDACT = [
+  "accessToken",
+  "*.accessToken",
+  "refreshToken",
+  "*.refreshToken",
+  "credentials",
+  "*.credentials",
+  "token",
+  "*.token",
+  "secret",
+  "*.secret",
+  "password",
+  "*.password",
+  "headers.authorization",
+  'headers["x-shopify-access-token"]',
+  'headers["x-shopify-hmac-sha256"]',
+  "*.headers.authorization",
+  '*.headers["x-shopify-access-token"]',
+];
+
+let root: Logger | undefined;
+
+export function logger(): Logger {
+  root ??= pino({
+    level: process.env.LOG_LEVEL ?? (process.env.VITEST ? "silent" : "info"),
+    base: { service: process.env.STOCKGUARD_PROCESS ?? "stockguard", pid: process.pid },
+    redact: { paths: REDACT, censor: "[redacted]" },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  });
+  return root;
+}
+
+/** A child logger carrying correlation fields (shop, event id, job id, connection id). */
+export function log(bindings: Record<string, unknown> = {}): Logger {
+  return logger().child(bindings);
+}

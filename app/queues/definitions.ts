@@ -1,0 +1,55 @@
+import { z } from "zod";
+
+/**
+ * Every queue StockGuard uses, with its payload schema. Jobs carry keys, never quantities: the
+ * processor re-reads current state, so a late or repeated job cannot write a stale number.
+ * Payloads are parsed with these schemas by the processor (`job.data` is untrusted JSON).
+ */
+export const QUEUES = {
+  /** A stored webhook/poll receipt to apply to the ledger. */
+  ingest: "ingest",
+  /** Write the published quantities of one connection's dirty listings. */
+  push: "push",
+  /** Compare one connection's remote quantities with what should be published, and repair. */
+  reconcile: "reconcile",
+  /** Catalog import, source-level reads, sweeper, retention: low-volume housekeeping. */
+  maintenance: "maintenance",
+} as const;
+
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+export const ZIngestJob = z.object({ receiptId: z.string().regex(/^\d+$/) });
+export const ZPushJob = z.object({ connectionId: z.uuid() });
+export const ZReconcileJob = z.object({
+  connectionId: z.uuid(),
+  reason: z.enum(["schedule", "manual", "push_failed", "startup"]),
+});
+export const ZMaintenanceJob = z.discriminatedUnion("task", [
+  z.object({ task: z.literal("sweep_receipts") }),
+  z.object({ task: z.literal("prune") }),
+  z.object({ task: z.literal("schedule_reconcile") }),
+  z.object({ task: z.literal("import_catalog"), connectionId: z.uuid() }),
+  z.object({
+    task: z.literal("read_source_levels"),
+    connectionId: z.uuid(),
+  }),
+]);
+
+export type IngestJob = z.infer<typeof ZIngestJob>;
+export type PushJob = z.infer<typeof ZPushJob>;
+export type ReconcileJob = z.infer<typeof ZReconcileJob>;
+export type MaintenanceJob = z.infer<typeof ZMaintenanceJob>;
+
+export type JobPayloads = {
+  ingest: IngestJob;
+  push: PushJob;
+  reconcile: ReconcileJob;
+  maintenance: MaintenanceJob;
+};
+
+export const PAYLOAD_SCHEMAS = {
+  ingest: ZIngestJob,
+  push: ZPushJob,
+  reconcile: ZReconcileJob,
+  maintenance: ZMaintenanceJob,
+} satisfies { [K in QueueName]: z.ZodType<JobPayloads[K]> };

@@ -1,0 +1,80 @@
+import { Queue, type JobsOptions } from "bullmq";
+import type { Redis } from "ioredis";
+import { env } from "../env.server";
+import { onShutdown } from "../lib/lifecycle.server";
+import { createRedis, waitReady } from "./connection.server";
+import { QUEUES, type JobPayloads, type QueueName } from "./definitions";
+
+/**
+ * Producers: one `Queue` per name per process, sharing one fail-fast connection. Jobs ids and
+ * deduplication ids never contain `:` (BullMQ key separator).
+ */
+type Producers = { redis: Redis; queues: Map<QueueName, Queue> };
+
+declare global {
+  var stockguardProducers: Producers | undefined;
+}
+
+function producers(): Producers {
+  if (!globalThis.stockguardProducers) {
+    const redis = createRedis("producer");
+    globalThis.stockguardProducers = { redis, queues: new Map() };
+    onShutdown("queue-producers", closeProducers);
+  }
+  return globalThis.stockguardProducers;
+}
+
+export function queue<N extends QueueName>(name: N): Queue<JobPayloads[N]> {
+  const state = producers();
+  let q = state.queues.get(name);
+  if (!q) {
+    q = new Queue(name, {
+      connection: state.redis,
+      prefix: env().QUEUE_PREFIX,
+      skipWaitingForReady: true,
+      defaultJobOptions: DEFAULT_JOB_OPTIONS[name],
+    });
+    q.on("error", () => undefined); // surfaced by the connection's own error listener
+    state.queues.set(name, q);
+  }
+  return q as Queue<JobPayloads[N]>;
+}
+
+export const DEFAULT_JOB_OPTIONS: Record<QueueName, JobsOptions> = {
+  [QUEUES.ingest]: {
+    attempts: 8,
+    backoff: { type: "exponential", delay: 500, jitter: 0.5 },
+    removeOnComplete: { age: 3_600, count: 10_000 },
+    removeOnFail: { age: 7 * 86_400 },
+  },
+  [QUEUES.push]: {
+    attempts: 10,
+    backoff: { type: "exponential", delay: 1_000, jitter: 0.5 },
+    removeOnComplete: { age: 600, count: 1_000 },
+    removeOnFail: { age: 7 * 86_400 },
+  },
+  [QUEUES.reconcile]: {
+    attempts: 5,
+    backoff: { type: "exponential", delay: 5_000, jitter: 0.5 },
+    removeOnComplete: { age: 86_400, count: 1_000 },
+    removeOnFail: { age: 7 * 86_400 },
+  },
+  [QUEUES.maintenance]: {
+    attempts: 5,
+    backoff: { type: "exponential", delay: 2_000, jitter: 0.5 },
+    removeOnComplete: { age: 3_600, count: 1_000 },
+    removeOnFail: { age: 7 * 86_400 },
+  },
+};
+
+export async function producersReady(timeoutMs?: number): Promise<void> {
+  await waitReady(producers().redis, timeoutMs);
+}
+
+export async function closeProducers(): Promise<void> {
+  const state = globalThis.stockguardProducers;
+  globalThis.stockguardProducers = undefined;
+  if (!state) return;
+  await Promise.allSettled([...state.queues.values()].map((q) => q.close()));
+  state.redis.disconnect();
+}

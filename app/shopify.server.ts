@@ -1,0 +1,55 @@
+import "@shopify/shopify-app-remix/adapters/node";
+import {
+  ApiVersion,
+  AppDistribution,
+  shopifyApp,
+} from "@shopify/shopify-app-remix/server";
+import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prisma";
+import { installAdminApiOriginRewrite, SHOPIFY_API_VERSION } from "./channels/shopify/admin-url.server";
+import prisma from "./db.server";
+import { env, shopifyEnv } from "./env.server";
+import { log } from "./logger.server";
+import { recordInstall } from "./services/shops.server";
+
+/**
+ * The one composition root for Shopify (template shape). Web routes and workers import the
+ * same instance, so session storage and token refresh behave alike in both processes.
+ */
+const config = shopifyEnv();
+installAdminApiOriginRewrite(env().SHOPIFY_ADMIN_API_ORIGIN);
+
+if (ApiVersion.October26 !== SHOPIFY_API_VERSION) {
+  throw new Error(`Admin API version mismatch: ${ApiVersion.October26} vs ${SHOPIFY_API_VERSION}`);
+}
+
+const shopify = shopifyApp({
+  apiKey: config.SHOPIFY_API_KEY,
+  apiSecretKey: config.SHOPIFY_API_SECRET,
+  apiVersion: ApiVersion.October26,
+  scopes: config.SCOPES,
+  appUrl: config.SHOPIFY_APP_URL,
+  authPathPrefix: "/auth",
+  sessionStorage: new PrismaSessionStorage(prisma, { connectionRetries: 3, connectionRetryIntervalMs: 1000 }),
+  distribution: AppDistribution.AppStore,
+  useOnlineTokens: false,
+  future: {
+    unstable_newEmbeddedAuthStrategy: true,
+    expiringOfflineAccessTokens: true,
+  },
+  hooks: {
+    afterAuth: async ({ session }) => {
+      await recordInstall({ domain: session.shop });
+      log({ shop: session.shop }).info("shop authenticated");
+    },
+  },
+  logger: { level: env().LOG_LEVEL === "debug" || env().LOG_LEVEL === "trace" ? 3 : 0 },
+});
+
+export default shopify;
+export const apiVersion = ApiVersion.October26;
+export const addDocumentResponseHeaders = shopify.addDocumentResponseHeaders;
+export const authenticate = shopify.authenticate;
+export const unauthenticated = shopify.unauthenticated;
+export const login = shopify.login;
+export const registerWebhooks = shopify.registerWebhooks;
+export const sessionStorage = shopify.sessionStorage;

@@ -1,0 +1,90 @@
+/**
+ * `npm run start`: the web process (embedded admin + every inbound route) on PORT.
+ *
+ * Builds the Remix app first when `build/` is missing or older than the sources, so the sandbox
+ * contract's single command works on a fresh clone; production images run `npm run build` at
+ * image build time and this check is a no-op.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { createRequestHandler } from "@remix-run/express";
+import type { ServerBuild } from "@remix-run/node";
+import compression from "compression";
+import express from "express";
+import { env, shopifyEnv } from "./env.server";
+import { runShutdown } from "./lib/lifecycle.server";
+import { logger } from "./logger.server";
+
+process.env.STOCKGUARD_PROCESS ??= "web";
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const serverBuildPath = path.join(root, "build", "server", "index.js");
+
+function newestSourceMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSourceMtime(full));
+    else if (/\.(tsx?|css|json)$/.test(entry.name) && !/\.test\.tsx?$/.test(entry.name)) {
+      newest = Math.max(newest, statSync(full).mtimeMs);
+    }
+  }
+  return newest;
+}
+
+function ensureBuild(): void {
+  const built = existsSync(serverBuildPath) ? statSync(serverBuildPath).mtimeMs : 0;
+  const sources = Math.max(newestSourceMtime(path.join(root, "app")), statSync(path.join(root, "vite.config.ts")).mtimeMs);
+  if (built >= sources) return;
+  logger().info("building the Remix app (build/ missing or stale)");
+  const result = spawnSync("remix", ["vite:build"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+  if (result.status !== 0) {
+    logger().fatal({ status: result.status }, "remix vite:build failed");
+    process.exit(1);
+  }
+}
+
+async function main(): Promise<void> {
+  // Validate configuration before anything else: a missing variable exits here with its name.
+  const config = env();
+  shopifyEnv();
+  if (process.env.STOCKGUARD_SKIP_BUILD !== "1") ensureBuild();
+
+  const build = (await import(pathToFileURL(serverBuildPath).href)) as ServerBuild;
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", true);
+  // Webhook bodies are small and answered with empty 200s; compress only documents and assets.
+  app.use(compression({ filter: (req, res) => !req.path.startsWith("/webhooks") && compression.filter(req, res) }));
+  app.use("/assets", express.static(path.join(root, "build", "client", "assets"), { immutable: true, maxAge: "1y" }));
+  app.use(express.static(path.join(root, "build", "client"), { maxAge: "1h" }));
+  app.all("*", createRequestHandler({ build, mode: config.NODE_ENV }));
+
+  const server = app.listen(config.PORT, () => {
+    logger().info({ port: config.PORT }, `StockGuard web listening on http://127.0.0.1:${config.PORT}`);
+  });
+  server.keepAliveTimeout = 65_000;
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger().info({ signal }, "web shutting down");
+    server.close(() => {
+      void runShutdown().then((failures) => {
+        if (failures.length) logger().warn({ failures }, "some resources did not close cleanly");
+        process.exit(0);
+      });
+    });
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(0), 15_000).unref();
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  logger().fatal({ err: error }, "web failed to start");
+  process.exit(1);
+});

@@ -1,0 +1,53 @@
+import { DelayedError, UnrecoverableError, type Job, type Processor } from "bullmq";
+import type { z } from "zod";
+import {
+  ChannelAuthError,
+  ChannelPermanentError,
+  ChannelThrottledError,
+} from "../app/channels/errors";
+import { DomainError } from "../app/domain/errors";
+import { log } from "../app/logger.server";
+
+export type JobContext = { job: Job; token: string | undefined };
+
+/**
+ * Wraps a service call as a BullMQ processor. The one place where typed errors become BullMQ
+ * behaviour:
+ * - invalid payload, `ChannelPermanentError`, `ChannelAuthError`, `DomainError` → `UnrecoverableError`
+ *   (no retry; the failure is recorded with its reason for the merchant);
+ * - `ChannelThrottledError` → the job is moved to delayed until the channel's budget refills and
+ *   `DelayedError` is thrown, which leaves `attemptsMade` untouched;
+ * - anything else → rethrown, so BullMQ retries with the queue's exponential backoff and jitter.
+ */
+export function processor<T>(
+  schema: z.ZodType<T>,
+  handle: (data: T, ctx: JobContext) => Promise<unknown>,
+): Processor {
+  return async (job, token) => {
+    const parsed = schema.safeParse(job.data);
+    if (!parsed.success) {
+      throw new UnrecoverableError(`invalid job payload: ${parsed.error.issues[0]?.message ?? "?"}`);
+    }
+    const logger = log({ queue: job.queueName, jobId: job.id });
+    try {
+      return await handle(parsed.data, { job, token });
+    } catch (error) {
+      if (error instanceof ChannelThrottledError) {
+        const until = Date.now() + Math.max(50, error.retryAfterMs);
+        logger.debug({ retryAfterMs: error.retryAfterMs }, "throttled; delaying job without using an attempt");
+        await job.moveToDelayed(until, token);
+        throw new DelayedError();
+      }
+      if (
+        error instanceof ChannelPermanentError ||
+        error instanceof ChannelAuthError ||
+        error instanceof DomainError
+      ) {
+        logger.warn({ err: error.message, kind: error.name }, "permanent failure");
+        throw new UnrecoverableError(`${error.name}: ${error.message}`);
+      }
+      logger.warn({ err: error instanceof Error ? error.message : String(error) }, "job failed; will retry");
+      throw error;
+    }
+  };
+}

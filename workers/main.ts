@@ -1,0 +1,68 @@
+/**
+ * `npm run worker`: every queue processor, in its own process (never inside the web server).
+ * Attaches 'error' listeners, and on SIGTERM/SIGINT stops taking jobs, lets active jobs finish
+ * (BullMQ `worker.close()`), then closes Redis and Postgres.
+ */
+import { Worker } from "bullmq";
+import { env } from "../app/env.server";
+import { runShutdown } from "../app/lib/lifecycle.server";
+import { logger } from "../app/logger.server";
+import { createRedis } from "../app/queues/connection.server";
+import type { QueueName } from "../app/queues/definitions";
+import { disconnectDb } from "../app/db.server";
+import { processors, type ProcessorSpec } from "./processors";
+
+process.env.STOCKGUARD_PROCESS ??= "worker";
+
+export async function startWorkers(only?: QueueName[]): Promise<Worker[]> {
+  const config = env();
+  const connection = createRedis("worker");
+  const workers: Worker[] = [];
+  for (const [name, spec] of Object.entries(processors()) as [QueueName, ProcessorSpec | undefined][]) {
+    if (!spec || (only && !only.includes(name))) continue;
+    const worker = new Worker(name, spec.processor, {
+      connection,
+      prefix: config.QUEUE_PREFIX,
+      concurrency: spec.concurrency ?? config.WORKER_CONCURRENCY,
+      autorun: true,
+      maxStalledCount: 3,
+    });
+    worker.on("error", (error) => logger().error({ queue: name, err: error.message }, "worker error"));
+    worker.on("failed", (job, error) => {
+      if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+        logger().warn({ queue: name, jobId: job.id, err: error.message }, "job failed permanently");
+      }
+    });
+    workers.push(worker);
+  }
+  return workers;
+}
+
+async function main(): Promise<void> {
+  env();
+  const workers = await startWorkers();
+  logger().info({ queues: workers.map((w) => w.name) }, "StockGuard worker started");
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger().info({ signal }, "worker shutting down: finishing active jobs");
+    const hardStop = setTimeout(() => process.exit(1), 30_000);
+    hardStop.unref();
+    await Promise.allSettled(workers.map((w) => w.close()));
+    await runShutdown();
+    await disconnectDb();
+    logger().info("worker stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((error: unknown) => {
+    logger().fatal({ err: error instanceof Error ? error.message : error }, "worker failed to start");
+    process.exit(1);
+  });
+}
