@@ -77,11 +77,11 @@ export class ConfigError extends Error {
   }
 }
 
-function emptyToUndefined(source: NodeJS.ProcessEnv): Record<string, string | undefined> {
+function emptyToUndefined(source: Record<string, string | undefined>): Record<string, string | undefined> {
   return Object.fromEntries(Object.entries(source).map(([k, v]) => [k, v === "" ? undefined : v]));
 }
 
-function parse<T extends z.ZodType>(schema: T, source: NodeJS.ProcessEnv): z.infer<T> {
+function parse<T extends z.ZodType>(schema: T, source: Record<string, string | undefined>): z.infer<T> {
   const result = schema.safeParse(emptyToUndefined(source));
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => {
@@ -92,7 +92,7 @@ function parse<T extends z.ZodType>(schema: T, source: NodeJS.ProcessEnv): z.inf
   throw new ConfigError(issues);
 }
 
-export function parseBaseEnv(source: NodeJS.ProcessEnv = process.env): BaseEnv {
+export function parseBaseEnv(source: Record<string, string | undefined> = process.env): BaseEnv {
   const env = parse(ZBaseEnv, source);
   if (env.NODE_ENV === "production" && !env.STOCKGUARD_ENCRYPTION_KEY) {
     throw new ConfigError([
@@ -102,7 +102,7 @@ export function parseBaseEnv(source: NodeJS.ProcessEnv = process.env): BaseEnv {
   return env;
 }
 
-export function parseShopifyEnv(source: NodeJS.ProcessEnv = process.env): ShopifyEnv {
+export function parseShopifyEnv(source: Record<string, string | undefined> = process.env): ShopifyEnv {
   return parse(ZShopifyEnv, source);
 }
 

@@ -2,6 +2,7 @@ import { Session } from "@shopify/shopify-api";
 import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prisma";
 import { z } from "zod";
 import { ShopifyAdminClient } from "../channels/shopify/client.server";
+import { SHOP_INFO } from "../channels/shopify/operations";
 import prisma from "../db.server";
 import { env } from "../env.server";
 import { recordInstall } from "./shops.server";
@@ -11,12 +12,6 @@ export const ZShopDomain = z
   .trim()
   .toLowerCase()
   .regex(/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/, "must be a *.myshopify.com domain");
-
-const SHOP_QUERY = `#graphql
-  query StockGuardShopInfo {
-    shop { name myshopifyDomain }
-    currentAppInstallation { accessScopes { handle } }
-  }`;
 
 type ShopInfo = {
   shop: { name: string; myshopifyDomain: string };
@@ -37,7 +32,7 @@ export async function connectShopWithToken(input: { shop: string; token: string 
   const shop = ZShopDomain.parse(input.shop);
   const token = z.string().trim().min(1, "token is required").parse(input.token);
   const client = new ShopifyAdminClient({ shop, accessToken: token, origin: env().SHOPIFY_ADMIN_API_ORIGIN });
-  const { data } = await client.request<ShopInfo>(SHOP_QUERY);
+  const { data } = await client.request<ShopInfo>(SHOP_INFO);
   const scopes = data.currentAppInstallation?.accessScopes.map((s) => s.handle) ?? [];
 
   const storage = new PrismaSessionStorage(prisma, { connectionRetries: 1, connectionRetryIntervalMs: 100 });

@@ -1,0 +1,170 @@
+/**
+ * Every Admin GraphQL operation StockGuard sends (API 2026-10). The local Shopify server's tests
+ * run these exact documents, so the sandbox and the adapter cannot drift apart.
+ *
+ * Cost budget: Shopify rejects a single query above 1,000 points. Page sizes below keep each
+ * requested cost under that ceiling (see `test/sandbox/shopify` for the cost model).
+ */
+
+/** Quantity states we read; `on_hand` is the sum of the physical states. */
+export const QUANTITY_NAMES = [
+  "available",
+  "on_hand",
+  "committed",
+  "reserved",
+  "safety_stock",
+  "quality_control",
+  "damaged",
+  "incoming",
+] as const;
+export type QuantityName = (typeof QUANTITY_NAMES)[number];
+
+const QUANTITY_NAMES_LITERAL = `[${QUANTITY_NAMES.map((n) => `"${n}"`).join(", ")}]`;
+
+export const SHOP_INFO = `#graphql
+  query StockGuardShopInfo {
+    shop { id name myshopifyDomain }
+    currentAppInstallation { accessScopes { handle } }
+  }`;
+
+export const LOCATIONS = `#graphql
+  query StockGuardLocations($first: Int!, $after: String) {
+    locations(first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes { id name isActive fulfillsOnlineOrders }
+    }
+  }`;
+
+/** 25 variants × (3 objects + 10 levels × 3) + 2 ≈ 877 points. */
+export const CATALOG_PAGE_SIZE = 25;
+export const CATALOG = `#graphql
+  query StockGuardCatalog($first: Int!, $after: String) {
+    productVariants(first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        id
+        sku
+        title
+        displayName
+        inventoryPolicy
+        product { id title status }
+        inventoryItem {
+          id
+          tracked
+          inventoryLevels(first: 10) {
+            nodes {
+              location { id }
+              quantities(names: ${QUANTITY_NAMES_LITERAL}) { name quantity }
+            }
+          }
+        }
+      }
+    }
+  }`;
+
+/** Up to 250 items at one location: 250 × 3 ≈ 750 points. */
+export const LEVELS_BATCH_SIZE = 250;
+export const LEVELS_AT_LOCATION = `#graphql
+  query StockGuardLevelsAt($ids: [ID!]!, $locationId: ID!) {
+    nodes(ids: $ids) {
+      ... on InventoryItem {
+        id
+        inventoryLevel(locationId: $locationId) {
+          updatedAt
+          quantities(names: ${QUANTITY_NAMES_LITERAL}) { name quantity }
+        }
+      }
+    }
+  }`;
+
+const PAYLOAD_SELECTION = `
+    inventoryAdjustmentGroup {
+      id
+      changes { name delta quantityAfterChange item { id } location { id } }
+    }
+    userErrors { code field message }`;
+
+/**
+ * Mutations carry `@idempotent(key:)` (mandatory since 2026-04). Until a variable key is proven
+ * to work on the pinned version, the key is written into the document; `assertIdempotencyKey`
+ * restricts it to UUID characters so nothing else can be injected.
+ */
+export function assertIdempotencyKey(key: string): string {
+  if (!/^[0-9a-f-]{36}$/.test(key)) throw new Error(`idempotency key must be a UUID, got ${key}`);
+  return key;
+}
+
+export function setQuantitiesMutation(key: string): string {
+  return `#graphql
+  mutation StockGuardSetQuantities($input: InventorySetQuantitiesInput!) {
+    inventorySetQuantities(input: $input) @idempotent(key: "${assertIdempotencyKey(key)}") {${PAYLOAD_SELECTION}
+    }
+  }`;
+}
+
+export function moveQuantitiesMutation(key: string): string {
+  return `#graphql
+  mutation StockGuardMoveQuantities($input: InventoryMoveQuantitiesInput!) {
+    inventoryMoveQuantities(input: $input) @idempotent(key: "${assertIdempotencyKey(key)}") {${PAYLOAD_SELECTION}
+    }
+  }`;
+}
+
+export function adjustQuantitiesMutation(key: string): string {
+  return `#graphql
+  mutation StockGuardAdjustQuantities($input: InventoryAdjustQuantitiesInput!) {
+    inventoryAdjustQuantities(input: $input) @idempotent(key: "${assertIdempotencyKey(key)}") {${PAYLOAD_SELECTION}
+    }
+  }`;
+}
+
+/** Shapes of the answers, as the adapter reads them. */
+export type PageInfo = { hasNextPage: boolean; endCursor: string | null };
+export type QuantityRow = { name: string; quantity: number };
+
+export type LocationsData = {
+  locations: {
+    pageInfo: PageInfo;
+    nodes: { id: string; name: string; isActive: boolean; fulfillsOnlineOrders: boolean }[];
+  };
+};
+
+export type CatalogData = {
+  productVariants: {
+    pageInfo: PageInfo;
+    nodes: {
+      id: string;
+      sku: string | null;
+      title: string;
+      displayName: string;
+      inventoryPolicy: "DENY" | "CONTINUE";
+      product: { id: string; title: string; status: string };
+      inventoryItem: {
+        id: string;
+        tracked: boolean;
+        inventoryLevels: { nodes: { location: { id: string }; quantities: QuantityRow[] }[] };
+      };
+    }[];
+  };
+};
+
+export type LevelsAtData = {
+  nodes: ({
+    id: string;
+    inventoryLevel: { updatedAt: string; quantities: QuantityRow[] } | null;
+  } | null)[];
+};
+
+export type MutationPayload = {
+  inventoryAdjustmentGroup: {
+    id: string;
+    changes: {
+      name: string;
+      delta: number;
+      quantityAfterChange: number | null;
+      item: { id: string };
+      location: { id: string };
+    }[];
+  } | null;
+  userErrors: { code: string | null; field: string[] | null; message: string }[];
+};
