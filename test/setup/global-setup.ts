@@ -1,5 +1,5 @@
-import { spawnSync } from "node:child_process";
 import { Redis } from "ioredis";
+import { applyRepeatable, migrateDeploy } from "../../prisma/migrate";
 import { databaseUrl, PG_ADMIN_URL, REDIS_URL, templateName, withAdmin } from "./services";
 
 /**
@@ -43,13 +43,12 @@ export default async function setup(): Promise<void> {
     const exists = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [template]);
     if (exists.rowCount) return;
     await client.query(`CREATE DATABASE "${template}"`);
-    const result = spawnSync("npx", ["prisma", "migrate", "deploy"], {
-      env: { ...process.env, DATABASE_URL: databaseUrl(template), PRISMA_HIDE_UPDATE_MESSAGE: "1" },
-      encoding: "utf8",
-    });
-    if (result.status !== 0) {
+    try {
+      migrateDeploy(databaseUrl(template), true);
+      await applyRepeatable(databaseUrl(template));
+    } catch (error) {
       await client.query(`DROP DATABASE IF EXISTS "${template}" WITH (FORCE)`);
-      throw new Error(`migrating the test template failed:\n${result.stdout}\n${result.stderr}`);
+      throw new Error(`migrating the test template failed: ${(error as Error).message}`);
     }
   });
 }

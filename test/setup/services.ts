@@ -25,6 +25,10 @@ export function templateName(): string {
       // migration_lock.toml and other files
     }
   }
+  const repeatable = path.resolve("prisma/repeatable");
+  for (const entry of readdirSync(repeatable).sort()) {
+    hash.update(entry).update(readFileSync(path.join(repeatable, entry)));
+  }
   return `sg_tpl_${hash.digest("hex").slice(0, 12)}`;
 }
 

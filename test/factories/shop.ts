@@ -1,0 +1,108 @@
+import type { PrismaClient } from "@prisma/client";
+import { randomUUID } from "node:crypto";
+
+/**
+ * Builders for ledger tests: a shop with its source store connection and locations, stock items
+ * with balances, and sales connections with listings (plain, multipack or bundle).
+ */
+export type SeededShop = {
+  shopId: string;
+  domain: string;
+  sourceConnectionId: string;
+  locationIds: string[];
+  itemIds: Map<string, string>;
+};
+
+export async function seedShop(
+  prisma: PrismaClient,
+  options: {
+    domain?: string;
+    locations?: number;
+    items?: { sku: string; onHand: number | number[]; safetyStock?: number }[];
+    sourceListings?: boolean;
+  } = {},
+): Promise<SeededShop> {
+  const domain = options.domain ?? `shop-${randomUUID().slice(0, 8)}.myshopify.com`;
+  const shop = await prisma.shop.create({ data: { domain, name: "Test shop" } });
+  const source = await prisma.connection.create({
+    data: { shopId: shop.id, kind: "shopify", role: "source", name: domain, accountRef: domain },
+  });
+  const locationIds: string[] = [];
+  for (let i = 0; i < (options.locations ?? 1); i++) {
+    const loc = await prisma.location.create({
+      data: {
+        shopId: shop.id,
+        connectionId: source.id,
+        remoteId: `gid://shopify/Location/${i + 1}`,
+        name: `Location ${i + 1}`,
+        isPrimary: i === 0,
+      },
+    });
+    locationIds.push(loc.id);
+  }
+  const itemIds = new Map<string, string>();
+  for (const [index, spec] of (options.items ?? []).entries()) {
+    const item = await prisma.stockItem.create({ data: { shopId: shop.id, sku: spec.sku } });
+    itemIds.set(spec.sku, item.id);
+    const quantities = Array.isArray(spec.onHand) ? spec.onHand : [spec.onHand];
+    for (const [i, locationId] of locationIds.entries()) {
+      await prisma.stockLevel.create({
+        data: {
+          shopId: shop.id,
+          itemId: item.id,
+          locationId,
+          onHand: quantities[i] ?? 0,
+          safetyStock: i === 0 ? (spec.safetyStock ?? 0) : 0,
+        },
+      });
+      if (options.sourceListings !== false) {
+        await prisma.listing.create({
+          data: {
+            shopId: shop.id,
+            connectionId: source.id,
+            remoteRef: `gid://shopify/InventoryItem/${index + 1}`,
+            remoteLocationRef: `gid://shopify/Location/${i + 1}`,
+            remoteVariantRef: `gid://shopify/ProductVariant/${index + 1}`,
+            sku: spec.sku,
+            sourceLocationId: locationId,
+            components: { create: [{ itemId: item.id, quantity: 1 }] },
+          },
+        });
+      }
+    }
+  }
+  return { shopId: shop.id, domain, sourceConnectionId: source.id, locationIds, itemIds };
+}
+
+export async function addSalesConnection(
+  prisma: PrismaClient,
+  shop: SeededShop,
+  options: {
+    name?: string;
+    listings?: { sku: string; components?: { sku: string; quantity: number }[] }[];
+  } = {},
+): Promise<{ connectionId: string; listingIds: Map<string, string> }> {
+  const name = options.name ?? `sales-${randomUUID().slice(0, 6)}`;
+  const connection = await prisma.connection.create({
+    data: { shopId: shop.shopId, kind: "shopify", role: "sales", name, accountRef: `${name}.myshopify.com` },
+  });
+  const listingIds = new Map<string, string>();
+  for (const [index, spec] of (options.listings ?? [...shop.itemIds.keys()].map((sku) => ({ sku }))).entries()) {
+    const components = spec.components ?? [{ sku: spec.sku, quantity: 1 }];
+    const listing = await prisma.listing.create({
+      data: {
+        shopId: shop.shopId,
+        connectionId: connection.id,
+        remoteRef: `gid://shopify/InventoryItem/${name}-${index + 1}`,
+        remoteLocationRef: "gid://shopify/Location/1",
+        remoteVariantRef: `gid://shopify/ProductVariant/${name}-${index + 1}`,
+        sku: spec.sku,
+        components: {
+          create: components.map((c) => ({ itemId: shop.itemIds.get(c.sku)!, quantity: c.quantity })),
+        },
+      },
+    });
+    listingIds.set(spec.sku, listing.id);
+  }
+  return { connectionId: connection.id, listingIds };
+}

@@ -1,0 +1,424 @@
+/**
+ * Webhook delivery as Shopify does it (shopify.md §3): signed POSTs with the standard headers,
+ * success = 2xx within 5 s (1 s to connect), 8 retries over ~4 hours with the original payload
+ * (intervals scaled by `timeScale`), optional duplicates, delays and reordering.
+ */
+import { createHmac } from "node:crypto";
+import http from "node:http";
+import https from "node:https";
+import type { Rng } from "./rng";
+import type { EventRec, ShopState } from "./state";
+
+export const WEBHOOK_API_VERSION = "2026-10";
+
+/** Seconds between attempts: 8 retries, doubling, ≈ 4 hours in total. */
+export const RETRY_INTERVALS_SECONDS: readonly number[] = [
+  56, 113, 226, 452, 904, 1807, 3614, 7228,
+];
+
+export type DeliveryConfig = {
+  /** Random delay before the first attempt, [min, max] ms. */
+  delayMs: [number, number];
+  /** Probability that an event is delivered a second time (same event id, new webhook id). */
+  duplicateProbability: number;
+  /**
+   * false: first attempts go out in emission order (delays are made non-decreasing);
+   * true: each delivery draws its own delay, so later events may overtake earlier ones.
+   */
+  reorder: boolean;
+  paused: boolean;
+  /** Whole response deadline and connect deadline, real milliseconds (not scaled). */
+  timeoutMs: number;
+  connectTimeoutMs: number;
+  /** Attempts in flight at once per address. 1 gives strictly ordered arrival. */
+  concurrency: number;
+};
+
+export const DEFAULT_DELIVERY_CONFIG: DeliveryConfig = {
+  delayMs: [0, 0],
+  duplicateProbability: 0,
+  reorder: false,
+  paused: false,
+  timeoutMs: 5000,
+  connectTimeoutMs: 1000,
+  concurrency: 10,
+};
+
+export type SubscriptionRec = {
+  id: string;
+  topics: string[];
+  address: string;
+  secret: string;
+  /** "shop": this shop only; "app": every shop (like app-specific TOML subscriptions). */
+  scope: "shop" | "app";
+};
+
+export type AttemptRec = {
+  attempt: number;
+  scheduledAt: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  status: number | null;
+  error: string | null;
+  ok: boolean;
+};
+
+export type DeliveryState = "pending" | "in_flight" | "delivered" | "failed";
+
+export type DeliveryRec = {
+  seq: number;
+  webhookId: string;
+  eventId: string;
+  topic: string;
+  shop: string;
+  address: string;
+  subscriptionId: string;
+  triggeredAt: string;
+  duplicate: boolean;
+  state: DeliveryState;
+  attempts: AttemptRec[];
+  nextAttemptAt: string | null;
+};
+
+type Delivery = {
+  rec: DeliveryRec;
+  shop: ShopState;
+  body: string;
+  secret: string;
+  dueAt: number;
+};
+
+export type DispatcherOptions = {
+  rng: () => Rng;
+  timeScale: () => number;
+  config?: Partial<DeliveryConfig>;
+};
+
+export class WebhookDispatcher {
+  config: DeliveryConfig;
+  appSubscriptions: SubscriptionRec[] = [];
+  private readonly all: Delivery[] = [];
+  private readonly active = new Set<Delivery>();
+  private readonly inFlightByAddress = new Map<string, number>();
+  private readonly requests = new Set<http.ClientRequest>();
+  private readonly lastDueByAddress = new Map<string, number>();
+  private idleWaiters: (() => void)[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = 0;
+  private seq = 0;
+  private subscriptionSeq = 0;
+  private closed = false;
+  private readonly httpAgent = new http.Agent({ keepAlive: true });
+  private readonly httpsAgent = new https.Agent({ keepAlive: true });
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.config = { ...DEFAULT_DELIVERY_CONFIG, ...options.config };
+  }
+
+  configFor(shop: ShopState): DeliveryConfig {
+    const merged = { ...this.config, ...shop.deliveryConfig };
+    merged.paused = this.config.paused || shop.deliveryConfig.paused === true;
+    return merged;
+  }
+
+  subscription(
+    topics: string[],
+    address: string,
+    secret: string,
+    scope: "shop" | "app",
+  ): SubscriptionRec {
+    if (!Array.isArray(topics) || topics.length === 0 || topics.some((t) => typeof t !== "string")) {
+      throw new WebhookConfigError("a subscription needs a non-empty topics array");
+    }
+    let url: URL;
+    try {
+      url = new URL(address);
+    } catch {
+      throw new WebhookConfigError(`invalid address ${JSON.stringify(address)}`);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw new WebhookConfigError(`unsupported address ${address}: http(s) only`);
+    }
+    if (typeof secret !== "string" || secret === "") {
+      throw new WebhookConfigError("a subscription needs the app's API secret");
+    }
+    this.subscriptionSeq += 1;
+    return { id: `sub-${this.subscriptionSeq}`, topics: [...topics], address, secret, scope };
+  }
+
+  /** Creates one delivery per matching subscription (plus random duplicates) and schedules. */
+  enqueue(shop: ShopState, event: EventRec): DeliveryRec[] {
+    if (this.closed) return [];
+    const config = this.configFor(shop);
+    const rng = this.options.rng();
+    const created: DeliveryRec[] = [];
+    const subscriptions = [...shop.subscriptions, ...this.appSubscriptions];
+    for (const subscription of subscriptions) {
+      if (!subscription.topics.includes(event.topic)) continue;
+      const copies = rng.chance(config.duplicateProbability) ? 2 : 1;
+      for (let copy = 0; copy < copies; copy++) {
+        const delay = rng.between(config.delayMs[0], config.delayMs[1]);
+        let dueAt = Date.now() + delay;
+        if (!config.reorder) {
+          dueAt = Math.max(dueAt, this.lastDueByAddress.get(subscription.address) ?? 0);
+          this.lastDueByAddress.set(subscription.address, dueAt);
+        }
+        this.seq += 1;
+        const rec: DeliveryRec = {
+          seq: this.seq,
+          webhookId: rng.uuid(),
+          eventId: event.eventId,
+          topic: event.topic,
+          shop: shop.domain,
+          address: subscription.address,
+          subscriptionId: subscription.id,
+          triggeredAt: event.triggeredAt.toISOString(),
+          duplicate: copy > 0,
+          state: "pending",
+          attempts: [],
+          nextAttemptAt: new Date(dueAt).toISOString(),
+        };
+        const delivery: Delivery = {
+          rec,
+          shop,
+          body: event.body,
+          secret: subscription.secret,
+          dueAt,
+        };
+        this.all.push(delivery);
+        this.active.add(delivery);
+        created.push(rec);
+      }
+    }
+    if (created.length > 0) this.pump();
+    return created;
+  }
+
+  deliveries(shopDomain?: string): DeliveryRec[] {
+    return this.all
+      .filter((d) => shopDomain === undefined || d.rec.shop === shopDomain)
+      .map((d) => structuredClone(d.rec));
+  }
+
+  pendingCount(): { pending: number; inFlight: number } {
+    let pending = 0;
+    let inFlight = 0;
+    for (const d of this.active) {
+      if (d.rec.state === "in_flight") inFlight += 1;
+      else pending += 1;
+    }
+    return { pending, inFlight };
+  }
+
+  isIdle(): boolean {
+    return this.active.size === 0;
+  }
+
+  /** Resolves true once nothing is pending or in flight, false after `timeoutMs`. */
+  waitForIdle(timeoutMs: number): Promise<boolean> {
+    if (this.isIdle()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.idleWaiters = this.idleWaiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs);
+      const waiter = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.idleWaiters.push(waiter);
+    });
+  }
+
+  /** Re-evaluates pause state and timers (call after changing configuration). */
+  pump(): void {
+    if (this.closed) return;
+    const now = Date.now();
+    const due = [...this.active]
+      .filter((d) => d.rec.state === "pending" && !this.configFor(d.shop).paused && d.dueAt <= now)
+      .sort((a, b) => a.dueAt - b.dueAt || a.rec.seq - b.rec.seq);
+    for (const delivery of due) {
+      const config = this.configFor(delivery.shop);
+      const inFlight = this.inFlightByAddress.get(delivery.rec.address) ?? 0;
+      if (inFlight >= Math.max(1, config.concurrency)) continue;
+      this.inFlightByAddress.set(delivery.rec.address, inFlight + 1);
+      void this.attempt(delivery);
+    }
+    let next = Infinity;
+    for (const d of this.active) {
+      if (d.rec.state !== "pending" || this.configFor(d.shop).paused) continue;
+      if (d.dueAt > now) next = Math.min(next, d.dueAt);
+    }
+    if (this.timer && (next === Infinity || next < this.timerAt)) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (!this.timer && next !== Infinity) {
+      this.timerAt = next;
+      this.timer = setTimeout(
+        () => {
+          this.timer = null;
+          this.pump();
+        },
+        Math.max(0, next - now),
+      );
+      this.timer.unref();
+    }
+  }
+
+  private async attempt(delivery: Delivery): Promise<void> {
+    const { rec } = delivery;
+    const config = this.configFor(delivery.shop);
+    rec.state = "in_flight";
+    const scheduledAt = rec.nextAttemptAt ?? new Date().toISOString();
+    rec.nextAttemptAt = null;
+    const started = Date.now();
+    const result = await this.post(delivery, config);
+    const finished = Date.now();
+    const inFlight = (this.inFlightByAddress.get(rec.address) ?? 1) - 1;
+    if (inFlight <= 0) this.inFlightByAddress.delete(rec.address);
+    else this.inFlightByAddress.set(rec.address, inFlight);
+    if (this.closed) return;
+    const ok = result.status !== null && result.status >= 200 && result.status < 300;
+    rec.attempts.push({
+      attempt: rec.attempts.length + 1,
+      scheduledAt,
+      startedAt: new Date(started).toISOString(),
+      finishedAt: new Date(finished).toISOString(),
+      durationMs: finished - started,
+      status: result.status,
+      error: ok ? null : (result.error ?? `HTTP ${result.status ?? "?"}`),
+      ok,
+    });
+    const retriesSoFar = rec.attempts.length - 1;
+    if (ok) {
+      rec.state = "delivered";
+      this.active.delete(delivery);
+    } else if (retriesSoFar < RETRY_INTERVALS_SECONDS.length) {
+      const interval = (RETRY_INTERVALS_SECONDS[retriesSoFar] ?? 0) * 1000;
+      delivery.dueAt = finished + interval * this.options.timeScale();
+      rec.nextAttemptAt = new Date(delivery.dueAt).toISOString();
+      rec.state = "pending";
+    } else {
+      rec.state = "failed";
+      this.active.delete(delivery);
+    }
+    this.pump();
+    if (this.isIdle()) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const waiter of waiters) waiter();
+    }
+  }
+
+  private post(
+    delivery: Delivery,
+    config: DeliveryConfig,
+  ): Promise<{ status: number | null; error: string | null }> {
+    const { rec, body, secret } = delivery;
+    const headers: Record<string, string | number> = {
+      "Content-Type": "application/json",
+      "Content-Length": Buffer.byteLength(body),
+      "User-Agent": "Shopify-Captain-Hook",
+      "X-Shopify-Topic": rec.topic,
+      "X-Shopify-Hmac-Sha256": webhookHmac(body, secret),
+      "X-Shopify-Shop-Domain": rec.shop,
+      "X-Shopify-API-Version": WEBHOOK_API_VERSION,
+      "X-Shopify-Webhook-Id": rec.webhookId,
+      "X-Shopify-Event-Id": rec.eventId,
+      "X-Shopify-Triggered-At": rec.triggeredAt,
+    };
+    return new Promise((resolve) => {
+      let settled = false;
+      let request: http.ClientRequest | null = null;
+      const finish = (status: number | null, error: string | null): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(total);
+        clearTimeout(connect);
+        if (request) this.requests.delete(request);
+        resolve({ status, error });
+      };
+      const total = setTimeout(() => {
+        finish(null, `timeout after ${config.timeoutMs} ms`);
+        request?.destroy();
+      }, config.timeoutMs);
+      const connect = setTimeout(() => {
+        finish(null, `connect timeout after ${config.connectTimeoutMs} ms`);
+        request?.destroy();
+      }, config.connectTimeoutMs);
+      try {
+        const url = new URL(rec.address);
+        const secure = url.protocol === "https:";
+        const send = secure ? https.request : http.request;
+        request = send(url, {
+          method: "POST",
+          headers,
+          agent: secure ? this.httpsAgent : this.httpAgent,
+        });
+      } catch (error) {
+        finish(null, (error as Error).message);
+        return;
+      }
+      this.requests.add(request);
+      request.on("socket", (socket) => {
+        if (socket.connecting) socket.once("connect", () => clearTimeout(connect));
+        else clearTimeout(connect);
+      });
+      request.on("response", (response) => {
+        clearTimeout(connect);
+        response.on("error", (error) => finish(null, error.message));
+        response.on("end", () => finish(response.statusCode ?? null, null));
+        response.resume();
+      });
+      request.on("error", (error: NodeJS.ErrnoException) => finish(null, error.code ?? error.message));
+      request.end(body);
+    });
+  }
+
+  /** Drops every delivery and subscription (server reset). */
+  reset(): void {
+    for (const request of this.requests) request.destroy();
+    this.requests.clear();
+    this.all.length = 0;
+    this.active.clear();
+    this.inFlightByAddress.clear();
+    this.lastDueByAddress.clear();
+    this.appSubscriptions = [];
+    this.config = { ...DEFAULT_DELIVERY_CONFIG };
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const waiter of waiters) waiter();
+  }
+
+  /** Forgets the deliveries of one shop (shop deleted). */
+  forgetShop(domain: string): void {
+    for (const d of [...this.active]) if (d.rec.shop === domain) this.active.delete(d);
+    for (let i = this.all.length - 1; i >= 0; i--) {
+      if (this.all[i]?.rec.shop === domain) this.all.splice(i, 1);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const request of this.requests) request.destroy();
+    this.requests.clear();
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const waiter of waiters) waiter();
+  }
+}
+
+/** base64 HMAC-SHA256 of the raw body, keyed with the app's API secret. */
+export function webhookHmac(body: string, secret: string): string {
+  return createHmac("sha256", secret).update(body, "utf8").digest("base64");
+}
+
+export class WebhookConfigError extends Error {}
