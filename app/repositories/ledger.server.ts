@@ -1,4 +1,4 @@
-import { Prisma } from "@prisma/client";
+import { sql, type SqlClient } from "../lib/sql.server";
 import type { LineState } from "../domain/ledger";
 import type { BufferRule, FactDelta, LevelFacts } from "../domain/types";
 
@@ -7,7 +7,7 @@ import type { BufferRule, FactDelta, LevelFacts } from "../domain/types";
  * resolved within the shop). Every function takes the transaction it runs in: the apply service
  * owns transaction boundaries and lock order.
  */
-export type Tx = Prisma.TransactionClient;
+export type Tx = SqlClient;
 
 export type LevelRow = LevelFacts & {
   itemId: string;
@@ -41,9 +41,14 @@ export type ListingRow = {
 
 export type ComponentRow = { listingId: string; itemId: string; quantity: number };
 
+/** The shop's status and its buffer rules, in one round trip. */
 export async function shopState(tx: Tx, shopId: string) {
-  const rows = await tx.$queryRaw<{ domain: string; status: string; syncEnabled: boolean }[]>`
-    SELECT domain, status::text AS status, sync_enabled AS "syncEnabled" FROM shop WHERE id = ${shopId}::uuid`;
+  const rows = await tx.query<{ domain: string; status: string; syncEnabled: boolean; rules: BufferRule[] }>(sql`
+    SELECT s.domain, s.status::text AS status, s.sync_enabled AS "syncEnabled",
+           COALESCE((SELECT json_agg(json_build_object('id', r.id, 'connectionId', r.connection_id, 'sku', r.sku,
+                                                       'kind', r.kind, 'value', r.value))
+                       FROM buffer_rule r WHERE r.shop_id = s.id), '[]'::json) AS rules
+      FROM shop s WHERE s.id = ${shopId}::uuid`);
   return rows[0] ?? null;
 }
 
@@ -54,14 +59,14 @@ export async function findOrderLines(
   orderId: string,
   lineIds: string[],
 ): Promise<(OrderLineRow & { lineId: string })[]> {
-  return tx.$queryRaw`
+  return tx.query(sql`
     SELECT id, line_id AS "lineId", item_id AS "itemId", location_id AS "locationId",
            listing_id AS "listingId", per_unit AS "perUnit", ordered,
            ordered_version AS "orderedVersion", cancelled_all AS "cancelledAll", cancelled,
            shipped, returned, committed
       FROM order_line
      WHERE connection_id = ${connectionId}::uuid AND order_id = ${orderId}
-       AND line_id = ANY(${lineIds}::text[])`;
+       AND line_id = ANY(${lineIds}::text[])`);
 }
 
 /**
@@ -74,9 +79,8 @@ export async function findListingsForLines(
   refs: string[],
   skus: string[],
 ): Promise<{ id: string; remoteRef: string; remoteVariantRef: string | null; sku: string | null; components: ComponentRow[] }[]> {
-  const rows = await tx.$queryRaw<
-    { id: string; remoteRef: string; remoteVariantRef: string | null; sku: string | null; itemId: string | null; quantity: number | null }[]
-  >`
+  const rows = await tx.query<
+    { id: string; remoteRef: string; remoteVariantRef: string | null; sku: string | null; itemId: string | null; quantity: number | null }>(sql`
     SELECT l.id, l.remote_ref AS "remoteRef", l.remote_variant_ref AS "remoteVariantRef", l.sku,
            c.item_id AS "itemId", c.quantity
       FROM listing l
@@ -85,7 +89,7 @@ export async function findListingsForLines(
        AND l.status <> 'disabled'
        AND (l.remote_ref = ANY(${refs}::text[]) OR l.remote_variant_ref = ANY(${refs}::text[])
             OR l.sku = ANY(${skus}::text[]))
-     ORDER BY l.id`;
+     ORDER BY l.id`);
   const byId = new Map<string, { id: string; remoteRef: string; remoteVariantRef: string | null; sku: string | null; components: ComponentRow[] }>();
   for (const row of rows) {
     let listing = byId.get(row.id);
@@ -100,61 +104,56 @@ export async function findListingsForLines(
 
 export async function findItemsBySku(tx: Tx, shopId: string, skus: string[]): Promise<{ id: string; sku: string }[]> {
   if (skus.length === 0) return [];
-  return tx.$queryRaw`SELECT id, sku FROM stock_item WHERE shop_id = ${shopId}::uuid AND sku = ANY(${skus}::text[])`;
+  return tx.query(sql`SELECT id, sku FROM stock_item WHERE shop_id = ${shopId}::uuid AND sku = ANY(${skus}::text[])`);
 }
 
 export async function findItemsById(tx: Tx, shopId: string, ids: string[]): Promise<{ id: string; sku: string }[]> {
   if (ids.length === 0) return [];
-  return tx.$queryRaw`SELECT id, sku FROM stock_item WHERE shop_id = ${shopId}::uuid AND id = ANY(${ids}::uuid[])`;
+  return tx.query(sql`SELECT id, sku FROM stock_item WHERE shop_id = ${shopId}::uuid AND id = ANY(${ids}::uuid[])`);
 }
 
 /**
- * Items whose published quantities depend on `itemIds`: the items themselves plus every other
- * component of a bundle that contains one of them (their ATS is read to price the bundle, so
- * they must be locked too, or a concurrent event could make us publish from a stale read).
+ * Per-item critical section. Locks the items and every other component of a bundle that
+ * contains one of them (their ATS is read to price the bundle, so a concurrent event must not
+ * change them under us), in id order so concurrent events never deadlock. Returns id → SKU.
  */
-export async function expandWithBundlePartners(tx: Tx, itemIds: string[]): Promise<string[]> {
-  if (itemIds.length === 0) return [];
-  const rows = await tx.$queryRaw<{ itemId: string }[]>`
-    SELECT DISTINCT c2.item_id AS "itemId"
-      FROM listing_component c1
-      JOIN listing_component c2 ON c2.listing_id = c1.listing_id
-     WHERE c1.item_id = ANY(${itemIds}::uuid[])`;
-  return [...new Set([...itemIds, ...rows.map((r) => r.itemId)])];
-}
-
-/** Per-item critical section: rows locked in id order, so concurrent events never deadlock. */
-export async function lockItems(tx: Tx, shopId: string, itemIds: string[]): Promise<void> {
-  if (itemIds.length === 0) return;
-  const sorted = [...itemIds].sort();
-  await tx.$queryRaw`
-    SELECT id FROM stock_item WHERE shop_id = ${shopId}::uuid AND id = ANY(${sorted}::uuid[])
-     ORDER BY id FOR UPDATE`;
+export async function lockItemsWithBundlePartners(tx: Tx, shopId: string, itemIds: string[]): Promise<Map<string, string>> {
+  if (itemIds.length === 0) return new Map();
+  const rows = await tx.query<{ id: string; sku: string }>(sql`
+    SELECT i.id, i.sku FROM stock_item i
+     WHERE i.shop_id = ${shopId}::uuid
+       AND (i.id = ANY(${itemIds}::uuid[])
+            OR i.id IN (SELECT c2.item_id FROM listing_component c1
+                          JOIN listing_component c2 ON c2.listing_id = c1.listing_id
+                         WHERE c1.item_id = ANY(${itemIds}::uuid[])))
+     ORDER BY i.id
+       FOR UPDATE OF i`);
+  return new Map(rows.map((r) => [r.id, r.sku]));
 }
 
 /** Balances of the items at the shop's source locations. */
 export async function loadLevels(tx: Tx, itemIds: string[]): Promise<LevelRow[]> {
   if (itemIds.length === 0) return [];
-  return tx.$queryRaw`
+  return tx.query(sql`
     SELECT s.item_id AS "itemId", s.location_id AS "locationId", s.on_hand AS "onHand",
            s.committed, s.held, s.damaged, s.safety_stock AS "safetyStock", l.is_primary AS "isPrimary"
       FROM stock_level s JOIN location l ON l.id = s.location_id
-     WHERE s.item_id = ANY(${itemIds}::uuid[]) AND l.is_source AND l.active`;
+     WHERE s.item_id = ANY(${itemIds}::uuid[]) AND l.is_source AND l.active`);
 }
 
 export async function sourceLocations(tx: Tx, shopId: string): Promise<{ id: string; isPrimary: boolean }[]> {
-  return tx.$queryRaw`
+  return tx.query(sql`
     SELECT id, is_primary AS "isPrimary" FROM location
-     WHERE shop_id = ${shopId}::uuid AND is_source AND active ORDER BY is_primary DESC, created_at, id`;
+     WHERE shop_id = ${shopId}::uuid AND is_source AND active ORDER BY is_primary DESC, created_at, id`);
 }
 
 export async function ensureLevel(tx: Tx, shopId: string, itemId: string, locationId: string): Promise<void> {
-  await tx.$executeRaw`
+  await tx.execute(sql`
     INSERT INTO stock_level (shop_id, item_id, location_id) VALUES (${shopId}::uuid, ${itemId}::uuid, ${locationId}::uuid)
-    ON CONFLICT (item_id, location_id) DO NOTHING`;
+    ON CONFLICT (item_id, location_id) DO NOTHING`);
 }
 
-/** Creates the commitment row if missing, then locks it. */
+/** Creates the commitment row if missing and locks it, in one statement. */
 export async function lockOrderLine(
   tx: Tx,
   input: {
@@ -169,32 +168,28 @@ export async function lockOrderLine(
     perUnit: number;
   },
 ): Promise<OrderLineRow> {
-  await tx.$executeRaw`
+  // ON CONFLICT DO UPDATE (a no-op update) returns and row-locks an existing line.
+  const rows = await tx.query<OrderLineRow>(sql`
     INSERT INTO order_line (shop_id, connection_id, order_id, line_id, item_id, location_id, listing_id, sku, per_unit)
     VALUES (${input.shopId}::uuid, ${input.connectionId}::uuid, ${input.orderId}, ${input.lineId},
             ${input.itemId}::uuid, ${input.locationId}::uuid, ${input.listingId}::uuid, ${input.sku}, ${input.perUnit})
-    ON CONFLICT (connection_id, order_id, line_id, item_id) DO NOTHING`;
-  const rows = await tx.$queryRaw<OrderLineRow[]>`
-    SELECT id, item_id AS "itemId", location_id AS "locationId", listing_id AS "listingId",
-           per_unit AS "perUnit", ordered, ordered_version AS "orderedVersion",
-           cancelled_all AS "cancelledAll", cancelled, shipped, returned, committed
-      FROM order_line
-     WHERE connection_id = ${input.connectionId}::uuid AND order_id = ${input.orderId}
-       AND line_id = ${input.lineId} AND item_id = ${input.itemId}::uuid
-     FOR UPDATE`;
+    ON CONFLICT (connection_id, order_id, line_id, item_id) DO UPDATE SET per_unit = order_line.per_unit
+    RETURNING id, item_id AS "itemId", location_id AS "locationId", listing_id AS "listingId",
+              per_unit AS "perUnit", ordered, ordered_version AS "orderedVersion",
+              cancelled_all AS "cancelledAll", cancelled, shipped, returned, committed`);
   const row = rows[0];
-  if (!row) throw new Error("order line vanished after insert");
+  if (!row) throw new Error("order line upsert returned nothing");
   return row;
 }
 
 export async function saveOrderLine(tx: Tx, id: bigint, state: LineState, committed: number): Promise<void> {
-  await tx.$executeRaw`
+  await tx.execute(sql`
     UPDATE order_line
        SET ordered = ${state.ordered}, ordered_version = ${state.orderedVersion},
            cancelled_all = ${state.cancelledAll}, cancelled = ${state.cancelled},
            shipped = ${state.shipped}, returned = ${state.returned}, committed = ${committed},
            updated_at = now()
-     WHERE id = ${id}`;
+     WHERE id = ${id}`);
 }
 
 export type MovementInput = {
@@ -212,48 +207,65 @@ export type MovementInput = {
   reason: string | null;
 };
 
-/** The idempotency gate: returns the new movement id, or null when the key was seen before. */
-export async function insertMovement(tx: Tx, m: MovementInput): Promise<bigint | null> {
-  const rows = await tx.$queryRaw<{ id: bigint }[]>`
-    INSERT INTO movement (shop_id, item_id, location_id, idempotency_key, kind, d_on_hand, d_committed,
-                          d_held, d_damaged, d_safety_stock, receipt_id, connection_id, order_ref,
-                          line_ref, actor, reason)
-    VALUES (${m.shopId}::uuid, ${m.itemId}::uuid, ${m.locationId}::uuid, ${m.key},
-            ${m.kind}::"MovementKind", ${m.delta.onHand}, ${m.delta.committed}, ${m.delta.held},
-            ${m.delta.damaged}, ${m.delta.safetyStock}, ${m.receiptId}, ${m.connectionId}::uuid,
-            ${m.orderRef}, ${m.lineRef}, ${m.actor}, ${m.reason})
-    ON CONFLICT (shop_id, idempotency_key) DO NOTHING
-    RETURNING id`;
-  return rows[0]?.id ?? null;
-}
-
-export async function movementExists(tx: Tx, shopId: string, key: string): Promise<boolean> {
-  const rows = await tx.$queryRaw<{ one: number }[]>`
-    SELECT 1 AS one FROM movement WHERE shop_id = ${shopId}::uuid AND idempotency_key = ${key}`;
-  return rows.length > 0;
-}
-
-/** Balances change by the movement's delta in one atomic statement (no read-modify-write). */
-export async function applyLevelDelta(tx: Tx, itemId: string, locationId: string, d: FactDelta): Promise<void> {
-  const updated = await tx.$executeRaw`
-    UPDATE stock_level
-       SET on_hand = on_hand + ${d.onHand}, committed = committed + ${d.committed},
-           held = held + ${d.held}, damaged = damaged + ${d.damaged},
-           safety_stock = safety_stock + ${d.safetyStock}, updated_at = now()
-     WHERE item_id = ${itemId}::uuid AND location_id = ${locationId}::uuid`;
-  if (updated !== 1) throw new Error(`no stock level for item ${itemId} at ${locationId}`);
+/**
+ * The idempotency gate and the balance change in one statement: the movement is inserted unless
+ * its key was seen before, and only if it was, the level moves by the delta (atomic increments,
+ * no read-modify-write) and the order line takes its new state. Returns the movement id, or
+ * null for a duplicate.
+ */
+export async function recordMovement(
+  tx: Tx,
+  m: MovementInput,
+  line: { id: bigint; state: LineState; committed: number } | null,
+): Promise<bigint | null> {
+  const d = m.delta;
+  const moves = d.onHand !== 0 || d.committed !== 0 || d.held !== 0 || d.damaged !== 0 || d.safetyStock !== 0;
+  const rows = await tx.query<{ id: bigint | null; levels: number }>(sql`
+    WITH m AS (
+      INSERT INTO movement (shop_id, item_id, location_id, idempotency_key, kind, d_on_hand, d_committed,
+                            d_held, d_damaged, d_safety_stock, receipt_id, connection_id, order_ref,
+                            line_ref, actor, reason)
+      VALUES (${m.shopId}::uuid, ${m.itemId}::uuid, ${m.locationId}::uuid, ${m.key},
+              ${m.kind}::"MovementKind", ${d.onHand}, ${d.committed}, ${d.held}, ${d.damaged},
+              ${d.safetyStock}, ${m.receiptId}::bigint, ${m.connectionId}::uuid, ${m.orderRef},
+              ${m.lineRef}, ${m.actor}, ${m.reason})
+      ON CONFLICT (shop_id, idempotency_key) DO NOTHING
+      RETURNING id
+    ), lvl AS (
+      UPDATE stock_level
+         SET on_hand = on_hand + ${d.onHand}, committed = committed + ${d.committed},
+             held = held + ${d.held}, damaged = damaged + ${d.damaged},
+             safety_stock = safety_stock + ${d.safetyStock}, updated_at = now()
+       WHERE item_id = ${m.itemId}::uuid AND location_id = ${m.locationId}::uuid
+         AND ${moves}::boolean AND EXISTS (SELECT 1 FROM m)
+      RETURNING 1
+    ), ol AS (
+      UPDATE order_line
+         SET ordered = ${line?.state.ordered ?? 0}, ordered_version = ${line?.state.orderedVersion ?? null},
+             cancelled_all = ${line?.state.cancelledAll ?? false}, cancelled = ${line?.state.cancelled ?? 0},
+             shipped = ${line?.state.shipped ?? 0}, returned = ${line?.state.returned ?? 0},
+             committed = ${line?.committed ?? 0}, updated_at = now()
+       WHERE id = ${line?.id ?? null}::bigint AND EXISTS (SELECT 1 FROM m)
+      RETURNING 1
+    )
+    SELECT (SELECT id FROM m) AS id, (SELECT count(*)::int FROM lvl) AS levels`);
+  const row = rows[0];
+  if (row?.id != null && moves && row.levels !== 1) {
+    throw new Error(`no stock level for item ${m.itemId} at ${m.locationId}`);
+  }
+  return row?.id ?? null;
 }
 
 export async function recordUnmatched(
   tx: Tx,
   input: { shopId: string; connectionId: string; orderId: string; lineId: string; sku: string | null; remoteRef: string | null; quantity: number },
 ): Promise<void> {
-  await tx.$executeRaw`
+  await tx.execute(sql`
     INSERT INTO unmatched_line (shop_id, connection_id, order_id, line_id, sku, remote_ref, quantity)
     VALUES (${input.shopId}::uuid, ${input.connectionId}::uuid, ${input.orderId}, ${input.lineId},
             ${input.sku}, ${input.remoteRef}, ${input.quantity})
     ON CONFLICT (connection_id, order_id, line_id)
-    DO UPDATE SET last_seen_at = now(), quantity = GREATEST(unmatched_line.quantity, EXCLUDED.quantity)`;
+    DO UPDATE SET last_seen_at = now(), quantity = GREATEST(unmatched_line.quantity, EXCLUDED.quantity)`);
 }
 
 export async function listingsForItems(
@@ -261,51 +273,48 @@ export async function listingsForItems(
   itemIds: string[],
 ): Promise<{ listings: ListingRow[]; components: ComponentRow[] }> {
   if (itemIds.length === 0) return { listings: [], components: [] };
-  const listings = await tx.$queryRaw<ListingRow[]>`
-    SELECT DISTINCT l.id, l.connection_id AS "connectionId", c.role::text AS "connectionRole",
+  const rows = await tx.query<ListingRow & { components: ComponentRow[] }>(sql`
+    SELECT l.id, l.connection_id AS "connectionId", c.role::text AS "connectionRole",
            c.status::text AS "connectionStatus", l.sku, l.source_location_id AS "sourceLocationId",
            l.published_quantity AS "publishedQuantity", l.pushed_quantity AS "pushedQuantity",
            l.last_pushed_at AS "lastPushedAt", l.remote_quantity AS "remoteQuantity",
-           l.remote_observed_at AS "remoteObservedAt", l.status::text AS status
+           l.remote_observed_at AS "remoteObservedAt", l.status::text AS status,
+           (SELECT json_agg(json_build_object('listingId', lc2.listing_id, 'itemId', lc2.item_id, 'quantity', lc2.quantity))
+              FROM listing_component lc2 WHERE lc2.listing_id = l.id) AS components
       FROM listing l
-      JOIN listing_component lc ON lc.listing_id = l.id
       JOIN connection c ON c.id = l.connection_id
-     WHERE lc.item_id = ANY(${itemIds}::uuid[])`;
-  if (listings.length === 0) return { listings, components: [] };
-  const components = await tx.$queryRaw<ComponentRow[]>`
-    SELECT listing_id AS "listingId", item_id AS "itemId", quantity FROM listing_component
-     WHERE listing_id = ANY(${listings.map((l) => l.id)}::uuid[])`;
-  return { listings, components };
-}
-
-export async function loadBufferRules(tx: Tx, shopId: string): Promise<BufferRule[]> {
-  return tx.$queryRaw`
-    SELECT id, connection_id AS "connectionId", sku, kind::text AS kind, value
-      FROM buffer_rule WHERE shop_id = ${shopId}::uuid`;
+     WHERE l.id IN (SELECT listing_id FROM listing_component WHERE item_id = ANY(${itemIds}::uuid[]))`);
+  return {
+    listings: rows.map(({ components: _c, ...listing }) => listing),
+    components: rows.flatMap((r) => r.components ?? []),
+  };
 }
 
 /**
- * Marks a listing for push when its published quantity changed (or, for source-store listings,
- * when anything at its level changed: reserved / held / safety states are projected there too).
- * Returns true when the row was marked.
+ * Marks listings for push when their published quantity changed (or, for source-store listings,
+ * when anything at their level changed: reserved / held / safety states are projected there
+ * too), in one statement. Returns the ids that were marked.
  */
-export async function markListingChanged(
+export async function markListingsChanged(
   tx: Tx,
-  input: { listingId: string; published: number; force: boolean; receiptId: bigint | null; since: Date },
-): Promise<boolean> {
+  input: { listings: { id: string; published: number; force: boolean }[]; receiptId: bigint | null; since: Date },
+): Promise<Set<string>> {
+  if (input.listings.length === 0) return new Set();
   const receipt = input.receiptId === null ? null : [input.receiptId];
-  const updated = await tx.$executeRaw`
-    UPDATE listing
-       SET published_quantity = ${input.published},
-           published_version = published_version + 1,
-           dirty_since = COALESCE(dirty_since, ${input.since}),
-           pending_receipt_ids = CASE WHEN ${receipt}::bigint[] IS NULL THEN pending_receipt_ids
-                                      ELSE (pending_receipt_ids || ${receipt}::bigint[])[GREATEST(1, cardinality(pending_receipt_ids) - 48):]
+  const rows = await tx.query<{ id: string }>(sql`
+    UPDATE listing l
+       SET published_quantity = u.published,
+           published_version = l.published_version + 1,
+           dirty_since = COALESCE(l.dirty_since, ${input.since}::timestamptz),
+           pending_receipt_ids = CASE WHEN ${receipt}::bigint[] IS NULL THEN l.pending_receipt_ids
+                                      ELSE (l.pending_receipt_ids || ${receipt}::bigint[])[GREATEST(1, cardinality(l.pending_receipt_ids) - 48):]
                                  END,
            updated_at = now()
-     WHERE id = ${input.listingId}::uuid
-       AND (${input.force} OR published_quantity <> ${input.published})`;
-  return updated === 1;
+      FROM unnest(${input.listings.map((l) => l.id)}::uuid[], ${input.listings.map((l) => l.published)}::int[],
+                  ${input.listings.map((l) => l.force)}::boolean[]) AS u(id, published, force)
+     WHERE l.id = u.id AND (u.force OR l.published_quantity <> u.published)
+    RETURNING l.id`);
+  return new Set(rows.map((r) => r.id));
 }
 
 export async function insertIncident(
@@ -326,12 +335,12 @@ export async function insertIncident(
     rootCause: string;
   },
 ): Promise<bigint> {
-  const rows = await tx.$queryRaw<{ id: bigint }[]>`
+  const rows = await tx.query<{ id: bigint }>(sql`
     INSERT INTO oversell_incident (shop_id, item_id, sku, connection_id, order_ref, line_ref, movement_id,
                                    receipt_id, shortfall, ats_before, ats_after, snapshot, root_cause)
     VALUES (${input.shopId}::uuid, ${input.itemId}::uuid, ${input.sku}, ${input.connectionId}::uuid,
             ${input.orderRef}, ${input.lineRef}, ${input.movementId}, ${input.receiptId}, ${input.shortfall},
             ${input.atsBefore}, ${input.atsAfter}, ${JSON.stringify(input.snapshot)}::jsonb, ${input.rootCause})
-    RETURNING id`;
+    RETURNING id`);
   return rows[0]!.id;
 }

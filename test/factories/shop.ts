@@ -87,7 +87,9 @@ export async function addSalesConnection(
     data: { shopId: shop.shopId, kind: "shopify", role: "sales", name, accountRef: `${name}.myshopify.com` },
   });
   const listingIds = new Map<string, string>();
-  for (const [index, spec] of (options.listings ?? [...shop.itemIds.keys()].map((sku) => ({ sku }))).entries()) {
+  const specs: { sku: string; components?: { sku: string; quantity: number }[] }[] =
+    options.listings ?? [...shop.itemIds.keys()].map((sku) => ({ sku }));
+  for (const [index, spec] of specs.entries()) {
     const components = spec.components ?? [{ sku: spec.sku, quantity: 1 }];
     const listing = await prisma.listing.create({
       data: {

@@ -11,6 +11,7 @@ process.env.DATABASE_URL = database.url;
 process.env.REDIS_URL = REDIS_URL;
 process.env.QUEUE_PREFIX = `sgt-${database.name.slice(5).replace(/_/g, "-")}`;
 globalThis.prismaGlobal = undefined;
+globalThis.stockguardSqlPool = undefined;
 resetEnvCache();
 
 afterAll(async () => {

@@ -1,4 +1,3 @@
-import type { PrismaClient } from "@prisma/client";
 import { ats, isZeroDelta, newlyOversold } from "../../domain/availability";
 import { chooseCommitLocation } from "../../domain/allocation";
 import { DomainError, ShopUninstalledError, UnknownShopError } from "../../domain/errors";
@@ -17,7 +16,7 @@ import {
 import { computePublished } from "../../domain/publish";
 import { normalizeSku } from "../../domain/sku";
 import type { FactDelta, LevelFacts } from "../../domain/types";
-import prisma from "../../db.server";
+import { transaction } from "../../lib/sql.server";
 import * as repo from "../../repositories/ledger.server";
 
 /** One effect on one order line (per channel order line, not per component). */
@@ -98,11 +97,6 @@ export function validateEvent(event: LedgerEvent): void {
   }
 }
 
-function isRetryableTxError(error: unknown): boolean {
-  const text = `${(error as { code?: string })?.code ?? ""} ${(error as Error)?.message ?? ""} ${JSON.stringify((error as { meta?: unknown })?.meta ?? "")}`;
-  return /40P01|40001|deadlock detected|could not serialize|P2034/.test(text);
-}
-
 /**
  * Applies one event to the ledger in one transaction: idempotent per operation key, items
  * locked in id order, balances changed by atomic deltas in the same transaction as the movement
@@ -111,23 +105,9 @@ function isRetryableTxError(error: unknown): boolean {
  * An order line that cannot be covered is still recorded (the sale happened) and raises an
  * oversell incident; a shortfall is never hidden by clamping.
  */
-export async function applyLedgerEvent(event: LedgerEvent, client: PrismaClient = prisma): Promise<ApplyResult> {
+export async function applyLedgerEvent(event: LedgerEvent): Promise<ApplyResult> {
   validateEvent(event);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await client.$transaction((tx) => applyInTransaction(tx, event), {
-        isolationLevel: "ReadCommitted",
-        maxWait: 10_000,
-        timeout: 30_000,
-      });
-    } catch (error) {
-      if (attempt < 5 && isRetryableTxError(error)) {
-        await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
-        continue;
-      }
-      throw error;
-    }
-  }
+  return transaction((tx) => applyInTransaction(tx, event));
 }
 
 type ResolvedComponent = {
@@ -220,15 +200,14 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
   // 2. Lock every item whose balances or published quantities this event can change.
   const direct = new Set<string>([...itemOpTargets.values()]);
   for (const components of resolved.values()) for (const c of components) direct.add(c.itemId);
-  const lockSet = await repo.expandWithBundlePartners(tx, [...direct]);
-  await repo.lockItems(tx, event.shopId, lockSet);
+  const skuOf = await repo.lockItemsWithBundlePartners(tx, event.shopId, [...direct]);
+  const lockSet = [...skuOf.keys()];
 
   // Under the locks our in-memory view of these balances is exact.
   const levelRows = await repo.loadLevels(tx, lockSet);
   const levels = new Map<string, repo.LevelRow>();
   const levelKey = (itemId: string, locationId: string) => `${itemId}|${locationId}`;
   for (const row of levelRows) levels.set(levelKey(row.itemId, row.locationId), row);
-  const skuOf = new Map<string, string>((await repo.findItemsById(tx, event.shopId, [...direct])).map((i) => [i.id, i.sku]));
   let locations: { id: string; isPrimary: boolean }[] | null = null;
   const shopLocations = async () => (locations ??= await repo.sourceLocations(tx, event.shopId));
 
@@ -272,25 +251,29 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
     orderRef: string | null;
     lineRef: string | null;
     listingId: string | null;
+    line: { id: bigint; state: LineState; committed: number } | null;
   }): Promise<boolean> => {
-    const movementId = await repo.insertMovement(tx, {
-      shopId: event.shopId,
-      itemId: input.itemId,
-      locationId: input.locationId,
-      key: input.key,
-      kind: input.kind,
-      delta: input.delta,
-      receiptId,
-      connectionId: input.connectionId,
-      orderRef: input.orderRef,
-      lineRef: input.lineRef,
-      actor: event.actor,
-      reason: event.reason ?? null,
-    });
+    const movementId = await repo.recordMovement(
+      tx,
+      {
+        shopId: event.shopId,
+        itemId: input.itemId,
+        locationId: input.locationId,
+        key: input.key,
+        kind: input.kind,
+        delta: input.delta,
+        receiptId,
+        connectionId: input.connectionId,
+        orderRef: input.orderRef,
+        lineRef: input.lineRef,
+        actor: event.actor,
+        reason: event.reason ?? null,
+      },
+      input.line,
+    );
     if (movementId === null) return false;
     const before = itemAts(input.itemId);
     if (!isZeroDelta(input.delta)) {
-      await repo.applyLevelDelta(tx, input.itemId, input.locationId, input.delta);
       const row = await ensureLevelRow(input.itemId, input.locationId);
       addInPlace(row, input.delta);
       touched.add(levelKey(input.itemId, input.locationId));
@@ -382,12 +365,9 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
         orderRef: op.orderId,
         lineRef: op.lineId,
         listingId: row.listingId,
+        line: { id: row.id, state: applied.state, committed: row.committed + applied.delta.committed },
       });
-      if (!inserted) {
-        result.duplicates++;
-        continue;
-      }
-      await repo.saveOrderLine(tx, row.id, applied.state, row.committed + applied.delta.committed);
+      if (!inserted) result.duplicates++;
     }
   }
 
@@ -409,6 +389,7 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
       orderRef: null,
       lineRef: null,
       listingId: null,
+      line: null,
     });
     if (!inserted) result.duplicates++;
   }
@@ -419,7 +400,6 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
     const affected = listings.filter((l) =>
       components.some((c) => c.listingId === l.id && changedItems.has(c.itemId)),
     );
-    const rules = await repo.loadBufferRules(tx, event.shopId);
     const published = computePublished(
       affected.map((l) => ({
         id: l.id,
@@ -429,19 +409,21 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
         components: components.filter((c) => c.listingId === l.id).map((c) => ({ itemId: c.itemId, perUnit: c.quantity })),
       })),
       [...levels.values()],
-      rules,
+      shop.rules,
     );
-    const since = event.receivedAt ?? new Date();
-    for (const listing of affected) {
-      const quantity = published.get(listing.id) ?? 0;
+    const marks = affected.map((listing) => {
       const onlyItem = components.find((c) => c.listingId === listing.id)?.itemId;
       // Source-store levels also carry the projected reserved / held / safety states, so any
       // change at the level needs a push, even when the available number stays the same.
       const force =
         listing.sourceLocationId !== null && onlyItem !== undefined && touched.has(levelKey(onlyItem, listing.sourceLocationId));
-      if (await repo.markListingChanged(tx, { listingId: listing.id, published: quantity, force, receiptId, since })) {
-        result.changedListings.push({ listingId: listing.id, connectionId: listing.connectionId, publishedQuantity: quantity });
-      }
+      return { id: listing.id, published: published.get(listing.id) ?? 0, force };
+    });
+    const marked = await repo.markListingsChanged(tx, { listings: marks, receiptId, since: event.receivedAt ?? new Date() });
+    for (const mark of marks) {
+      if (!marked.has(mark.id)) continue;
+      const listing = affected.find((l) => l.id === mark.id)!;
+      result.changedListings.push({ listingId: mark.id, connectionId: listing.connectionId, publishedQuantity: mark.published });
     }
   }
   return result;

@@ -1,0 +1,141 @@
+import pg from "pg";
+import { env } from "../env.server";
+import { onShutdown } from "./lifecycle.server";
+
+/**
+ * Raw SQL for the hot paths (ledger apply, push planning): a `pg` pool of its own, a tagged
+ * template that turns `${value}` into numbered parameters, and explicit transactions.
+ * Prisma stays the schema owner and the client for everything else; see
+ * docs/decisions/0002-raw-sql-for-the-ledger-hot-path.md for why and for the measurements.
+ */
+export type Sql = { text: string; values: unknown[] };
+
+/** A fragment inserted verbatim (identifiers, fixed SQL); never user input. */
+export class Raw {
+  constructor(readonly text: string) {}
+}
+
+export function raw(text: string): Raw {
+  return new Raw(text);
+}
+
+export function sql(strings: TemplateStringsArray, ...values: unknown[]): Sql {
+  let text = strings[0] ?? "";
+  const params: unknown[] = [];
+  values.forEach((value, i) => {
+    if (value instanceof Raw) text += value.text;
+    else if (isSql(value)) {
+      // Nested fragment: renumber its parameters.
+      text += value.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + params.length}`);
+      params.push(...value.values);
+    } else {
+      params.push(value);
+      text += `$${params.length}`;
+    }
+    text += strings[i + 1] ?? "";
+  });
+  return { text, values: params };
+}
+
+function isSql(value: unknown): value is Sql {
+  return typeof value === "object" && value !== null && "text" in value && "values" in value && Array.isArray((value as Sql).values);
+}
+
+export interface SqlClient {
+  query<T = Record<string, unknown>>(q: Sql): Promise<T[]>;
+  execute(q: Sql): Promise<number>;
+}
+
+const types = {
+  getTypeParser(oid: number, format?: "text" | "binary") {
+    // int8 (ids, counts) as bigint; timestamp without time zone is stored in UTC (as Prisma does).
+    if (oid === 20) return (value: string) => BigInt(value);
+    if (oid === 1114) return (value: string) => new Date(`${value.replace(" ", "T")}Z`);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+function serialize(value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(serialize);
+  return value;
+}
+
+class ClientAdapter implements SqlClient {
+  constructor(private readonly client: pg.Pool | pg.PoolClient) {}
+
+  async query<T>(q: Sql): Promise<T[]> {
+    const result = await this.client.query({ text: q.text, values: q.values.map(serialize) as unknown[] });
+    return result.rows as T[];
+  }
+
+  async execute(q: Sql): Promise<number> {
+    const result = await this.client.query({ text: q.text, values: q.values.map(serialize) as unknown[] });
+    return result.rowCount ?? 0;
+  }
+}
+
+declare global {
+  var stockguardSqlPool: pg.Pool | undefined;
+}
+
+export function sqlPool(): pg.Pool {
+  if (!globalThis.stockguardSqlPool) {
+    const max = Number(process.env.DATABASE_POOL_MAX) > 0 ? Number(process.env.DATABASE_POOL_MAX) : 10;
+    const pool = new pg.Pool({
+      connectionString: env().DATABASE_URL,
+      max,
+      idleTimeoutMillis: 30_000,
+      connectionTimeoutMillis: 5_000,
+      types,
+      options: "-c TimeZone=UTC",
+    });
+    pool.on("error", () => undefined); // idle client errors; the next query reconnects
+    globalThis.stockguardSqlPool = pool;
+    onShutdown("sql-pool", closeSqlPool);
+  }
+  return globalThis.stockguardSqlPool;
+}
+
+export async function closeSqlPool(): Promise<void> {
+  const pool = globalThis.stockguardSqlPool;
+  globalThis.stockguardSqlPool = undefined;
+  await pool?.end();
+}
+
+export function db(): SqlClient {
+  return new ClientAdapter(sqlPool());
+}
+
+const RETRYABLE = new Set(["40P01", "40001"]);
+
+/**
+ * Runs `fn` in one READ COMMITTED transaction, retrying deadlocks and serialization failures
+ * (the whole function runs again, so it must not have side effects outside the transaction).
+ */
+export async function transaction<T>(fn: (tx: SqlClient) => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await sqlPool().connect();
+    let released = false;
+    try {
+      await client.query("BEGIN");
+      const result = await fn(new ClientAdapter(client));
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {
+        client.release(true);
+        released = true;
+      });
+      const code = (error as { code?: string }).code;
+      if (attempt < attempts && code && RETRYABLE.has(code)) {
+        await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
+        continue;
+      }
+      throw error;
+    } finally {
+      if (!released) client.release();
+    }
+  }
+}
