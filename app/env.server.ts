@@ -46,6 +46,11 @@ const ZBaseEnv = z.object({
   SHOPIFY_ADMIN_API_ORIGIN: urlString(["http:", "https:"]).optional(),
   /** How long a burst of changes is collected before one write per listing (ms). */
   PUSH_COALESCE_MS: intString(0, 60_000).default(200),
+  /**
+   * How long an unexplained drop on a channel (seen by webhook or read, not caused by us) waits
+   * for the order that explains it before StockGuard raises the channel back (ms).
+   */
+  PUSH_SETTLE_MS: intString(0, 3_600_000).default(10_000),
   /** Concurrency of each worker process, per queue. */
   WORKER_CONCURRENCY: intString(1, 256).default(8),
   /** Interval of the scheduled reconciliation per connection (ms). */

@@ -6,6 +6,7 @@ import {
   ChannelThrottledError,
 } from "../app/channels/errors";
 import { DomainError } from "../app/domain/errors";
+import { metrics } from "../app/lib/metrics.server";
 import { log } from "../app/logger.server";
 
 export type JobContext = { job: Job; token: string | undefined };
@@ -34,6 +35,7 @@ export function processor<T>(
     } catch (error) {
       if (error instanceof ChannelThrottledError) {
         const until = Date.now() + Math.max(50, error.retryAfterMs);
+        metrics().throttleWaits.inc({ channel: "shopify", source: String(error.details.source ?? "channel") });
         logger.debug({ retryAfterMs: error.retryAfterMs }, "throttled; delaying job without using an attempt");
         await job.moveToDelayed(until, token);
         throw new DelayedError();

@@ -11,6 +11,7 @@ import { createRedis } from "../app/queues/connection.server";
 import type { QueueName } from "../app/queues/definitions";
 import { disconnectDb } from "../app/db.server";
 import { processors, type ProcessorSpec } from "./processors";
+import { registerSchedules } from "./schedules";
 
 process.env.STOCKGUARD_PROCESS ??= "worker";
 
@@ -41,6 +42,7 @@ export async function startWorkers(only?: QueueName[]): Promise<Worker[]> {
 async function main(): Promise<void> {
   env();
   const workers = await startWorkers();
+  await registerSchedules();
   logger().info({ queues: workers.map((w) => w.name) }, "StockGuard worker started");
 
   let stopping = false;

@@ -1,13 +1,30 @@
 import type { Processor } from "bullmq";
-import { ZMaintenanceJob, type QueueName } from "../app/queues/definitions";
+import { env } from "../app/env.server";
+import { ZIngestJob, ZMaintenanceJob, ZPushJob, ZReconcileJob, type QueueName } from "../app/queues/definitions";
+import { ingestReceipt } from "../app/services/ingest/ingest-receipt.server";
 import { runMaintenance } from "../app/services/maintenance.server";
+import { pushConnection } from "../app/services/push/push-connection.server";
+import { reconcileConnection } from "../app/services/reconcile/reconcile-connection.server";
 import { processor } from "./job-runner";
 
 export type ProcessorSpec = { processor: Processor; concurrency?: number };
 
 /** Queue → processor. Processors stay thin: parse `job.data`, call one service. */
 export function processors(): Partial<Record<QueueName, ProcessorSpec>> {
+  const concurrency = env().WORKER_CONCURRENCY;
   return {
+    ingest: {
+      processor: processor(ZIngestJob, ({ receiptId }) => ingestReceipt(BigInt(receiptId))),
+      concurrency,
+    },
+    push: {
+      processor: processor(ZPushJob, ({ connectionId }) => pushConnection(connectionId)),
+      concurrency,
+    },
+    reconcile: {
+      processor: processor(ZReconcileJob, ({ connectionId, reason }) => reconcileConnection(connectionId, reason)),
+      concurrency: 2,
+    },
     maintenance: {
       processor: processor(ZMaintenanceJob, (data) => runMaintenance(data)),
       concurrency: 2,

@@ -9,7 +9,9 @@ import { ChannelError } from "../channels/errors";
 import { disconnectDb } from "../db.server";
 import { env } from "../env.server";
 import { runShutdown } from "../lib/lifecycle.server";
-import { connectShopWithToken } from "../services/shop-connect.server";
+import { connectChannel } from "../services/connect-channel.server";
+import { connectShopAndImport } from "../services/shop-connect.server";
+import { shopStatus } from "../services/status.server";
 
 process.env.STOCKGUARD_PROCESS ??= "cli";
 process.env.LOG_LEVEL ??= "warn";
@@ -37,8 +39,70 @@ export function buildProgram(): Command {
     .requiredOption("--token <admin-api-token>", "an Admin API access token for the store")
     .option("--json", "print JSON", false)
     .action(async (opts: { shop: string; token: string; json: boolean }) => {
-      const result = await connectShopWithToken({ shop: opts.shop, token: opts.token });
+      const result = await connectShopAndImport({ shop: opts.shop, token: opts.token });
       print(result, opts.json);
+    });
+
+  program
+    .command("channel:connect")
+    .description("Connect a sales channel to a shop; prints the connection id")
+    .requiredOption("--shop <domain>", "the shop (source store) whose stock the channel sells")
+    .requiredOption("--kind <kind>", "shopify | amazon | ebay | walmart")
+    .option("--store <domain>", "shopify: the other store's myshopify.com domain")
+    .option("--token <admin-api-token>", "shopify: an Admin API access token for that store")
+    .option("--webhook-secret <secret>", "shopify: the secret that store signs its webhooks with, if not the app's")
+    .option("--location <gid>", "shopify: the location to write quantities to (default: first online location)")
+    .option("--name <name>", "display name")
+    .option("--json", "print JSON", false)
+    .action(
+      async (opts: {
+        shop: string;
+        kind: string;
+        store?: string;
+        token?: string;
+        webhookSecret?: string;
+        location?: string;
+        name?: string;
+        json: boolean;
+      }) => {
+        const result = await connectChannel({
+          kind: opts.kind as "shopify",
+          shop: opts.shop,
+          store: opts.store ?? "",
+          token: opts.token ?? "",
+          webhookSecret: opts.webhookSecret,
+          locationId: opts.location,
+          name: opts.name,
+        });
+        if (opts.json) print(result, true);
+        else process.stdout.write(`${result.connectionId}\n`);
+      },
+    );
+
+  program
+    .command("status")
+    .description("Per connection: listings, last push, pending pushes, failures")
+    .requiredOption("--shop <domain>", "the shop")
+    .option("--json", "print JSON", false)
+    .action(async (opts: { shop: string; json: boolean }) => {
+      const report = await shopStatus(opts.shop);
+      if (!report) throw new Error(`unknown shop ${opts.shop}`);
+      if (opts.json) {
+        print(report, true);
+        return;
+      }
+      process.stdout.write(
+        `${report.shop} (${report.status}${report.syncEnabled ? "" : ", sync paused"}): ${report.items} items, ` +
+          `${report.incidents.total} oversell incidents (${report.incidents.oversoldUnits} units), ` +
+          `${report.unmatchedLines} unmatched order lines, ${report.pendingReceipts} receipts pending\n`,
+      );
+      for (const c of report.connections) {
+        process.stdout.write(
+          `  ${c.role === "source" ? "source" : "sales "} ${c.kind} ${c.account} [${c.status}${c.statusReason ? `: ${c.statusReason}` : ""}] ` +
+            `listings=${c.listings} pending=${c.pendingPushes} lastPush=${c.lastPushAt ?? "never"} failures=${c.openFailures}\n`,
+        );
+        for (const f of c.recentFailures) process.stdout.write(`      ${f.at} ${f.kind}: ${f.reason}\n`);
+      }
     });
 
   return program;

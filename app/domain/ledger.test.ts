@@ -139,7 +139,8 @@ describe("item commands", () => {
     expect(applyItemCommand(facts, { kind: "on_hand_counted", onHand: 7, pendingToSource: 0 }).onHand).toBe(-3);
     // The ledger already shipped 2 units that the source will only see once we write them.
     expect(applyItemCommand(facts, { kind: "on_hand_counted", onHand: 12, pendingToSource: -2 }).onHand).toBe(0);
-    expect(() => applyItemCommand(facts, { kind: "on_hand_counted", onHand: -1, pendingToSource: 0 })).toThrow();
+    expect(applyItemCommand(facts, { kind: "on_hand_counted", onHand: -1, pendingToSource: 0 }).onHand).toBe(-11);
+    expect(() => applyItemCommand(facts, { kind: "on_hand_counted", onHand: 1.5, pendingToSource: 0 })).toThrow();
   });
 
   it("requires a reason and a non-zero integer for manual adjustments", () => {

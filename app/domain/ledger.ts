@@ -144,7 +144,9 @@ export type ItemCommand =
    */
   | { kind: "on_hand_counted"; onHand: number; pendingToSource: number }
   | { kind: "manual_adjustment"; delta: number; reason: string }
-  | { kind: "safety_stock_set"; quantity: number };
+  | { kind: "safety_stock_set"; quantity: number }
+  /** Opening balance of the non-sellable states found on the source at import. */
+  | { kind: "unsellable_set"; held: number; damaged: number };
 
 export type ItemCommandKind = ItemCommand["kind"];
 
@@ -176,7 +178,8 @@ export function applyItemCommand(facts: LevelFacts, command: ItemCommand): FactD
       return delta;
     }
     case "on_hand_counted": {
-      if (!isNonNegativeInt(command.onHand)) throw new InvalidQuantityError("onHand", command.onHand);
+      // Shopify can report a negative on_hand (stock adjusted below zero): record what it says.
+      if (!isInt(command.onHand)) throw new InvalidQuantityError("onHand", command.onHand);
       if (!isInt(command.pendingToSource)) {
         throw new InvalidQuantityError("pendingToSource", command.pendingToSource);
       }
@@ -194,6 +197,13 @@ export function applyItemCommand(facts: LevelFacts, command: ItemCommand): FactD
     case "safety_stock_set": {
       if (!isNonNegativeInt(command.quantity)) throw new InvalidQuantityError("safetyStock", command.quantity);
       delta.safetyStock = command.quantity - facts.safetyStock;
+      return delta;
+    }
+    case "unsellable_set": {
+      if (!isNonNegativeInt(command.held)) throw new InvalidQuantityError("held", command.held);
+      if (!isNonNegativeInt(command.damaged)) throw new InvalidQuantityError("damaged", command.damaged);
+      delta.held = command.held - facts.held;
+      delta.damaged = command.damaged - facts.damaged;
       return delta;
     }
   }

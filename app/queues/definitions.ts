@@ -32,6 +32,8 @@ export const ZMaintenanceJob = z.discriminatedUnion("task", [
   z.object({
     task: z.literal("read_source_levels"),
     connectionId: z.uuid(),
+    /** How many times in-flight source orders made us postpone applying a count. */
+    attempt: z.number().int().min(0).default(0),
   }),
 ]);
 

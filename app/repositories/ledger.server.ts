@@ -43,11 +43,19 @@ export type ComponentRow = { listingId: string; itemId: string; quantity: number
 
 /** The shop's status and its buffer rules, in one round trip. */
 export async function shopState(tx: Tx, shopId: string) {
-  const rows = await tx.query<{ domain: string; status: string; syncEnabled: boolean; rules: BufferRule[] }>(sql`
+  const rows = await tx.query<{
+    domain: string;
+    status: string;
+    syncEnabled: boolean;
+    rules: BufferRule[];
+    connections: { id: string; role: "source" | "sales" }[];
+  }>(sql`
     SELECT s.domain, s.status::text AS status, s.sync_enabled AS "syncEnabled",
            COALESCE((SELECT json_agg(json_build_object('id', r.id, 'connectionId', r.connection_id, 'sku', r.sku,
                                                        'kind', r.kind, 'value', r.value))
-                       FROM buffer_rule r WHERE r.shop_id = s.id), '[]'::json) AS rules
+                       FROM buffer_rule r WHERE r.shop_id = s.id), '[]'::json) AS rules,
+           COALESCE((SELECT json_agg(json_build_object('id', c.id, 'role', c.role))
+                       FROM connection c WHERE c.shop_id = s.id), '[]'::json) AS connections
       FROM shop s WHERE s.id = ${shopId}::uuid`);
   return rows[0] ?? null;
 }
@@ -256,6 +264,18 @@ export async function recordMovement(
   return row?.id ?? null;
 }
 
+/** Queues a physical change for the source store (written by the source push, exactly once). */
+export async function insertSourceAdjustment(
+  tx: Tx,
+  input: { shopId: string; connectionId: string; itemId: string; locationId: string; movementId: bigint; stateName: string; delta: number },
+): Promise<void> {
+  await tx.execute(sql`
+    INSERT INTO source_adjustment (shop_id, connection_id, item_id, location_id, movement_id, state_name, delta)
+    VALUES (${input.shopId}::uuid, ${input.connectionId}::uuid, ${input.itemId}::uuid, ${input.locationId}::uuid,
+            ${input.movementId}::bigint, ${input.stateName}, ${input.delta})
+    ON CONFLICT (movement_id) DO NOTHING`);
+}
+
 export async function recordUnmatched(
   tx: Tx,
   input: { shopId: string; connectionId: string; orderId: string; lineId: string; sku: string | null; remoteRef: string | null; quantity: number },
@@ -343,4 +363,10 @@ export async function insertIncident(
             ${input.atsBefore}, ${input.atsAfter}, ${JSON.stringify(input.snapshot)}::jsonb, ${input.rootCause})
     RETURNING id`);
   return rows[0]!.id;
+}
+
+export async function markReceiptApplied(tx: Tx, receiptId: bigint): Promise<void> {
+  await tx.execute(sql`
+    UPDATE receipt SET status = 'applied', applied_at = now(), attempts = attempts + 1
+     WHERE id = ${receiptId}::bigint AND status = 'pending'`);
 }

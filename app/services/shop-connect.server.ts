@@ -48,3 +48,18 @@ export async function connectShopWithToken(input: { shop: string; token: string 
   const installed = await recordInstall({ domain: shop, name: data.shop.name });
   return { shop, name: data.shop.name, scopes, ...installed };
 }
+
+/** `shop:connect` as the CLI runs it: connect, then import the catalog and source quantities. */
+export async function connectShopAndImport(input: { shop: string; token: string }) {
+  const connected = await connectShopWithToken(input);
+  const { loadConnection } = await import("../repositories/push.server");
+  const { db } = await import("../lib/sql.server");
+  const { importCatalog } = await import("./catalog/import-catalog.server");
+  const { shopifyAdapter, toContext, forgetToken } = await import("./channels.server");
+  const { enqueuePush, enqueueSafely } = await import("../queues/jobs.server");
+  forgetToken(connected.sourceConnectionId);
+  const row = await loadConnection(db(), connected.sourceConnectionId);
+  const summary = await importCatalog(toContext(row!), shopifyAdapter());
+  await enqueueSafely("push", () => enqueuePush(connected.sourceConnectionId, 0));
+  return { ...connected, import: summary };
+}

@@ -35,8 +35,12 @@ export const LOCATIONS = `#graphql
     }
   }`;
 
-/** 25 variants × (3 objects + 10 levels × 3) + 2 ≈ 877 points. */
-export const CATALOG_PAGE_SIZE = 25;
+/**
+ * The catalog walk: 250 variants × 3 objects + 2 ≈ 752 points per page. Quantities are read
+ * separately per location with LEVELS_AT_LOCATION (≈ 750 points per 250 items), which costs far
+ * less than nesting every level of every variant in the walk.
+ */
+export const CATALOG_PAGE_SIZE = 250;
 export const CATALOG = `#graphql
   query StockGuardCatalog($first: Int!, $after: String) {
     productVariants(first: $first, after: $after) {
@@ -48,16 +52,7 @@ export const CATALOG = `#graphql
         displayName
         inventoryPolicy
         product { id title status }
-        inventoryItem {
-          id
-          tracked
-          inventoryLevels(first: 10) {
-            nodes {
-              location { id }
-              quantities(names: ${QUANTITY_NAMES_LITERAL}) { name quantity }
-            }
-          }
-        }
+        inventoryItem { id tracked }
       }
     }
   }`;
@@ -139,11 +134,7 @@ export type CatalogData = {
       displayName: string;
       inventoryPolicy: "DENY" | "CONTINUE";
       product: { id: string; title: string; status: string };
-      inventoryItem: {
-        id: string;
-        tracked: boolean;
-        inventoryLevels: { nodes: { location: { id: string }; quantities: QuantityRow[] }[] };
-      };
+      inventoryItem: { id: string; tracked: boolean };
     }[];
   };
 };

@@ -55,6 +55,8 @@ export type LedgerEvent = {
   /** When the event reached us (start of the sync-latency clock). */
   receivedAt?: Date;
   operations: (LineOperation | ItemOperation)[];
+  /** Mark `receiptId` applied in the same transaction (the ingest path). */
+  markReceiptApplied?: boolean;
 };
 
 export type ChangedListing = { listingId: string; connectionId: string; publishedQuantity: number };
@@ -123,6 +125,7 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
   if (shop.status !== "active") throw new ShopUninstalledError(shop.domain);
 
   const result: ApplyResult = { applied: 0, duplicates: 0, unmatched: 0, incidents: [], changedListings: [] };
+  const sourceConnectionId = shop.connections.find((c) => c.role === "source")?.id ?? null;
   const receiptId = event.receiptId ?? null;
   const lineOps = event.operations.filter((op): op is LineOperation => op.type === "line");
   const itemOps = event.operations.filter((op): op is ItemOperation => op.type === "item");
@@ -272,6 +275,17 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
       input.line,
     );
     if (movementId === null) return false;
+    const adjustment = sourceAdjustmentFor(input.kind, input.delta, input.connectionId, sourceConnectionId);
+    if (adjustment && sourceConnectionId) {
+      await repo.insertSourceAdjustment(tx, {
+        shopId: event.shopId,
+        connectionId: sourceConnectionId,
+        itemId: input.itemId,
+        locationId: input.locationId,
+        movementId,
+        ...adjustment,
+      });
+    }
     const before = itemAts(input.itemId);
     if (!isZeroDelta(input.delta)) {
       const row = await ensureLevelRow(input.itemId, input.locationId);
@@ -379,6 +393,12 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
     if (!locationId) throw new DomainError("unknown_location", "the shop has no source location");
     const facts = await ensureLevelRow(itemId, locationId);
     const delta = applyItemCommand(facts, op.command);
+    // Absolute statements that match the ledger already (a count equal to our balance) leave
+    // no movement behind.
+    if (isZeroDelta(delta) && op.command.kind !== "manual_adjustment") {
+      result.duplicates++;
+      continue;
+    }
     const inserted = await record({
       itemId,
       locationId,
@@ -426,7 +446,35 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
       result.changedListings.push({ listingId: mark.id, connectionId: listing.connectionId, publishedQuantity: mark.published });
     }
   }
+  if (event.markReceiptApplied && receiptId !== null) await repo.markReceiptApplied(tx, receiptId);
   return result;
+}
+
+/**
+ * Physical changes the source store has not seen: the source's own orders, counts and restocks
+ * already happened there, but a marketplace shipment, a marketplace return restocked in the
+ * warehouse, or an adjustment made in StockGuard must be written to Shopify so its on_hand keeps
+ * matching the shelf. Returns the Shopify state to adjust, or null.
+ */
+export function sourceAdjustmentFor(
+  kind: string,
+  delta: FactDelta,
+  connectionId: string | null,
+  sourceConnectionId: string | null,
+): { stateName: string; delta: number } | null {
+  if (delta.onHand === 0 || connectionId === sourceConnectionId) return null;
+  switch (kind) {
+    case "shipped": // the unit sat in `reserved` for the other channel's order
+      return { stateName: "reserved", delta: delta.onHand };
+    case "returned": // back in the warehouse, awaiting inspection
+      return { stateName: "quality_control", delta: delta.onHand };
+    case "written_off":
+      return { stateName: "damaged", delta: delta.onHand };
+    case "manual_adjustment":
+      return { stateName: "available", delta: delta.onHand };
+    default:
+      return null;
+  }
 }
 
 function addInPlace(target: LevelFacts, delta: FactDelta): void {

@@ -1,5 +1,5 @@
 -- CreateEnum
-CREATE TYPE "MovementKind" AS ENUM ('order_placed', 'order_edited', 'order_cancelled', 'line_cancelled', 'shipped', 'returned', 'refunded_no_restock', 'inspection_passed', 'inspection_failed', 'written_off', 'on_hand_counted', 'manual_adjustment', 'safety_stock_set');
+CREATE TYPE "MovementKind" AS ENUM ('order_placed', 'order_edited', 'order_cancelled', 'line_cancelled', 'shipped', 'returned', 'refunded_no_restock', 'inspection_passed', 'inspection_failed', 'written_off', 'on_hand_counted', 'manual_adjustment', 'safety_stock_set', 'unsellable_set');
 
 -- CreateEnum
 CREATE TYPE "ListingStatus" AS ENUM ('active', 'broken', 'disabled');

@@ -1,0 +1,308 @@
+import { createHash } from "node:crypto";
+import type { ConnectionContext, RemoteQuantity, RemoteRef, WriteResult, QuantityWrite } from "../channel-adapter";
+import { ChannelPermanentError } from "../errors";
+import type { ShopifyBudget } from "./budget.server";
+import { ShopifyAdminClient, type ShopifyCost } from "./client.server";
+import {
+  adjustQuantitiesMutation,
+  CATALOG,
+  CATALOG_PAGE_SIZE,
+  LEVELS_AT_LOCATION,
+  LEVELS_BATCH_SIZE,
+  LOCATIONS,
+  moveQuantitiesMutation,
+  setQuantitiesMutation,
+  type CatalogData,
+  type LevelsAtData,
+  type LocationsData,
+  type MutationPayload,
+} from "./operations";
+
+/** Shopify caps every input array at 250 entries (platform/shopify.md §2.10). */
+export const MAX_BATCH = 250;
+
+export type TokenProvider = (conn: ConnectionContext) => Promise<string>;
+
+export type ShopifyAdapterOptions = {
+  tokens: TokenProvider;
+  budget?: ShopifyBudget;
+  /** SHOPIFY_ADMIN_API_ORIGIN (sandbox). */
+  origin?: string;
+  fetch?: typeof globalThis.fetch;
+};
+
+/** A state move at one level: `quantity` units from one state to another (source store). */
+export type StateMove = {
+  inventoryItemId: string;
+  locationId: string;
+  quantity: number;
+  from: string;
+  to: string;
+  /** CAS on the state StockGuard owns (reserved / safety_stock / quality_control / damaged). */
+  ownedState: string;
+  ownedExpected: number;
+};
+
+/** A delta on one state (source-store outbox: a marketplace shipment leaving `reserved`). */
+export type StateAdjustment = {
+  inventoryItemId: string;
+  locationId: string;
+  name: string;
+  delta: number;
+  expected: number;
+  ledgerDocumentUri: string;
+};
+
+export type MutationOutcome =
+  | { ok: true; after: Map<string, number> }
+  | { ok: false; stale: boolean; errors: MutationPayload["userErrors"] };
+
+/** Stable UUID-shaped key from the logical content of a write (same content ⇒ same key). */
+export function idempotencyKey(...parts: (string | number)[]): string {
+  const hex = createHash("sha256").update(parts.join("\u0000")).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+const levelKey = (item: string, location: string, name: string) => `${item}|${location}|${name}`;
+
+export function estimateLevelsCost(ids: number): number {
+  return 1 + ids * 3;
+}
+
+/**
+ * Shopify as a channel: reads levels, writes `available` with compare-and-set (other stores),
+ * and moves units between quantity states (the source store), all with mandatory idempotency
+ * keys, in batches of at most 250, under the shop's shared cost budget.
+ */
+export class ShopifyAdapter {
+  readonly kind = "shopify" as const;
+  readonly capabilities = { compareAndSet: true, maxItemsPerWrite: MAX_BATCH, maxItemsPerRead: LEVELS_BATCH_SIZE };
+
+  constructor(private readonly options: ShopifyAdapterOptions) {}
+
+  async client(conn: ConnectionContext): Promise<ShopifyAdminClient> {
+    const accessToken = await this.options.tokens(conn);
+    const budget = this.options.budget;
+    return new ShopifyAdminClient({
+      shop: conn.accountRef,
+      accessToken,
+      origin: conn.apiBaseUrl ?? this.options.origin,
+      fetch: this.options.fetch,
+      onCost: budget ? (cost: ShopifyCost) => budget.observe(conn.accountRef, cost) : undefined,
+    });
+  }
+
+  private async request<T>(conn: ConnectionContext, estimate: number, query: string, variables: Record<string, unknown>) {
+    await this.options.budget?.reserve(conn.accountRef, estimate);
+    return (await this.client(conn)).request<T>(query, variables);
+  }
+
+  async locations(conn: ConnectionContext): Promise<LocationsData["locations"]["nodes"]> {
+    const all: LocationsData["locations"]["nodes"] = [];
+    let after: string | null = null;
+    do {
+      const { data }: { data: LocationsData } = await this.request<LocationsData>(conn, 60, LOCATIONS, { first: 50, after });
+      all.push(...data.locations.nodes);
+      after = data.locations.pageInfo.hasNextPage ? data.locations.pageInfo.endCursor : null;
+    } while (after);
+    return all;
+  }
+
+  async *catalog(conn: ConnectionContext): AsyncGenerator<CatalogData["productVariants"]["nodes"]> {
+    let after: string | null = null;
+    do {
+      const { data }: { data: CatalogData } = await this.request<CatalogData>(conn, 760, CATALOG, {
+        first: CATALOG_PAGE_SIZE,
+        after,
+      });
+      yield data.productVariants.nodes;
+      after = data.productVariants.pageInfo.hasNextPage ? data.productVariants.pageInfo.endCursor : null;
+    } while (after);
+  }
+
+  /** Every quantity state of the given levels; levels Shopify does not stock come back empty. */
+  async readQuantities(conn: ConnectionContext, refs: RemoteRef[]): Promise<RemoteQuantity[]> {
+    const byLocation = new Map<string, string[]>();
+    for (const ref of refs) {
+      byLocation.set(ref.remoteLocationRef, [...(byLocation.get(ref.remoteLocationRef) ?? []), ref.remoteRef]);
+    }
+    const out: RemoteQuantity[] = [];
+    for (const [locationId, items] of byLocation) {
+      const unique = [...new Set(items)];
+      for (let i = 0; i < unique.length; i += LEVELS_BATCH_SIZE) {
+        const ids = unique.slice(i, i + LEVELS_BATCH_SIZE);
+        const { data } = await this.request<LevelsAtData>(conn, estimateLevelsCost(ids.length), LEVELS_AT_LOCATION, {
+          ids,
+          locationId,
+        });
+        const observedAt = new Date();
+        for (const node of data.nodes) {
+          if (!node) continue;
+          const states = Object.fromEntries((node.inventoryLevel?.quantities ?? []).map((q) => [q.name, q.quantity]));
+          out.push({
+            remoteRef: node.id,
+            remoteLocationRef: locationId,
+            quantity: node.inventoryLevel ? (states.available ?? null) : null,
+            states,
+            observedAt,
+          });
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Sets `available` (other Shopify stores) with compare-and-set. The mutation is atomic: on a
+   * stale expectation nothing is applied, the caller re-reads and recomputes. Listings Shopify
+   * rejects for a mapping reason are reported and the rest of the batch is retried without them.
+   */
+  async writeQuantities(conn: ConnectionContext, writes: QuantityWrite[], version = ""): Promise<WriteResult[]> {
+    const results: WriteResult[] = [];
+    for (let i = 0; i < writes.length; i += MAX_BATCH) {
+      let batch = dedupeLevels(writes.slice(i, i + MAX_BATCH));
+      for (let round = 0; batch.length > 0 && round < 3; round++) {
+        const key = idempotencyKey(
+          "set",
+          conn.id,
+          version,
+          ...batch.flatMap((w) => [w.remoteRef, w.remoteLocationRef, w.quantity, w.expected ?? "null"]),
+        );
+        const { data } = await this.request<{ inventorySetQuantities: MutationPayload }>(conn, 10, setQuantitiesMutation(key), {
+          input: {
+            name: "available",
+            reason: "correction",
+            referenceDocumentUri: `gid://stockguard/PushBatch/${key}`,
+            quantities: batch.map((w) => ({
+              inventoryItemId: w.remoteRef,
+              locationId: w.remoteLocationRef,
+              quantity: w.quantity,
+              changeFromQuantity: w.expected,
+            })),
+          },
+        });
+        const payload = data.inventorySetQuantities;
+        if (payload.userErrors.length === 0) {
+          const after = afterQuantities(payload);
+          for (const w of batch) {
+            results.push({
+              listingId: w.listingId,
+              state: "applied",
+              quantity: after.get(levelKey(w.remoteRef, w.remoteLocationRef, "available")) ?? w.quantity,
+            });
+          }
+          batch = [];
+          break;
+        }
+        if (payload.userErrors.some((e) => e.code === "CHANGE_FROM_QUANTITY_STALE" || e.code === "COMPARE_QUANTITY_STALE")) {
+          for (const w of batch) results.push({ listingId: w.listingId, state: "stale", observed: null });
+          batch = [];
+          break;
+        }
+        // Mapping problems name the entry by index: drop those entries and retry the rest.
+        const bad = new Set<number>();
+        for (const error of payload.userErrors) {
+          const index = Number(error.field?.[2]);
+          if (Number.isInteger(index) && index >= 0 && index < batch.length) bad.add(index);
+        }
+        if (bad.size === 0) {
+          throw new ChannelPermanentError(
+            `inventorySetQuantities rejected: ${payload.userErrors.map((e) => `${e.code}: ${e.message}`).join("; ")}`,
+          );
+        }
+        for (const index of bad) {
+          const w = batch[index]!;
+          const error = payload.userErrors.find((e) => Number(e.field?.[2]) === index);
+          results.push({
+            listingId: w.listingId,
+            state: "rejected",
+            retryable: false,
+            code: error?.code ?? undefined,
+            message: error?.message ?? "rejected",
+          });
+        }
+        batch = batch.filter((_, index) => !bad.has(index));
+      }
+    }
+    return results;
+  }
+
+  /** Moves units between quantity states at a level (on_hand unchanged). */
+  async move(conn: ConnectionContext, moves: StateMove[], keyParts: (string | number)[]): Promise<MutationOutcome> {
+    if (moves.length === 0) return { ok: true, after: new Map() };
+    const key = idempotencyKey("move", conn.id, ...keyParts);
+    const doc = `gid://stockguard/Projection/${key}`;
+    const { data } = await this.request<{ inventoryMoveQuantities: MutationPayload }>(conn, 10, moveQuantitiesMutation(key), {
+      input: {
+        reason: moves.some((m) => m.ownedState === "reserved") ? "reservation_updated" : "safety_stock",
+        referenceDocumentUri: doc,
+        changes: moves.map((m) => ({
+          inventoryItemId: m.inventoryItemId,
+          quantity: m.quantity,
+          from: terminal(m.locationId, m.from, m.ownedState, m.ownedExpected, doc),
+          to: terminal(m.locationId, m.to, m.ownedState, m.ownedExpected, doc),
+        })),
+      },
+    });
+    return outcome(data.inventoryMoveQuantities);
+  }
+
+  /** Applies deltas to states (changes on_hand too), with CAS on each state. */
+  async adjust(conn: ConnectionContext, name: string, changes: StateAdjustment[], keyParts: (string | number)[]): Promise<MutationOutcome> {
+    if (changes.length === 0) return { ok: true, after: new Map() };
+    const key = idempotencyKey("adjust", conn.id, name, ...keyParts);
+    const { data } = await this.request<{ inventoryAdjustQuantities: MutationPayload }>(conn, 10, adjustQuantitiesMutation(key), {
+      input: {
+        name,
+        reason: name === "reserved" ? "reservation_updated" : name === "quality_control" ? "quality_control" : name === "damaged" ? "damaged" : "correction",
+        referenceDocumentUri: `gid://stockguard/Movement/${key}`,
+        changes: changes.map((c) => ({
+          inventoryItemId: c.inventoryItemId,
+          locationId: c.locationId,
+          delta: c.delta,
+          changeFromQuantity: c.expected,
+          ...(name === "available" ? {} : { ledgerDocumentUri: c.ledgerDocumentUri }),
+        })),
+      },
+    });
+    return outcome(data.inventoryAdjustQuantities);
+  }
+}
+
+function terminal(locationId: string, name: string, owned: string, expected: number, doc: string) {
+  return {
+    locationId,
+    name,
+    // CAS on the state StockGuard owns; `available` moves with concurrent sales, so it opts out.
+    changeFromQuantity: name === owned ? expected : null,
+    ...(name === "available" ? {} : { ledgerDocumentUri: doc }),
+  };
+}
+
+function afterQuantities(payload: MutationPayload): Map<string, number> {
+  const after = new Map<string, number>();
+  for (const change of payload.inventoryAdjustmentGroup?.changes ?? []) {
+    if (change.quantityAfterChange !== null) {
+      after.set(levelKey(change.item.id, change.location.id, change.name), change.quantityAfterChange);
+    }
+  }
+  return after;
+}
+
+function outcome(payload: MutationPayload): MutationOutcome {
+  if (payload.userErrors.length === 0) return { ok: true, after: afterQuantities(payload) };
+  return {
+    ok: false,
+    stale: payload.userErrors.some((e) => e.code === "CHANGE_FROM_QUANTITY_STALE"),
+    errors: payload.userErrors,
+  };
+}
+
+/** Shopify rejects the same (item, location) twice in one call; keep the last write per level. */
+function dedupeLevels(writes: QuantityWrite[]): QuantityWrite[] {
+  const byLevel = new Map<string, QuantityWrite>();
+  for (const w of writes) byLevel.set(`${w.remoteRef}|${w.remoteLocationRef}`, w);
+  return [...byLevel.values()];
+}
+
+export { levelKey as shopifyLevelKey };

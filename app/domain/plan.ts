@@ -1,0 +1,88 @@
+import { ats } from "./availability";
+import type { LevelFacts } from "./types";
+
+/**
+ * Push planning: what to write to a channel, given what we want it to show (published) and what
+ * we know it shows (remote). Pure; the push service feeds it rows and executes the result.
+ */
+export type RemoteSource = "push" | "read" | "webhook";
+
+export type ListingPlanInput = {
+  listingId: string;
+  published: number;
+  /** What we last wrote to the channel (null: never written). */
+  pushedQuantity: number | null;
+  remoteQuantity: number | null;
+  remoteSource: RemoteSource | null;
+  remoteObservedAt: Date | null;
+};
+
+export type SalesPlan = {
+  /** Absolute writes; `expected` is the compare-and-set value (null: unknown, write blindly). */
+  writes: { listingId: string; quantity: number; expected: number | null }[];
+  /** Already showing the right number. */
+  upToDate: string[];
+  /** An unexplained drop on the channel: do not raise it yet (see below). */
+  deferred: { listingId: string; until: Date }[];
+};
+
+/**
+ * - Equal: nothing to write.
+ * - Channel shows more than published: write now (lowering is always safe).
+ * - Channel shows less, and not less than what we last wrote (or we never wrote it): the
+ *   published quantity rose (a cancel, a restock) or this is the first sync: write now.
+ * - Channel dropped below what we last wrote and we only observed it (webhook or read): most
+ *   likely a sale there whose order event has not reached us yet. Raising it now would push
+ *   inflated stock (the known oversell bug of full-push syncs), so wait `settleMs` for the order
+ *   to explain it; after that the hub is the arbiter and the channel is corrected.
+ */
+export function planSalesWrites(listings: readonly ListingPlanInput[], now: Date, settleMs: number): SalesPlan {
+  const plan: SalesPlan = { writes: [], upToDate: [], deferred: [] };
+  for (const l of listings) {
+    const target = Math.max(0, l.published);
+    if (l.remoteQuantity === target) {
+      plan.upToDate.push(l.listingId);
+      continue;
+    }
+    const droppedBelowOurWrite =
+      l.remoteQuantity !== null && l.pushedQuantity !== null && l.remoteQuantity < l.pushedQuantity && l.remoteSource !== "push";
+    if (l.remoteQuantity === null || l.remoteQuantity > target || !droppedBelowOurWrite) {
+      plan.writes.push({ listingId: l.listingId, quantity: target, expected: l.remoteQuantity });
+      continue;
+    }
+    const settledAt = new Date((l.remoteObservedAt?.getTime() ?? 0) + settleMs);
+    if (settledAt > now) plan.deferred.push({ listingId: l.listingId, until: settledAt });
+    else plan.writes.push({ listingId: l.listingId, quantity: target, expected: l.remoteQuantity });
+  }
+  return plan;
+}
+
+/** The Shopify states StockGuard owns on the source store. */
+export const OWNED_STATES = ["reserved", "quality_control", "damaged", "safety_stock"] as const;
+export type OwnedState = (typeof OWNED_STATES)[number];
+export type StateMap = Record<OwnedState, number>;
+
+/**
+ * What the source store's quantity states should be at one location, so its storefront offers
+ * exactly `published` while on_hand keeps matching the shelf:
+ *
+ *   reserved        = units committed to other channels' orders (not yet shipped)
+ *   quality_control = returns held for inspection
+ *   damaged         = damaged units
+ *   safety_stock    = the merchant's safety stock + this storefront's buffer
+ *                     = ATS + safetyStock − published   (never below 0)
+ *   available       = on_hand − committed(own orders) − the four above = published
+ */
+export function sourceTargets(facts: LevelFacts, committedOther: number, published: number): StateMap {
+  return {
+    reserved: Math.max(0, committedOther),
+    quality_control: facts.held,
+    damaged: facts.damaged,
+    safety_stock: Math.max(0, ats(facts) + facts.safetyStock - published),
+  };
+}
+
+/** Per owned state, how many units move between it and `available` (positive: into the state). */
+export function stateMoves(targets: StateMap, remote: StateMap): { state: OwnedState; diff: number }[] {
+  return OWNED_STATES.map((state) => ({ state, diff: targets[state] - remote[state] })).filter((m) => m.diff !== 0);
+}

@@ -1,0 +1,79 @@
+import client from "prom-client";
+
+/**
+ * Prometheus metrics, one registry per process (web and worker each serve their own
+ * `/metrics`). prom-client lives in node_modules once, so the Remix bundle and the entry share it.
+ */
+declare global {
+  var stockguardMetrics: ReturnType<typeof createMetrics> | undefined;
+}
+
+function createMetrics() {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: "stockguard_" });
+  const latencyBuckets = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60];
+  return {
+    registry,
+    webhookAckSeconds: new client.Histogram({
+      name: "stockguard_webhook_ack_seconds",
+      help: "Time from request start to the webhook answer (receipt stored and job enqueued)",
+      labelNames: ["topic", "outcome"],
+      buckets: [0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers: [registry],
+    }),
+    receipts: new client.Counter({
+      name: "stockguard_receipts_total",
+      help: "Inbound events by outcome (stored, duplicate, rejected, unauthorized)",
+      labelNames: ["channel", "outcome"],
+      registers: [registry],
+    }),
+    ingestSeconds: new client.Histogram({
+      name: "stockguard_ingest_seconds",
+      help: "Time from receipt stored to ledger applied",
+      labelNames: ["topic"],
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    pushLatencySeconds: new client.Histogram({
+      name: "stockguard_push_latency_seconds",
+      help: "Time from the first unpushed change of a listing to the channel showing it",
+      labelNames: ["channel"],
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    channelWrites: new client.Counter({
+      name: "stockguard_channel_writes_total",
+      help: "Listing quantities written to channels",
+      labelNames: ["channel"],
+      registers: [registry],
+    }),
+    throttleWaits: new client.Counter({
+      name: "stockguard_throttle_waits_total",
+      help: "Jobs delayed because a channel budget was exhausted (source: budget, throttled, 429)",
+      labelNames: ["channel", "source"],
+      registers: [registry],
+    }),
+    failures: new client.Counter({
+      name: "stockguard_sync_failures_total",
+      help: "Failures by kind",
+      labelNames: ["channel", "kind"],
+      registers: [registry],
+    }),
+    oversells: new client.Counter({
+      name: "stockguard_oversold_units_total",
+      help: "Units sold beyond availability (recorded as incidents)",
+      registers: [registry],
+    }),
+    queueDepth: new client.Gauge({
+      name: "stockguard_queue_jobs",
+      help: "Jobs per queue and state",
+      labelNames: ["queue", "state"],
+      registers: [registry],
+    }),
+  };
+}
+
+export function metrics() {
+  globalThis.stockguardMetrics ??= createMetrics();
+  return globalThis.stockguardMetrics;
+}

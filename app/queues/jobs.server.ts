@@ -1,0 +1,60 @@
+import { env } from "../env.server";
+import { log } from "../logger.server";
+import type { MaintenanceJob, ReconcileJob } from "./definitions";
+import { queue } from "./queues.server";
+
+/**
+ * Producers. Ids never contain `:` (BullMQ's key separator). Every job carries keys only.
+ */
+
+/** One ingest job per receipt; re-adding the same receipt is a no-op while the job exists. */
+export async function enqueueIngest(receiptId: bigint): Promise<void> {
+  await queue("ingest").add("receipt", { receiptId: receiptId.toString() }, { jobId: `r-${receiptId}` });
+}
+
+/**
+ * A push for a connection, coalesced: changes within PUSH_COALESCE_MS share one job, at most one
+ * push per connection runs at a time, and a change during a running push schedules exactly one
+ * more run after it (BullMQ deduplication with keepLastIfActive).
+ */
+export async function enqueuePush(connectionId: string, delayMs?: number): Promise<void> {
+  await queue("push").add(
+    "push",
+    { connectionId },
+    {
+      delay: Math.max(0, delayMs ?? env().PUSH_COALESCE_MS),
+      deduplication: { id: `push-${connectionId}`, keepLastIfActive: true },
+    },
+  );
+}
+
+export async function enqueuePushes(connectionIds: Iterable<string>): Promise<void> {
+  await Promise.all([...new Set(connectionIds)].map((id) => enqueuePush(id)));
+}
+
+export async function enqueueReconcile(job: ReconcileJob, delayMs = 0): Promise<void> {
+  await queue("reconcile").add("reconcile", job, {
+    delay: delayMs,
+    deduplication: { id: `reconcile-${job.connectionId}`, keepLastIfActive: true },
+  });
+}
+
+/** Maintenance tasks that concern one connection are coalesced per task and connection. */
+export async function enqueueMaintenance(job: MaintenanceJob, delayMs = 0): Promise<void> {
+  const scope = "connectionId" in job ? `${job.task}-${job.connectionId}` : job.task;
+  await queue("maintenance").add(job.task, job, {
+    delay: delayMs,
+    deduplication: { id: scope, keepLastIfActive: true },
+  });
+}
+
+/** Enqueue without failing the caller: the sweeper and reconciliation recover a lost job. */
+export async function enqueueSafely(what: string, fn: () => Promise<void>): Promise<boolean> {
+  try {
+    await fn();
+    return true;
+  } catch (error) {
+    log({ what }).warn({ err: (error as Error).message }, "could not enqueue; the sweeper will retry");
+    return false;
+  }
+}

@@ -1,0 +1,220 @@
+import type { LevelFacts } from "../domain/types";
+import { sql, type SqlClient } from "../lib/sql.server";
+
+/** SQL of the push path: dirty listings, what was written, what the channel showed. */
+export type ConnectionRow = {
+  id: string;
+  shopId: string;
+  kind: "shopify" | "amazon" | "ebay" | "walmart";
+  role: "source" | "sales";
+  status: string;
+  accountRef: string;
+  apiBaseUrl: string | null;
+  credentials: string | null;
+  settings: Record<string, unknown>;
+  shopDomain: string;
+  shopStatus: string;
+  syncEnabled: boolean;
+};
+
+export async function loadConnection(db: SqlClient, connectionId: string): Promise<ConnectionRow | null> {
+  const rows = await db.query<ConnectionRow>(sql`
+    SELECT c.id, c.shop_id AS "shopId", c.kind::text AS kind, c.role::text AS role, c.status::text AS status,
+           c.account_ref AS "accountRef", c.api_base_url AS "apiBaseUrl", c.credentials, c.settings,
+           s.domain AS "shopDomain", s.status::text AS "shopStatus", s.sync_enabled AS "syncEnabled"
+      FROM connection c JOIN shop s ON s.id = c.shop_id
+     WHERE c.id = ${connectionId}::uuid`);
+  return rows[0] ?? null;
+}
+
+export type DirtyListing = {
+  id: string;
+  remoteRef: string;
+  remoteLocationRef: string;
+  publishedQuantity: number;
+  publishedVersion: number;
+  pushedQuantity: number | null;
+  remoteQuantity: number | null;
+  remoteSource: "push" | "read" | "webhook" | null;
+  remoteObservedAt: Date | null;
+  remoteState: Record<string, number> | null;
+  sourceLocationId: string | null;
+  itemId: string | null;
+  pendingReceiptIds: bigint[];
+  dirtySince: Date | null;
+};
+
+/** Listings whose published quantity changed since the last push (partial index). */
+export async function dirtyListings(db: SqlClient, connectionId: string, limit: number): Promise<DirtyListing[]> {
+  return db.query<DirtyListing>(sql`
+    SELECT l.id, l.remote_ref AS "remoteRef", l.remote_location_ref AS "remoteLocationRef",
+           l.published_quantity AS "publishedQuantity", l.published_version AS "publishedVersion",
+           l.pushed_quantity AS "pushedQuantity", l.remote_quantity AS "remoteQuantity", l.remote_source AS "remoteSource",
+           l.remote_observed_at AS "remoteObservedAt", l.remote_state AS "remoteState",
+           l.source_location_id AS "sourceLocationId", l.pending_receipt_ids AS "pendingReceiptIds",
+           l.dirty_since AS "dirtySince",
+           (SELECT c.item_id FROM listing_component c WHERE c.listing_id = l.id LIMIT 1) AS "itemId"
+      FROM listing l
+     WHERE l.connection_id = ${connectionId}::uuid AND l.published_version > l.pushed_version
+       AND l.status = 'active'
+     ORDER BY l.dirty_since NULLS LAST, l.id
+     LIMIT ${limit}`);
+}
+
+export async function countDirty(db: SqlClient, connectionId: string): Promise<number> {
+  const rows = await db.query<{ n: number }>(sql`
+    SELECT count(*)::int AS n FROM listing
+     WHERE connection_id = ${connectionId}::uuid AND published_version > pushed_version AND status = 'active'`);
+  return rows[0]?.n ?? 0;
+}
+
+/**
+ * The channel now shows `quantity` (we wrote it, or it already matched). The listing is clean
+ * only if nothing changed since we read `version`; the receipts it carried get their trace.
+ */
+export async function recordPushed(
+  db: SqlClient,
+  input: {
+    listingId: string;
+    connectionId: string;
+    version: number;
+    quantity: number;
+    wrote: boolean;
+    at: Date;
+    receiptIds: bigint[];
+    remoteState?: Record<string, number> | null;
+  },
+): Promise<void> {
+  await db.execute(sql`
+    UPDATE listing
+       SET pushed_version = GREATEST(pushed_version, ${input.version}),
+           pushed_quantity = CASE WHEN ${input.wrote} THEN ${input.quantity} ELSE pushed_quantity END,
+           last_pushed_at = CASE WHEN ${input.wrote} THEN ${input.at}::timestamptz ELSE last_pushed_at END,
+           remote_quantity = ${input.quantity},
+           remote_source = CASE WHEN ${input.wrote} THEN 'push' ELSE remote_source END,
+           remote_observed_at = ${input.at}::timestamptz,
+           remote_state = COALESCE(${input.remoteState === undefined || input.remoteState === null ? null : JSON.stringify(input.remoteState)}::jsonb, remote_state),
+           dirty_since = CASE WHEN published_version <= ${input.version} THEN NULL ELSE dirty_since END,
+           pending_receipt_ids = ARRAY(SELECT unnest(pending_receipt_ids) EXCEPT SELECT unnest(${input.receiptIds}::bigint[])),
+           failure_count = 0, last_error = NULL, updated_at = now()
+     WHERE id = ${input.listingId}::uuid`);
+  if (input.receiptIds.length > 0) {
+    await db.execute(sql`
+      INSERT INTO push_trace (receipt_id, connection_id, written_at)
+      SELECT unnest(${input.receiptIds}::bigint[]), ${input.connectionId}::uuid, ${input.at}::timestamptz
+      ON CONFLICT DO NOTHING`);
+  }
+}
+
+/** What the channel showed when we read it or it told us (webhook). Newer observations only. */
+export async function recordRemote(
+  db: SqlClient,
+  input: { listingId: string; quantity: number | null; state?: Record<string, number> | null; source: "read" | "webhook"; at: Date },
+): Promise<void> {
+  await db.execute(sql`
+    UPDATE listing
+       SET remote_quantity = ${input.quantity},
+           remote_state = COALESCE(${input.state ? JSON.stringify(input.state) : null}::jsonb, remote_state),
+           remote_source = ${input.source},
+           remote_observed_at = ${input.at}::timestamptz,
+           updated_at = now()
+     WHERE id = ${input.listingId}::uuid
+       AND (remote_observed_at IS NULL OR remote_observed_at <= ${input.at}::timestamptz)`);
+}
+
+/** Marks a listing dirty without changing what should be published (reconcile, drift). */
+export async function markDirty(db: SqlClient, listingIds: string[], since: Date): Promise<void> {
+  if (listingIds.length === 0) return;
+  await db.execute(sql`
+    UPDATE listing SET published_version = published_version + 1,
+                       dirty_since = COALESCE(dirty_since, ${since}::timestamptz), updated_at = now()
+     WHERE id = ANY(${listingIds}::uuid[])`);
+}
+
+export async function recordListingFailure(
+  db: SqlClient,
+  input: { shopId: string; connectionId: string; listingId: string; kind: string; reason: string; permanent: boolean },
+): Promise<void> {
+  await db.execute(sql`
+    UPDATE listing
+       SET failure_count = failure_count + 1, last_error = ${input.reason}, last_error_at = now(),
+           status = CASE WHEN ${input.permanent} THEN 'broken'::"ListingStatus" ELSE status END,
+           status_reason = CASE WHEN ${input.permanent} THEN ${input.reason} ELSE status_reason END
+     WHERE id = ${input.listingId}::uuid`);
+  if (input.permanent) {
+    await db.execute(sql`
+      INSERT INTO sync_failure (shop_id, connection_id, listing_id, kind, reason)
+      VALUES (${input.shopId}::uuid, ${input.connectionId}::uuid, ${input.listingId}::uuid, ${input.kind}, ${input.reason})`);
+  }
+}
+
+export async function recordConnectionFailure(
+  db: SqlClient,
+  input: { shopId: string; connectionId: string; kind: string; reason: string; details?: unknown },
+): Promise<void> {
+  await db.execute(sql`
+    INSERT INTO sync_failure (shop_id, connection_id, kind, reason, details)
+    VALUES (${input.shopId}::uuid, ${input.connectionId}::uuid, ${input.kind}, ${input.reason},
+            ${JSON.stringify(input.details ?? {})}::jsonb)`);
+}
+
+export async function touchConnectionPush(db: SqlClient, connectionId: string, at: Date): Promise<void> {
+  await db.execute(sql`UPDATE connection SET last_push_at = ${at}::timestamptz WHERE id = ${connectionId}::uuid`);
+}
+
+/** Source store: balances, other channels' commitments and the outbox at the listings' levels. */
+export type SourceLevel = LevelFacts & {
+  itemId: string;
+  locationId: string;
+  committedOther: number;
+  pending: { id: string; stateName: string; delta: number }[];
+};
+
+export async function sourceLevels(
+  db: SqlClient,
+  sourceConnectionId: string,
+  levels: { itemId: string; locationId: string }[],
+): Promise<SourceLevel[]> {
+  if (levels.length === 0) return [];
+  return db.query<SourceLevel>(sql`
+    WITH wanted AS (
+      SELECT * FROM unnest(${levels.map((l) => l.itemId)}::uuid[], ${levels.map((l) => l.locationId)}::uuid[]) AS w(item_id, location_id)
+    )
+    SELECT s.item_id AS "itemId", s.location_id AS "locationId", s.on_hand AS "onHand", s.committed,
+           s.held, s.damaged, s.safety_stock AS "safetyStock",
+           COALESCE((SELECT sum(o.committed)::int FROM order_line o
+                      WHERE o.item_id = s.item_id AND o.location_id = s.location_id
+                        AND o.connection_id <> ${sourceConnectionId}::uuid AND o.committed > 0), 0) AS "committedOther",
+           COALESCE((SELECT json_agg(json_build_object('id', a.id::text, 'stateName', a.state_name, 'delta', a.delta) ORDER BY a.id)
+                       FROM source_adjustment a
+                      WHERE a.item_id = s.item_id AND a.location_id = s.location_id AND a.status = 'pending'), '[]'::json) AS pending
+      FROM stock_level s JOIN wanted w ON w.item_id = s.item_id AND w.location_id = s.location_id`);
+}
+
+export async function markAdjustmentsWritten(db: SqlClient, ids: bigint[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.execute(sql`
+    UPDATE source_adjustment SET status = 'written', written_at = now(), attempts = attempts + 1
+     WHERE id = ANY(${ids}::bigint[]) AND status = 'pending'`);
+}
+
+export async function markAdjustmentsFailed(db: SqlClient, ids: bigint[], error: string): Promise<void> {
+  if (ids.length === 0) return;
+  await db.execute(sql`
+    UPDATE source_adjustment SET attempts = attempts + 1, error = ${error} WHERE id = ANY(${ids}::bigint[])`);
+}
+
+/** Source listings at the levels of these items (to mark them after an outbox insert, etc.). */
+export async function sourceListingsFor(
+  db: SqlClient,
+  connectionId: string,
+  levels: { itemId: string; locationId: string }[],
+): Promise<string[]> {
+  if (levels.length === 0) return [];
+  const rows = await db.query<{ id: string }>(sql`
+    SELECT l.id FROM listing l JOIN listing_component c ON c.listing_id = l.id
+     WHERE l.connection_id = ${connectionId}::uuid
+       AND (c.item_id, l.source_location_id) IN (
+         SELECT * FROM unnest(${levels.map((l) => l.itemId)}::uuid[], ${levels.map((l) => l.locationId)}::uuid[]))`);
+  return rows.map((r) => r.id);
+}

@@ -1,0 +1,104 @@
+import type { Redis } from "ioredis";
+import { z } from "zod";
+import type { ConnectionContext } from "../channels/channel-adapter";
+import { ChannelAuthError } from "../channels/errors";
+import { ShopifyAdapter } from "../channels/shopify/adapter.server";
+import { ShopifyBudget } from "../channels/shopify/budget.server";
+import { env } from "../env.server";
+import { decrypt, developmentKey, encrypt, parseKey } from "../lib/crypto.server";
+import { onShutdown } from "../lib/lifecycle.server";
+import { db, sql } from "../lib/sql.server";
+import { createRedis } from "../queues/connection.server";
+import type { ConnectionRow } from "../repositories/push.server";
+
+/**
+ * Composition of channel adapters for services and workers: credentials (decrypted only here),
+ * the shared rate budget, the sandbox origin.
+ */
+export const ZShopifyCredentials = z.object({
+  accessToken: z.string().min(1),
+  /** Secret the store signs its webhooks with (its custom app's API secret), if not ours. */
+  webhookSecret: z.string().min(1).optional(),
+});
+export type ShopifyCredentials = z.infer<typeof ZShopifyCredentials>;
+
+export function encryptionKey(): Buffer {
+  const configured = env().STOCKGUARD_ENCRYPTION_KEY;
+  return configured ? parseKey(configured) : developmentKey();
+}
+
+export function sealCredentials(value: unknown): string {
+  return encrypt(JSON.stringify(value), encryptionKey());
+}
+
+export function openShopifyCredentials(sealed: string | null): ShopifyCredentials | null {
+  if (!sealed) return null;
+  return ZShopifyCredentials.parse(JSON.parse(decrypt(sealed, encryptionKey())));
+}
+
+export function toContext(row: ConnectionRow): ConnectionContext {
+  return {
+    id: row.id,
+    shopId: row.shopId,
+    kind: row.kind,
+    role: row.role,
+    accountRef: row.accountRef,
+    apiBaseUrl: row.apiBaseUrl,
+    settings: row.settings ?? {},
+  };
+}
+
+const tokenCache = new Map<string, { token: string; until: number }>();
+
+/**
+ * Access token of a connection. The source store uses the offline session Shopify's library
+ * stored (refreshed by the library when it expires); other stores use their sealed credentials.
+ */
+export async function shopifyToken(conn: ConnectionContext): Promise<string> {
+  const cached = tokenCache.get(conn.id);
+  if (cached && cached.until > Date.now()) return cached.token;
+  let token: string | undefined;
+  if (conn.role === "source") {
+    const rows = await db().query<{ accessToken: string; expires: Date | null; refreshToken: string | null }>(sql`
+      SELECT "accessToken", expires, "refreshToken" FROM "Session" WHERE id = ${`offline_${conn.accountRef}`}`);
+    const row = rows[0];
+    if (row && row.expires && row.refreshToken && row.expires.getTime() < Date.now() + 5 * 60_000) {
+      const { unauthenticated } = await import("../shopify.server");
+      token = (await unauthenticated.admin(conn.accountRef)).session.accessToken;
+    } else token = row?.accessToken;
+  } else {
+    const rows = await db().query<{ credentials: string | null }>(sql`
+      SELECT credentials FROM connection WHERE id = ${conn.id}::uuid`);
+    token = openShopifyCredentials(rows[0]?.credentials ?? null)?.accessToken;
+  }
+  if (!token) throw new ChannelAuthError(`no access token for ${conn.accountRef}`);
+  tokenCache.set(conn.id, { token, until: Date.now() + 60_000 });
+  return token;
+}
+
+export function forgetToken(connectionId: string): void {
+  tokenCache.delete(connectionId);
+}
+
+declare global {
+  var stockguardChannelRedis: Redis | undefined;
+  var stockguardShopifyAdapter: ShopifyAdapter | undefined;
+}
+
+export function shopifyAdapter(): ShopifyAdapter {
+  if (!globalThis.stockguardShopifyAdapter) {
+    const redis = createRedis("worker");
+    globalThis.stockguardChannelRedis = redis;
+    onShutdown("channel-redis", () => {
+      redis.disconnect();
+      globalThis.stockguardChannelRedis = undefined;
+      globalThis.stockguardShopifyAdapter = undefined;
+    });
+    globalThis.stockguardShopifyAdapter = new ShopifyAdapter({
+      tokens: shopifyToken,
+      budget: new ShopifyBudget(redis, env().QUEUE_PREFIX),
+      origin: env().SHOPIFY_ADMIN_API_ORIGIN,
+    });
+  }
+  return globalThis.stockguardShopifyAdapter;
+}

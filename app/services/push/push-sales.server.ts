@@ -1,0 +1,126 @@
+import type { ConnectionContext, QuantityWrite } from "../../channels/channel-adapter";
+import type { ShopifyAdapter } from "../../channels/shopify/adapter.server";
+import { planSalesWrites } from "../../domain/plan";
+import { log } from "../../logger.server";
+import type { SqlClient } from "../../lib/sql.server";
+import * as push from "../../repositories/push.server";
+import { pushMetrics } from "./metrics.server";
+
+export type PushOutcome = { wrote: number; upToDate: number; stale: number; rejected: number; deferredUntil: Date | null; more: boolean };
+
+export const BATCH = 250;
+
+/**
+ * Push to a store or marketplace that sells the hub's stock: read the current published
+ * quantity of dirty listings (jobs carry keys only), plan, write absolute numbers with
+ * compare-and-set, and on a stale expectation re-read and recompute — never overwrite blindly.
+ */
+export async function pushSalesConnection(
+  db: SqlClient,
+  conn: ConnectionContext,
+  adapter: ShopifyAdapter,
+  options: { now?: () => Date; settleMs: number },
+): Promise<PushOutcome> {
+  const now = options.now ?? (() => new Date());
+  const outcome: PushOutcome = { wrote: 0, upToDate: 0, stale: 0, rejected: 0, deferredUntil: null, more: false };
+  const logger = log({ connectionId: conn.id, shop: conn.accountRef });
+
+  for (let round = 0; round < 4; round++) {
+    const listings = await push.dirtyListings(db, conn.id, BATCH);
+    if (listings.length === 0) return outcome;
+    const byId = new Map(listings.map((l) => [l.id, l]));
+    const plan = planSalesWrites(
+      listings.map((l) => ({
+        listingId: l.id,
+        published: l.publishedQuantity,
+        pushedQuantity: l.pushedQuantity,
+        remoteQuantity: l.remoteQuantity,
+        remoteSource: l.remoteSource,
+        remoteObservedAt: l.remoteObservedAt,
+      })),
+      now(),
+      options.settleMs,
+    );
+
+    for (const id of plan.upToDate) {
+      const l = byId.get(id)!;
+      await push.recordPushed(db, {
+        listingId: id,
+        connectionId: conn.id,
+        version: l.publishedVersion,
+        quantity: l.publishedQuantity,
+        wrote: false,
+        at: now(),
+        receiptIds: l.pendingReceiptIds,
+      });
+      pushMetrics.observeLatency(conn.kind, l.dirtySince, now());
+      outcome.upToDate++;
+    }
+    for (const d of plan.deferred) {
+      if (!outcome.deferredUntil || d.until < outcome.deferredUntil) outcome.deferredUntil = d.until;
+    }
+    if (plan.writes.length === 0) {
+      outcome.more = listings.length === BATCH && plan.deferred.length < listings.length;
+      return outcome;
+    }
+
+    const writes: QuantityWrite[] = plan.writes.map((w) => {
+      const l = byId.get(w.listingId)!;
+      return { listingId: l.id, remoteRef: l.remoteRef, remoteLocationRef: l.remoteLocationRef, quantity: w.quantity, expected: w.expected };
+    });
+    const version = plan.writes.map((w) => `${w.listingId}:${byId.get(w.listingId)!.publishedVersion}`).join(",");
+    const results = await adapter.writeQuantities(conn, writes, version);
+    pushMetrics.writes(conn.kind, writes.length);
+
+    const stale: string[] = [];
+    for (const r of results) {
+      const l = byId.get(r.listingId)!;
+      if (r.state === "applied") {
+        await push.recordPushed(db, {
+          listingId: l.id,
+          connectionId: conn.id,
+          version: l.publishedVersion,
+          quantity: r.quantity,
+          wrote: true,
+          at: now(),
+          receiptIds: l.pendingReceiptIds,
+        });
+        pushMetrics.observeLatency(conn.kind, l.dirtySince, now());
+        outcome.wrote++;
+      } else if (r.state === "stale") {
+        stale.push(l.id);
+      } else if (r.state === "rejected") {
+        outcome.rejected++;
+        logger.warn({ listingId: l.id, code: r.code, reason: r.message }, "write rejected");
+        await push.recordListingFailure(db, {
+          shopId: conn.shopId,
+          connectionId: conn.id,
+          listingId: l.id,
+          kind: "write_rejected",
+          reason: `${r.code ?? "rejected"}: ${r.message}`,
+          permanent: !r.retryable,
+        });
+        pushMetrics.failure(conn.kind, "write_rejected");
+      }
+    }
+    if (stale.length === 0) {
+      outcome.more = listings.length === BATCH;
+      if (!outcome.more) return outcome;
+      continue;
+    }
+    // Someone else changed the channel (a sale there, an edit): read what it shows now and plan
+    // again from that.
+    outcome.stale += stale.length;
+    const reads = await adapter.readQuantities(
+      conn,
+      stale.map((id) => ({ remoteRef: byId.get(id)!.remoteRef, remoteLocationRef: byId.get(id)!.remoteLocationRef })),
+    );
+    for (const id of stale) {
+      const l = byId.get(id)!;
+      const read = reads.find((x) => x.remoteRef === l.remoteRef && x.remoteLocationRef === l.remoteLocationRef);
+      await push.recordRemote(db, { listingId: id, quantity: read?.quantity ?? null, source: "read", at: read?.observedAt ?? now() });
+    }
+  }
+  outcome.more = true;
+  return outcome;
+}

@@ -1,0 +1,231 @@
+import type { ConnectionContext } from "../../channels/channel-adapter";
+import { ChannelPermanentError } from "../../channels/errors";
+import { shopifyLevelKey, type ShopifyAdapter, type StateAdjustment, type StateMove } from "../../channels/shopify/adapter.server";
+import { OWNED_STATES, sourceTargets, stateMoves, type OwnedState, type StateMap } from "../../domain/plan";
+import type { SqlClient } from "../../lib/sql.server";
+import { log } from "../../logger.server";
+import * as push from "../../repositories/push.server";
+import { pushMetrics } from "./metrics.server";
+import { BATCH, type PushOutcome } from "./push-sales.server";
+
+type Work = {
+  listing: push.DirtyListing;
+  level: push.SourceLevel;
+  remote: Record<string, number>;
+  wrote: boolean;
+};
+
+/**
+ * Push to the source store, where the physical stock is. Its storefront must offer exactly the
+ * published quantity while on_hand keeps matching the shelf, so nothing here sets `available`:
+ *
+ * 1. physical changes Shopify has not seen (the outbox: a marketplace shipment leaves
+ *    `reserved`, a marketplace return enters `quality_control`) are written as deltas, each
+ *    exactly once, with compare-and-set on the state;
+ * 2. units are then moved between `available` and the states StockGuard owns (reserved,
+ *    quality_control, damaged, safety_stock) until they match the projection
+ *    (docs/decisions/0003-buffers-on-the-source-store.md). Moves leave on_hand alone, and the
+ *    `available` side opts out of compare-and-set so the store's own concurrent sales compose.
+ *
+ * A stale expectation means someone else changed an owned state: re-read and recompute.
+ */
+export async function pushSourceConnection(
+  db: SqlClient,
+  conn: ConnectionContext,
+  adapter: ShopifyAdapter,
+  options: { now?: () => Date },
+): Promise<PushOutcome> {
+  const now = options.now ?? (() => new Date());
+  const outcome: PushOutcome = { wrote: 0, upToDate: 0, stale: 0, rejected: 0, deferredUntil: null, more: false };
+  const logger = log({ connectionId: conn.id, shop: conn.accountRef });
+
+  for (let round = 0; round < 6; round++) {
+    const listings = (await push.dirtyListings(db, conn.id, BATCH)).filter((l) => l.itemId && l.sourceLocationId);
+    if (listings.length === 0) return outcome;
+
+    const unknown = listings.filter((l) => !l.remoteState);
+    if (unknown.length > 0) await refresh(db, conn, adapter, unknown, now);
+    const fresh = unknown.length > 0 ? (await push.dirtyListings(db, conn.id, BATCH)).filter((l) => l.itemId && l.sourceLocationId) : listings;
+
+    const levels = await push.sourceLevels(
+      db,
+      conn.id,
+      fresh.map((l) => ({ itemId: l.itemId!, locationId: l.sourceLocationId! })),
+    );
+    const work: Work[] = [];
+    for (const listing of fresh) {
+      const level = levels.find((v) => v.itemId === listing.itemId && v.locationId === listing.sourceLocationId);
+      if (!level) {
+        await push.recordPushed(db, {
+          listingId: listing.id,
+          connectionId: conn.id,
+          version: listing.publishedVersion,
+          quantity: listing.remoteQuantity ?? 0,
+          wrote: false,
+          at: now(),
+          receiptIds: listing.pendingReceiptIds,
+        });
+        continue;
+      }
+      work.push({ listing, level, remote: { ...(listing.remoteState ?? {}) }, wrote: false });
+    }
+
+    // 1. The outbox, one adjust call per state name (one change per level per call).
+    let stale = false;
+    for (const name of ["reserved", "quality_control", "damaged", "available"]) {
+      const changes: (StateAdjustment & { ids: bigint[]; w: Work })[] = [];
+      for (const w of work) {
+        const pending = w.level.pending.filter((p) => p.stateName === name);
+        if (pending.length === 0) continue;
+        const delta = pending.reduce((s, p) => s + p.delta, 0);
+        const ids = pending.map((p) => BigInt(p.id));
+        if (delta === 0) {
+          await push.markAdjustmentsWritten(db, ids);
+          continue;
+        }
+        changes.push({
+          inventoryItemId: w.listing.remoteRef,
+          locationId: w.listing.remoteLocationRef,
+          name,
+          delta,
+          expected: w.remote[name] ?? 0,
+          ledgerDocumentUri: `gid://stockguard/Movement/${pending[0]!.id}`,
+          ids,
+          w,
+        });
+      }
+      for (let i = 0; i < changes.length; i += BATCH) {
+        const chunk = changes.slice(i, i + BATCH);
+        const result = await adapter.adjust(conn, name, chunk, chunk.flatMap((c) => c.ids.map(String)));
+        if (!result.ok) {
+          if (result.stale) {
+            stale = true;
+            break;
+          }
+          await push.markAdjustmentsFailed(db, chunk.flatMap((c) => c.ids), result.errors.map((e) => e.message).join("; "));
+          throw new ChannelPermanentError(`adjusting ${name} was rejected: ${result.errors.map((e) => `${e.code}: ${e.message}`).join("; ")}`);
+        }
+        await push.markAdjustmentsWritten(db, chunk.flatMap((c) => c.ids));
+        pushMetrics.writes(conn.kind, chunk.length);
+        for (const c of chunk) {
+          c.w.remote[name] = (c.w.remote[name] ?? 0) + c.delta;
+          c.w.remote.on_hand = (c.w.remote.on_hand ?? 0) + c.delta;
+          applyAfter(c.w, result.after);
+          c.w.wrote = true;
+        }
+      }
+      if (stale) break;
+    }
+
+    // 2. Projection moves, one state per level per call.
+    if (!stale) {
+      const queue = new Map<Work, { state: OwnedState; diff: number }[]>();
+      for (const w of work) {
+        const targets = sourceTargets(w.level, w.level.committedOther, w.listing.publishedQuantity);
+        const moves = stateMoves(targets, owned(w.remote));
+        if (moves.length > 0) queue.set(w, moves);
+      }
+      while (queue.size > 0 && !stale) {
+        const batch: { w: Work; move: StateMove; diff: number; state: OwnedState }[] = [];
+        for (const [w, moves] of queue) {
+          const next = moves.shift()!;
+          if (moves.length === 0) queue.delete(w);
+          batch.push({
+            w,
+            diff: next.diff,
+            state: next.state,
+            move: {
+              inventoryItemId: w.listing.remoteRef,
+              locationId: w.listing.remoteLocationRef,
+              quantity: Math.abs(next.diff),
+              from: next.diff > 0 ? "available" : next.state,
+              to: next.diff > 0 ? next.state : "available",
+              ownedState: next.state,
+              ownedExpected: w.remote[next.state] ?? 0,
+            },
+          });
+          if (batch.length === BATCH) break;
+        }
+        const result = await adapter.move(
+          conn,
+          batch.map((b) => b.move),
+          batch.flatMap((b) => [b.w.listing.id, b.w.listing.publishedVersion, b.state, b.diff, b.move.ownedExpected]),
+        );
+        if (!result.ok) {
+          if (result.stale) {
+            stale = true;
+            break;
+          }
+          throw new ChannelPermanentError(`moving quantities was rejected: ${result.errors.map((e) => `${e.code}: ${e.message}`).join("; ")}`);
+        }
+        pushMetrics.writes(conn.kind, batch.length);
+        for (const b of batch) {
+          b.w.remote[b.state] = (b.w.remote[b.state] ?? 0) + b.diff;
+          b.w.remote.available = (b.w.remote.available ?? 0) - b.diff;
+          applyAfter(b.w, result.after);
+          b.w.wrote = true;
+        }
+      }
+    }
+
+    if (stale) {
+      outcome.stale++;
+      logger.info("source store changed under us; re-reading levels");
+      await refresh(db, conn, adapter, work.map((w) => w.listing), now);
+      continue;
+    }
+
+    for (const w of work) {
+      await push.recordPushed(db, {
+        listingId: w.listing.id,
+        connectionId: conn.id,
+        version: w.listing.publishedVersion,
+        quantity: w.remote.available ?? w.listing.publishedQuantity,
+        wrote: w.wrote,
+        at: now(),
+        receiptIds: w.listing.pendingReceiptIds,
+        remoteState: w.remote,
+      });
+      pushMetrics.observeLatency(conn.kind, w.listing.dirtySince, now());
+      if (w.wrote) outcome.wrote++;
+      else outcome.upToDate++;
+    }
+    if (listings.length < BATCH) return outcome;
+  }
+  outcome.more = true;
+  return outcome;
+}
+
+function owned(remote: Record<string, number>): StateMap {
+  return Object.fromEntries(OWNED_STATES.map((s) => [s, remote[s] ?? 0])) as StateMap;
+}
+
+function applyAfter(w: Work, after: Map<string, number>): void {
+  for (const name of ["available", "on_hand", ...OWNED_STATES]) {
+    const value = after.get(shopifyLevelKey(w.listing.remoteRef, w.listing.remoteLocationRef, name));
+    if (value !== undefined) w.remote[name] = value;
+  }
+}
+
+async function refresh(
+  db: SqlClient,
+  conn: ConnectionContext,
+  adapter: ShopifyAdapter,
+  listings: push.DirtyListing[],
+  now: () => Date,
+): Promise<void> {
+  const reads = await adapter.readQuantities(
+    conn,
+    listings.map((l) => ({ remoteRef: l.remoteRef, remoteLocationRef: l.remoteLocationRef })),
+  );
+  for (const l of listings) {
+    const read = reads.find((r) => r.remoteRef === l.remoteRef && r.remoteLocationRef === l.remoteLocationRef);
+    await push.recordRemote(db, {
+      listingId: l.id,
+      quantity: read?.quantity ?? null,
+      state: read?.states ?? {},
+      source: "read",
+      at: read?.observedAt ?? now(),
+    });
+  }
+}
