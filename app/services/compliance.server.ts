@@ -150,19 +150,32 @@ export async function handleShopRedact(
   });
 }
 
-/** Extended as the ledger gains tables that reference orders (see ordersHeld in later modules). */
+/** What StockGuard holds about these orders: ledger references only (ids and quantities). */
 async function ordersHeld(
-  _tx: Prisma.TransactionClient,
-  _shopId: string,
-  _orderIds: string[],
+  tx: Prisma.TransactionClient,
+  shopId: string,
+  orderIds: string[],
 ): Promise<Record<string, unknown>> {
-  return {};
+  if (orderIds.length === 0) return { orderLines: 0, receipts: 0, movements: 0 };
+  const [orderLines, receipts, movements] = await Promise.all([
+    tx.orderLine.count({ where: { shopId, orderId: { in: orderIds } } }),
+    tx.receipt.count({ where: { shopId, resourceId: { in: orderIds } } }),
+    tx.movement.count({ where: { shopId, orderRef: { in: orderIds } } }),
+  ]);
+  return { orderLines, receipts, movements };
 }
 
+/**
+ * Receipts of those orders are deleted (they are the only stored copy of a channel payload,
+ * even if stripped); order lines, movements and incidents keep anonymous ids and quantities so
+ * the ledger still balances.
+ */
 async function eraseOrderPayloads(
-  _tx: Prisma.TransactionClient,
-  _shopId: string,
-  _orderIds: string[],
+  tx: Prisma.TransactionClient,
+  shopId: string,
+  orderIds: string[],
 ): Promise<Record<string, unknown>> {
-  return {};
+  if (orderIds.length === 0) return { receiptsDeleted: 0 };
+  const deleted = await tx.receipt.deleteMany({ where: { shopId, resourceId: { in: orderIds } } });
+  return { receiptsDeleted: deleted.count };
 }

@@ -37,7 +37,11 @@ export class FaultInjector {
 
   add(rule: FaultRule, now = Date.now()): ActiveFault {
     if (!FAULT_KINDS.includes(rule.kind)) throw new FaultError(`unknown fault kind ${rule.kind}`);
-    if (rule.count === undefined && rule.probability === undefined && rule.durationMs === undefined) {
+    if (
+      rule.count === undefined &&
+      rule.probability === undefined &&
+      rule.durationMs === undefined
+    ) {
       throw new FaultError("a fault needs count, probability or durationMs");
     }
     if (rule.count !== undefined && !(Number.isInteger(rule.count) && rule.count > 0)) {

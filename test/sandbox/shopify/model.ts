@@ -187,6 +187,7 @@ export interface FulfillmentRec {
   id: number;
   orderId: number;
   name: string;
+  status: "success" | "cancelled";
   locationId: number | null;
   createdAt: Date;
   updatedAt: Date;

@@ -143,7 +143,8 @@ export function lineItemPayload(
     fulfillment_status: lineFulfillmentStatus(line),
     gift_card: false,
     grams: 0,
-    name: line.variantTitle === "Default Title" ? line.title : `${line.title} - ${line.variantTitle}`,
+    name:
+      line.variantTitle === "Default Title" ? line.title : `${line.title} - ${line.variantTitle}`,
     price: line.price,
     price_set: money(line.price, shop.currency),
     product_exists: productExists,
@@ -184,7 +185,7 @@ export function fulfillmentPayload(
     receipt: {},
     service: "manual",
     shipment_status: null,
-    status: "success",
+    status: fulfillment.status,
     tracking_company: null,
     tracking_number: null,
     tracking_numbers: [],

@@ -1,6 +1,6 @@
 /** One local shop: its catalog, inventory levels, orders and logs, plus seeding. */
 import { LeakyBucket, type BucketConfig } from "./cost";
-import { FaultInjector } from "./faults";
+import { type FaultInjector } from "./faults";
 import { gid, type IdAllocator } from "./ids";
 import {
   STATE_NAMES,
@@ -54,7 +54,12 @@ export type ProductSeed = {
   variants?: VariantSeed[];
 };
 
-export type SubscriptionSeed = { topics: string[]; address: string };
+export type SubscriptionSeed = {
+  topics: string[];
+  address: string;
+  /** Only these payload fields are sent (dotted paths reach into objects and arrays). */
+  includeFields?: string[];
+};
 
 export type ShopSeed = {
   domain: string;
@@ -115,6 +120,8 @@ export type ApiRequestLogEntry = {
   requestedQueryCost: number | null;
   actualQueryCost: number | null;
   idempotencyKeys: string[];
+  /** Mutations answered from the idempotency store (no effect). */
+  idempotentReplays: number;
 };
 
 export type IdempotencyEntry = {
@@ -177,7 +184,6 @@ export class ShopState {
     this.faults = faults;
     for (const location of seed.locations ?? [{ name: "Warehouse" }]) this.addLocation(location);
     for (const product of seed.products ?? []) this.addProduct(product, this.createdAt);
-    if (seed.delivery) this.deliveryConfig = { ...seed.delivery };
   }
 
   nextRequestSeq(): number {
@@ -211,7 +217,7 @@ export class ShopState {
       kind: "Product",
       id: this.ids.allocate("Product"),
       title: seed.title,
-      handle: seed.handle ?? slug(seed.title),
+      handle: this.uniqueHandle(seed.handle ?? slug(seed.title)),
       status: seed.status ?? "ACTIVE",
       vendor: seed.vendor ?? this.name,
       productType: seed.productType ?? "",
@@ -223,6 +229,14 @@ export class ShopState {
     const variants = seed.variants ?? [{}];
     for (const variantSeed of variants) this.addVariant(product, variantSeed, now);
     return product;
+  }
+
+  private uniqueHandle(base: string): string {
+    const taken = new Set([...this.products.values()].map((p) => p.handle));
+    if (!taken.has(base)) return base;
+    let n = 1;
+    while (taken.has(`${base}-${n}`)) n += 1;
+    return `${base}-${n}`;
   }
 
   addVariant(product: ProductRec, seed: VariantSeed, now: Date): VariantRec {
@@ -425,6 +439,7 @@ export class ShopState {
         fulfillments: o.fulfillments.map((f) => ({
           id: f.id,
           name: f.name,
+          status: f.status,
           location: locationName(f.locationId),
           lines: f.lines,
         })),

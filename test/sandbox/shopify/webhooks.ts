@@ -49,6 +49,7 @@ export type SubscriptionRec = {
   topics: string[];
   address: string;
   secret: string;
+  includeFields: string[] | null;
   /** "shop": this shop only; "app": every shop (like app-specific TOML subscriptions). */
   scope: "shop" | "app";
 };
@@ -109,8 +110,10 @@ export class WebhookDispatcher {
   private seq = 0;
   private subscriptionSeq = 0;
   private closed = false;
-  private readonly httpAgent = new http.Agent({ keepAlive: true });
-  private readonly httpsAgent = new https.Agent({ keepAlive: true });
+  // A fresh connection per attempt: a reused keep-alive socket the receiver has closed would
+  // turn into a spurious ECONNRESET failure.
+  private readonly httpAgent = new http.Agent({ keepAlive: false });
+  private readonly httpsAgent = new https.Agent({ keepAlive: false });
 
   constructor(private readonly options: DispatcherOptions) {
     this.config = { ...DEFAULT_DELIVERY_CONFIG, ...options.config };
@@ -127,8 +130,13 @@ export class WebhookDispatcher {
     address: string,
     secret: string,
     scope: "shop" | "app",
+    includeFields?: string[],
   ): SubscriptionRec {
-    if (!Array.isArray(topics) || topics.length === 0 || topics.some((t) => typeof t !== "string")) {
+    if (
+      !Array.isArray(topics) ||
+      topics.length === 0 ||
+      topics.some((t) => typeof t !== "string")
+    ) {
       throw new WebhookConfigError("a subscription needs a non-empty topics array");
     }
     let url: URL;
@@ -143,8 +151,21 @@ export class WebhookDispatcher {
     if (typeof secret !== "string" || secret === "") {
       throw new WebhookConfigError("a subscription needs the app's API secret");
     }
+    if (
+      includeFields !== undefined &&
+      (!Array.isArray(includeFields) || includeFields.some((f) => typeof f !== "string"))
+    ) {
+      throw new WebhookConfigError("includeFields must be an array of strings");
+    }
     this.subscriptionSeq += 1;
-    return { id: `sub-${this.subscriptionSeq}`, topics: [...topics], address, secret, scope };
+    return {
+      id: `sub-${this.subscriptionSeq}`,
+      topics: [...topics],
+      address,
+      secret,
+      includeFields: includeFields ? [...includeFields] : null,
+      scope,
+    };
   }
 
   /** Creates one delivery per matching subscription (plus random duplicates) and schedules. */
@@ -156,6 +177,9 @@ export class WebhookDispatcher {
     const subscriptions = [...shop.subscriptions, ...this.appSubscriptions];
     for (const subscription of subscriptions) {
       if (!subscription.topics.includes(event.topic)) continue;
+      const body = subscription.includeFields
+        ? JSON.stringify(pickFields(event.payload, subscription.includeFields))
+        : event.body;
       const copies = rng.chance(config.duplicateProbability) ? 2 : 1;
       for (let copy = 0; copy < copies; copy++) {
         const delay = rng.between(config.delayMs[0], config.delayMs[1]);
@@ -182,7 +206,7 @@ export class WebhookDispatcher {
         const delivery: Delivery = {
           rec,
           shop,
-          body: event.body,
+          body,
           secret: subscription.secret,
           dueAt,
         };
@@ -372,7 +396,9 @@ export class WebhookDispatcher {
         response.on("end", () => finish(response.statusCode ?? null, null));
         response.resume();
       });
-      request.on("error", (error: NodeJS.ErrnoException) => finish(null, error.code ?? error.message));
+      request.on("error", (error: NodeJS.ErrnoException) =>
+        finish(null, error.code ?? error.message),
+      );
       request.end(body);
     });
   }
@@ -414,6 +440,28 @@ export class WebhookDispatcher {
     this.idleWaiters = [];
     for (const waiter of waiters) waiter();
   }
+}
+
+/** Keeps only the given (dotted) paths of a payload, the way `include_fields` does. */
+export function pickFields(payload: unknown, paths: readonly string[]): unknown {
+  const pick = (value: unknown, path: string[]): unknown => {
+    if (path.length === 0) return value;
+    if (Array.isArray(value)) return value.map((element) => pick(element, path));
+    if (typeof value !== "object" || value === null) return undefined;
+    const [head, ...rest] = path;
+    const record = value as Record<string, unknown>;
+    return head !== undefined && head in record ? { [head]: pick(record[head], rest) } : {};
+  };
+  const merge = (a: unknown, b: unknown): unknown => {
+    if (Array.isArray(a) && Array.isArray(b)) return a.map((x, i) => merge(x, b[i]));
+    if (typeof a === "object" && a !== null && typeof b === "object" && b !== null) {
+      const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+      for (const [k, v] of Object.entries(b)) out[k] = k in out ? merge(out[k], v) : v;
+      return out;
+    }
+    return b === undefined ? a : b;
+  };
+  return paths.reduce<unknown>((acc, path) => merge(acc, pick(payload, path.split("."))), {});
 }
 
 /** base64 HMAC-SHA256 of the raw body, keyed with the app's API secret. */
