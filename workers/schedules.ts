@@ -1,11 +1,12 @@
 import { env } from "../app/env.server";
-import { queue } from "../app/queues/queues.server";
+import { producersReady, queue } from "../app/queues/queues.server";
 
 /**
  * Periodic work, registered idempotently by every worker process (BullMQ job schedulers are
  * upserted by id, so N workers still produce one job per tick).
  */
 export async function registerSchedules(): Promise<void> {
+  await producersReady(10_000);
   const maintenance = queue("maintenance");
   await maintenance.upsertJobScheduler("sweep", { every: 5_000 }, { name: "sweep_receipts", data: { task: "sweep_receipts" } });
   await maintenance.upsertJobScheduler("prune", { every: 3_600_000 }, { name: "prune", data: { task: "prune" } });

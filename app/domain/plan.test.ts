@@ -76,7 +76,7 @@ describe("source store projection", () => {
     fc.assert(
       fc.property(
         fc.record({
-          onHand: fc.nat(200),
+          onHand: fc.integer({ min: -5, max: 200 }),
           committed: fc.nat(100),
           held: fc.nat(20),
           damaged: fc.nat(20),
@@ -92,11 +92,23 @@ describe("source store projection", () => {
           for (const s of OWNED_STATES) expect(t[s]).toBeGreaterThanOrEqual(0);
           // Shopify: available = on_hand − committed − reserved − qc − damaged − safety.
           const available = facts.onHand - committedOwn - t.reserved - t.quality_control - t.damaged - t.safety_stock;
-          if (ats(facts) + facts.safetyStock >= published) expect(available).toBe(published);
-          else expect(available).toBeLessThanOrEqual(published); // oversold: never offer more
+          const capacity = facts.onHand - committedOwn;
+          if (capacity >= 0) expect(available).toBeGreaterThanOrEqual(0);
+          expect(available).toBeLessThanOrEqual(Math.max(0, published, capacity < 0 ? capacity : 0));
+          if (ats(facts) >= published) expect(available).toBe(published);
+          // Nothing StockGuard holds exceeds what the ledger says it should hold.
+          expect(t.reserved).toBeLessThanOrEqual(committedOther);
+          expect(t.quality_control).toBeLessThanOrEqual(facts.held);
+          expect(t.damaged).toBeLessThanOrEqual(facts.damaged);
         },
       ),
     );
+  });
+
+  it("shows 0, not a negative number, when the pool is oversold", () => {
+    // 5 on the shelf, 2 sold here, 6 sold elsewhere: 3 units cannot be reserved.
+    const t = sourceTargets({ onHand: 5, committed: 8, held: 0, damaged: 0, safetyStock: 0 }, 6, 0);
+    expect(t).toEqual({ reserved: 3, quality_control: 0, damaged: 0, safety_stock: 0 });
   });
 
   it("moves only the states that differ", () => {

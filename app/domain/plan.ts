@@ -64,22 +64,32 @@ export type StateMap = Record<OwnedState, number>;
 
 /**
  * What the source store's quantity states should be at one location, so its storefront offers
- * exactly `published` while on_hand keeps matching the shelf:
+ * exactly `published` while on_hand keeps matching the shelf. The units not taken by the store's
+ * own orders (on_hand − own committed) are handed out in order:
  *
- *   reserved        = units committed to other channels' orders (not yet shipped)
  *   quality_control = returns held for inspection
  *   damaged         = damaged units
- *   safety_stock    = the merchant's safety stock + this storefront's buffer
- *                     = ATS + safetyStock − published   (never below 0)
- *   available       = on_hand − committed(own orders) − the four above = published
+ *   reserved        = units committed to other channels' orders (not yet shipped)
+ *   safety_stock    = everything above `published` (safety stock + this storefront's buffer)
+ *   available       = the rest = published
+ *
+ * Each state takes only what is physically left, so when the pool is oversold the storefront
+ * shows 0 instead of a negative number (units that do not exist cannot be reserved either: the
+ * shortfall is an incident in the ledger, not a negative state in Shopify).
  */
 export function sourceTargets(facts: LevelFacts, committedOther: number, published: number): StateMap {
-  return {
-    reserved: Math.max(0, committedOther),
-    quality_control: facts.held,
-    damaged: facts.damaged,
-    safety_stock: Math.max(0, ats(facts) + facts.safetyStock - published),
+  const capacity = facts.onHand - (facts.committed - committedOther);
+  let left = Math.max(0, capacity);
+  const take = (want: number) => {
+    const taken = Math.min(Math.max(0, want), left);
+    left -= taken;
+    return taken;
   };
+  const quality_control = take(facts.held);
+  const damaged = take(facts.damaged);
+  const reserved = take(committedOther);
+  const safety_stock = take(left - Math.max(0, published));
+  return { reserved, quality_control, damaged, safety_stock };
 }
 
 /** Per owned state, how many units move between it and `available` (positive: into the state). */

@@ -1,7 +1,7 @@
 import { env } from "../env.server";
 import { log } from "../logger.server";
 import type { MaintenanceJob, ReconcileJob } from "./definitions";
-import { queue } from "./queues.server";
+import { producersReady, queue } from "./queues.server";
 
 /**
  * Producers. Ids never contain `:` (BullMQ's key separator). Every job carries keys only.
@@ -9,6 +9,7 @@ import { queue } from "./queues.server";
 
 /** One ingest job per receipt; re-adding the same receipt is a no-op while the job exists. */
 export async function enqueueIngest(receiptId: bigint): Promise<void> {
+  await producersReady();
   await queue("ingest").add("receipt", { receiptId: receiptId.toString() }, { jobId: `r-${receiptId}` });
 }
 
@@ -18,6 +19,7 @@ export async function enqueueIngest(receiptId: bigint): Promise<void> {
  * more run after it (BullMQ deduplication with keepLastIfActive).
  */
 export async function enqueuePush(connectionId: string, delayMs?: number): Promise<void> {
+  await producersReady();
   await queue("push").add(
     "push",
     { connectionId },
@@ -28,11 +30,24 @@ export async function enqueuePush(connectionId: string, delayMs?: number): Promi
   );
 }
 
+/**
+ * A later re-check of a connection (an unexplained channel drop settling). It must not take the
+ * place of the coalesced push (whose deduplication would then hold every new change back until
+ * the re-check fires), so it has its own id; the push processor's per-connection lock keeps the
+ * two from running at once.
+ */
+export async function enqueueDeferredPush(connectionId: string, delayMs: number): Promise<void> {
+  await producersReady();
+  const at = Math.ceil((Date.now() + delayMs) / 1000);
+  await queue("push").add("push", { connectionId }, { delay: Math.max(0, delayMs), jobId: `pushd-${connectionId}-${at}` });
+}
+
 export async function enqueuePushes(connectionIds: Iterable<string>): Promise<void> {
   await Promise.all([...new Set(connectionIds)].map((id) => enqueuePush(id)));
 }
 
 export async function enqueueReconcile(job: ReconcileJob, delayMs = 0): Promise<void> {
+  await producersReady();
   await queue("reconcile").add("reconcile", job, {
     delay: delayMs,
     deduplication: { id: `reconcile-${job.connectionId}`, keepLastIfActive: true },
@@ -42,6 +57,7 @@ export async function enqueueReconcile(job: ReconcileJob, delayMs = 0): Promise<
 /** Maintenance tasks that concern one connection are coalesced per task and connection. */
 export async function enqueueMaintenance(job: MaintenanceJob, delayMs = 0): Promise<void> {
   const scope = "connectionId" in job ? `${job.task}-${job.connectionId}` : job.task;
+  await producersReady();
   await queue("maintenance").add(job.task, job, {
     delay: delayMs,
     deduplication: { id: scope, keepLastIfActive: true },

@@ -67,7 +67,12 @@ export const DEFAULT_JOB_OPTIONS: Record<QueueName, JobsOptions> = {
   },
 };
 
-export async function producersReady(timeoutMs?: number): Promise<void> {
+/**
+ * Producers connect lazily and never queue commands offline, so a command sent before the
+ * connection is up would fail: wait briefly for it (bounded, so a Redis outage costs a webhook
+ * at most this long; the receipt is already stored and the sweeper enqueues it later).
+ */
+export async function producersReady(timeoutMs = 250): Promise<void> {
   await waitReady(producers().redis, timeoutMs);
 }
 

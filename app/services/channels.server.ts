@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { ConnectionContext } from "../channels/channel-adapter";
-import { ChannelAuthError } from "../channels/errors";
+import { ChannelAuthError, ChannelThrottledError } from "../channels/errors";
 import { ShopifyAdapter } from "../channels/shopify/adapter.server";
 import { ShopifyBudget } from "../channels/shopify/budget.server";
 import { env } from "../env.server";
@@ -83,6 +83,28 @@ export function forgetToken(connectionId: string): void {
 declare global {
   var stockguardChannelRedis: Redis | undefined;
   var stockguardShopifyAdapter: ShopifyAdapter | undefined;
+}
+
+/** Another push of this connection is running; the job waits a moment (no attempt used). */
+export class ConnectionBusyError extends ChannelThrottledError {
+  constructor(connectionId: string) {
+    super(`a push of connection ${connectionId} is already running`, 200, { source: "lock" });
+  }
+}
+
+const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+
+/** A per-connection lock shared by every worker process; returns its release, or null if held. */
+export async function acquireConnectionLock(connectionId: string, ttlMs = 120_000): Promise<(() => Promise<void>) | null> {
+  shopifyAdapter();
+  const redis = globalThis.stockguardChannelRedis!;
+  const key = `${env().QUEUE_PREFIX}:lock:push:${connectionId}`;
+  const token = `${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const ok = await redis.set(key, token, "PX", ttlMs, "NX");
+  if (ok !== "OK") return null;
+  return async () => {
+    await redis.eval(UNLOCK, 1, key, token).catch(() => undefined);
+  };
 }
 
 export function shopifyAdapter(): ShopifyAdapter {

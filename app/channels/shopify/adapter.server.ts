@@ -49,7 +49,8 @@ export type StateAdjustment = {
   locationId: string;
   name: string;
   delta: number;
-  expected: number;
+  /** CAS on the state; null opts out (`available`, which moves with concurrent sales). */
+  expected: number | null;
   ledgerDocumentUri: string;
 };
 

@@ -2,9 +2,9 @@ import { ChannelAuthError, ChannelPermanentError } from "../../channels/errors";
 import { env } from "../../env.server";
 import { db, sql } from "../../lib/sql.server";
 import { log } from "../../logger.server";
-import { enqueuePush, enqueueSafely } from "../../queues/jobs.server";
+import { enqueueDeferredPush, enqueuePush, enqueueSafely } from "../../queues/jobs.server";
 import * as push from "../../repositories/push.server";
-import { forgetToken, shopifyAdapter, toContext } from "../channels.server";
+import { acquireConnectionLock, ConnectionBusyError, forgetToken, shopifyAdapter, toContext } from "../channels.server";
 import { pushSalesConnection, type PushOutcome } from "./push-sales.server";
 import { pushSourceConnection } from "./push-source.server";
 
@@ -23,6 +23,10 @@ export async function pushConnection(connectionId: string, now: () => Date = () 
   if (row.kind !== "shopify") throw new ChannelPermanentError(`no adapter for ${row.kind} yet`);
   const conn = toContext(row);
   const logger = log({ shop: row.shopDomain, connectionId, role: row.role });
+  // Two pushes of one connection never run at once (the coalesced job and a deferred re-check
+  // could otherwise overlap): a short Redis lock, renewed by finishing well within its TTL.
+  const release = await acquireConnectionLock(connectionId);
+  if (!release) throw new ConnectionBusyError(connectionId);
   let outcome: PushOutcome;
   try {
     outcome =
@@ -40,12 +44,14 @@ export async function pushConnection(connectionId: string, now: () => Date = () 
       await push.recordConnectionFailure(db(), { shopId: row.shopId, connectionId, kind: "push_rejected", reason: error.message });
     }
     throw error;
+  } finally {
+    await release();
   }
   await push.touchConnectionPush(db(), connectionId, now());
   if (outcome.more) await enqueueSafely("push", () => enqueuePush(connectionId, 0));
   if (outcome.deferredUntil) {
     const delay = Math.max(50, outcome.deferredUntil.getTime() - now().getTime());
-    await enqueueSafely("push", () => enqueuePush(connectionId, delay));
+    await enqueueSafely("push", () => enqueueDeferredPush(connectionId, delay));
   }
   if (outcome.wrote + outcome.stale + outcome.rejected > 0) logger.debug(outcome, "pushed");
   return outcome;

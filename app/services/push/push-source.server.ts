@@ -70,12 +70,15 @@ export async function pushSourceConnection(
       work.push({ listing, level, remote: { ...(listing.remoteState ?? {}) }, wrote: false });
     }
 
-    // 1. The outbox, one adjust call per state name (one change per level per call).
+    // 1. The outbox, one adjust call per state name (one change per level per call). A unit
+    //    leaving (negative delta) is taken from `available`: it may not have reached `reserved`
+    //    yet, and the projection below moves the owned states to their targets anyway, so the
+    //    end state is the same and no state is ever driven negative.
     let stale = false;
-    for (const name of ["reserved", "quality_control", "damaged", "available"]) {
+    for (const name of ["quality_control", "damaged", "reserved", "available"]) {
       const changes: (StateAdjustment & { ids: bigint[]; w: Work })[] = [];
       for (const w of work) {
-        const pending = w.level.pending.filter((p) => p.stateName === name);
+        const pending = w.level.pending.filter((p) => (p.delta < 0 ? "available" : p.stateName) === name);
         if (pending.length === 0) continue;
         const delta = pending.reduce((s, p) => s + p.delta, 0);
         const ids = pending.map((p) => BigInt(p.id));
@@ -88,7 +91,8 @@ export async function pushSourceConnection(
           locationId: w.listing.remoteLocationRef,
           name,
           delta,
-          expected: w.remote[name] ?? 0,
+          // `available` moves with the store's own sales: no compare-and-set there.
+          expected: name === "available" ? null : (w.remote[name] ?? 0),
           ledgerDocumentUri: `gid://stockguard/Movement/${pending[0]!.id}`,
           ids,
           w,

@@ -1,0 +1,265 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import path from "node:path";
+import { Queue } from "bullmq";
+import pg from "pg";
+import { startLocalShopify, type LocalShopify } from "../sandbox/shopify/server";
+import type { ShopSeed } from "../sandbox/shopify/state";
+import { subscriptionsFromToml } from "../sandbox/shopify/toml";
+import type { DeliveryConfig } from "../sandbox/shopify/webhooks";
+import { createTestDatabase, dropTestDatabase, REDIS_URL } from "../setup/services";
+
+/**
+ * The whole product on one machine, as the sandbox contract describes it: a local Shopify with a
+ * source store and other stores, the web process and worker process(es) started with the
+ * contract's npm scripts' entry points, connected through the CLI. Used by the end-to-end tests,
+ * the demo and the benchmark.
+ */
+export const ROOT = path.resolve(import.meta.dirname, "../..");
+const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
+
+export type WorldOptions = {
+  skus: number;
+  /** Units at the source's single location for SKU i. */
+  stock: (i: number) => number;
+  secondaryStores: number;
+  delivery?: Partial<DeliveryConfig>;
+  workers?: number;
+  /** Extra environment for web and worker (PUSH_COALESCE_MS, …). */
+  env?: Record<string, string>;
+  /** Admin API bucket for every store (Shopify Plus is 1,000 points/s). */
+  throttle?: { maximumAvailable: number; restoreRate: number };
+  rngSeed?: number;
+  /** A store that signs its webhooks with its own custom-app secret (index among secondaries). */
+  ownSecretStore?: number;
+  databaseUrl?: string;
+  logs?: boolean;
+};
+
+export type World = {
+  shopify: LocalShopify;
+  webUrl: string;
+  source: string;
+  stores: string[];
+  env: Record<string, string>;
+  databaseUrl: string;
+  connectionIds: Map<string, string>;
+  pg: pg.Pool;
+  processes: { web: ChildProcess; workers: ChildProcess[] };
+  cli(args: string[]): Promise<string>;
+  startWorker(): Promise<ChildProcess>;
+  close(): Promise<void>;
+  output(): string;
+};
+
+export const APP_SECRET = "sandbox-app-secret";
+export const skuOf = (i: number) => `SKU-${String(i).padStart(5, "0")}`;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+function storeSeed(domain: string, options: WorldOptions, stocked: boolean): ShopSeed {
+  return {
+    domain,
+    name: domain.split(".")[0],
+    accessToken: `shpat_${domain.split(".")[0]}`,
+    locations: [{ name: "Warehouse", isActive: true, fulfillsOnlineOrders: true }],
+    products: Array.from({ length: options.skus }, (_, i) => ({
+      title: `Product ${i}`,
+      variants: [{ sku: skuOf(i), title: "Default", inventoryPolicy: "DENY" as const, inventory: { Warehouse: stocked ? options.stock(i) : 0 } }],
+    })),
+    throttle: options.throttle,
+  };
+}
+
+export async function startWorld(options: WorldOptions): Promise<World> {
+  const source = "source-store.myshopify.com";
+  const stores = Array.from({ length: options.secondaryStores }, (_, i) => `store-${String.fromCharCode(98 + i)}.myshopify.com`);
+  const shopify = await startLocalShopify({
+    timeScale: 0.001,
+    rngSeed: options.rngSeed ?? 7,
+    seed: { shops: [storeSeed(source, options, true), ...stores.map((s) => storeSeed(s, options, false))] },
+  });
+  let database: { name: string; url: string } | null = null;
+  if (!options.databaseUrl) database = await createTestDatabase("sg_t");
+  const databaseUrl = options.databaseUrl ?? database!.url;
+  const port = await freePort();
+  const webUrl = `http://127.0.0.1:${port}`;
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    NODE_ENV: "production",
+    PORT: String(port),
+    DATABASE_URL: databaseUrl,
+    REDIS_URL,
+    QUEUE_PREFIX: `sge2e-${randomUUID().slice(0, 8)}`,
+    SHOPIFY_API_KEY: "sandbox-api-key",
+    SHOPIFY_API_SECRET: APP_SECRET,
+    SHOPIFY_APP_URL: webUrl,
+    SCOPES: "read_inventory,write_inventory,read_locations,read_orders,read_products",
+    SHOPIFY_ADMIN_API_ORIGIN: shopify.url,
+    STOCKGUARD_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString("base64"),
+    LOG_LEVEL: options.logs ? "info" : "warn",
+    PATH: `${path.join(ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
+    ...options.env,
+  };
+  delete env.VITEST;
+  delete env.VITEST_POOL_ID;
+  delete env.VITEST_WORKER_ID;
+  const logs: string[] = [];
+  const spawnTs = (file: string, args: string[] = [], name = file) => {
+    const child = spawn(TSX, [file, ...args], { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
+    const collect = (chunk: Buffer) => {
+      logs.push(`[${name}] ${chunk.toString()}`);
+      if (logs.length > 5_000) logs.splice(0, 1_000);
+    };
+    child.stdout!.on("data", collect);
+    child.stderr!.on("data", collect);
+    return child;
+  };
+
+  const web = spawnTs("app/web-server.ts", [], "web");
+  await waitFor(
+    async () => {
+      if (web.exitCode !== null) throw new Error(`web exited with ${web.exitCode}\n${logs.slice(-20).join("")}`);
+      return (await fetch(`${webUrl}/healthz`).catch(() => null))?.ok === true;
+    },
+    180_000,
+    "web process",
+    () => logs.join(""),
+  );
+  const startWorker = async () => {
+    const probe = new Queue("push", { connection: { url: REDIS_URL }, prefix: env.QUEUE_PREFIX });
+    const before = (await probe.getWorkers()).length;
+    const worker = spawnTs("workers/main.ts", [], "worker");
+    await waitFor(
+      async () => {
+        if (worker.exitCode !== null) throw new Error(`worker exited with ${worker.exitCode}\n${logs.slice(-20).join("")}`);
+        return (await probe.getWorkers()).length > before;
+      },
+      60_000,
+      "worker process",
+      () => logs.join(""),
+    );
+    await probe.close();
+    return worker;
+  };
+  const workers: ChildProcess[] = [];
+  for (let i = 0; i < (options.workers ?? 1); i++) workers.push(await startWorker());
+
+  const cli = async (args: string[]) => {
+    const child = spawnTs("app/cli/main.ts", args, "cli");
+    let out = "";
+    child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
+    const code = await new Promise<number>((resolve) => child.once("exit", (c) => resolve(c ?? 1)));
+    if (code !== 0) throw new Error(`cli ${args.join(" ")} exited ${code}\n${logs.slice(-20).join("")}`);
+    return out.trim();
+  };
+
+  // Webhooks exactly as shopify.app.toml subscribes them.
+  const toml = readFileSync(path.join(ROOT, "shopify.app.toml"), "utf8");
+  const subscriptions = subscriptionsFromToml(toml, webUrl);
+  if (options.delivery) shopify.sandbox.configureDelivery(options.delivery);
+  const connectionIds = new Map<string, string>();
+  shopify.sandbox.setShopSubscriptions(source, { secret: APP_SECRET, subscriptions });
+  await cli(["shop:connect", "--shop", source, "--token", `shpat_${source.split(".")[0]}`]);
+  for (const [index, store] of stores.entries()) {
+    const ownSecret = options.ownSecretStore === index ? `own-secret-${store}` : undefined;
+    shopify.sandbox.setShopSubscriptions(store, { secret: ownSecret ?? APP_SECRET, subscriptions });
+    const args = ["channel:connect", "--shop", source, "--kind", "shopify", "--store", store, "--token", `shpat_${store.split(".")[0]}`];
+    if (ownSecret) args.push("--webhook-secret", ownSecret);
+    connectionIds.set(store, await cli(args));
+  }
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+  const sourceRow = await pool.query<{ id: string }>("SELECT id FROM connection WHERE account_ref = $1", [source]);
+  connectionIds.set(source, sourceRow.rows[0]!.id);
+
+  return {
+    shopify,
+    webUrl,
+    source,
+    stores,
+    env,
+    databaseUrl,
+    connectionIds,
+    pg: pool,
+    processes: { web, workers },
+    cli,
+    startWorker: async () => {
+      const w = await startWorker();
+      workers.push(w);
+      return w;
+    },
+    output: () => logs.join(""),
+    close: async () => {
+      for (const child of [web, ...workers]) child.kill("SIGTERM");
+      await Promise.all(
+        [web, ...workers].map(
+          (c) => new Promise<void>((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve() : c.once("exit", () => resolve()))),
+        ),
+      );
+      await pool.end();
+      await shopify.close();
+      if (database) await dropTestDatabase(database.name);
+    },
+  };
+}
+
+export async function waitFor(
+  condition: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what: string,
+  details?: () => string,
+): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    if (await condition()) return Date.now() - started;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${details?.().slice(-4_000) ?? ""}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * What each store offers now, per listing, against what StockGuard publishes for it. A store
+ * offers max(0, available): an oversold level has a negative `available` (its own orders exceed
+ * what is left on the shelf) and offers nothing, which is what publishing 0 asks for.
+ */
+export async function mismatches(world: World): Promise<{ store: string; sku: string; shows: number; published: number; dirty: boolean }[]> {
+  const rows = await world.pg.query<{ account: string; sku: string; remoteRef: string; remoteLocationRef: string; published: number; dirty: boolean }>(`
+    SELECT c.account_ref AS account, l.sku, l.remote_ref AS "remoteRef", l.remote_location_ref AS "remoteLocationRef",
+           l.published_quantity AS published, l.published_version > l.pushed_version AS dirty
+      FROM listing l JOIN connection c ON c.id = l.connection_id WHERE l.status = 'active'`);
+  const out = [];
+  for (const row of rows.rows) {
+    const shown = Math.max(0, availableAt(world, row.account, row.remoteRef, row.remoteLocationRef));
+    if (shown !== row.published || row.dirty) out.push({ store: row.account, sku: row.sku, shows: shown, published: row.published, dirty: row.dirty });
+  }
+  return out;
+}
+
+function gidNumber(gid: string): number {
+  return Number(gid.split("/").pop());
+}
+
+export function levelOf(world: World, store: string, remoteRef: string, remoteLocationRef: string) {
+  const shop = world.shopify.sandbox.shop(store);
+  return shop.items.get(gidNumber(remoteRef))?.levels.get(gidNumber(remoteLocationRef)) ?? null;
+}
+
+export function availableAt(world: World, store: string, remoteRef: string, remoteLocationRef: string): number {
+  return levelOf(world, store, remoteRef, remoteLocationRef)?.quantities.available ?? Number.NaN;
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
