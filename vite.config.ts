@@ -7,7 +7,10 @@ installGlobals({ nativeFetch: true });
 
 // `shopify app dev` sets HOST to the tunnel URL; keep the template's HMR handling so the
 // embedded admin reloads through the tunnel and on localhost alike.
-if (process.env.HOST && (!process.env.SHOPIFY_APP_URL || process.env.SHOPIFY_APP_URL === process.env.HOST)) {
+if (
+  process.env.HOST &&
+  (!process.env.SHOPIFY_APP_URL || process.env.SHOPIFY_APP_URL === process.env.HOST)
+) {
   process.env.SHOPIFY_APP_URL = process.env.HOST;
   delete process.env.HOST;
 }
@@ -15,7 +18,12 @@ const host = new URL(process.env.SHOPIFY_APP_URL || "http://localhost").hostname
 const hmrConfig =
   host === "localhost"
     ? { protocol: "ws", host: "localhost", port: 64999, clientPort: 64999 }
-    : { protocol: "wss", host, port: parseInt(process.env.FRONTEND_PORT ?? "8002", 10), clientPort: 443 };
+    : {
+        protocol: "wss",
+        host,
+        port: parseInt(process.env.FRONTEND_PORT ?? "8002", 10),
+        clientPort: 443,
+      };
 
 declare module "@remix-run/node" {
   interface Future {

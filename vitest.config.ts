@@ -21,7 +21,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["app/**/*.test.ts", "app/**/*.test.tsx", "test/unit/**/*.test.ts", "test/sandbox/**/*.test.ts"],
+          include: [
+            "app/**/*.test.ts",
+            "app/**/*.test.tsx",
+            "test/unit/**/*.test.ts",
+            "test/sandbox/**/*.test.ts",
+          ],
         },
       },
       {

@@ -44,7 +44,9 @@ const prisma = new Proxy({} as PrismaClient, {
   get(_target, property) {
     const client = db();
     const value = Reflect.get(client, property, client) as unknown;
-    return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(client) : value;
+    return typeof value === "function"
+      ? (value as (...a: unknown[]) => unknown).bind(client)
+      : value;
   },
 });
 

@@ -82,11 +82,16 @@ export class ConfigError extends Error {
   }
 }
 
-function emptyToUndefined(source: Record<string, string | undefined>): Record<string, string | undefined> {
+function emptyToUndefined(
+  source: Record<string, string | undefined>,
+): Record<string, string | undefined> {
   return Object.fromEntries(Object.entries(source).map(([k, v]) => [k, v === "" ? undefined : v]));
 }
 
-function parse<T extends z.ZodType>(schema: T, source: Record<string, string | undefined>): z.infer<T> {
+function parse<T extends z.ZodType>(
+  schema: T,
+  source: Record<string, string | undefined>,
+): z.infer<T> {
   const result = schema.safeParse(emptyToUndefined(source));
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => {
@@ -107,7 +112,9 @@ export function parseBaseEnv(source: Record<string, string | undefined> = proces
   return env;
 }
 
-export function parseShopifyEnv(source: Record<string, string | undefined> = process.env): ShopifyEnv {
+export function parseShopifyEnv(
+  source: Record<string, string | undefined> = process.env,
+): ShopifyEnv {
   return parse(ZShopifyEnv, source);
 }
 

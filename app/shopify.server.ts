@@ -1,11 +1,10 @@
 import "@shopify/shopify-app-remix/adapters/node";
-import {
-  ApiVersion,
-  AppDistribution,
-  shopifyApp,
-} from "@shopify/shopify-app-remix/server";
+import { ApiVersion, AppDistribution, shopifyApp } from "@shopify/shopify-app-remix/server";
 import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prisma";
-import { installAdminApiOriginRewrite, SHOPIFY_API_VERSION } from "./channels/shopify/admin-url.server";
+import {
+  installAdminApiOriginRewrite,
+  SHOPIFY_API_VERSION,
+} from "./channels/shopify/admin-url.server";
 import prisma from "./db.server";
 import { env, shopifyEnv } from "./env.server";
 import { log } from "./logger.server";
@@ -29,7 +28,10 @@ const shopify = shopifyApp({
   scopes: config.SCOPES,
   appUrl: config.SHOPIFY_APP_URL,
   authPathPrefix: "/auth",
-  sessionStorage: new PrismaSessionStorage(prisma, { connectionRetries: 3, connectionRetryIntervalMs: 1000 }),
+  sessionStorage: new PrismaSessionStorage(prisma, {
+    connectionRetries: 3,
+    connectionRetryIntervalMs: 1000,
+  }),
   distribution: AppDistribution.AppStore,
   useOnlineTokens: false,
   future: {

@@ -35,10 +35,16 @@ function newestSourceMtime(dir: string): number {
 
 function ensureBuild(): void {
   const built = existsSync(serverBuildPath) ? statSync(serverBuildPath).mtimeMs : 0;
-  const sources = Math.max(newestSourceMtime(path.join(root, "app")), statSync(path.join(root, "vite.config.ts")).mtimeMs);
+  const sources = Math.max(
+    newestSourceMtime(path.join(root, "app")),
+    statSync(path.join(root, "vite.config.ts")).mtimeMs,
+  );
   if (built >= sources) return;
   logger().info("building the Remix app (build/ missing or stale)");
-  const result = spawnSync("remix", ["vite:build"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+  const result = spawnSync("remix", ["vite:build"], {
+    cwd: root,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   if (result.status !== 0) {
     logger().fatal({ status: result.status }, "remix vite:build failed");
     process.exit(1);
@@ -56,13 +62,23 @@ async function main(): Promise<void> {
   app.disable("x-powered-by");
   app.set("trust proxy", true);
   // Webhook bodies are small and answered with empty 200s; compress only documents and assets.
-  app.use(compression({ filter: (req, res) => !req.path.startsWith("/webhooks") && compression.filter(req, res) }));
-  app.use("/assets", express.static(path.join(root, "build", "client", "assets"), { immutable: true, maxAge: "1y" }));
+  app.use(
+    compression({
+      filter: (req, res) => !req.path.startsWith("/webhooks") && compression.filter(req, res),
+    }),
+  );
+  app.use(
+    "/assets",
+    express.static(path.join(root, "build", "client", "assets"), { immutable: true, maxAge: "1y" }),
+  );
   app.use(express.static(path.join(root, "build", "client"), { maxAge: "1h" }));
   app.all("*", createRequestHandler({ build, mode: config.NODE_ENV }));
 
   const server = app.listen(config.PORT, () => {
-    logger().info({ port: config.PORT }, `StockGuard web listening on http://127.0.0.1:${config.PORT}`);
+    logger().info(
+      { port: config.PORT },
+      `StockGuard web listening on http://127.0.0.1:${config.PORT}`,
+    );
   });
   server.keepAliveTimeout = 65_000;
 

@@ -17,7 +17,7 @@ const DEFAULT_URL = "postgresql://postgres:postgres@127.0.0.1:5432/stockguard";
 export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.replace(/^\//, ""));
-  if (!/^[A-Za-z0-9_\-]+$/.test(name)) throw new Error(`Unsupported database name "${name}"`);
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new Error(`Unsupported database name "${name}"`);
   const admin = new URL(databaseUrl);
   admin.pathname = "/postgres";
   admin.search = "";
@@ -47,7 +47,9 @@ export function migrateDeploy(databaseUrl: string, quiet = false): void {
     env: { ...process.env, DATABASE_URL: databaseUrl, PRISMA_HIDE_UPDATE_MESSAGE: "1" },
   });
   if (result.status !== 0) {
-    throw new Error(`prisma migrate deploy exited with ${result.status}\n${result.stdout ?? ""}${result.stderr ?? ""}`);
+    throw new Error(
+      `prisma migrate deploy exited with ${result.status}\n${result.stdout ?? ""}${result.stderr ?? ""}`,
+    );
   }
 }
 
@@ -72,7 +74,10 @@ export async function applyRepeatable(databaseUrl: string): Promise<string[]> {
 }
 
 /** The whole of `npm run db:migrate`, reused by the test setup and the demo. */
-export async function migrate(databaseUrl: string, log: (line: string) => void = () => {}): Promise<void> {
+export async function migrate(
+  databaseUrl: string,
+  log: (line: string) => void = () => {},
+): Promise<void> {
   const created = await ensureDatabase(databaseUrl);
   const safe = new URL(databaseUrl);
   safe.password = safe.password ? "***" : "";

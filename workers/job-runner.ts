@@ -27,7 +27,9 @@ export function processor<T>(
   return async (job, token) => {
     const parsed = schema.safeParse(job.data);
     if (!parsed.success) {
-      throw new UnrecoverableError(`invalid job payload: ${parsed.error.issues[0]?.message ?? "?"}`);
+      throw new UnrecoverableError(
+        `invalid job payload: ${parsed.error.issues[0]?.message ?? "?"}`,
+      );
     }
     const logger = log({ queue: job.queueName, jobId: job.id });
     try {
@@ -35,8 +37,14 @@ export function processor<T>(
     } catch (error) {
       if (error instanceof ChannelThrottledError) {
         const until = Date.now() + Math.max(50, error.retryAfterMs);
-        metrics().throttleWaits.inc({ channel: "shopify", source: String(error.details.source ?? "channel") });
-        logger.debug({ retryAfterMs: error.retryAfterMs }, "throttled; delaying job without using an attempt");
+        metrics().throttleWaits.inc({
+          channel: "shopify",
+          source: String(error.details.source ?? "channel"),
+        });
+        logger.debug(
+          { retryAfterMs: error.retryAfterMs },
+          "throttled; delaying job without using an attempt",
+        );
         await job.moveToDelayed(until, token);
         throw new DelayedError();
       }
@@ -48,7 +56,10 @@ export function processor<T>(
         logger.warn({ err: error.message, kind: error.name }, "permanent failure");
         throw new UnrecoverableError(`${error.name}: ${error.message}`);
       }
-      logger.warn({ err: error instanceof Error ? error.message : String(error) }, "job failed; will retry");
+      logger.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        "job failed; will retry",
+      );
       throw error;
     }
   };

@@ -19,7 +19,10 @@ export async function startWorkers(only?: QueueName[]): Promise<Worker[]> {
   const config = env();
   const connection = createRedis("worker");
   const workers: Worker[] = [];
-  for (const [name, spec] of Object.entries(processors()) as [QueueName, ProcessorSpec | undefined][]) {
+  for (const [name, spec] of Object.entries(processors()) as [
+    QueueName,
+    ProcessorSpec | undefined,
+  ][]) {
     if (!spec || (only && !only.includes(name))) continue;
     const worker = new Worker(name, spec.processor, {
       connection,
@@ -28,7 +31,9 @@ export async function startWorkers(only?: QueueName[]): Promise<Worker[]> {
       autorun: true,
       maxStalledCount: 3,
     });
-    worker.on("error", (error) => logger().error({ queue: name, err: error.message }, "worker error"));
+    worker.on("error", (error) =>
+      logger().error({ queue: name, err: error.message }, "worker error"),
+    );
     worker.on("failed", (job, error) => {
       if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
         logger().warn({ queue: name, jobId: job.id, err: error.message }, "job failed permanently");
@@ -64,7 +69,10 @@ async function main(): Promise<void> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   main().catch((error: unknown) => {
-    logger().fatal({ err: error instanceof Error ? error.message : error }, "worker failed to start");
+    logger().fatal(
+      { err: error instanceof Error ? error.message : error },
+      "worker failed to start",
+    );
     process.exit(1);
   });
 }

@@ -1,6 +1,12 @@
 import type { Processor } from "bullmq";
 import { env } from "../app/env.server";
-import { ZIngestJob, ZMaintenanceJob, ZPushJob, ZReconcileJob, type QueueName } from "../app/queues/definitions";
+import {
+  ZIngestJob,
+  ZMaintenanceJob,
+  ZPushJob,
+  ZReconcileJob,
+  type QueueName,
+} from "../app/queues/definitions";
 import { ingestReceipt } from "../app/services/ingest/ingest-receipt.server";
 import { runMaintenance } from "../app/services/maintenance.server";
 import { pushConnection } from "../app/services/push/push-connection.server";
@@ -22,7 +28,9 @@ export function processors(): Partial<Record<QueueName, ProcessorSpec>> {
       concurrency,
     },
     reconcile: {
-      processor: processor(ZReconcileJob, ({ connectionId, reason }) => reconcileConnection(connectionId, reason)),
+      processor: processor(ZReconcileJob, ({ connectionId, reason }) =>
+        reconcileConnection(connectionId, reason),
+      ),
       concurrency: 2,
     },
     maintenance: {

@@ -8,8 +8,16 @@ import { producersReady, queue } from "../app/queues/queues.server";
 export async function registerSchedules(): Promise<void> {
   await producersReady(10_000);
   const maintenance = queue("maintenance");
-  await maintenance.upsertJobScheduler("sweep", { every: 5_000 }, { name: "sweep_receipts", data: { task: "sweep_receipts" } });
-  await maintenance.upsertJobScheduler("prune", { every: 3_600_000 }, { name: "prune", data: { task: "prune" } });
+  await maintenance.upsertJobScheduler(
+    "sweep",
+    { every: 5_000 },
+    { name: "sweep_receipts", data: { task: "sweep_receipts" } },
+  );
+  await maintenance.upsertJobScheduler(
+    "prune",
+    { every: 3_600_000 },
+    { name: "prune", data: { task: "prune" } },
+  );
   await maintenance.upsertJobScheduler(
     "reconcile",
     { every: env().RECONCILE_INTERVAL_MS },

@@ -50,8 +50,14 @@ export function buildProgram(): Command {
     .requiredOption("--kind <kind>", "shopify | amazon | ebay | walmart")
     .option("--store <domain>", "shopify: the other store's myshopify.com domain")
     .option("--token <admin-api-token>", "shopify: an Admin API access token for that store")
-    .option("--webhook-secret <secret>", "shopify: the secret that store signs its webhooks with, if not the app's")
-    .option("--location <gid>", "shopify: the location to write quantities to (default: first online location)")
+    .option(
+      "--webhook-secret <secret>",
+      "shopify: the secret that store signs its webhooks with, if not the app's",
+    )
+    .option(
+      "--location <gid>",
+      "shopify: the location to write quantities to (default: first online location)",
+    )
     .option("--name <name>", "display name")
     .option("--json", "print JSON", false)
     .action(
@@ -101,7 +107,8 @@ export function buildProgram(): Command {
           `  ${c.role === "source" ? "source" : "sales "} ${c.kind} ${c.account} [${c.status}${c.statusReason ? `: ${c.statusReason}` : ""}] ` +
             `listings=${c.listings} pending=${c.pendingPushes} lastPush=${c.lastPushAt ?? "never"} failures=${c.openFailures}\n`,
         );
-        for (const f of c.recentFailures) process.stdout.write(`      ${f.at} ${f.kind}: ${f.reason}\n`);
+        for (const f of c.recentFailures)
+          process.stdout.write(`      ${f.at} ${f.kind}: ${f.reason}\n`);
       }
     });
 

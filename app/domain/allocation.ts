@@ -16,7 +16,9 @@ export function chooseCommitLocation(locations: readonly LocationAts[]): string 
       !best ||
       loc.ats > best.ats ||
       (loc.ats === best.ats && Boolean(loc.isPrimary) && !best.isPrimary) ||
-      (loc.ats === best.ats && Boolean(loc.isPrimary) === Boolean(best.isPrimary) && loc.locationId < best.locationId)
+      (loc.ats === best.ats &&
+        Boolean(loc.isPrimary) === Boolean(best.isPrimary) &&
+        loc.locationId < best.locationId)
     ) {
       best = loc;
     }
@@ -30,7 +32,10 @@ export function allocateAcrossLocations(
 ): Map<string, number> {
   const result = new Map<string, number>();
   const ordered = [...locations].sort(
-    (a, b) => b.ats - a.ats || Number(Boolean(b.isPrimary)) - Number(Boolean(a.isPrimary)) || (a.locationId < b.locationId ? -1 : 1),
+    (a, b) =>
+      b.ats - a.ats ||
+      Number(Boolean(b.isPrimary)) - Number(Boolean(a.isPrimary)) ||
+      (a.locationId < b.locationId ? -1 : 1),
   );
   let remaining = Math.max(0, total);
   for (const loc of ordered) {

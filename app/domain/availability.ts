@@ -27,7 +27,9 @@ export function addFacts(a: LevelFacts, b: LevelFacts): LevelFacts {
 }
 
 export function isZeroDelta(d: LevelFacts): boolean {
-  return d.onHand === 0 && d.committed === 0 && d.held === 0 && d.damaged === 0 && d.safetyStock === 0;
+  return (
+    d.onHand === 0 && d.committed === 0 && d.held === 0 && d.damaged === 0 && d.safetyStock === 0
+  );
 }
 
 /**

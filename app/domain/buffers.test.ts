@@ -8,7 +8,10 @@ const kinds: BufferKind[] = ["reserve_units", "percent_of_ats", "max_shown", "ze
 const arbPolicy: fc.Arbitrary<BufferPolicy> = fc.record(
   {
     reserve_units: fc.record({ value: fc.nat(50), ruleId: fc.constant("r") }),
-    percent_of_ats: fc.record({ value: fc.integer({ min: 0, max: 100 }), ruleId: fc.constant("p") }),
+    percent_of_ats: fc.record({
+      value: fc.integer({ min: 0, max: 100 }),
+      ruleId: fc.constant("p"),
+    }),
     max_shown: fc.record({ value: fc.nat(500), ruleId: fc.constant("m") }),
     zero_at_or_below: fc.record({ value: fc.nat(20), ruleId: fc.constant("z") }),
   },
@@ -43,7 +46,9 @@ describe("published quantity", () => {
   });
 
   it("applies each operator as documented", () => {
-    const p = (kind: BufferKind, value: number): BufferPolicy => ({ [kind]: { value, ruleId: "x" } });
+    const p = (kind: BufferKind, value: number): BufferPolicy => ({
+      [kind]: { value, ruleId: "x" },
+    });
     expect(publishedQuantity(10)).toBe(10);
     expect(publishedQuantity(-3)).toBe(0);
     expect(publishedQuantity(10, p("reserve_units", 3))).toBe(7);
@@ -74,23 +79,31 @@ describe("rule precedence", () => {
 
   it("picks, per kind, the most specific rule that matches the listing", () => {
     fc.assert(
-      fc.property(fc.array(arbRule, { maxLength: 20 }), fc.constantFrom("c1", "c2"), fc.constantFrom("A", "B"), (rules, connectionId, sku) => {
-        const policy = resolvePolicy(rules, { connectionId, sku });
-        for (const kind of kinds) {
-          const matching = rules.filter(
-            (r) => r.kind === kind && (r.connectionId ?? connectionId) === connectionId && (r.sku ?? sku) === sku,
-          );
-          const chosen = policy[kind];
-          if (matching.length === 0) {
-            expect(chosen).toBeUndefined();
-            continue;
+      fc.property(
+        fc.array(arbRule, { maxLength: 20 }),
+        fc.constantFrom("c1", "c2"),
+        fc.constantFrom("A", "B"),
+        (rules, connectionId, sku) => {
+          const policy = resolvePolicy(rules, { connectionId, sku });
+          for (const kind of kinds) {
+            const matching = rules.filter(
+              (r) =>
+                r.kind === kind &&
+                (r.connectionId ?? connectionId) === connectionId &&
+                (r.sku ?? sku) === sku,
+            );
+            const chosen = policy[kind];
+            if (matching.length === 0) {
+              expect(chosen).toBeUndefined();
+              continue;
+            }
+            const best = Math.max(...matching.map(ruleSpecificity));
+            const winner = matching.find((r) => r.id === chosen?.ruleId);
+            expect(winner).toBeDefined();
+            expect(ruleSpecificity(winner!)).toBe(best);
           }
-          const best = Math.max(...matching.map(ruleSpecificity));
-          const winner = matching.find((r) => r.id === chosen?.ruleId);
-          expect(winner).toBeDefined();
-          expect(ruleSpecificity(winner!)).toBe(best);
-        }
-      }),
+        },
+      ),
     );
   });
 
@@ -101,10 +114,18 @@ describe("rule precedence", () => {
       { id: "sku", connectionId: null, sku: "A", kind: "reserve_units", value: 3 },
       { id: "both", connectionId: "c1", sku: "A", kind: "reserve_units", value: 4 },
     ];
-    expect(resolvePolicy(rules, { connectionId: "c1", sku: "A" }).reserve_units?.ruleId).toBe("both");
-    expect(resolvePolicy(rules.slice(0, 3), { connectionId: "c1", sku: "A" }).reserve_units?.ruleId).toBe("sku");
-    expect(resolvePolicy(rules.slice(0, 2), { connectionId: "c1", sku: "A" }).reserve_units?.ruleId).toBe("chan");
-    expect(resolvePolicy(rules, { connectionId: "c2", sku: "B" }).reserve_units?.ruleId).toBe("shop");
+    expect(resolvePolicy(rules, { connectionId: "c1", sku: "A" }).reserve_units?.ruleId).toBe(
+      "both",
+    );
+    expect(
+      resolvePolicy(rules.slice(0, 3), { connectionId: "c1", sku: "A" }).reserve_units?.ruleId,
+    ).toBe("sku");
+    expect(
+      resolvePolicy(rules.slice(0, 2), { connectionId: "c1", sku: "A" }).reserve_units?.ruleId,
+    ).toBe("chan");
+    expect(resolvePolicy(rules, { connectionId: "c2", sku: "B" }).reserve_units?.ruleId).toBe(
+      "shop",
+    );
   });
 
   it("rejects invalid rule values", () => {

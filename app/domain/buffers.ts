@@ -8,7 +8,10 @@ export function ruleSpecificity(rule: Pick<BufferRule, "connectionId" | "sku">):
 
 export function validateRule(rule: Pick<BufferRule, "kind" | "value">): void {
   if (!Number.isInteger(rule.value) || rule.value < 0) {
-    throw new DomainError("invalid_rule", `buffer value must be a non-negative integer, got ${rule.value}`);
+    throw new DomainError(
+      "invalid_rule",
+      `buffer value must be a non-negative integer, got ${rule.value}`,
+    );
   }
   if (rule.kind === "percent_of_ats" && rule.value > 100) {
     throw new DomainError("invalid_rule", `percent must be between 0 and 100, got ${rule.value}`);

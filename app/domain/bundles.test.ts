@@ -7,10 +7,16 @@ describe("bundle availability", () => {
   it("is the minimum over components of floor(ATS / units per bundle)", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ ats: fc.integer({ min: -50, max: 1000 }), perUnit: fc.integer({ min: 1, max: 12 }) }), {
-          minLength: 1,
-          maxLength: 6,
-        }),
+        fc.array(
+          fc.record({
+            ats: fc.integer({ min: -50, max: 1000 }),
+            perUnit: fc.integer({ min: 1, max: 12 }),
+          }),
+          {
+            minLength: 1,
+            maxLength: 6,
+          },
+        ),
         (components) => {
           const result = bundleAvailability(components);
           expect(result).toBe(Math.min(...components.map((c) => Math.floor(c.ats / c.perUnit))));
@@ -25,14 +31,29 @@ describe("bundle availability", () => {
   it("treats a plain listing as a bundle of one", () => {
     expect(listingAvailability([{ itemId: "a", perUnit: 1 }], new Map([["a", 7]]))).toBe(7);
     expect(listingAvailability([{ itemId: "a", perUnit: 3 }], new Map([["a", 7]]))).toBe(2);
-    expect(listingAvailability([{ itemId: "a", perUnit: 1 }, { itemId: "b", perUnit: 2 }], new Map([["a", 7], ["b", 5]]))).toBe(2);
+    expect(
+      listingAvailability(
+        [
+          { itemId: "a", perUnit: 1 },
+          { itemId: "b", perUnit: 2 },
+        ],
+        new Map([
+          ["a", 7],
+          ["b", 5],
+        ]),
+      ),
+    ).toBe(2);
     expect(() => bundleAvailability([{ ats: 3, perUnit: 0 }])).toThrow(RangeError);
   });
 });
 
 describe("location allocation", () => {
   const arbLocations = fc.uniqueArray(
-    fc.record({ locationId: fc.string({ minLength: 1, maxLength: 4 }), ats: fc.integer({ min: -20, max: 100 }), isPrimary: fc.boolean() }),
+    fc.record({
+      locationId: fc.string({ minLength: 1, maxLength: 4 }),
+      ats: fc.integer({ min: -20, max: 100 }),
+      isPrimary: fc.boolean(),
+    }),
     { selector: (l) => l.locationId, minLength: 1, maxLength: 5 },
   );
 

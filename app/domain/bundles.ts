@@ -6,7 +6,9 @@
  */
 export type Component = { itemId: string; perUnit: number };
 
-export function bundleAvailability(components: readonly { ats: number; perUnit: number }[]): number {
+export function bundleAvailability(
+  components: readonly { ats: number; perUnit: number }[],
+): number {
   if (components.length === 0) return 0;
   let min = Number.POSITIVE_INFINITY;
   for (const { ats, perUnit } of components) {

@@ -12,11 +12,7 @@
  * - `unknown`: no listing information for the selling channel.
  */
 export type RootCause =
-  | "stock_correction"
-  | "sync_lag"
-  | "channel_showed_more"
-  | "buffer_exhausted"
-  | "unknown";
+  "stock_correction" | "sync_lag" | "channel_showed_more" | "buffer_exhausted" | "unknown";
 
 export type SellingListingView = {
   publishedQuantity: number;
@@ -28,14 +24,20 @@ export function classifyOversell(input: {
   movementKind: string;
   listing: SellingListingView | null;
 }): RootCause {
-  if (input.movementKind === "on_hand_counted" || input.movementKind === "manual_adjustment" || input.movementKind === "inspection_failed") {
+  if (
+    input.movementKind === "on_hand_counted" ||
+    input.movementKind === "manual_adjustment" ||
+    input.movementKind === "inspection_failed"
+  ) {
     return "stock_correction";
   }
   const listing = input.listing;
   if (!listing) return "unknown";
   const shown = listing.remoteQuantity ?? listing.pushedQuantity;
   if (shown === null) return "unknown";
-  if (listing.pushedQuantity !== null && shown > listing.pushedQuantity) return "channel_showed_more";
-  if (listing.pushedQuantity !== null && listing.pushedQuantity > listing.publishedQuantity) return "sync_lag";
+  if (listing.pushedQuantity !== null && shown > listing.pushedQuantity)
+    return "channel_showed_more";
+  if (listing.pushedQuantity !== null && listing.pushedQuantity > listing.publishedQuantity)
+    return "sync_lag";
   return "buffer_exhausted";
 }

@@ -188,20 +188,26 @@ export function applyItemCommand(facts: LevelFacts, command: ItemCommand): FactD
     }
     case "manual_adjustment": {
       if (!isInt(command.delta) || command.delta === 0) {
-        throw new DomainError("invalid_quantity", `adjustment must be a non-zero integer, got ${command.delta}`);
+        throw new DomainError(
+          "invalid_quantity",
+          `adjustment must be a non-zero integer, got ${command.delta}`,
+        );
       }
-      if (!command.reason.trim()) throw new DomainError("invalid_command", "a manual adjustment needs a reason");
+      if (!command.reason.trim())
+        throw new DomainError("invalid_command", "a manual adjustment needs a reason");
       delta.onHand = command.delta;
       return delta;
     }
     case "safety_stock_set": {
-      if (!isNonNegativeInt(command.quantity)) throw new InvalidQuantityError("safetyStock", command.quantity);
+      if (!isNonNegativeInt(command.quantity))
+        throw new InvalidQuantityError("safetyStock", command.quantity);
       delta.safetyStock = command.quantity - facts.safetyStock;
       return delta;
     }
     case "unsellable_set": {
       if (!isNonNegativeInt(command.held)) throw new InvalidQuantityError("held", command.held);
-      if (!isNonNegativeInt(command.damaged)) throw new InvalidQuantityError("damaged", command.damaged);
+      if (!isNonNegativeInt(command.damaged))
+        throw new InvalidQuantityError("damaged", command.damaged);
       delta.held = command.held - facts.held;
       delta.damaged = command.damaged - facts.damaged;
       return delta;
@@ -211,7 +217,8 @@ export function applyItemCommand(facts: LevelFacts, command: ItemCommand): FactD
 
 export function requireKey(key: string | undefined | null): string {
   if (typeof key !== "string" || key.trim() === "") throw new MissingIdempotencyKeyError();
-  if (key.length > 300) throw new DomainError("invalid_command", "idempotency key longer than 300 characters");
+  if (key.length > 300)
+    throw new DomainError("invalid_command", "idempotency key longer than 300 characters");
   return key;
 }
 

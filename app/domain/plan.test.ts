@@ -9,10 +9,38 @@ describe("sales push plan", () => {
   it("writes decreases at once, defers unexplained drops, and skips equal numbers", () => {
     const plan = planSalesWrites(
       [
-        { listingId: "same", published: 5, pushedQuantity: 5, remoteQuantity: 5, remoteSource: "push", remoteObservedAt: now },
-        { listingId: "lower", published: 3, pushedQuantity: 5, remoteQuantity: 5, remoteSource: "webhook", remoteObservedAt: now },
-        { listingId: "raise-own", published: 6, pushedQuantity: 5, remoteQuantity: 5, remoteSource: "push", remoteObservedAt: now },
-        { listingId: "raise-observed", published: 6, pushedQuantity: 5, remoteQuantity: 4, remoteSource: "webhook", remoteObservedAt: now },
+        {
+          listingId: "same",
+          published: 5,
+          pushedQuantity: 5,
+          remoteQuantity: 5,
+          remoteSource: "push",
+          remoteObservedAt: now,
+        },
+        {
+          listingId: "lower",
+          published: 3,
+          pushedQuantity: 5,
+          remoteQuantity: 5,
+          remoteSource: "webhook",
+          remoteObservedAt: now,
+        },
+        {
+          listingId: "raise-own",
+          published: 6,
+          pushedQuantity: 5,
+          remoteQuantity: 5,
+          remoteSource: "push",
+          remoteObservedAt: now,
+        },
+        {
+          listingId: "raise-observed",
+          published: 6,
+          pushedQuantity: 5,
+          remoteQuantity: 4,
+          remoteSource: "webhook",
+          remoteObservedAt: now,
+        },
         {
           listingId: "raise-old",
           published: 6,
@@ -21,8 +49,22 @@ describe("sales push plan", () => {
           remoteSource: "read",
           remoteObservedAt: new Date(now.getTime() - 60_000),
         },
-        { listingId: "first-sync", published: 6, pushedQuantity: null, remoteQuantity: 1, remoteSource: "read", remoteObservedAt: now },
-        { listingId: "unknown", published: 2, pushedQuantity: null, remoteQuantity: null, remoteSource: null, remoteObservedAt: null },
+        {
+          listingId: "first-sync",
+          published: 6,
+          pushedQuantity: null,
+          remoteQuantity: 1,
+          remoteSource: "read",
+          remoteObservedAt: now,
+        },
+        {
+          listingId: "unknown",
+          published: 2,
+          pushedQuantity: null,
+          remoteQuantity: null,
+          remoteSource: null,
+          remoteObservedAt: null,
+        },
       ],
       now,
       10_000,
@@ -35,7 +77,9 @@ describe("sales push plan", () => {
       { listingId: "first-sync", quantity: 6, expected: 1 },
       { listingId: "unknown", quantity: 2, expected: null },
     ]);
-    expect(plan.deferred).toEqual([{ listingId: "raise-observed", until: new Date(now.getTime() + 10_000) }]);
+    expect(plan.deferred).toEqual([
+      { listingId: "raise-observed", until: new Date(now.getTime() + 10_000) },
+    ]);
   });
 
   it("never writes a negative quantity and never raises an unexplained drop before it settles", () => {
@@ -62,8 +106,10 @@ describe("sales push plan", () => {
             10_000,
           );
           for (const w of plan.writes) expect(w.quantity).toBeGreaterThanOrEqual(0);
-          const droppedBelowOurWrite = remote !== null && pushed !== null && remote < pushed && source !== "push";
-          const raisingObserved = droppedBelowOurWrite && Math.max(0, published) > remote! && age < 10_000;
+          const droppedBelowOurWrite =
+            remote !== null && pushed !== null && remote < pushed && source !== "push";
+          const raisingObserved =
+            droppedBelowOurWrite && Math.max(0, published) > remote! && age < 10_000;
           if (raisingObserved) expect(plan.writes).toHaveLength(0);
         },
       ),
@@ -91,10 +137,18 @@ describe("source store projection", () => {
           const t = sourceTargets(facts, committedOther, published);
           for (const s of OWNED_STATES) expect(t[s]).toBeGreaterThanOrEqual(0);
           // Shopify: available = on_hand − committed − reserved − qc − damaged − safety.
-          const available = facts.onHand - committedOwn - t.reserved - t.quality_control - t.damaged - t.safety_stock;
+          const available =
+            facts.onHand -
+            committedOwn -
+            t.reserved -
+            t.quality_control -
+            t.damaged -
+            t.safety_stock;
           const capacity = facts.onHand - committedOwn;
           if (capacity >= 0) expect(available).toBeGreaterThanOrEqual(0);
-          expect(available).toBeLessThanOrEqual(Math.max(0, published, capacity < 0 ? capacity : 0));
+          expect(available).toBeLessThanOrEqual(
+            Math.max(0, published, capacity < 0 ? capacity : 0),
+          );
           if (ats(facts) >= published) expect(available).toBe(published);
           // Nothing StockGuard holds exceeds what the ledger says it should hold.
           expect(t.reserved).toBeLessThanOrEqual(committedOther);

@@ -1,4 +1,3 @@
-import { ats } from "./availability";
 import type { LevelFacts } from "./types";
 
 /**
@@ -36,7 +35,11 @@ export type SalesPlan = {
  *   inflated stock (the known oversell bug of full-push syncs), so wait `settleMs` for the order
  *   to explain it; after that the hub is the arbiter and the channel is corrected.
  */
-export function planSalesWrites(listings: readonly ListingPlanInput[], now: Date, settleMs: number): SalesPlan {
+export function planSalesWrites(
+  listings: readonly ListingPlanInput[],
+  now: Date,
+  settleMs: number,
+): SalesPlan {
   const plan: SalesPlan = { writes: [], upToDate: [], deferred: [] };
   for (const l of listings) {
     const target = Math.max(0, l.published);
@@ -45,7 +48,10 @@ export function planSalesWrites(listings: readonly ListingPlanInput[], now: Date
       continue;
     }
     const droppedBelowOurWrite =
-      l.remoteQuantity !== null && l.pushedQuantity !== null && l.remoteQuantity < l.pushedQuantity && l.remoteSource !== "push";
+      l.remoteQuantity !== null &&
+      l.pushedQuantity !== null &&
+      l.remoteQuantity < l.pushedQuantity &&
+      l.remoteSource !== "push";
     if (l.remoteQuantity === null || l.remoteQuantity > target || !droppedBelowOurWrite) {
       plan.writes.push({ listingId: l.listingId, quantity: target, expected: l.remoteQuantity });
       continue;
@@ -77,7 +83,11 @@ export type StateMap = Record<OwnedState, number>;
  * shows 0 instead of a negative number (units that do not exist cannot be reserved either: the
  * shortfall is an incident in the ledger, not a negative state in Shopify).
  */
-export function sourceTargets(facts: LevelFacts, committedOther: number, published: number): StateMap {
+export function sourceTargets(
+  facts: LevelFacts,
+  committedOther: number,
+  published: number,
+): StateMap {
   const capacity = facts.onHand - (facts.committed - committedOther);
   let left = Math.max(0, capacity);
   const take = (want: number) => {
@@ -93,6 +103,11 @@ export function sourceTargets(facts: LevelFacts, committedOther: number, publish
 }
 
 /** Per owned state, how many units move between it and `available` (positive: into the state). */
-export function stateMoves(targets: StateMap, remote: StateMap): { state: OwnedState; diff: number }[] {
-  return OWNED_STATES.map((state) => ({ state, diff: targets[state] - remote[state] })).filter((m) => m.diff !== 0);
+export function stateMoves(
+  targets: StateMap,
+  remote: StateMap,
+): { state: OwnedState; diff: number }[] {
+  return OWNED_STATES.map((state) => ({ state, diff: targets[state] - remote[state] })).filter(
+    (m) => m.diff !== 0,
+  );
 }

@@ -18,7 +18,8 @@ export type PublishLevel = LevelFacts & { itemId: string; locationId: string; is
 /** Item-level ATS over the source locations. */
 export function atsByItem(levels: readonly PublishLevel[]): Map<string, number> {
   const result = new Map<string, number>();
-  for (const level of levels) result.set(level.itemId, (result.get(level.itemId) ?? 0) + ats(level));
+  for (const level of levels)
+    result.set(level.itemId, (result.get(level.itemId) ?? 0) + ats(level));
   return result;
 }
 
@@ -39,10 +40,18 @@ export function computePublished(
 
   for (const listing of listings) {
     const available = listingAvailability(listing.components, itemAts);
-    const policy = resolvePolicy(rules, { connectionId: listing.connectionId, sku: listing.sku ?? "" });
+    const policy = resolvePolicy(rules, {
+      connectionId: listing.connectionId,
+      sku: listing.sku ?? "",
+    });
     const published = publishedQuantity(available, policy);
     const component = listing.components[0];
-    if (listing.sourceLocationId === null || listing.components.length !== 1 || !component || component.perUnit !== 1) {
+    if (
+      listing.sourceLocationId === null ||
+      listing.components.length !== 1 ||
+      !component ||
+      component.perUnit !== 1
+    ) {
       result.set(listing.id, published);
       continue;
     }

@@ -17,7 +17,13 @@ export type LevelFacts = {
   safetyStock: number;
 };
 
-export const ZERO_FACTS: LevelFacts = { onHand: 0, committed: 0, held: 0, damaged: 0, safetyStock: 0 };
+export const ZERO_FACTS: LevelFacts = {
+  onHand: 0,
+  committed: 0,
+  held: 0,
+  damaged: 0,
+  safetyStock: 0,
+};
 
 export type FactDelta = LevelFacts;
 

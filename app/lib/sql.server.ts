@@ -38,7 +38,13 @@ export function sql(strings: TemplateStringsArray, ...values: unknown[]): Sql {
 }
 
 function isSql(value: unknown): value is Sql {
-  return typeof value === "object" && value !== null && "text" in value && "values" in value && Array.isArray((value as Sql).values);
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    "text" in value &&
+    "values" in value &&
+    Array.isArray((value as Sql).values)
+  );
 }
 
 export interface SqlClient {
@@ -66,12 +72,18 @@ class ClientAdapter implements SqlClient {
   constructor(private readonly client: pg.Pool | pg.PoolClient) {}
 
   async query<T>(q: Sql): Promise<T[]> {
-    const result = await this.client.query({ text: q.text, values: q.values.map(serialize) as unknown[] });
+    const result = await this.client.query({
+      text: q.text,
+      values: q.values.map(serialize) as unknown[],
+    });
     return result.rows as T[];
   }
 
   async execute(q: Sql): Promise<number> {
-    const result = await this.client.query({ text: q.text, values: q.values.map(serialize) as unknown[] });
+    const result = await this.client.query({
+      text: q.text,
+      values: q.values.map(serialize) as unknown[],
+    });
     return result.rowCount ?? 0;
   }
 }
@@ -82,7 +94,8 @@ declare global {
 
 export function sqlPool(): pg.Pool {
   if (!globalThis.stockguardSqlPool) {
-    const max = Number(process.env.DATABASE_POOL_MAX) > 0 ? Number(process.env.DATABASE_POOL_MAX) : 10;
+    const max =
+      Number(process.env.DATABASE_POOL_MAX) > 0 ? Number(process.env.DATABASE_POOL_MAX) : 10;
     const pool = new pg.Pool({
       connectionString: env().DATABASE_URL,
       max,

@@ -23,7 +23,9 @@ export function redisOptions(role: RedisRole): RedisOptions {
 export function createRedis(role: RedisRole, url: string = env().REDIS_URL): Redis {
   const client = new Redis(url, redisOptions(role));
   const logger = log({ component: "redis", role });
-  client.on("error", (error: Error) => logger.warn({ err: error.message }, "redis connection error"));
+  client.on("error", (error: Error) =>
+    logger.warn({ err: error.message }, "redis connection error"),
+  );
   return client;
 }
 

@@ -10,7 +10,11 @@ import { producersReady, queue } from "./queues.server";
 /** One ingest job per receipt; re-adding the same receipt is a no-op while the job exists. */
 export async function enqueueIngest(receiptId: bigint): Promise<void> {
   await producersReady();
-  await queue("ingest").add("receipt", { receiptId: receiptId.toString() }, { jobId: `r-${receiptId}` });
+  await queue("ingest").add(
+    "receipt",
+    { receiptId: receiptId.toString() },
+    { jobId: `r-${receiptId}` },
+  );
 }
 
 /**
@@ -39,7 +43,11 @@ export async function enqueuePush(connectionId: string, delayMs?: number): Promi
 export async function enqueueDeferredPush(connectionId: string, delayMs: number): Promise<void> {
   await producersReady();
   const at = Math.ceil((Date.now() + delayMs) / 1000);
-  await queue("push").add("push", { connectionId }, { delay: Math.max(0, delayMs), jobId: `pushd-${connectionId}-${at}` });
+  await queue("push").add(
+    "push",
+    { connectionId },
+    { delay: Math.max(0, delayMs), jobId: `pushd-${connectionId}-${at}` },
+  );
 }
 
 export async function enqueuePushes(connectionIds: Iterable<string>): Promise<void> {
@@ -70,7 +78,10 @@ export async function enqueueSafely(what: string, fn: () => Promise<void>): Prom
     await fn();
     return true;
   } catch (error) {
-    log({ what }).warn({ err: (error as Error).message }, "could not enqueue; the sweeper will retry");
+    log({ what }).warn(
+      { err: (error as Error).message },
+      "could not enqueue; the sweeper will retry",
+    );
     return false;
   }
 }

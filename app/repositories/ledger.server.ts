@@ -86,9 +86,23 @@ export async function findListingsForLines(
   connectionId: string,
   refs: string[],
   skus: string[],
-): Promise<{ id: string; remoteRef: string; remoteVariantRef: string | null; sku: string | null; components: ComponentRow[] }[]> {
-  const rows = await tx.query<
-    { id: string; remoteRef: string; remoteVariantRef: string | null; sku: string | null; itemId: string | null; quantity: number | null }>(sql`
+): Promise<
+  {
+    id: string;
+    remoteRef: string;
+    remoteVariantRef: string | null;
+    sku: string | null;
+    components: ComponentRow[];
+  }[]
+> {
+  const rows = await tx.query<{
+    id: string;
+    remoteRef: string;
+    remoteVariantRef: string | null;
+    sku: string | null;
+    itemId: string | null;
+    quantity: number | null;
+  }>(sql`
     SELECT l.id, l.remote_ref AS "remoteRef", l.remote_variant_ref AS "remoteVariantRef", l.sku,
            c.item_id AS "itemId", c.quantity
       FROM listing l
@@ -98,26 +112,54 @@ export async function findListingsForLines(
        AND (l.remote_ref = ANY(${refs}::text[]) OR l.remote_variant_ref = ANY(${refs}::text[])
             OR l.sku = ANY(${skus}::text[]))
      ORDER BY l.id`);
-  const byId = new Map<string, { id: string; remoteRef: string; remoteVariantRef: string | null; sku: string | null; components: ComponentRow[] }>();
+  const byId = new Map<
+    string,
+    {
+      id: string;
+      remoteRef: string;
+      remoteVariantRef: string | null;
+      sku: string | null;
+      components: ComponentRow[];
+    }
+  >();
   for (const row of rows) {
     let listing = byId.get(row.id);
     if (!listing) {
-      listing = { id: row.id, remoteRef: row.remoteRef, remoteVariantRef: row.remoteVariantRef, sku: row.sku, components: [] };
+      listing = {
+        id: row.id,
+        remoteRef: row.remoteRef,
+        remoteVariantRef: row.remoteVariantRef,
+        sku: row.sku,
+        components: [],
+      };
       byId.set(row.id, listing);
     }
-    if (row.itemId && row.quantity) listing.components.push({ listingId: row.id, itemId: row.itemId, quantity: row.quantity });
+    if (row.itemId && row.quantity)
+      listing.components.push({ listingId: row.id, itemId: row.itemId, quantity: row.quantity });
   }
   return [...byId.values()];
 }
 
-export async function findItemsBySku(tx: Tx, shopId: string, skus: string[]): Promise<{ id: string; sku: string }[]> {
+export async function findItemsBySku(
+  tx: Tx,
+  shopId: string,
+  skus: string[],
+): Promise<{ id: string; sku: string }[]> {
   if (skus.length === 0) return [];
-  return tx.query(sql`SELECT id, sku FROM stock_item WHERE shop_id = ${shopId}::uuid AND sku = ANY(${skus}::text[])`);
+  return tx.query(
+    sql`SELECT id, sku FROM stock_item WHERE shop_id = ${shopId}::uuid AND sku = ANY(${skus}::text[])`,
+  );
 }
 
-export async function findItemsById(tx: Tx, shopId: string, ids: string[]): Promise<{ id: string; sku: string }[]> {
+export async function findItemsById(
+  tx: Tx,
+  shopId: string,
+  ids: string[],
+): Promise<{ id: string; sku: string }[]> {
   if (ids.length === 0) return [];
-  return tx.query(sql`SELECT id, sku FROM stock_item WHERE shop_id = ${shopId}::uuid AND id = ANY(${ids}::uuid[])`);
+  return tx.query(
+    sql`SELECT id, sku FROM stock_item WHERE shop_id = ${shopId}::uuid AND id = ANY(${ids}::uuid[])`,
+  );
 }
 
 /**
@@ -125,7 +167,11 @@ export async function findItemsById(tx: Tx, shopId: string, ids: string[]): Prom
  * contains one of them (their ATS is read to price the bundle, so a concurrent event must not
  * change them under us), in id order so concurrent events never deadlock. Returns id → SKU.
  */
-export async function lockItemsWithBundlePartners(tx: Tx, shopId: string, itemIds: string[]): Promise<Map<string, string>> {
+export async function lockItemsWithBundlePartners(
+  tx: Tx,
+  shopId: string,
+  itemIds: string[],
+): Promise<Map<string, string>> {
   if (itemIds.length === 0) return new Map();
   const rows = await tx.query<{ id: string; sku: string }>(sql`
     SELECT i.id, i.sku FROM stock_item i
@@ -149,13 +195,21 @@ export async function loadLevels(tx: Tx, itemIds: string[]): Promise<LevelRow[]>
      WHERE s.item_id = ANY(${itemIds}::uuid[]) AND l.is_source AND l.active`);
 }
 
-export async function sourceLocations(tx: Tx, shopId: string): Promise<{ id: string; isPrimary: boolean }[]> {
+export async function sourceLocations(
+  tx: Tx,
+  shopId: string,
+): Promise<{ id: string; isPrimary: boolean }[]> {
   return tx.query(sql`
     SELECT id, is_primary AS "isPrimary" FROM location
      WHERE shop_id = ${shopId}::uuid AND is_source AND active ORDER BY is_primary DESC, created_at, id`);
 }
 
-export async function ensureLevel(tx: Tx, shopId: string, itemId: string, locationId: string): Promise<void> {
+export async function ensureLevel(
+  tx: Tx,
+  shopId: string,
+  itemId: string,
+  locationId: string,
+): Promise<void> {
   await tx.execute(sql`
     INSERT INTO stock_level (shop_id, item_id, location_id) VALUES (${shopId}::uuid, ${itemId}::uuid, ${locationId}::uuid)
     ON CONFLICT (item_id, location_id) DO NOTHING`);
@@ -190,7 +244,12 @@ export async function lockOrderLine(
   return row;
 }
 
-export async function saveOrderLine(tx: Tx, id: bigint, state: LineState, committed: number): Promise<void> {
+export async function saveOrderLine(
+  tx: Tx,
+  id: bigint,
+  state: LineState,
+  committed: number,
+): Promise<void> {
   await tx.execute(sql`
     UPDATE order_line
        SET ordered = ${state.ordered}, ordered_version = ${state.orderedVersion},
@@ -227,7 +286,8 @@ export async function recordMovement(
   line: { id: bigint; state: LineState; committed: number } | null,
 ): Promise<bigint | null> {
   const d = m.delta;
-  const moves = d.onHand !== 0 || d.committed !== 0 || d.held !== 0 || d.damaged !== 0 || d.safetyStock !== 0;
+  const moves =
+    d.onHand !== 0 || d.committed !== 0 || d.held !== 0 || d.damaged !== 0 || d.safetyStock !== 0;
   const rows = await tx.query<{ id: bigint | null; levels: number }>(sql`
     WITH m AS (
       INSERT INTO movement (shop_id, item_id, location_id, idempotency_key, kind, d_on_hand, d_committed,
@@ -267,7 +327,15 @@ export async function recordMovement(
 /** Queues a physical change for the source store (written by the source push, exactly once). */
 export async function insertSourceAdjustment(
   tx: Tx,
-  input: { shopId: string; connectionId: string; itemId: string; locationId: string; movementId: bigint; stateName: string; delta: number },
+  input: {
+    shopId: string;
+    connectionId: string;
+    itemId: string;
+    locationId: string;
+    movementId: bigint;
+    stateName: string;
+    delta: number;
+  },
 ): Promise<void> {
   await tx.execute(sql`
     INSERT INTO source_adjustment (shop_id, connection_id, item_id, location_id, movement_id, state_name, delta)
@@ -278,7 +346,15 @@ export async function insertSourceAdjustment(
 
 export async function recordUnmatched(
   tx: Tx,
-  input: { shopId: string; connectionId: string; orderId: string; lineId: string; sku: string | null; remoteRef: string | null; quantity: number },
+  input: {
+    shopId: string;
+    connectionId: string;
+    orderId: string;
+    lineId: string;
+    sku: string | null;
+    remoteRef: string | null;
+    quantity: number;
+  },
 ): Promise<void> {
   await tx.execute(sql`
     INSERT INTO unmatched_line (shop_id, connection_id, order_id, line_id, sku, remote_ref, quantity)
@@ -317,7 +393,11 @@ export async function listingsForItems(
  */
 export async function markListingsChanged(
   tx: Tx,
-  input: { listings: { id: string; published: number; force: boolean }[]; receiptId: bigint | null; since: Date },
+  input: {
+    listings: { id: string; published: number; force: boolean }[];
+    receiptId: bigint | null;
+    since: Date;
+  },
 ): Promise<Set<string>> {
   if (input.listings.length === 0) return new Set();
   const receipt = input.receiptId === null ? null : [input.receiptId];

@@ -17,7 +17,10 @@ export type ConnectionRow = {
   syncEnabled: boolean;
 };
 
-export async function loadConnection(db: SqlClient, connectionId: string): Promise<ConnectionRow | null> {
+export async function loadConnection(
+  db: SqlClient,
+  connectionId: string,
+): Promise<ConnectionRow | null> {
   const rows = await db.query<ConnectionRow>(sql`
     SELECT c.id, c.shop_id AS "shopId", c.kind::text AS kind, c.role::text AS role, c.status::text AS status,
            c.account_ref AS "accountRef", c.api_base_url AS "apiBaseUrl", c.credentials, c.settings,
@@ -45,7 +48,11 @@ export type DirtyListing = {
 };
 
 /** Listings whose published quantity changed since the last push (partial index). */
-export async function dirtyListings(db: SqlClient, connectionId: string, limit: number): Promise<DirtyListing[]> {
+export async function dirtyListings(
+  db: SqlClient,
+  connectionId: string,
+  limit: number,
+): Promise<DirtyListing[]> {
   return db.query<DirtyListing>(sql`
     SELECT l.id, l.remote_ref AS "remoteRef", l.remote_location_ref AS "remoteLocationRef",
            l.published_quantity AS "publishedQuantity", l.published_version AS "publishedVersion",
@@ -109,7 +116,13 @@ export async function recordPushed(
 /** What the channel showed when we read it or it told us (webhook). Newer observations only. */
 export async function recordRemote(
   db: SqlClient,
-  input: { listingId: string; quantity: number | null; state?: Record<string, number> | null; source: "read" | "webhook"; at: Date },
+  input: {
+    listingId: string;
+    quantity: number | null;
+    state?: Record<string, number> | null;
+    source: "read" | "webhook";
+    at: Date;
+  },
 ): Promise<void> {
   await db.execute(sql`
     UPDATE listing
@@ -133,7 +146,14 @@ export async function markDirty(db: SqlClient, listingIds: string[], since: Date
 
 export async function recordListingFailure(
   db: SqlClient,
-  input: { shopId: string; connectionId: string; listingId: string; kind: string; reason: string; permanent: boolean },
+  input: {
+    shopId: string;
+    connectionId: string;
+    listingId: string;
+    kind: string;
+    reason: string;
+    permanent: boolean;
+  },
 ): Promise<void> {
   await db.execute(sql`
     UPDATE listing
@@ -158,8 +178,14 @@ export async function recordConnectionFailure(
             ${JSON.stringify(input.details ?? {})}::jsonb)`);
 }
 
-export async function touchConnectionPush(db: SqlClient, connectionId: string, at: Date): Promise<void> {
-  await db.execute(sql`UPDATE connection SET last_push_at = ${at}::timestamptz WHERE id = ${connectionId}::uuid`);
+export async function touchConnectionPush(
+  db: SqlClient,
+  connectionId: string,
+  at: Date,
+): Promise<void> {
+  await db.execute(
+    sql`UPDATE connection SET last_push_at = ${at}::timestamptz WHERE id = ${connectionId}::uuid`,
+  );
 }
 
 /** Source store: balances, other channels' commitments and the outbox at the listings' levels. */
@@ -198,7 +224,11 @@ export async function markAdjustmentsWritten(db: SqlClient, ids: bigint[]): Prom
      WHERE id = ANY(${ids}::bigint[]) AND status = 'pending'`);
 }
 
-export async function markAdjustmentsFailed(db: SqlClient, ids: bigint[], error: string): Promise<void> {
+export async function markAdjustmentsFailed(
+  db: SqlClient,
+  ids: bigint[],
+  error: string,
+): Promise<void> {
   if (ids.length === 0) return;
   await db.execute(sql`
     UPDATE source_adjustment SET attempts = attempts + 1, error = ${error} WHERE id = ANY(${ids}::bigint[])`);

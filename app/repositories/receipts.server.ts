@@ -33,7 +33,14 @@ export async function storeReceipt(
 
 export async function recordRejected(
   db: SqlClient,
-  input: { shopDomain: string; shopId: string | null; topic: string; reason: string; webhookId: string | null; eventId: string | null },
+  input: {
+    shopDomain: string;
+    shopId: string | null;
+    topic: string;
+    reason: string;
+    webhookId: string | null;
+    eventId: string | null;
+  },
 ): Promise<void> {
   await db.execute(sql`
     INSERT INTO rejected_delivery (shop_domain, shop_id, topic, reason, webhook_id, event_id)
@@ -72,7 +79,11 @@ export async function markReceipt(
 }
 
 /** Receipts stored but not applied after `olderThanMs` (Redis lost the job, a worker died). */
-export async function stalePendingReceipts(db: SqlClient, olderThanMs: number, limit: number): Promise<bigint[]> {
+export async function stalePendingReceipts(
+  db: SqlClient,
+  olderThanMs: number,
+  limit: number,
+): Promise<bigint[]> {
   const rows = await db.query<{ id: bigint }>(sql`
     SELECT id FROM receipt
      WHERE status = 'pending' AND received_at < now() - make_interval(secs => ${olderThanMs / 1000})

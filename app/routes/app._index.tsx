@@ -64,9 +64,9 @@ export default function Overview() {
                 image="https://cdn.shopify.com/s/files/1/0262/4071/2726/files/emptystate-files.png"
               >
                 <p>
-                  StockGuard keeps this store&apos;s stock as the single pool. Connect another Shopify
-                  store or a marketplace account and every sale anywhere is committed once and pushed
-                  everywhere within seconds.
+                  StockGuard keeps this store&apos;s stock as the single pool. Connect another
+                  Shopify store or a marketplace account and every sale anywhere is committed once
+                  and pushed everywhere within seconds.
                 </p>
               </EmptyState>
             ) : null}
@@ -75,7 +75,12 @@ export default function Overview() {
                 resourceName={{ singular: "connection", plural: "connections" }}
                 itemCount={connections.length}
                 selectable={false}
-                headings={[{ title: "Channel" }, { title: "Role" }, { title: "Account" }, { title: "Status" }]}
+                headings={[
+                  { title: "Channel" },
+                  { title: "Role" },
+                  { title: "Account" },
+                  { title: "Status" },
+                ]}
               >
                 {connections.map((c, index) => (
                   <IndexTable.Row id={c.id} key={c.id} position={index}>
@@ -87,7 +92,9 @@ export default function Overview() {
                         ({c.kind})
                       </Text>
                     </IndexTable.Cell>
-                    <IndexTable.Cell>{c.role === "source" ? "Stock source" : "Sales channel"}</IndexTable.Cell>
+                    <IndexTable.Cell>
+                      {c.role === "source" ? "Stock source" : "Sales channel"}
+                    </IndexTable.Cell>
                     <IndexTable.Cell>{c.accountRef}</IndexTable.Cell>
                     <IndexTable.Cell>
                       <Badge tone={statusTone[c.status as keyof typeof statusTone]}>

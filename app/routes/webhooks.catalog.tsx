@@ -3,4 +3,9 @@ import { handleShopifyWebhook } from "../webhooks/shopify-inbound.server";
 
 // Handled here: products/update, inventory_items/create, inventory_items/delete.
 // Verify → validate → durable receipt → enqueue → 200; the ingest worker applies it.
-export const action = ({ request }: ActionFunctionArgs) => handleShopifyWebhook(request, ["products/update", "inventory_items/create", "inventory_items/delete"]);
+export const action = ({ request }: ActionFunctionArgs) =>
+  handleShopifyWebhook(request, [
+    "products/update",
+    "inventory_items/create",
+    "inventory_items/delete",
+  ]);

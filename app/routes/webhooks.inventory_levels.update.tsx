@@ -3,4 +3,5 @@ import { handleShopifyWebhook } from "../webhooks/shopify-inbound.server";
 
 // Handled here: inventory_levels/update.
 // Verify → validate → durable receipt → enqueue → 200; the ingest worker applies it.
-export const action = ({ request }: ActionFunctionArgs) => handleShopifyWebhook(request, ["inventory_levels/update"]);
+export const action = ({ request }: ActionFunctionArgs) =>
+  handleShopifyWebhook(request, ["inventory_levels/update"]);

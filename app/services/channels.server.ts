@@ -59,7 +59,11 @@ export async function shopifyToken(conn: ConnectionContext): Promise<string> {
   if (cached && cached.until > Date.now()) return cached.token;
   let token: string | undefined;
   if (conn.role === "source") {
-    const rows = await db().query<{ accessToken: string; expires: Date | null; refreshToken: string | null }>(sql`
+    const rows = await db().query<{
+      accessToken: string;
+      expires: Date | null;
+      refreshToken: string | null;
+    }>(sql`
       SELECT "accessToken", expires, "refreshToken" FROM "Session" WHERE id = ${`offline_${conn.accountRef}`}`);
     const row = rows[0];
     if (row && row.expires && row.refreshToken && row.expires.getTime() < Date.now() + 5 * 60_000) {
@@ -95,7 +99,10 @@ export class ConnectionBusyError extends ChannelThrottledError {
 const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
 /** A per-connection lock shared by every worker process; returns its release, or null if held. */
-export async function acquireConnectionLock(connectionId: string, ttlMs = 120_000): Promise<(() => Promise<void>) | null> {
+export async function acquireConnectionLock(
+  connectionId: string,
+  ttlMs = 120_000,
+): Promise<(() => Promise<void>) | null> {
   shopifyAdapter();
   const redis = globalThis.stockguardChannelRedis!;
   const key = `${env().QUEUE_PREFIX}:lock:push:${connectionId}`;

@@ -1,4 +1,4 @@
-import { Prisma, type ComplianceTopic } from "@prisma/client";
+import type { ComplianceTopic, Prisma } from "@prisma/client";
 import { z } from "zod";
 import prisma from "../db.server";
 
@@ -30,7 +30,9 @@ async function alreadyHandled(shopDomain: string, topic: ComplianceTopic, webhoo
   const existing = await prisma.complianceRequest.findUnique({
     where: { shopDomain_topic_webhookId: { shopDomain, topic, webhookId } },
   });
-  return existing ? { duplicate: true, outcome: existing.outcome as Record<string, unknown> } : null;
+  return existing
+    ? { duplicate: true, outcome: existing.outcome as Record<string, unknown> }
+    : null;
 }
 
 async function record(
@@ -75,7 +77,11 @@ export async function handleCustomersDataRequest(
   return prisma.$transaction(async (tx) => {
     const shop = await tx.shop.findUnique({ where: { domain: shopDomain }, select: { id: true } });
     const held = shop ? await ordersHeld(tx, shop.id, payload.orders_requested) : {};
-    const outcome = { personalDataHeld: false, ordersRequested: payload.orders_requested.length, ...held };
+    const outcome = {
+      personalDataHeld: false,
+      ordersRequested: payload.orders_requested.length,
+      ...held,
+    };
     await record(tx, {
       shopDomain,
       shopId: shop?.id ?? null,

@@ -31,18 +31,30 @@ export const ZConnectChannel = z.discriminatedUnion("kind", [
  * stores connect with an Admin API token (checked first) and optionally the secret their webhooks
  * are signed with; the catalog is matched by SKU and the first push is queued.
  */
-export async function connectChannel(input: z.input<typeof ZConnectChannel>): Promise<{ connectionId: string; import: ImportSummary }> {
+export async function connectChannel(
+  input: z.input<typeof ZConnectChannel>,
+): Promise<{ connectionId: string; import: ImportSummary }> {
   const data = ZConnectChannel.parse(input);
   if (data.kind !== "shopify") {
-    throw new Error(`${data.kind} connections are not available yet: only Shopify stores can be connected in this version`);
+    throw new Error(
+      `${data.kind} connections are not available yet: only Shopify stores can be connected in this version`,
+    );
   }
   const shop = await prisma.shop.findUnique({ where: { domain: data.shop } });
-  if (!shop || shop.status !== "active") throw new Error(`shop ${data.shop} is not installed (run shop:connect first)`);
+  if (!shop || shop.status !== "active")
+    throw new Error(`shop ${data.shop} is not installed (run shop:connect first)`);
   if (data.store === data.shop) throw new Error("a store cannot be a sales channel of itself");
-  const client = new ShopifyAdminClient({ shop: data.store, accessToken: data.token, origin: env().SHOPIFY_ADMIN_API_ORIGIN });
+  const client = new ShopifyAdminClient({
+    shop: data.store,
+    accessToken: data.token,
+    origin: env().SHOPIFY_ADMIN_API_ORIGIN,
+  });
   const { data: info } = await client.request<{ shop: { name: string } }>(SHOP_INFO);
 
-  const credentials = sealCredentials({ accessToken: data.token, ...(data.webhookSecret ? { webhookSecret: data.webhookSecret } : {}) });
+  const credentials = sealCredentials({
+    accessToken: data.token,
+    ...(data.webhookSecret ? { webhookSecret: data.webhookSecret } : {}),
+  });
   const connection = await prisma.connection.upsert({
     where: { shopId_kind_accountRef: { shopId: shop.id, kind: "shopify", accountRef: data.store } },
     create: {

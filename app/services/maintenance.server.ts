@@ -1,7 +1,13 @@
 import { db, sql } from "../lib/sql.server";
 import { log } from "../logger.server";
 import type { MaintenanceJob } from "../queues/definitions";
-import { enqueueIngest, enqueueMaintenance, enqueuePush, enqueueReconcile, enqueueSafely } from "../queues/jobs.server";
+import {
+  enqueueIngest,
+  enqueueMaintenance,
+  enqueuePush,
+  enqueueReconcile,
+  enqueueSafely,
+} from "../queues/jobs.server";
 import { stalePendingReceipts } from "../repositories/receipts.server";
 import * as push from "../repositories/push.server";
 import { importCatalog } from "./catalog/import-catalog.server";
@@ -51,10 +57,16 @@ export async function sweep(): Promise<{ receipts: number; connections: number }
     SELECT DISTINCT a.connection_id FROM source_adjustment a
      WHERE a.status = 'pending' AND a.created_at < now() - make_interval(secs => ${STALE_DIRTY_MS / 1000})`);
   for (const { connectionId } of stale) {
-    await push.markDirty(db(), (await db().query<{ id: string }>(sql`
+    await push.markDirty(
+      db(),
+      (
+        await db().query<{ id: string }>(sql`
       SELECT l.id FROM listing l JOIN listing_component c ON c.listing_id = l.id
         JOIN source_adjustment a ON a.item_id = c.item_id AND a.location_id = l.source_location_id
-       WHERE l.connection_id = ${connectionId}::uuid AND a.status = 'pending'`)).map((r) => r.id), new Date());
+       WHERE l.connection_id = ${connectionId}::uuid AND a.status = 'pending'`)
+      ).map((r) => r.id),
+      new Date(),
+    );
     await enqueuePush(connectionId, 0);
   }
   // Source levels flagged by a webhook whose read job was lost.
@@ -62,14 +74,18 @@ export async function sweep(): Promise<{ receipts: number; connections: number }
     SELECT DISTINCT connection_id AS "connectionId" FROM listing
      WHERE remote_source = 'webhook' AND source_location_id IS NOT NULL
        AND remote_observed_at < now() - interval '30 seconds'`);
-  for (const { connectionId } of flagged) await enqueueMaintenance({ task: "read_source_levels", connectionId, attempt: 5 });
-  if (receipts.length + stale.length > 0) log({ receipts: receipts.length, connections: stale.length }).info("sweeper re-enqueued work");
+  for (const { connectionId } of flagged)
+    await enqueueMaintenance({ task: "read_source_levels", connectionId, attempt: 5 });
+  if (receipts.length + stale.length > 0)
+    log({ receipts: receipts.length, connections: stale.length }).info("sweeper re-enqueued work");
   return { receipts: receipts.length, connections: stale.length };
 }
 
 /** Retention: traces and processed receipts are operational data, not the ledger. */
 export async function prune(): Promise<{ traces: number; receipts: number }> {
-  const traces = await db().execute(sql`DELETE FROM push_trace WHERE written_at < now() - interval '7 days'`);
+  const traces = await db().execute(
+    sql`DELETE FROM push_trace WHERE written_at < now() - interval '7 days'`,
+  );
   const receipts = await db().execute(sql`
     DELETE FROM receipt WHERE status IN ('applied', 'ignored') AND received_at < now() - interval '30 days'
        AND NOT EXISTS (SELECT 1 FROM movement m WHERE m.receipt_id = receipt.id AND m.created_at > now() - interval '30 days')`);

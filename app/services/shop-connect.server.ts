@@ -31,11 +31,18 @@ export function offlineSessionId(shop: string): string {
 export async function connectShopWithToken(input: { shop: string; token: string }) {
   const shop = ZShopDomain.parse(input.shop);
   const token = z.string().trim().min(1, "token is required").parse(input.token);
-  const client = new ShopifyAdminClient({ shop, accessToken: token, origin: env().SHOPIFY_ADMIN_API_ORIGIN });
+  const client = new ShopifyAdminClient({
+    shop,
+    accessToken: token,
+    origin: env().SHOPIFY_ADMIN_API_ORIGIN,
+  });
   const { data } = await client.request<ShopInfo>(SHOP_INFO);
   const scopes = data.currentAppInstallation?.accessScopes.map((s) => s.handle) ?? [];
 
-  const storage = new PrismaSessionStorage(prisma, { connectionRetries: 1, connectionRetryIntervalMs: 100 });
+  const storage = new PrismaSessionStorage(prisma, {
+    connectionRetries: 1,
+    connectionRetryIntervalMs: 100,
+  });
   const session = new Session({
     id: offlineSessionId(shop),
     shop,

@@ -35,7 +35,14 @@ export async function shopStatus(domain: string): Promise<ShopStatusReport | nul
     SELECT id, status::text AS status, sync_enabled AS "syncEnabled" FROM shop WHERE domain = ${domain}`);
   const shop = shops[0];
   if (!shop) return null;
-  const [counts] = await db().query<{ items: number; unmatched: number; receipts: number; incidents: number; units: number; recent: number }>(sql`
+  const [counts] = await db().query<{
+    items: number;
+    unmatched: number;
+    receipts: number;
+    incidents: number;
+    units: number;
+    recent: number;
+  }>(sql`
     SELECT (SELECT count(*)::int FROM stock_item WHERE shop_id = ${shop.id}::uuid) AS items,
            (SELECT count(*)::int FROM unmatched_line WHERE shop_id = ${shop.id}::uuid AND resolved_at IS NULL) AS unmatched,
            (SELECT count(*)::int FROM receipt WHERE shop_id = ${shop.id}::uuid AND status = 'pending') AS receipts,
@@ -60,7 +67,14 @@ export async function shopStatus(domain: string): Promise<ShopStatusReport | nul
     const failures = await db().query<{ kind: string; reason: string; at: Date }>(sql`
       SELECT kind, reason, occurred_at AS at FROM sync_failure
        WHERE connection_id = ${c.id}::uuid AND resolved_at IS NULL ORDER BY occurred_at DESC LIMIT 5`);
-    report.push({ ...c, recentFailures: failures.map((f) => ({ kind: f.kind, reason: f.reason, at: f.at.toISOString() })) });
+    report.push({
+      ...c,
+      recentFailures: failures.map((f) => ({
+        kind: f.kind,
+        reason: f.reason,
+        at: f.at.toISOString(),
+      })),
+    });
   }
   return {
     shop: domain,
@@ -69,7 +83,11 @@ export async function shopStatus(domain: string): Promise<ShopStatusReport | nul
     items: counts?.items ?? 0,
     unmatchedLines: counts?.unmatched ?? 0,
     pendingReceipts: counts?.receipts ?? 0,
-    incidents: { total: counts?.incidents ?? 0, oversoldUnits: counts?.units ?? 0, last24h: counts?.recent ?? 0 },
+    incidents: {
+      total: counts?.incidents ?? 0,
+      oversoldUnits: counts?.units ?? 0,
+      last24h: counts?.recent ?? 0,
+    },
     connections: report,
   };
 }

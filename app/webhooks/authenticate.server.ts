@@ -7,7 +7,10 @@ import { authenticate } from "../shopify.server";
  */
 export async function authenticateWebhook(request: Request) {
   if (request.method !== "POST") throw new Response(null, { status: 405 });
-  if (!request.headers.get("x-shopify-hmac-sha256") && !request.headers.get("shopify-hmac-sha256")) {
+  if (
+    !request.headers.get("x-shopify-hmac-sha256") &&
+    !request.headers.get("shopify-hmac-sha256")
+  ) {
     throw new Response(null, { status: 401, statusText: "Unauthorized" });
   }
   try {

@@ -36,7 +36,12 @@ function hmacMatches(raw: string, header: string, secret: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-const REQUIRED_HEADERS = ["x-shopify-topic", "x-shopify-shop-domain", "x-shopify-api-version", "x-shopify-webhook-id"];
+const REQUIRED_HEADERS = [
+  "x-shopify-topic",
+  "x-shopify-shop-domain",
+  "x-shopify-api-version",
+  "x-shopify-webhook-id",
+];
 
 /**
  * The inbound path of every Shopify topic StockGuard consumes:
@@ -48,7 +53,10 @@ const REQUIRED_HEADERS = ["x-shopify-topic", "x-shopify-shop-domain", "x-shopify
  * Schema violation: 400, recorded as rejected for support. Duplicate: 200, nothing new.
  * Receipt not stored (database down): 503, so Shopify retries.
  */
-export async function handleShopifyWebhook(request: Request, allowed: readonly ShopifyTopic[]): Promise<Response> {
+export async function handleShopifyWebhook(
+  request: Request,
+  allowed: readonly ShopifyTopic[],
+): Promise<Response> {
   const started = performance.now();
   const answer = (response: Response, topic: string, outcome: string) => {
     metrics().webhookAckSeconds.observe({ topic, outcome }, (performance.now() - started) / 1000);
@@ -62,12 +70,14 @@ export async function handleShopifyWebhook(request: Request, allowed: readonly S
   const domain = (request.headers.get("x-shopify-shop-domain") ?? "").toLowerCase();
 
   const targets = domain ? await targetsFor(domain) : [];
-  if (targets.length === 0) return answer(new Response(null, { status: 401 }), topic, "unauthorized");
+  if (targets.length === 0)
+    return answer(new Response(null, { status: 401 }), topic, "unauthorized");
 
   // Stores connected with their own custom-app token sign with that app's secret.
   const raw = await request.clone().text();
   const ownSecret = targets.filter((t) => {
-    const secret = t.role === "sales" ? openShopifyCredentials(t.credentials)?.webhookSecret : undefined;
+    const secret =
+      t.role === "sales" ? openShopifyCredentials(t.credentials)?.webhookSecret : undefined;
     return secret !== undefined && hmacMatches(raw, hmac, secret);
   });
   let payload: unknown;
@@ -77,11 +87,16 @@ export async function handleShopifyWebhook(request: Request, allowed: readonly S
   let triggeredAt: Date | null;
   if (ownSecret.length > 0) {
     const missing = REQUIRED_HEADERS.filter((h) => !request.headers.get(h));
-    if (missing.length > 0) return answer(badPayload(`missing headers: ${missing.join(", ")}`), topic, "rejected");
+    if (missing.length > 0)
+      return answer(badPayload(`missing headers: ${missing.join(", ")}`), topic, "rejected");
     try {
       payload = JSON.parse(raw);
     } catch {
-      return answer(Response.json({ error: "malformed JSON body" }, { status: 400 }), topic, "rejected");
+      return answer(
+        Response.json({ error: "malformed JSON body" }, { status: 400 }),
+        topic,
+        "rejected",
+      );
     }
     verified = ownSecret;
     webhookId = request.headers.get("x-shopify-webhook-id")!;
@@ -93,14 +108,20 @@ export async function handleShopifyWebhook(request: Request, allowed: readonly S
     try {
       context = await authenticateWebhook(request);
     } catch (error) {
-      if (error instanceof Response) return answer(error, topic, error.status === 401 ? "unauthorized" : "rejected");
+      if (error instanceof Response)
+        return answer(error, topic, error.status === 401 ? "unauthorized" : "rejected");
       throw error;
     }
     payload = context.payload;
-    verified = targets.filter((t) => t.role === "source" || !openShopifyCredentials(t.credentials)?.webhookSecret);
+    verified = targets.filter(
+      (t) => t.role === "source" || !openShopifyCredentials(t.credentials)?.webhookSecret,
+    );
     webhookId = context.webhookId;
     eventId = context.eventId ?? context.webhookId;
-    triggeredAt = context.triggeredAt && !Number.isNaN(Date.parse(context.triggeredAt)) ? new Date(context.triggeredAt) : null;
+    triggeredAt =
+      context.triggeredAt && !Number.isNaN(Date.parse(context.triggeredAt))
+        ? new Date(context.triggeredAt)
+        : null;
   }
   const logger = log({ shop: domain, topic, eventId, webhookId });
 
@@ -110,7 +131,14 @@ export async function handleShopifyWebhook(request: Request, allowed: readonly S
     return answer(new Response(null, { status: 200 }), topic, "ignored");
   }
   if (!isShopifyTopic(topic) || !allowed.includes(topic)) {
-    await recordRejected(db(), { shopDomain: domain, shopId: active[0]!.shopId, topic, reason: "topic not handled by this route", webhookId, eventId });
+    await recordRejected(db(), {
+      shopDomain: domain,
+      shopId: active[0]!.shopId,
+      topic,
+      reason: "topic not handled by this route",
+      webhookId,
+      eventId,
+    });
     return answer(badPayload(`topic ${topic} is not handled here`), topic, "rejected");
   }
   const parsed = TOPIC_SCHEMAS[topic].safeParse(payload);
@@ -119,7 +147,14 @@ export async function handleShopifyWebhook(request: Request, allowed: readonly S
       .slice(0, 5)
       .map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`)
       .join("; ");
-    await recordRejected(db(), { shopDomain: domain, shopId: active[0]!.shopId, topic, reason, webhookId, eventId });
+    await recordRejected(db(), {
+      shopDomain: domain,
+      shopId: active[0]!.shopId,
+      topic,
+      reason,
+      webhookId,
+      eventId,
+    });
     logger.warn({ reason }, "webhook payload rejected");
     return answer(badPayload(reason), topic, "rejected");
   }
@@ -139,7 +174,10 @@ export async function handleShopifyWebhook(request: Request, allowed: readonly S
         payload: parsed.data,
       });
     } catch (error) {
-      logger.error({ err: (error as Error).message }, "receipt not stored; asking Shopify to retry");
+      logger.error(
+        { err: (error as Error).message },
+        "receipt not stored; asking Shopify to retry",
+      );
       return answer(new Response(null, { status: 503 }), topic, "error");
     }
     duplicate &&= stored.duplicate;

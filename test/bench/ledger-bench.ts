@@ -85,20 +85,46 @@ async function worker(): Promise<void> {
   process.send?.({ done: true });
 }
 
-async function runScenario(scenario: Scenario, shopId: string, connections: string[], databaseUrl: string): Promise<number> {
+async function runScenario(
+  scenario: Scenario,
+  shopId: string,
+  connections: string[],
+  databaseUrl: string,
+): Promise<number> {
   const children = Array.from({ length: scenario.procs }, (_, rank) =>
-    spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--worker", scenario.name, String(rank), shopId, connections.join(",")], {
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-      env: { ...process.env, DATABASE_URL: databaseUrl, DATABASE_POOL_MAX: String(CONCURRENCY + 1), LOG_LEVEL: "silent" },
-    }),
+    spawn(
+      process.execPath,
+      [
+        ...process.execArgv,
+        fileURLToPath(import.meta.url),
+        "--worker",
+        scenario.name,
+        String(rank),
+        shopId,
+        connections.join(","),
+      ],
+      {
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
+        env: {
+          ...process.env,
+          DATABASE_URL: databaseUrl,
+          DATABASE_POOL_MAX: String(CONCURRENCY + 1),
+          LOG_LEVEL: "silent",
+        },
+      },
+    ),
   );
-  await Promise.all(children.map((c) => new Promise<void>((resolve) => c.once("message", () => resolve()))));
+  await Promise.all(
+    children.map((c) => new Promise<void>((resolve) => c.once("message", () => resolve()))),
+  );
   const started = performance.now();
   const done = children.map(
     (c) =>
       new Promise<void>((resolve, reject) => {
         c.on("message", (m: { done?: boolean }) => m.done && resolve());
-        c.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`worker exited with ${code}`))));
+        c.once("exit", (code) =>
+          code === 0 ? resolve() : reject(new Error(`worker exited with ${code}`)),
+        );
       }),
   );
   for (const c of children) c.send({ go: true });
@@ -108,7 +134,9 @@ async function runScenario(scenario: Scenario, shopId: string, connections: stri
 
 async function main(): Promise<void> {
   const { migrate } = await import("../../prisma/migrate");
-  const base = new URL(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/stockguard");
+  const base = new URL(
+    process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/stockguard",
+  );
   const name = `sg_bench_ledger_${Date.now().toString(36)}`;
   base.pathname = `/${name}`;
   const databaseUrl = base.toString();
@@ -126,8 +154,10 @@ async function main(): Promise<void> {
   console.error(`seeding ${items.length} items…`);
   const shop = await seedShop(prisma, { items, sourceListings: true });
   const connections = [
-    (await addSalesConnection(prisma, shop, { listings: items.map((i) => ({ sku: i.sku })) })).connectionId,
-    (await addSalesConnection(prisma, shop, { listings: items.map((i) => ({ sku: i.sku })) })).connectionId,
+    (await addSalesConnection(prisma, shop, { listings: items.map((i) => ({ sku: i.sku })) }))
+      .connectionId,
+    (await addSalesConnection(prisma, shop, { listings: items.map((i) => ({ sku: i.sku })) }))
+      .connectionId,
   ];
 
   const result: Record<string, number> = {};

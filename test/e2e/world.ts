@@ -62,7 +62,11 @@ export async function freePort(): Promise<number> {
     const server = createServer();
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address
+          ? resolve(address.port)
+          : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -75,7 +79,14 @@ function storeSeed(domain: string, options: WorldOptions, stocked: boolean): Sho
     locations: [{ name: "Warehouse", isActive: true, fulfillsOnlineOrders: true }],
     products: Array.from({ length: options.skus }, (_, i) => ({
       title: `Product ${i}`,
-      variants: [{ sku: skuOf(i), title: "Default", inventoryPolicy: "DENY" as const, inventory: { Warehouse: stocked ? options.stock(i) : 0 } }],
+      variants: [
+        {
+          sku: skuOf(i),
+          title: "Default",
+          inventoryPolicy: "DENY" as const,
+          inventory: { Warehouse: stocked ? options.stock(i) : 0 },
+        },
+      ],
     })),
     throttle: options.throttle,
   };
@@ -83,11 +94,16 @@ function storeSeed(domain: string, options: WorldOptions, stocked: boolean): Sho
 
 export async function startWorld(options: WorldOptions): Promise<World> {
   const source = "source-store.myshopify.com";
-  const stores = Array.from({ length: options.secondaryStores }, (_, i) => `store-${String.fromCharCode(98 + i)}.myshopify.com`);
+  const stores = Array.from(
+    { length: options.secondaryStores },
+    (_, i) => `store-${String.fromCharCode(98 + i)}.myshopify.com`,
+  );
   const shopify = await startLocalShopify({
     timeScale: 0.001,
     rngSeed: options.rngSeed ?? 7,
-    seed: { shops: [storeSeed(source, options, true), ...stores.map((s) => storeSeed(s, options, false))] },
+    seed: {
+      shops: [storeSeed(source, options, true), ...stores.map((s) => storeSeed(s, options, false))],
+    },
   });
   let database: { name: string; url: string } | null = null;
   if (!options.databaseUrl) database = await createTestDatabase("sg_t");
@@ -116,7 +132,11 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   delete env.VITEST_WORKER_ID;
   const logs: string[] = [];
   const spawnTs = (file: string, args: string[] = [], name = file) => {
-    const child = spawn(TSX, [file, ...args], { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(TSX, [file, ...args], {
+      cwd: ROOT,
+      env: env as NodeJS.ProcessEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const collect = (chunk: Buffer) => {
       logs.push(`[${name}] ${chunk.toString()}`);
       if (logs.length > 5_000) logs.splice(0, 1_000);
@@ -129,7 +149,8 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   const web = spawnTs("app/web-server.ts", [], "web");
   await waitFor(
     async () => {
-      if (web.exitCode !== null) throw new Error(`web exited with ${web.exitCode}\n${logs.slice(-20).join("")}`);
+      if (web.exitCode !== null)
+        throw new Error(`web exited with ${web.exitCode}\n${logs.slice(-20).join("")}`);
       return (await fetch(`${webUrl}/healthz`).catch(() => null))?.ok === true;
     },
     180_000,
@@ -142,7 +163,8 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     const worker = spawnTs("workers/main.ts", [], "worker");
     await waitFor(
       async () => {
-        if (worker.exitCode !== null) throw new Error(`worker exited with ${worker.exitCode}\n${logs.slice(-20).join("")}`);
+        if (worker.exitCode !== null)
+          throw new Error(`worker exited with ${worker.exitCode}\n${logs.slice(-20).join("")}`);
         return (await probe.getWorkers()).length > before;
       },
       60_000,
@@ -160,7 +182,8 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     let out = "";
     child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
     const code = await new Promise<number>((resolve) => child.once("exit", (c) => resolve(c ?? 1)));
-    if (code !== 0) throw new Error(`cli ${args.join(" ")} exited ${code}\n${logs.slice(-20).join("")}`);
+    if (code !== 0)
+      throw new Error(`cli ${args.join(" ")} exited ${code}\n${logs.slice(-20).join("")}`);
     return out.trim();
   };
 
@@ -174,12 +197,25 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   for (const [index, store] of stores.entries()) {
     const ownSecret = options.ownSecretStore === index ? `own-secret-${store}` : undefined;
     shopify.sandbox.setShopSubscriptions(store, { secret: ownSecret ?? APP_SECRET, subscriptions });
-    const args = ["channel:connect", "--shop", source, "--kind", "shopify", "--store", store, "--token", `shpat_${store.split(".")[0]}`];
+    const args = [
+      "channel:connect",
+      "--shop",
+      source,
+      "--kind",
+      "shopify",
+      "--store",
+      store,
+      "--token",
+      `shpat_${store.split(".")[0]}`,
+    ];
     if (ownSecret) args.push("--webhook-secret", ownSecret);
     connectionIds.set(store, await cli(args));
   }
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
-  const sourceRow = await pool.query<{ id: string }>("SELECT id FROM connection WHERE account_ref = $1", [source]);
+  const sourceRow = await pool.query<{ id: string }>(
+    "SELECT id FROM connection WHERE account_ref = $1",
+    [source],
+  );
   connectionIds.set(source, sourceRow.rows[0]!.id);
 
   return {
@@ -203,7 +239,12 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       for (const child of [web, ...workers]) child.kill("SIGTERM");
       await Promise.all(
         [web, ...workers].map(
-          (c) => new Promise<void>((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve() : c.once("exit", () => resolve()))),
+          (c) =>
+            new Promise<void>((resolve) =>
+              c.exitCode !== null || c.signalCode !== null
+                ? resolve()
+                : c.once("exit", () => resolve()),
+            ),
         ),
       );
       await pool.end();
@@ -222,7 +263,10 @@ export async function waitFor(
   const started = Date.now();
   for (;;) {
     if (await condition()) return Date.now() - started;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${details?.().slice(-4_000) ?? ""}`);
+    if (Date.now() - started > timeoutMs)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}\n${details?.().slice(-4_000) ?? ""}`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -232,15 +276,34 @@ export async function waitFor(
  * offers max(0, available): an oversold level has a negative `available` (its own orders exceed
  * what is left on the shelf) and offers nothing, which is what publishing 0 asks for.
  */
-export async function mismatches(world: World): Promise<{ store: string; sku: string; shows: number; published: number; dirty: boolean }[]> {
-  const rows = await world.pg.query<{ account: string; sku: string; remoteRef: string; remoteLocationRef: string; published: number; dirty: boolean }>(`
+export async function mismatches(
+  world: World,
+): Promise<{ store: string; sku: string; shows: number; published: number; dirty: boolean }[]> {
+  const rows = await world.pg.query<{
+    account: string;
+    sku: string;
+    remoteRef: string;
+    remoteLocationRef: string;
+    published: number;
+    dirty: boolean;
+  }>(`
     SELECT c.account_ref AS account, l.sku, l.remote_ref AS "remoteRef", l.remote_location_ref AS "remoteLocationRef",
            l.published_quantity AS published, l.published_version > l.pushed_version AS dirty
       FROM listing l JOIN connection c ON c.id = l.connection_id WHERE l.status = 'active'`);
   const out = [];
   for (const row of rows.rows) {
-    const shown = Math.max(0, availableAt(world, row.account, row.remoteRef, row.remoteLocationRef));
-    if (shown !== row.published || row.dirty) out.push({ store: row.account, sku: row.sku, shows: shown, published: row.published, dirty: row.dirty });
+    const shown = Math.max(
+      0,
+      availableAt(world, row.account, row.remoteRef, row.remoteLocationRef),
+    );
+    if (shown !== row.published || row.dirty)
+      out.push({
+        store: row.account,
+        sku: row.sku,
+        shows: shown,
+        published: row.published,
+        dirty: row.dirty,
+      });
   }
   return out;
 }
@@ -254,12 +317,19 @@ export function levelOf(world: World, store: string, remoteRef: string, remoteLo
   return shop.items.get(gidNumber(remoteRef))?.levels.get(gidNumber(remoteLocationRef)) ?? null;
 }
 
-export function availableAt(world: World, store: string, remoteRef: string, remoteLocationRef: string): number {
+export function availableAt(
+  world: World,
+  store: string,
+  remoteRef: string,
+  remoteLocationRef: string,
+): number {
   return levelOf(world, store, remoteRef, remoteLocationRef)?.quantities.available ?? Number.NaN;
 }
 
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+  return sorted[
+    Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
+  ]!;
 }

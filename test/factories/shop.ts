@@ -84,7 +84,13 @@ export async function addSalesConnection(
 ): Promise<{ connectionId: string; listingIds: Map<string, string> }> {
   const name = options.name ?? `sales-${randomUUID().slice(0, 6)}`;
   const connection = await prisma.connection.create({
-    data: { shopId: shop.shopId, kind: "shopify", role: "sales", name, accountRef: `${name}.myshopify.com` },
+    data: {
+      shopId: shop.shopId,
+      kind: "shopify",
+      role: "sales",
+      name,
+      accountRef: `${name}.myshopify.com`,
+    },
   });
   const listingIds = new Map<string, string>();
   const specs: { sku: string; components?: { sku: string; quantity: number }[] }[] =
@@ -100,7 +106,10 @@ export async function addSalesConnection(
         remoteVariantRef: `gid://shopify/ProductVariant/${name}-${index + 1}`,
         sku: spec.sku,
         components: {
-          create: components.map((c) => ({ itemId: shop.itemIds.get(c.sku)!, quantity: c.quantity })),
+          create: components.map((c) => ({
+            itemId: shop.itemIds.get(c.sku)!,
+            quantity: c.quantity,
+          })),
         },
       },
     });

@@ -33,5 +33,9 @@ export function shopifyWebhookRequest(options: WebhookOptions): Request {
     "X-Shopify-Triggered-At": new Date().toISOString(),
   };
   if (!options.unsigned) headers["X-Shopify-Hmac-Sha256"] = hmac(raw, options.signWith ?? secret);
-  return new Request(options.url ?? "https://stockguard.test/webhooks", { method: "POST", headers, body: raw });
+  return new Request(options.url ?? "https://stockguard.test/webhooks", {
+    method: "POST",
+    headers,
+    body: raw,
+  });
 }

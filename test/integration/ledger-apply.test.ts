@@ -3,12 +3,23 @@ import { describe, expect, it } from "vitest";
 import prisma from "../../app/db.server";
 import { DomainError } from "../../app/domain/errors";
 import type { LineCommand } from "../../app/domain/ledger";
-import { applyLedgerEvent, type LedgerEvent, type LineOperation } from "../../app/services/ledger/apply-event.server";
+import {
+  applyLedgerEvent,
+  type LedgerEvent,
+  type LineOperation,
+} from "../../app/services/ledger/apply-event.server";
 import { addSalesConnection, seedShop } from "../factories/shop";
 
 const V0 = "2026-11-26T10:00:00.000Z";
 
-function line(connectionId: string, orderId: string, lineId: string, sku: string, command: LineCommand, key?: string): LineOperation {
+function line(
+  connectionId: string,
+  orderId: string,
+  lineId: string,
+  sku: string,
+  command: LineCommand,
+  key?: string,
+): LineOperation {
   return {
     type: "line",
     key: key ?? `${connectionId}/${orderId}/${lineId}/${command.kind}`,
@@ -35,7 +46,9 @@ describe("applying ledger events", () => {
     const event: LedgerEvent = {
       shopId: shop.shopId,
       actor: "test",
-      operations: [line(sales.connectionId, "o1", "l1", "a ", { kind: "placed", quantity: 3, version: V0 })],
+      operations: [
+        line(sales.connectionId, "o1", "l1", "a ", { kind: "placed", quantity: 3, version: V0 }),
+      ],
     };
     const first = await applyLedgerEvent(event);
     expect(first).toMatchObject({ applied: 1, duplicates: 0, unmatched: 0 });
@@ -51,7 +64,8 @@ describe("applying ledger events", () => {
   it("handles cancel before create and ships committed units out of on hand", async () => {
     const shop = await seedShop(prisma, { items: [{ sku: "A", onHand: 10 }] });
     const { connectionId } = await addSalesConnection(prisma, shop);
-    const apply = (op: LineOperation) => applyLedgerEvent({ shopId: shop.shopId, actor: "test", operations: [op] });
+    const apply = (op: LineOperation) =>
+      applyLedgerEvent({ shopId: shop.shopId, actor: "test", operations: [op] });
     await apply(line(connectionId, "o1", "l1", "A", { kind: "cancelled_all" }));
     await apply(line(connectionId, "o1", "l1", "A", { kind: "placed", quantity: 4, version: V0 }));
     expect(await level(shop.itemIds.get("A")!)).toMatchObject({ committed: 0, onHand: 10 });
@@ -70,20 +84,37 @@ describe("applying ledger events", () => {
     const sales = await addSalesConnection(prisma, shop);
     await prisma.listing.update({
       where: { id: sales.listingIds.get("A")! },
-      data: { publishedQuantity: 2, pushedQuantity: 2, remoteQuantity: 2, lastPushedAt: new Date() },
+      data: {
+        publishedQuantity: 2,
+        pushedQuantity: 2,
+        remoteQuantity: 2,
+        lastPushedAt: new Date(),
+      },
     });
     const result = await applyLedgerEvent({
       shopId: shop.shopId,
       actor: "test",
-      operations: [line(sales.connectionId, "o1", "l1", "A", { kind: "placed", quantity: 3, version: V0 })],
+      operations: [
+        line(sales.connectionId, "o1", "l1", "A", { kind: "placed", quantity: 3, version: V0 }),
+      ],
     });
     expect(result.incidents).toHaveLength(1);
     expect(result.incidents[0]).toMatchObject({ shortfall: 1, rootCause: "buffer_exhausted" });
     expect(await level(shop.itemIds.get("A")!)).toMatchObject({ committed: 3, onHand: 2 });
-    const incident = await prisma.oversellIncident.findFirstOrThrow({ where: { shopId: shop.shopId } });
-    expect(incident).toMatchObject({ sku: "A", atsBefore: 2, atsAfter: -1, shortfall: 1, orderRef: "o1" });
+    const incident = await prisma.oversellIncident.findFirstOrThrow({
+      where: { shopId: shop.shopId },
+    });
+    expect(incident).toMatchObject({
+      sku: "A",
+      atsBefore: 2,
+      atsAfter: -1,
+      shortfall: 1,
+      orderRef: "o1",
+    });
     expect(incident.snapshot).toEqual(
-      expect.arrayContaining([expect.objectContaining({ connectionId: sales.connectionId, pushed: 2, remote: 2 })]),
+      expect.arrayContaining([
+        expect.objectContaining({ connectionId: sales.connectionId, pushed: 2, remote: 2 }),
+      ]),
     );
   });
 
@@ -93,7 +124,9 @@ describe("applying ledger events", () => {
     const result = await applyLedgerEvent({
       shopId: shop.shopId,
       actor: "test",
-      operations: [line(sales.connectionId, "o1", "l9", "NOPE", { kind: "placed", quantity: 1, version: V0 })],
+      operations: [
+        line(sales.connectionId, "o1", "l9", "NOPE", { kind: "placed", quantity: 1, version: V0 }),
+      ],
     });
     expect(result).toMatchObject({ applied: 0, unmatched: 1 });
     expect(await prisma.unmatchedLine.findMany({ where: { shopId: shop.shopId } })).toEqual([
@@ -103,19 +136,37 @@ describe("applying ledger events", () => {
   });
 
   it("consumes components for bundles and multipacks and publishes complete sets", async () => {
-    const shop = await seedShop(prisma, { items: [{ sku: "A", onHand: 10 }, { sku: "B", onHand: 3 }] });
+    const shop = await seedShop(prisma, {
+      items: [
+        { sku: "A", onHand: 10 },
+        { sku: "B", onHand: 3 },
+      ],
+    });
     const sales = await addSalesConnection(prisma, shop, {
-      listings: [{ sku: "KIT", components: [{ sku: "A", quantity: 2 }, { sku: "B", quantity: 1 }] }, { sku: "A" }],
+      listings: [
+        {
+          sku: "KIT",
+          components: [
+            { sku: "A", quantity: 2 },
+            { sku: "B", quantity: 1 },
+          ],
+        },
+        { sku: "A" },
+      ],
     });
     const result = await applyLedgerEvent({
       shopId: shop.shopId,
       actor: "test",
-      operations: [line(sales.connectionId, "o1", "l1", "kit", { kind: "placed", quantity: 2, version: V0 })],
+      operations: [
+        line(sales.connectionId, "o1", "l1", "kit", { kind: "placed", quantity: 2, version: V0 }),
+      ],
     });
     expect(result.applied).toBe(2);
     expect(await level(shop.itemIds.get("A")!)).toMatchObject({ committed: 4 });
     expect(await level(shop.itemIds.get("B")!)).toMatchObject({ committed: 2 });
-    const kit = await prisma.listing.findUniqueOrThrow({ where: { id: sales.listingIds.get("KIT")! } });
+    const kit = await prisma.listing.findUniqueOrThrow({
+      where: { id: sales.listingIds.get("KIT")! },
+    });
     expect(kit.publishedQuantity).toBe(1); // A: 6 left → 3 sets, B: 1 left → 1 set
     // A cancel later releases both components.
     await applyLedgerEvent({
@@ -133,15 +184,25 @@ describe("applying ledger events", () => {
     await prisma.bufferRule.createMany({
       data: [
         { shopId: shop.shopId, connectionId: null, sku: null, kind: "reserve_units", value: 2 },
-        { shopId: shop.shopId, connectionId: sales.connectionId, sku: "A", kind: "max_shown", value: 5 },
+        {
+          shopId: shop.shopId,
+          connectionId: sales.connectionId,
+          sku: "A",
+          kind: "max_shown",
+          value: 5,
+        },
       ],
     });
     const result = await applyLedgerEvent({
       shopId: shop.shopId,
       actor: "test",
-      operations: [line(sales.connectionId, "o1", "l1", "A", { kind: "placed", quantity: 1, version: V0 })],
+      operations: [
+        line(sales.connectionId, "o1", "l1", "A", { kind: "placed", quantity: 1, version: V0 }),
+      ],
     });
-    const published = new Map(result.changedListings.map((l) => [l.connectionId, l.publishedQuantity]));
+    const published = new Map(
+      result.changedListings.map((l) => [l.connectionId, l.publishedQuantity]),
+    );
     expect(published.get(sales.connectionId)).toBe(5);
     expect(published.get(shop.sourceConnectionId)).toBe(17);
   });
@@ -164,18 +225,37 @@ describe("applying ledger events", () => {
       shopId: shop.shopId,
       actor: "user:ops",
       operations: [
-        { type: "item", key: "insp-1", sku: "A", command: { kind: "inspection_passed", quantity: 1 } },
-        { type: "item", key: "insp-2", sku: "A", command: { kind: "inspection_failed", quantity: 1 } },
+        {
+          type: "item",
+          key: "insp-1",
+          sku: "A",
+          command: { kind: "inspection_passed", quantity: 1 },
+        },
+        {
+          type: "item",
+          key: "insp-2",
+          sku: "A",
+          command: { kind: "inspection_failed", quantity: 1 },
+        },
       ],
     });
     expect(await level(itemId)).toMatchObject({ onHand: 5, held: 0, damaged: 1 });
-    const source = await prisma.listing.findFirstOrThrow({ where: { connectionId: shop.sourceConnectionId } });
+    const source = await prisma.listing.findFirstOrThrow({
+      where: { connectionId: shop.sourceConnectionId },
+    });
     expect(source.publishedQuantity).toBe(4);
     await expect(
       applyLedgerEvent({
         shopId: shop.shopId,
         actor: "user:ops",
-        operations: [{ type: "item", key: "insp-3", sku: "A", command: { kind: "inspection_passed", quantity: 1 } }],
+        operations: [
+          {
+            type: "item",
+            key: "insp-3",
+            sku: "A",
+            command: { kind: "inspection_passed", quantity: 1 },
+          },
+        ],
       }),
     ).rejects.toThrow(/only 0 unit/);
   });
@@ -183,13 +263,58 @@ describe("applying ledger events", () => {
   it("rejects bad input with a typed error and leaves the ledger unchanged", async () => {
     const shop = await seedShop(prisma, { items: [{ sku: "A", onHand: 5 }] });
     const sales = await addSalesConnection(prisma, shop);
-    const ok = line(sales.connectionId, "o1", "l1", "A", { kind: "placed", quantity: 1, version: V0 });
+    const ok = line(sales.connectionId, "o1", "l1", "A", {
+      kind: "placed",
+      quantity: 1,
+      version: V0,
+    });
     const cases: [string, LedgerEvent][] = [
-      ["unknown shop", { shopId: "00000000-0000-4000-8000-000000000000", actor: "t", operations: [ok] }],
-      ["negative quantity", { shopId: shop.shopId, actor: "t", operations: [ok, line(sales.connectionId, "o2", "l1", "A", { kind: "shipped", quantity: -1 })] }],
-      ["non-integer", { shopId: shop.shopId, actor: "t", operations: [line(sales.connectionId, "o2", "l1", "A", { kind: "placed", quantity: 1.5, version: V0 })] }],
+      [
+        "unknown shop",
+        { shopId: "00000000-0000-4000-8000-000000000000", actor: "t", operations: [ok] },
+      ],
+      [
+        "negative quantity",
+        {
+          shopId: shop.shopId,
+          actor: "t",
+          operations: [
+            ok,
+            line(sales.connectionId, "o2", "l1", "A", { kind: "shipped", quantity: -1 }),
+          ],
+        },
+      ],
+      [
+        "non-integer",
+        {
+          shopId: shop.shopId,
+          actor: "t",
+          operations: [
+            line(sales.connectionId, "o2", "l1", "A", {
+              kind: "placed",
+              quantity: 1.5,
+              version: V0,
+            }),
+          ],
+        },
+      ],
       ["missing key", { shopId: shop.shopId, actor: "t", operations: [{ ...ok, key: "" }] }],
-      ["unknown item", { shopId: shop.shopId, actor: "t", operations: [ok, { type: "item", key: "k", sku: "ZZZ", command: { kind: "manual_adjustment", delta: 1, reason: "r" } }] }],
+      [
+        "unknown item",
+        {
+          shopId: shop.shopId,
+          actor: "t",
+          operations: [
+            ok,
+            {
+              type: "item",
+              key: "k",
+              sku: "ZZZ",
+              command: { kind: "manual_adjustment", delta: 1, reason: "r" },
+            },
+          ],
+        },
+      ],
     ];
     for (const [name, event] of cases) {
       await expect(applyLedgerEvent(event), name).rejects.toBeInstanceOf(DomainError);
@@ -198,7 +323,9 @@ describe("applying ledger events", () => {
     expect(await level(shop.itemIds.get("A")!)).toMatchObject({ onHand: 5, committed: 0 });
 
     await prisma.shop.update({ where: { id: shop.shopId }, data: { status: "uninstalled" } });
-    await expect(applyLedgerEvent({ shopId: shop.shopId, actor: "t", operations: [ok] })).rejects.toThrow(/uninstalled/);
+    await expect(
+      applyLedgerEvent({ shopId: shop.shopId, actor: "t", operations: [ok] }),
+    ).rejects.toThrow(/uninstalled/);
     expect(await movementCount(shop.shopId)).toBe(0);
   });
 
@@ -207,68 +334,115 @@ describe("applying ledger events", () => {
     await applyLedgerEvent({
       shopId: shop.shopId,
       actor: "t",
-      operations: [{ type: "item", key: "adj", sku: "A", command: { kind: "manual_adjustment", delta: 2, reason: "found" } }],
+      operations: [
+        {
+          type: "item",
+          key: "adj",
+          sku: "A",
+          command: { kind: "manual_adjustment", delta: 2, reason: "found" },
+        },
+      ],
     });
-    await expect(prisma.$executeRaw`UPDATE movement SET d_on_hand = 100`).rejects.toThrow(/append-only/);
+    await expect(prisma.$executeRaw`UPDATE movement SET d_on_hand = 100`).rejects.toThrow(
+      /append-only/,
+    );
     await expect(prisma.$executeRaw`DELETE FROM movement`).rejects.toThrow(/append-only/);
     expect(await movementCount(shop.shopId)).toBe(1);
   });
 
   it("ends in the same ledger for shuffled, duplicated deliveries as for the clean serial stream", async () => {
     const arbCommand: fc.Arbitrary<LineCommand> = fc.oneof(
-      fc.record({ kind: fc.constant("placed" as const), quantity: fc.integer({ min: 1, max: 4 }), version: fc.constant(V0) }),
+      fc.record({
+        kind: fc.constant("placed" as const),
+        quantity: fc.integer({ min: 1, max: 4 }),
+        version: fc.constant(V0),
+      }),
       fc.record({
         kind: fc.constant("edited" as const),
         quantity: fc.nat(5),
-        version: fc.integer({ min: 1, max: 50 }).map((m) => `2026-11-26T10:${String(m).padStart(2, "0")}:00.000Z`),
+        version: fc
+          .integer({ min: 1, max: 50 })
+          .map((m) => `2026-11-26T10:${String(m).padStart(2, "0")}:00.000Z`),
       }),
       fc.constant({ kind: "cancelled_all" as const }),
-      fc.record({ kind: fc.constant("cancelled" as const), quantity: fc.integer({ min: 1, max: 2 }) }),
-      fc.record({ kind: fc.constant("shipped" as const), quantity: fc.integer({ min: 1, max: 2 }) }),
-      fc.record({ kind: fc.constant("returned" as const), quantity: fc.integer({ min: 1, max: 2 }) }),
+      fc.record({
+        kind: fc.constant("cancelled" as const),
+        quantity: fc.integer({ min: 1, max: 2 }),
+      }),
+      fc.record({
+        kind: fc.constant("shipped" as const),
+        quantity: fc.integer({ min: 1, max: 2 }),
+      }),
+      fc.record({
+        kind: fc.constant("returned" as const),
+        quantity: fc.integer({ min: 1, max: 2 }),
+      }),
     );
     const arbOps = fc
       .array(
-        fc.record({ order: fc.constantFrom("o1", "o2", "o3"), line: fc.constantFrom("l1", "l2"), sku: fc.constantFrom("A", "B"), command: arbCommand }),
+        fc.record({
+          order: fc.constantFrom("o1", "o2", "o3"),
+          line: fc.constantFrom("l1", "l2"),
+          sku: fc.constantFrom("A", "B"),
+          command: arbCommand,
+        }),
         { minLength: 1, maxLength: 25 },
       )
       .map((ops) => ops.map((op, i) => ({ ...op, key: `k${i}` })));
 
     const snapshot = async (shopId: string) => {
-      const levels = await prisma.stockLevel.findMany({ where: { shopId }, include: { item: true } });
+      const levels = await prisma.stockLevel.findMany({
+        where: { shopId },
+        include: { item: true },
+      });
       const lines = await prisma.orderLine.findMany({ where: { shopId } });
       return {
-        levels: Object.fromEntries(levels.map((l) => [l.item.sku, [l.onHand, l.committed, l.held]])),
+        levels: Object.fromEntries(
+          levels.map((l) => [l.item.sku, [l.onHand, l.committed, l.held]]),
+        ),
         lines: Object.fromEntries(
-          lines.map((l) => [`${l.orderId}/${l.lineId}/${l.sku}`, [l.ordered, l.cancelled, l.shipped, l.returned, l.cancelledAll, l.committed]]),
+          lines.map((l) => [
+            `${l.orderId}/${l.lineId}/${l.sku}`,
+            [l.ordered, l.cancelled, l.shipped, l.returned, l.cancelledAll, l.committed],
+          ]),
         ),
       };
     };
 
     await fc.assert(
-      fc.asyncProperty(arbOps, fc.array(fc.integer({ min: 1, max: 3 })), fc.array(fc.nat()), async (ops, repeats, noise) => {
-        const run = async (sequence: typeof ops) => {
-          const shop = await seedShop(prisma, { items: [{ sku: "A", onHand: 6 }, { sku: "B", onHand: 6 }] });
-          const { connectionId } = await addSalesConnection(prisma, shop);
-          for (const op of sequence) {
-            await applyLedgerEvent({
-              shopId: shop.shopId,
-              actor: "property",
-              operations: [
-                // A line always sells the same SKU; the SKU is part of the line's identity here.
-                line(connectionId, op.order, `${op.line}-${op.sku}`, op.sku, op.command, op.key),
+      fc.asyncProperty(
+        arbOps,
+        fc.array(fc.integer({ min: 1, max: 3 })),
+        fc.array(fc.nat()),
+        async (ops, repeats, noise) => {
+          const run = async (sequence: typeof ops) => {
+            const shop = await seedShop(prisma, {
+              items: [
+                { sku: "A", onHand: 6 },
+                { sku: "B", onHand: 6 },
               ],
             });
-          }
-          return snapshot(shop.shopId);
-        };
-        const delivered = ops
-          .flatMap((op, i) => Array.from({ length: repeats[i] ?? 1 }, () => op))
-          .map((op, i) => ({ op, sort: noise[i] ?? i }))
-          .sort((a, b) => a.sort - b.sort)
-          .map((x) => x.op);
-        expect(await run(delivered)).toEqual(await run(ops));
-      }),
+            const { connectionId } = await addSalesConnection(prisma, shop);
+            for (const op of sequence) {
+              await applyLedgerEvent({
+                shopId: shop.shopId,
+                actor: "property",
+                operations: [
+                  // A line always sells the same SKU; the SKU is part of the line's identity here.
+                  line(connectionId, op.order, `${op.line}-${op.sku}`, op.sku, op.command, op.key),
+                ],
+              });
+            }
+            return snapshot(shop.shopId);
+          };
+          const delivered = ops
+            .flatMap((op, i) => Array.from({ length: repeats[i] ?? 1 }, () => op))
+            .map((op, i) => ({ op, sort: noise[i] ?? i }))
+            .sort((a, b) => a.sort - b.sort)
+            .map((x) => x.op);
+          expect(await run(delivered)).toEqual(await run(ops));
+        },
+      ),
       { numRuns: 12 },
     );
   });

@@ -5,12 +5,19 @@ import { env } from "../../app/env.server";
 import { seedShop } from "../factories/shop";
 import { shopifyWebhookRequest } from "../helpers/webhooks";
 
-type Action = (args: { request: Request; params: Record<string, string>; context: object }) => Promise<Response>;
+type Action = (args: {
+  request: Request;
+  params: Record<string, string>;
+  context: object;
+}) => Promise<Response>;
 
 // Every webhook route the app serves, discovered from the file system.
 const routeModules = import.meta.glob<{ action: Action }>("../../app/routes/webhooks.*.tsx");
 const routes = Object.entries(routeModules).map(([file, load]) => ({
-  path: `/${file.replace(/^.*routes\//, "").replace(/\.tsx$/, "").replaceAll(".", "/")}`,
+  path: `/${file
+    .replace(/^.*routes\//, "")
+    .replace(/\.tsx$/, "")
+    .replaceAll(".", "/")}`,
   load,
 }));
 
@@ -64,9 +71,20 @@ describe("webhook routes", () => {
     const shop = await seedShop(prisma, { items: [{ sku: "A", onHand: 5 }] });
     const before = await stored();
     for (const { path } of routes) {
-      const unsigned = shopifyWebhookRequest({ topic: "orders/create", shop: shop.domain, body: order(1), unsigned: true, url: `https://x${path}` });
+      const unsigned = shopifyWebhookRequest({
+        topic: "orders/create",
+        shop: shop.domain,
+        body: order(1),
+        unsigned: true,
+        url: `https://x${path}`,
+      });
       expect((await call(path, unsigned)).status, `${path} unsigned`).toBe(401);
-      const forged = shopifyWebhookRequest({ topic: "orders/create", shop: shop.domain, body: order(1), signWith: "not-the-secret" });
+      const forged = shopifyWebhookRequest({
+        topic: "orders/create",
+        shop: shop.domain,
+        body: order(1),
+        signWith: "not-the-secret",
+      });
       expect((await call(path, forged)).status, `${path} wrong signature`).toBe(401);
     }
     expect(await stored()).toEqual(before);
@@ -75,7 +93,12 @@ describe("webhook routes", () => {
   it("answers 400 to a signed request with malformed JSON", async () => {
     const shop = await seedShop(prisma);
     for (const { path } of routes) {
-      const request = shopifyWebhookRequest({ topic: "orders/create", shop: shop.domain, body: null, rawBody: "{not json" });
+      const request = shopifyWebhookRequest({
+        topic: "orders/create",
+        shop: shop.domain,
+        body: null,
+        rawBody: "{not json",
+      });
       expect((await call(path, request)).status, path).toBe(400);
     }
   });
@@ -85,53 +108,95 @@ describe("order webhooks", () => {
   it("store a receipt keyed by the event id, enqueue it once, and answer duplicates with 200", async () => {
     const shop = await seedShop(prisma, { items: [{ sku: "A", onHand: 5 }] });
     const body = order(1001);
-    const first = await call("/webhooks/orders", shopifyWebhookRequest({ topic: "orders/create", shop: shop.domain, body, eventId: "ev-1" }));
+    const first = await call(
+      "/webhooks/orders",
+      shopifyWebhookRequest({ topic: "orders/create", shop: shop.domain, body, eventId: "ev-1" }),
+    );
     expect(first.status).toBe(200);
-    const again = await call("/webhooks/orders", shopifyWebhookRequest({ topic: "orders/create", shop: shop.domain, body, eventId: "ev-1" }));
+    const again = await call(
+      "/webhooks/orders",
+      shopifyWebhookRequest({ topic: "orders/create", shop: shop.domain, body, eventId: "ev-1" }),
+    );
     expect(again.status).toBe(200);
     const receipts = await prisma.receipt.findMany({ where: { shopId: shop.shopId } });
     expect(receipts).toHaveLength(1);
-    expect(receipts[0]).toMatchObject({ topic: "orders/create", eventId: "ev-1", resourceId: "1001", status: "pending" });
+    expect(receipts[0]).toMatchObject({
+      topic: "orders/create",
+      eventId: "ev-1",
+      resourceId: "1001",
+      status: "pending",
+    });
     // No customer data is kept.
     expect(JSON.stringify(receipts[0]!.payload)).not.toContain("buyer@example.com");
     expect(JSON.stringify(receipts[0]!.payload)).not.toContain("Ada");
-    const ingest = new Queue("ingest", { connection: { url: env().REDIS_URL }, prefix: env().QUEUE_PREFIX });
+    const ingest = new Queue("ingest", {
+      connection: { url: env().REDIS_URL },
+      prefix: env().QUEUE_PREFIX,
+    });
     expect(await ingest.getJob(`r-${receipts[0]!.id}`)).toBeTruthy();
     await ingest.close();
   });
 
   it("falls back to the webhook id when the event id header is missing", async () => {
     const shop = await seedShop(prisma);
-    const request = shopifyWebhookRequest({ topic: "orders/create", shop: shop.domain, body: order(5), webhookId: "wh-77" });
+    const request = shopifyWebhookRequest({
+      topic: "orders/create",
+      shop: shop.domain,
+      body: order(5),
+      webhookId: "wh-77",
+    });
     request.headers.delete("x-shopify-event-id");
     expect((await call("/webhooks/orders", request)).status).toBe(200);
-    expect(await prisma.receipt.findFirst({ where: { shopId: shop.shopId } })).toMatchObject({ eventId: "wh-77", webhookId: "wh-77" });
+    expect(await prisma.receipt.findFirst({ where: { shopId: shop.shopId } })).toMatchObject({
+      eventId: "wh-77",
+      webhookId: "wh-77",
+    });
   });
 
   it("rejects a schema-violating payload with 400 and records it for support", async () => {
     const shop = await seedShop(prisma);
     const response = await call(
       "/webhooks/orders",
-      shopifyWebhookRequest({ topic: "orders/create", shop: shop.domain, body: order(7, { line_items: [{ id: 1, quantity: -3 }] }) }),
+      shopifyWebhookRequest({
+        topic: "orders/create",
+        shop: shop.domain,
+        body: order(7, { line_items: [{ id: 1, quantity: -3 }] }),
+      }),
     );
     expect(response.status).toBe(400);
     expect(await prisma.receipt.count({ where: { shopId: shop.shopId } })).toBe(0);
-    const rejected = await prisma.rejectedDelivery.findFirstOrThrow({ where: { shopId: shop.shopId } });
+    const rejected = await prisma.rejectedDelivery.findFirstOrThrow({
+      where: { shopId: shop.shopId },
+    });
     expect(rejected).toMatchObject({ topic: "orders/create", shopDomain: shop.domain });
     expect(rejected.reason).toMatch(/line_items\.0\.quantity/);
   });
 
   it("answers 401 for a store it does not know, storing nothing", async () => {
-    const response = await call("/webhooks/orders", shopifyWebhookRequest({ topic: "orders/create", shop: "stranger.myshopify.com", body: order(1) }));
+    const response = await call(
+      "/webhooks/orders",
+      shopifyWebhookRequest({
+        topic: "orders/create",
+        shop: "stranger.myshopify.com",
+        body: order(1),
+      }),
+    );
     expect(response.status).toBe(401);
-    expect(await prisma.receipt.count({ where: { topic: "orders/create", resourceId: "1" } })).toBe(0);
+    expect(await prisma.receipt.count({ where: { topic: "orders/create", resourceId: "1" } })).toBe(
+      0,
+    );
   });
 
   it("answers 503 when the receipt cannot be stored, so Shopify retries", async () => {
     const shop = await seedShop(prisma);
     const receipts = await import("../../app/repositories/receipts.server");
-    const spy = vi.spyOn(receipts, "storeReceipt").mockRejectedValueOnce(new Error("database down"));
-    const response = await call("/webhooks/orders", shopifyWebhookRequest({ topic: "orders/create", shop: shop.domain, body: order(2) }));
+    const spy = vi
+      .spyOn(receipts, "storeReceipt")
+      .mockRejectedValueOnce(new Error("database down"));
+    const response = await call(
+      "/webhooks/orders",
+      shopifyWebhookRequest({ topic: "orders/create", shop: shop.domain, body: order(2) }),
+    );
     spy.mockRestore();
     expect(response.status).toBe(503);
   });
@@ -140,42 +205,100 @@ describe("order webhooks", () => {
 describe("app and compliance webhooks", () => {
   it("app/uninstalled removes sessions and disables sync, idempotently", async () => {
     const shop = await seedShop(prisma);
-    await prisma.session.create({ data: { id: `offline_${shop.domain}`, shop: shop.domain, state: "", accessToken: "t" } });
+    await prisma.session.create({
+      data: { id: `offline_${shop.domain}`, shop: shop.domain, state: "", accessToken: "t" },
+    });
     for (let i = 0; i < 2; i++) {
-      const response = await call("/webhooks/app/uninstalled", shopifyWebhookRequest({ topic: "app/uninstalled", shop: shop.domain, body: { id: 1 } }));
+      const response = await call(
+        "/webhooks/app/uninstalled",
+        shopifyWebhookRequest({ topic: "app/uninstalled", shop: shop.domain, body: { id: 1 } }),
+      );
       expect(response.status).toBe(200);
     }
     expect(await prisma.session.count({ where: { shop: shop.domain } })).toBe(0);
-    expect(await prisma.shop.findUniqueOrThrow({ where: { id: shop.shopId } })).toMatchObject({ status: "uninstalled", syncEnabled: false });
-    const source = await prisma.connection.findUniqueOrThrow({ where: { id: shop.sourceConnectionId } });
+    expect(await prisma.shop.findUniqueOrThrow({ where: { id: shop.shopId } })).toMatchObject({
+      status: "uninstalled",
+      syncEnabled: false,
+    });
+    const source = await prisma.connection.findUniqueOrThrow({
+      where: { id: shop.sourceConnectionId },
+    });
     expect(source).toMatchObject({ status: "paused", statusReason: "uninstalled" });
   });
 
   it("customers/data_request records what is held about the orders, without personal data", async () => {
     const shop = await seedShop(prisma, { items: [{ sku: "A", onHand: 5 }] });
     await prisma.receipt.create({
-      data: { shopId: shop.shopId, connectionId: shop.sourceConnectionId, topic: "orders/create", eventId: "e1", resourceId: "555", payload: {} },
+      data: {
+        shopId: shop.shopId,
+        connectionId: shop.sourceConnectionId,
+        topic: "orders/create",
+        eventId: "e1",
+        resourceId: "555",
+        payload: {},
+      },
     });
-    const body = { shop_domain: shop.domain, customer: { id: 42, email: "c@example.com", phone: "555" }, orders_requested: [555], data_request: { id: 9 } };
-    const request = () => shopifyWebhookRequest({ topic: "customers/data_request", shop: shop.domain, body, webhookId: "dr-1" });
+    const body = {
+      shop_domain: shop.domain,
+      customer: { id: 42, email: "c@example.com", phone: "555" },
+      orders_requested: [555],
+      data_request: { id: 9 },
+    };
+    const request = () =>
+      shopifyWebhookRequest({
+        topic: "customers/data_request",
+        shop: shop.domain,
+        body,
+        webhookId: "dr-1",
+      });
     expect((await call("/webhooks/compliance", request())).status).toBe(200);
     expect((await call("/webhooks/compliance", request())).status).toBe(200);
     const records = await prisma.complianceRequest.findMany({ where: { shopDomain: shop.domain } });
     expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({ topic: "customers_data_request", subject: { customerId: "42", orderIds: ["555"], dataRequestId: "9" } });
+    expect(records[0]).toMatchObject({
+      topic: "customers_data_request",
+      subject: { customerId: "42", orderIds: ["555"], dataRequestId: "9" },
+    });
     expect(records[0]!.outcome).toMatchObject({ personalDataHeld: false, receipts: 1 });
     expect(JSON.stringify(records[0])).not.toContain("c@example.com");
   });
 
   it("customers/redact deletes the stored receipts of those orders", async () => {
     const shop = await seedShop(prisma);
-    for (const [eventId, resourceId] of [["e1", "700"], ["e2", "700"], ["e3", "701"]] as const) {
-      await prisma.receipt.create({ data: { shopId: shop.shopId, connectionId: shop.sourceConnectionId, topic: "orders/updated", eventId, resourceId, payload: {} } });
+    for (const [eventId, resourceId] of [
+      ["e1", "700"],
+      ["e2", "700"],
+      ["e3", "701"],
+    ] as const) {
+      await prisma.receipt.create({
+        data: {
+          shopId: shop.shopId,
+          connectionId: shop.sourceConnectionId,
+          topic: "orders/updated",
+          eventId,
+          resourceId,
+          payload: {},
+        },
+      });
     }
     const body = { shop_domain: shop.domain, customer: { id: 42 }, orders_to_redact: [700] };
-    expect((await call("/webhooks/compliance", shopifyWebhookRequest({ topic: "customers/redact", shop: shop.domain, body }))).status).toBe(200);
-    expect(await prisma.receipt.findMany({ where: { shopId: shop.shopId }, select: { resourceId: true } })).toEqual([{ resourceId: "701" }]);
-    expect(await prisma.complianceRequest.findFirst({ where: { shopDomain: shop.domain } })).toMatchObject({
+    expect(
+      (
+        await call(
+          "/webhooks/compliance",
+          shopifyWebhookRequest({ topic: "customers/redact", shop: shop.domain, body }),
+        )
+      ).status,
+    ).toBe(200);
+    expect(
+      await prisma.receipt.findMany({
+        where: { shopId: shop.shopId },
+        select: { resourceId: true },
+      }),
+    ).toEqual([{ resourceId: "701" }]);
+    expect(
+      await prisma.complianceRequest.findFirst({ where: { shopDomain: shop.domain } }),
+    ).toMatchObject({
       topic: "customers_redact",
       outcome: { receiptsDeleted: 2 },
     });
@@ -187,20 +310,48 @@ describe("app and compliance webhooks", () => {
     await applyLedgerEvent({
       shopId: shop.shopId,
       actor: "t",
-      operations: [{ type: "item", key: "k", sku: "A", command: { kind: "manual_adjustment", delta: 1, reason: "r" } }],
+      operations: [
+        {
+          type: "item",
+          key: "k",
+          sku: "A",
+          command: { kind: "manual_adjustment", delta: 1, reason: "r" },
+        },
+      ],
     });
-    await prisma.session.create({ data: { id: `offline_${shop.domain}`, shop: shop.domain, state: "", accessToken: "t" } });
+    await prisma.session.create({
+      data: { id: `offline_${shop.domain}`, shop: shop.domain, state: "", accessToken: "t" },
+    });
     const other = await seedShop(prisma, { items: [{ sku: "A", onHand: 5 }] });
-    const response = await call("/webhooks/compliance", shopifyWebhookRequest({ topic: "shop/redact", shop: shop.domain, body: { shop_domain: shop.domain } }));
+    const response = await call(
+      "/webhooks/compliance",
+      shopifyWebhookRequest({
+        topic: "shop/redact",
+        shop: shop.domain,
+        body: { shop_domain: shop.domain },
+      }),
+    );
     expect(response.status).toBe(200);
     expect(await prisma.shop.count({ where: { id: shop.shopId } })).toBe(0);
-    for (const table of ["connection", "stock_item", "stock_level", "movement", "listing", "location"] as const) {
-      const rows = await prisma.$queryRawUnsafe<{ n: bigint }[]>(`SELECT count(*) AS n FROM ${table} WHERE shop_id = $1::uuid`, shop.shopId);
+    for (const table of [
+      "connection",
+      "stock_item",
+      "stock_level",
+      "movement",
+      "listing",
+      "location",
+    ] as const) {
+      const rows = await prisma.$queryRawUnsafe<{ n: bigint }[]>(
+        `SELECT count(*) AS n FROM ${table} WHERE shop_id = $1::uuid`,
+        shop.shopId,
+      );
       expect(Number(rows[0]!.n), table).toBe(0);
     }
     expect(await prisma.session.count({ where: { shop: shop.domain } })).toBe(0);
     expect(await prisma.stockItem.count({ where: { shopId: other.shopId } })).toBe(1);
-    expect(await prisma.complianceRequest.findFirst({ where: { shopDomain: shop.domain } })).toMatchObject({
+    expect(
+      await prisma.complianceRequest.findFirst({ where: { shopDomain: shop.domain } }),
+    ).toMatchObject({
       topic: "shop_redact",
       outcome: { shopErased: true },
     });

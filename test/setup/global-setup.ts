@@ -38,7 +38,10 @@ export default async function setup(): Promise<void> {
       const stale =
         (datname.startsWith("sg_tpl_") && datname !== template) ||
         (created !== undefined && parseInt(created, 36) < cutoff);
-      if (stale) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`).catch(() => undefined);
+      if (stale)
+        await client
+          .query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`)
+          .catch(() => undefined);
     }
     const exists = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [template]);
     if (exists.rowCount) return;

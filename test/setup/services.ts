@@ -4,8 +4,10 @@ import path from "node:path";
 import pg from "pg";
 
 /** Connection facts for the test services (overridable for other machines). */
-export const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
-export const REDIS_URL = process.env.TEST_REDIS_URL ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+export const PG_ADMIN_URL =
+  process.env.TEST_PG_ADMIN_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+export const REDIS_URL =
+  process.env.TEST_REDIS_URL ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
 export function databaseUrl(name: string): string {
   const url = new URL(PG_ADMIN_URL);

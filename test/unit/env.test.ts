@@ -24,16 +24,27 @@ describe("configuration", () => {
   });
 
   it("treats empty strings as unset and rejects malformed values by name", () => {
-    expect(() => parseShopifyEnv({ SHOPIFY_API_KEY: "", SHOPIFY_API_SECRET: "s", SHOPIFY_APP_URL: "x", SCOPES: "a" })).toThrow(
-      /SHOPIFY_API_KEY is required[\s\S]*SHOPIFY_APP_URL must be a URL/,
-    );
+    expect(() =>
+      parseShopifyEnv({
+        SHOPIFY_API_KEY: "",
+        SHOPIFY_API_SECRET: "s",
+        SHOPIFY_APP_URL: "x",
+        SCOPES: "a",
+      }),
+    ).toThrow(/SHOPIFY_API_KEY is required[\s\S]*SHOPIFY_APP_URL must be a URL/);
     expect(() => parseBaseEnv({ PORT: "eighty" })).toThrow(/PORT must be a whole number/);
-    expect(() => parseBaseEnv({ DATABASE_URL: "mysql://x/y" })).toThrow(/DATABASE_URL must be a URL/);
-    expect(() => parseBaseEnv({ SHOPIFY_ADMIN_API_ORIGIN: "not a url" })).toThrow(/SHOPIFY_ADMIN_API_ORIGIN/);
+    expect(() => parseBaseEnv({ DATABASE_URL: "mysql://x/y" })).toThrow(
+      /DATABASE_URL must be a URL/,
+    );
+    expect(() => parseBaseEnv({ SHOPIFY_ADMIN_API_ORIGIN: "not a url" })).toThrow(
+      /SHOPIFY_ADMIN_API_ORIGIN/,
+    );
   });
 
   it("requires an encryption key in production only", () => {
-    expect(() => parseBaseEnv({ NODE_ENV: "production" })).toThrow(/STOCKGUARD_ENCRYPTION_KEY is required/);
+    expect(() => parseBaseEnv({ NODE_ENV: "production" })).toThrow(
+      /STOCKGUARD_ENCRYPTION_KEY is required/,
+    );
     expect(parseBaseEnv({ NODE_ENV: "development" }).STOCKGUARD_ENCRYPTION_KEY).toBeUndefined();
   });
 

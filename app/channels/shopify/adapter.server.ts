@@ -1,5 +1,11 @@
 import { createHash } from "node:crypto";
-import type { ConnectionContext, RemoteQuantity, RemoteRef, WriteResult, QuantityWrite } from "../channel-adapter";
+import type {
+  ConnectionContext,
+  RemoteQuantity,
+  RemoteRef,
+  WriteResult,
+  QuantityWrite,
+} from "../channel-adapter";
 import { ChannelPermanentError } from "../errors";
 import type { ShopifyBudget } from "./budget.server";
 import { ShopifyAdminClient, type ShopifyCost } from "./client.server";
@@ -77,7 +83,11 @@ export function estimateLevelsCost(ids: number): number {
  */
 export class ShopifyAdapter {
   readonly kind = "shopify" as const;
-  readonly capabilities = { compareAndSet: true, maxItemsPerWrite: MAX_BATCH, maxItemsPerRead: LEVELS_BATCH_SIZE };
+  readonly capabilities = {
+    compareAndSet: true,
+    maxItemsPerWrite: MAX_BATCH,
+    maxItemsPerRead: LEVELS_BATCH_SIZE,
+  };
 
   constructor(private readonly options: ShopifyAdapterOptions) {}
 
@@ -93,7 +103,12 @@ export class ShopifyAdapter {
     });
   }
 
-  private async request<T>(conn: ConnectionContext, estimate: number, query: string, variables: Record<string, unknown>) {
+  private async request<T>(
+    conn: ConnectionContext,
+    estimate: number,
+    query: string,
+    variables: Record<string, unknown>,
+  ) {
     await this.options.budget?.reserve(conn.accountRef, estimate);
     return (await this.client(conn)).request<T>(query, variables);
   }
@@ -102,7 +117,12 @@ export class ShopifyAdapter {
     const all: LocationsData["locations"]["nodes"] = [];
     let after: string | null = null;
     do {
-      const { data }: { data: LocationsData } = await this.request<LocationsData>(conn, 60, LOCATIONS, { first: 50, after });
+      const { data }: { data: LocationsData } = await this.request<LocationsData>(
+        conn,
+        60,
+        LOCATIONS,
+        { first: 50, after },
+      );
       all.push(...data.locations.nodes);
       after = data.locations.pageInfo.hasNextPage ? data.locations.pageInfo.endCursor : null;
     } while (after);
@@ -117,7 +137,9 @@ export class ShopifyAdapter {
         after,
       });
       yield data.productVariants.nodes;
-      after = data.productVariants.pageInfo.hasNextPage ? data.productVariants.pageInfo.endCursor : null;
+      after = data.productVariants.pageInfo.hasNextPage
+        ? data.productVariants.pageInfo.endCursor
+        : null;
     } while (after);
   }
 
@@ -125,21 +147,31 @@ export class ShopifyAdapter {
   async readQuantities(conn: ConnectionContext, refs: RemoteRef[]): Promise<RemoteQuantity[]> {
     const byLocation = new Map<string, string[]>();
     for (const ref of refs) {
-      byLocation.set(ref.remoteLocationRef, [...(byLocation.get(ref.remoteLocationRef) ?? []), ref.remoteRef]);
+      byLocation.set(ref.remoteLocationRef, [
+        ...(byLocation.get(ref.remoteLocationRef) ?? []),
+        ref.remoteRef,
+      ]);
     }
     const out: RemoteQuantity[] = [];
     for (const [locationId, items] of byLocation) {
       const unique = [...new Set(items)];
       for (let i = 0; i < unique.length; i += LEVELS_BATCH_SIZE) {
         const ids = unique.slice(i, i + LEVELS_BATCH_SIZE);
-        const { data } = await this.request<LevelsAtData>(conn, estimateLevelsCost(ids.length), LEVELS_AT_LOCATION, {
-          ids,
-          locationId,
-        });
+        const { data } = await this.request<LevelsAtData>(
+          conn,
+          estimateLevelsCost(ids.length),
+          LEVELS_AT_LOCATION,
+          {
+            ids,
+            locationId,
+          },
+        );
         const observedAt = new Date();
         for (const node of data.nodes) {
           if (!node) continue;
-          const states = Object.fromEntries((node.inventoryLevel?.quantities ?? []).map((q) => [q.name, q.quantity]));
+          const states = Object.fromEntries(
+            (node.inventoryLevel?.quantities ?? []).map((q) => [q.name, q.quantity]),
+          );
           out.push({
             remoteRef: node.id,
             remoteLocationRef: locationId,
@@ -158,7 +190,11 @@ export class ShopifyAdapter {
    * stale expectation nothing is applied, the caller re-reads and recomputes. Listings Shopify
    * rejects for a mapping reason are reported and the rest of the batch is retried without them.
    */
-  async writeQuantities(conn: ConnectionContext, writes: QuantityWrite[], version = ""): Promise<WriteResult[]> {
+  async writeQuantities(
+    conn: ConnectionContext,
+    writes: QuantityWrite[],
+    version = "",
+  ): Promise<WriteResult[]> {
     const results: WriteResult[] = [];
     for (let i = 0; i < writes.length; i += MAX_BATCH) {
       let batch = dedupeLevels(writes.slice(i, i + MAX_BATCH));
@@ -167,21 +203,31 @@ export class ShopifyAdapter {
           "set",
           conn.id,
           version,
-          ...batch.flatMap((w) => [w.remoteRef, w.remoteLocationRef, w.quantity, w.expected ?? "null"]),
+          ...batch.flatMap((w) => [
+            w.remoteRef,
+            w.remoteLocationRef,
+            w.quantity,
+            w.expected ?? "null",
+          ]),
         );
-        const { data } = await this.request<{ inventorySetQuantities: MutationPayload }>(conn, 10, setQuantitiesMutation(key), {
-          input: {
-            name: "available",
-            reason: "correction",
-            referenceDocumentUri: `gid://stockguard/PushBatch/${key}`,
-            quantities: batch.map((w) => ({
-              inventoryItemId: w.remoteRef,
-              locationId: w.remoteLocationRef,
-              quantity: w.quantity,
-              changeFromQuantity: w.expected,
-            })),
+        const { data } = await this.request<{ inventorySetQuantities: MutationPayload }>(
+          conn,
+          10,
+          setQuantitiesMutation(key),
+          {
+            input: {
+              name: "available",
+              reason: "correction",
+              referenceDocumentUri: `gid://stockguard/PushBatch/${key}`,
+              quantities: batch.map((w) => ({
+                inventoryItemId: w.remoteRef,
+                locationId: w.remoteLocationRef,
+                quantity: w.quantity,
+                changeFromQuantity: w.expected,
+              })),
+            },
           },
-        });
+        );
         const payload = data.inventorySetQuantities;
         if (payload.userErrors.length === 0) {
           const after = afterQuantities(payload);
@@ -189,14 +235,20 @@ export class ShopifyAdapter {
             results.push({
               listingId: w.listingId,
               state: "applied",
-              quantity: after.get(levelKey(w.remoteRef, w.remoteLocationRef, "available")) ?? w.quantity,
+              quantity:
+                after.get(levelKey(w.remoteRef, w.remoteLocationRef, "available")) ?? w.quantity,
             });
           }
           batch = [];
           break;
         }
-        if (payload.userErrors.some((e) => e.code === "CHANGE_FROM_QUANTITY_STALE" || e.code === "COMPARE_QUANTITY_STALE")) {
-          for (const w of batch) results.push({ listingId: w.listingId, state: "stale", observed: null });
+        if (
+          payload.userErrors.some(
+            (e) => e.code === "CHANGE_FROM_QUANTITY_STALE" || e.code === "COMPARE_QUANTITY_STALE",
+          )
+        ) {
+          for (const w of batch)
+            results.push({ listingId: w.listingId, state: "stale", observed: null });
           batch = [];
           break;
         }
@@ -229,43 +281,71 @@ export class ShopifyAdapter {
   }
 
   /** Moves units between quantity states at a level (on_hand unchanged). */
-  async move(conn: ConnectionContext, moves: StateMove[], keyParts: (string | number)[]): Promise<MutationOutcome> {
+  async move(
+    conn: ConnectionContext,
+    moves: StateMove[],
+    keyParts: (string | number)[],
+  ): Promise<MutationOutcome> {
     if (moves.length === 0) return { ok: true, after: new Map() };
     const key = idempotencyKey("move", conn.id, ...keyParts);
     const doc = `gid://stockguard/Projection/${key}`;
-    const { data } = await this.request<{ inventoryMoveQuantities: MutationPayload }>(conn, 10, moveQuantitiesMutation(key), {
-      input: {
-        reason: moves.some((m) => m.ownedState === "reserved") ? "reservation_updated" : "safety_stock",
-        referenceDocumentUri: doc,
-        changes: moves.map((m) => ({
-          inventoryItemId: m.inventoryItemId,
-          quantity: m.quantity,
-          from: terminal(m.locationId, m.from, m.ownedState, m.ownedExpected, doc),
-          to: terminal(m.locationId, m.to, m.ownedState, m.ownedExpected, doc),
-        })),
+    const { data } = await this.request<{ inventoryMoveQuantities: MutationPayload }>(
+      conn,
+      10,
+      moveQuantitiesMutation(key),
+      {
+        input: {
+          reason: moves.some((m) => m.ownedState === "reserved")
+            ? "reservation_updated"
+            : "safety_stock",
+          referenceDocumentUri: doc,
+          changes: moves.map((m) => ({
+            inventoryItemId: m.inventoryItemId,
+            quantity: m.quantity,
+            from: terminal(m.locationId, m.from, m.ownedState, m.ownedExpected, doc),
+            to: terminal(m.locationId, m.to, m.ownedState, m.ownedExpected, doc),
+          })),
+        },
       },
-    });
+    );
     return outcome(data.inventoryMoveQuantities);
   }
 
   /** Applies deltas to states (changes on_hand too), with CAS on each state. */
-  async adjust(conn: ConnectionContext, name: string, changes: StateAdjustment[], keyParts: (string | number)[]): Promise<MutationOutcome> {
+  async adjust(
+    conn: ConnectionContext,
+    name: string,
+    changes: StateAdjustment[],
+    keyParts: (string | number)[],
+  ): Promise<MutationOutcome> {
     if (changes.length === 0) return { ok: true, after: new Map() };
     const key = idempotencyKey("adjust", conn.id, name, ...keyParts);
-    const { data } = await this.request<{ inventoryAdjustQuantities: MutationPayload }>(conn, 10, adjustQuantitiesMutation(key), {
-      input: {
-        name,
-        reason: name === "reserved" ? "reservation_updated" : name === "quality_control" ? "quality_control" : name === "damaged" ? "damaged" : "correction",
-        referenceDocumentUri: `gid://stockguard/Movement/${key}`,
-        changes: changes.map((c) => ({
-          inventoryItemId: c.inventoryItemId,
-          locationId: c.locationId,
-          delta: c.delta,
-          changeFromQuantity: c.expected,
-          ...(name === "available" ? {} : { ledgerDocumentUri: c.ledgerDocumentUri }),
-        })),
+    const { data } = await this.request<{ inventoryAdjustQuantities: MutationPayload }>(
+      conn,
+      10,
+      adjustQuantitiesMutation(key),
+      {
+        input: {
+          name,
+          reason:
+            name === "reserved"
+              ? "reservation_updated"
+              : name === "quality_control"
+                ? "quality_control"
+                : name === "damaged"
+                  ? "damaged"
+                  : "correction",
+          referenceDocumentUri: `gid://stockguard/Movement/${key}`,
+          changes: changes.map((c) => ({
+            inventoryItemId: c.inventoryItemId,
+            locationId: c.locationId,
+            delta: c.delta,
+            changeFromQuantity: c.expected,
+            ...(name === "available" ? {} : { ledgerDocumentUri: c.ledgerDocumentUri }),
+          })),
+        },
       },
-    });
+    );
     return outcome(data.inventoryAdjustQuantities);
   }
 }
@@ -284,7 +364,10 @@ function afterQuantities(payload: MutationPayload): Map<string, number> {
   const after = new Map<string, number>();
   for (const change of payload.inventoryAdjustmentGroup?.changes ?? []) {
     if (change.quantityAfterChange !== null) {
-      after.set(levelKey(change.item.id, change.location.id, change.name), change.quantityAfterChange);
+      after.set(
+        levelKey(change.item.id, change.location.id, change.name),
+        change.quantityAfterChange,
+      );
     }
   }
   return after;

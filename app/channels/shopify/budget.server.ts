@@ -51,14 +51,26 @@ export class ShopifyBudget {
   /** Reserves `cost` points or throws ChannelThrottledError with the wait until they refill. */
   async reserve(shop: string, cost: number): Promise<void> {
     const wait = Number(
-      await this.redis.eval(RESERVE, 1, this.key(shop), Date.now(), Math.max(1, cost), DEFAULT_MAX, DEFAULT_RESTORE),
+      await this.redis.eval(
+        RESERVE,
+        1,
+        this.key(shop),
+        Date.now(),
+        Math.max(1, cost),
+        DEFAULT_MAX,
+        DEFAULT_RESTORE,
+      ),
     );
     if (wait > 0) {
-      throw new ChannelThrottledError("Shopify cost budget exhausted; waiting for it to refill", wait, {
-        shop,
-        cost,
-        source: "budget",
-      });
+      throw new ChannelThrottledError(
+        "Shopify cost budget exhausted; waiting for it to refill",
+        wait,
+        {
+          shop,
+          cost,
+          source: "budget",
+        },
+      );
     }
   }
 

@@ -46,7 +46,10 @@ export class ShopifyAdminClient {
     return this.options.shop;
   }
 
-  async request<T>(query: string, variables: Record<string, unknown> = {}): Promise<GraphqlResult<T>> {
+  async request<T>(
+    query: string,
+    variables: Record<string, unknown> = {},
+  ): Promise<GraphqlResult<T>> {
     const doFetch = this.options.fetch ?? globalThis.fetch;
     let response: Response;
     try {
@@ -77,7 +80,9 @@ export class ShopifyAdminClient {
       });
     }
     if (response.status >= 500) {
-      throw new ChannelRetryableError(`Shopify HTTP ${response.status}`, { shop: this.options.shop });
+      throw new ChannelRetryableError(`Shopify HTTP ${response.status}`, {
+        shop: this.options.shop,
+      });
     }
     let body: { data?: T; errors?: GraphqlError[] | string; extensions?: { cost?: ShopifyCost } };
     try {
@@ -86,7 +91,9 @@ export class ShopifyAdminClient {
       throw new ChannelRetryableError(`Shopify HTTP ${response.status} with a non-JSON body`);
     }
     if (response.status >= 400) {
-      throw new ChannelPermanentError(`Shopify HTTP ${response.status}: ${JSON.stringify(body.errors ?? body)}`);
+      throw new ChannelPermanentError(
+        `Shopify HTTP ${response.status}: ${JSON.stringify(body.errors ?? body)}`,
+      );
     }
     const cost = body.extensions?.cost ?? null;
     if (cost) await this.options.onCost?.(cost);
@@ -105,9 +112,12 @@ export class ShopifyAdminClient {
       if (errors.some((e) => e.extensions?.code === "ACCESS_DENIED")) {
         throw new ChannelAuthError(`Shopify access denied: ${errors[0]?.message ?? ""}`);
       }
-      throw new ChannelPermanentError(`Shopify GraphQL error: ${errors.map((e) => e.message).join("; ")}`, {
-        codes: errors.map((e) => e.extensions?.code),
-      });
+      throw new ChannelPermanentError(
+        `Shopify GraphQL error: ${errors.map((e) => e.message).join("; ")}`,
+        {
+          codes: errors.map((e) => e.extensions?.code),
+        },
+      );
     }
     if (body.data === undefined) throw new ChannelRetryableError("Shopify response without data");
     return { data: body.data, cost };

@@ -40,7 +40,11 @@ function lineOp(
   };
 }
 
-export function refundOperations(connectionId: string, refund: Refund, skuOf?: (lineId: string) => { sku?: string | null; variantId?: string | null }): LineOperation[] {
+export function refundOperations(
+  connectionId: string,
+  refund: Refund,
+  skuOf?: (lineId: string) => { sku?: string | null; variantId?: string | null },
+): LineOperation[] {
   const ops: LineOperation[] = [];
   for (const line of refund.refund_line_items) {
     if (line.quantity === 0) continue;
@@ -89,7 +93,11 @@ export function fulfillmentOperations(
     });
 }
 
-export function orderOperations(connectionId: string, topic: "orders/create" | "orders/updated" | "orders/cancelled", order: Order): LineOperation[] {
+export function orderOperations(
+  connectionId: string,
+  topic: "orders/create" | "orders/updated" | "orders/cancelled",
+  order: Order,
+): LineOperation[] {
   const ops: LineOperation[] = [];
   const refunded = new Map<string, number>();
   for (const refund of order.refunds) {
@@ -98,28 +106,48 @@ export function orderOperations(connectionId: string, topic: "orders/create" | "
     }
   }
   const lines = new Map(order.line_items.map((l) => [l.id, l]));
-  const skuOf = (lineId: string) => ({ sku: lines.get(lineId)?.sku, variantId: lines.get(lineId)?.variant_id });
+  const skuOf = (lineId: string) => ({
+    sku: lines.get(lineId)?.sku,
+    variantId: lines.get(lineId)?.variant_id,
+  });
 
   for (const line of order.line_items) {
     // `current_quantity` is the quantity after edits and refunds; adding the refunded units
     // back gives the ordered quantity after edits, while refunds count on their own below.
     const ordered = (line.current_quantity ?? line.quantity) + (refunded.get(line.id) ?? 0);
     ops.push(
-      lineOp(connectionId, order.id, line.id, line.sku, line.variant_id, `order/${order.id}/line/${line.id}/ordered`, {
-        kind: topic === "orders/create" && ordered > 0 ? "placed" : "edited",
-        quantity: ordered,
-        version: order.updated_at,
-      }),
+      lineOp(
+        connectionId,
+        order.id,
+        line.id,
+        line.sku,
+        line.variant_id,
+        `order/${order.id}/line/${line.id}/ordered`,
+        {
+          kind: topic === "orders/create" && ordered > 0 ? "placed" : "edited",
+          quantity: ordered,
+          version: order.updated_at,
+        },
+      ),
     );
     if (order.cancelled_at) {
       ops.push(
-        lineOp(connectionId, order.id, line.id, line.sku, line.variant_id, `order/${order.id}/line/${line.id}/cancelled`, {
-          kind: "cancelled_all",
-        }),
+        lineOp(
+          connectionId,
+          order.id,
+          line.id,
+          line.sku,
+          line.variant_id,
+          `order/${order.id}/line/${line.id}/cancelled`,
+          {
+            kind: "cancelled_all",
+          },
+        ),
       );
     }
   }
   for (const refund of order.refunds) ops.push(...refundOperations(connectionId, refund, skuOf));
-  for (const fulfillment of order.fulfillments) ops.push(...fulfillmentOperations(connectionId, fulfillment, skuOf));
+  for (const fulfillment of order.fulfillments)
+    ops.push(...fulfillmentOperations(connectionId, fulfillment, skuOf));
   return ops;
 }

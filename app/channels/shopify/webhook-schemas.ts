@@ -45,7 +45,9 @@ export const ZFulfillment = z.object({
   status: z.string(),
   created_at: timestamp.optional(),
   location_id: id.nullish(),
-  line_items: z.array(z.object({ id, quantity: qty, sku: z.string().nullish(), variant_id: id.nullish() })).default([]),
+  line_items: z
+    .array(z.object({ id, quantity: qty, sku: z.string().nullish(), variant_id: id.nullish() }))
+    .default([]),
 });
 
 export const ZOrder = z.object({
@@ -85,11 +87,22 @@ export const ZProduct = z.object({
   id,
   title: z.string().optional(),
   variants: z
-    .array(z.object({ id, sku: z.string().nullish(), inventory_item_id: id.nullish(), title: z.string().optional() }))
+    .array(
+      z.object({
+        id,
+        sku: z.string().nullish(),
+        inventory_item_id: id.nullish(),
+        title: z.string().optional(),
+      }),
+    )
     .default([]),
 });
 
-export const ZInventoryItem = z.object({ id, sku: z.string().nullish(), tracked: z.boolean().optional() });
+export const ZInventoryItem = z.object({
+  id,
+  sku: z.string().nullish(),
+  tracked: z.boolean().optional(),
+});
 export const ZInventoryItemDelete = z.object({ id });
 
 /** Topic (as in shopify.app.toml) → payload schema. */
@@ -116,7 +129,9 @@ export function isShopifyTopic(topic: string): topic is ShopifyTopic {
 
 /** `ORDERS_CREATE` (the library's form) → `orders/create`. */
 export function topicFromLibrary(topic: string): string {
-  const known = Object.keys(TOPIC_SCHEMAS).find((t) => t.replace(/[/.]/g, "_").toUpperCase() === topic);
+  const known = Object.keys(TOPIC_SCHEMAS).find(
+    (t) => t.replace(/[/.]/g, "_").toUpperCase() === topic,
+  );
   return known ?? topic.toLowerCase();
 }
 

@@ -15,11 +15,18 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 export default function Landing() {
   const { showForm } = useLoaderData<typeof loader>();
   return (
-    <main style={{ fontFamily: "system-ui, sans-serif", maxWidth: 640, margin: "4rem auto", lineHeight: 1.5 }}>
+    <main
+      style={{
+        fontFamily: "system-ui, sans-serif",
+        maxWidth: 640,
+        margin: "4rem auto",
+        lineHeight: 1.5,
+      }}
+    >
       <h1>StockGuard</h1>
       <p>
-        Stop overselling across your Shopify stores and marketplaces: every sale is committed once in
-        one ledger and a buffered quantity reaches every channel within seconds.
+        Stop overselling across your Shopify stores and marketplaces: every sale is committed once
+        in one ledger and a buffered quantity reaches every channel within seconds.
       </p>
       {showForm && (
         <Form method="post" action="/auth/login">

@@ -5,7 +5,11 @@ import { normalizeSku } from "../../domain/sku";
 import { db, sql, transaction } from "../../lib/sql.server";
 import { log } from "../../logger.server";
 import * as push from "../../repositories/push.server";
-import { applyLedgerEvent, type ItemOperation, type LineOperation } from "../ledger/apply-event.server";
+import {
+  applyLedgerEvent,
+  type ItemOperation,
+  type LineOperation,
+} from "../ledger/apply-event.server";
 import { OPENING_ORDER_ID } from "../ingest/read-source-levels.server";
 import { republishListings } from "../ledger/republish.server";
 
@@ -34,7 +38,10 @@ export type ImportSummary = {
  *   safety stock, quality control and damaged units as found).
  * - Another store: its variants become listings of the hub's items at the store's sync location.
  */
-export async function importCatalog(conn: ConnectionContext, adapter: ShopifyAdapter): Promise<ImportSummary> {
+export async function importCatalog(
+  conn: ConnectionContext,
+  adapter: ShopifyAdapter,
+): Promise<ImportSummary> {
   const logger = log({ connectionId: conn.id, shop: conn.accountRef });
   const locations = (await adapter.locations(conn)).filter((l) => l.isActive);
   const variants: Variant[] = [];
@@ -74,7 +81,11 @@ export async function importCatalog(conn: ConnectionContext, adapter: ShopifyAda
   return summary;
 }
 
-async function recordIssues(conn: ConnectionContext, duplicates: [string, Variant[]][], empty: Variant[]): Promise<void> {
+async function recordIssues(
+  conn: ConnectionContext,
+  duplicates: [string, Variant[]][],
+  empty: Variant[],
+): Promise<void> {
   await transaction(async (tx) => {
     await tx.execute(sql`
       UPDATE catalog_issue SET resolved_at = now()
@@ -91,7 +102,10 @@ async function recordIssues(conn: ConnectionContext, duplicates: [string, Varian
       await tx.execute(sql`
         INSERT INTO catalog_issue (shop_id, connection_id, kind, sku, remote_refs, details)
         VALUES (${conn.shopId}::uuid, ${conn.id}::uuid, 'empty_sku', NULL, ${empty.map((v) => v.id)}::text[],
-                ${`${empty.length} variant(s) have no SKU and cannot be matched: ${empty.slice(0, 10).map((v) => v.displayName).join(", ")}${empty.length > 10 ? ", …" : ""}`})
+                ${`${empty.length} variant(s) have no SKU and cannot be matched: ${empty
+                  .slice(0, 10)
+                  .map((v) => v.displayName)
+                  .join(", ")}${empty.length > 10 ? ", …" : ""}`})
         ON CONFLICT (connection_id, kind, sku)
         DO UPDATE SET remote_refs = EXCLUDED.remote_refs, details = EXCLUDED.details, last_seen_at = now(), resolved_at = NULL`);
     }
@@ -105,8 +119,11 @@ async function importSource(
   variants: Map<string, Variant>,
   summary: ImportSummary,
 ): Promise<void> {
-  const first = (await db().query<{ importedAt: Date | null }>(sql`
-    SELECT imported_at AS "importedAt" FROM connection WHERE id = ${conn.id}::uuid`))[0]?.importedAt === null;
+  const first =
+    (
+      await db().query<{ importedAt: Date | null }>(sql`
+    SELECT imported_at AS "importedAt" FROM connection WHERE id = ${conn.id}::uuid`)
+    )[0]?.importedAt === null;
   // Locations: the first one Shopify lists is primary unless one is already.
   const hubLocations = new Map<string, string>();
   for (const [index, location] of locations.entries()) {
@@ -134,7 +151,16 @@ async function importSource(
     const itemOf = new Map(items.map((r) => [r.sku, r.id]));
     summary.items += items.length;
     for (const [remoteLocation, locationId] of hubLocations) {
-      const rows = await upsertListings(conn, chunk.map(([sku, v]) => ({ sku, variant: v, itemId: itemOf.get(sku)!, remoteLocation, sourceLocationId: locationId })));
+      const rows = await upsertListings(
+        conn,
+        chunk.map(([sku, v]) => ({
+          sku,
+          variant: v,
+          itemId: itemOf.get(sku)!,
+          remoteLocation,
+          sourceLocationId: locationId,
+        })),
+      );
       listingIds.push(...rows);
       await db().execute(sql`
         INSERT INTO stock_level (shop_id, item_id, location_id)
@@ -153,7 +179,13 @@ async function importSource(
   for (const ref of refs) {
     const read = readOf.get(`${ref.remoteRef}|${ref.remoteLocationRef}`);
     if (!read) continue;
-    await push.recordRemote(db(), { listingId: ref.id, quantity: read.quantity, state: read.states, source: "read", at: read.observedAt });
+    await push.recordRemote(db(), {
+      listingId: ref.id,
+      quantity: read.quantity,
+      state: read.states,
+      source: "read",
+      at: read.observedAt,
+    });
     const s = read.states;
     operations.push({
       type: "item",
@@ -179,7 +211,11 @@ async function importSource(
           itemId: ref.itemId,
           locationId: ref.sourceLocationId,
           connectionId: conn.id,
-          command: { kind: "unsellable_set", held: Math.max(0, s.quality_control ?? 0), damaged: Math.max(0, s.damaged ?? 0) },
+          command: {
+            kind: "unsellable_set",
+            held: Math.max(0, s.quality_control ?? 0),
+            damaged: Math.max(0, s.damaged ?? 0),
+          },
         },
       );
       const opening = Math.max(0, (s.committed ?? 0) + (s.reserved ?? 0));
@@ -197,7 +233,11 @@ async function importSource(
     }
   }
   for (let i = 0; i < operations.length; i += 300) {
-    await applyLedgerEvent({ shopId: conn.shopId, actor: "shopify:import", operations: operations.slice(i, i + 300) });
+    await applyLedgerEvent({
+      shopId: conn.shopId,
+      actor: "shopify:import",
+      operations: operations.slice(i, i + 300),
+    });
   }
   await republishListings(conn.shopId, listingIds, true);
 }
@@ -209,8 +249,12 @@ async function importSales(
   variants: Map<string, Variant>,
   summary: ImportSummary,
 ): Promise<void> {
-  const configured = typeof conn.settings.syncLocationId === "string" ? conn.settings.syncLocationId : null;
-  const location = locations.find((l) => l.id === configured) ?? locations.find((l) => l.fulfillsOnlineOrders) ?? locations[0];
+  const configured =
+    typeof conn.settings.syncLocationId === "string" ? conn.settings.syncLocationId : null;
+  const location =
+    locations.find((l) => l.id === configured) ??
+    locations.find((l) => l.fulfillsOnlineOrders) ??
+    locations[0];
   if (!location) throw new Error(`${conn.accountRef} has no active location to sync`);
   if (configured !== location.id) {
     await db().execute(sql`
@@ -239,21 +283,45 @@ async function importSales(
   for (let i = 0; i < matched.length; i += 250) {
     const chunk = matched.slice(i, i + 250);
     listingIds.push(
-      ...(await upsertListings(conn, chunk.map(([sku, v]) => ({ sku, variant: v, itemId: itemOf.get(sku)!, remoteLocation: location.id, sourceLocationId: null })))),
+      ...(await upsertListings(
+        conn,
+        chunk.map(([sku, v]) => ({
+          sku,
+          variant: v,
+          itemId: itemOf.get(sku)!,
+          remoteLocation: location.id,
+          sourceLocationId: null,
+        })),
+      )),
     );
   }
   summary.listings = listingIds.length;
   const refs = await listingRefs(conn.id);
   for (const read of await adapter.readQuantities(conn, refs)) {
-    const ref = refs.find((r) => r.remoteRef === read.remoteRef && r.remoteLocationRef === read.remoteLocationRef);
-    if (ref) await push.recordRemote(db(), { listingId: ref.id, quantity: read.quantity, state: read.states, source: "read", at: read.observedAt });
+    const ref = refs.find(
+      (r) => r.remoteRef === read.remoteRef && r.remoteLocationRef === read.remoteLocationRef,
+    );
+    if (ref)
+      await push.recordRemote(db(), {
+        listingId: ref.id,
+        quantity: read.quantity,
+        state: read.states,
+        source: "read",
+        at: read.observedAt,
+      });
   }
   await republishListings(conn.shopId, listingIds, true);
 }
 
 async function upsertListings(
   conn: ConnectionContext,
-  rows: { sku: string; variant: Variant; itemId: string; remoteLocation: string; sourceLocationId: string | null }[],
+  rows: {
+    sku: string;
+    variant: Variant;
+    itemId: string;
+    remoteLocation: string;
+    sourceLocationId: string | null;
+  }[],
 ): Promise<string[]> {
   if (rows.length === 0) return [];
   const listings = await db().query<{ id: string }>(sql`
@@ -292,7 +360,14 @@ async function upsertListings(
 }
 
 async function listingRefs(connectionId: string) {
-  return db().query<{ id: string; remoteRef: string; remoteLocationRef: string; itemId: string; sourceLocationId: string; sku: string }>(sql`
+  return db().query<{
+    id: string;
+    remoteRef: string;
+    remoteLocationRef: string;
+    itemId: string;
+    sourceLocationId: string;
+    sku: string;
+  }>(sql`
     SELECT l.id, l.remote_ref AS "remoteRef", l.remote_location_ref AS "remoteLocationRef", c.item_id AS "itemId",
            l.source_location_id AS "sourceLocationId", i.sku
       FROM listing l

@@ -1,4 +1,8 @@
-import { fulfillmentOperations, orderOperations, refundOperations } from "../../channels/shopify/translate";
+import {
+  fulfillmentOperations,
+  orderOperations,
+  refundOperations,
+} from "../../channels/shopify/translate";
 import { TOPIC_SCHEMAS, type ShopifyTopic } from "../../channels/shopify/webhook-schemas";
 import { DomainError } from "../../domain/errors";
 import { db } from "../../lib/sql.server";
@@ -12,7 +16,14 @@ import { observeInventoryLevel } from "./observe-level.server";
 
 export type IngestOutcome =
   | { status: "missing" | "already" }
-  | { status: "applied"; applied: number; duplicates: number; unmatched: number; incidents: number; pushes: number }
+  | {
+      status: "applied";
+      applied: number;
+      duplicates: number;
+      unmatched: number;
+      incidents: number;
+      pushes: number;
+    }
   | { status: "ignored"; reason: string }
   | { status: "observed"; action: string };
 
@@ -30,11 +41,19 @@ export async function ingestReceipt(receiptId: bigint): Promise<IngestOutcome> {
     return { status: "ignored", reason: "connection removed" };
   }
   const topic = receipt.topic as ShopifyTopic;
-  const logger = log({ shop: connection.shopDomain, receiptId: receiptId.toString(), topic, connectionId: connection.id });
+  const logger = log({
+    shop: connection.shopDomain,
+    receiptId: receiptId.toString(),
+    topic,
+    connectionId: connection.id,
+  });
   const parsed = TOPIC_SCHEMAS[topic]?.safeParse(receipt.payload);
   if (!parsed?.success) {
     await markReceipt(db(), receiptId, "failed", "payload no longer matches its schema");
-    throw new DomainError("invalid_command", `receipt ${receiptId} has an invalid ${topic} payload`);
+    throw new DomainError(
+      "invalid_command",
+      `receipt ${receiptId} has an invalid ${topic} payload`,
+    );
   }
 
   let operations: LineOperation[] = [];
@@ -54,10 +73,19 @@ export async function ingestReceipt(receiptId: bigint): Promise<IngestOutcome> {
     case "orders/edited":
       // The edit's absolute result arrives as orders/updated (same order, later updated_at),
       // which is last-writer-wins per line; deltas here would double count against it.
-      await markReceipt(db(), receiptId, "ignored", "applied through the orders/updated snapshot that follows every edit");
+      await markReceipt(
+        db(),
+        receiptId,
+        "ignored",
+        "applied through the orders/updated snapshot that follows every edit",
+      );
       return { status: "ignored", reason: "superseded by orders/updated" };
     case "inventory_levels/update": {
-      const action = await observeInventoryLevel(connection, parsed.data as never, receipt.receivedAt);
+      const action = await observeInventoryLevel(
+        connection,
+        parsed.data as never,
+        receipt.receivedAt,
+      );
       await markReceipt(db(), receiptId, "applied");
       return { status: "observed", action };
     }

@@ -38,28 +38,49 @@ export async function observeInventoryLevel(
   const listing = rows[0];
   if (!listing) {
     // A level we do not track: a new variant, or a location we do not sync. Refresh the catalog.
-    await enqueueSafely("catalog", () => enqueueMaintenance({ task: "import_catalog", connectionId: connection.id }, 2_000));
+    await enqueueSafely("catalog", () =>
+      enqueueMaintenance({ task: "import_catalog", connectionId: connection.id }, 2_000),
+    );
     return "unknown level: catalog refresh scheduled";
   }
   // Level timestamps may carry whole seconds only: only a payload clearly older than our last
   // write is a replay. On the source store nothing is dropped on time alone (a read decides).
   const at = new Date(update.updated_at);
   const clearlyOlder = (t: Date | null) => t !== null && at.getTime() < t.getTime() - 2_000;
-  if (connection.role !== "source" && (clearlyOlder(listing.lastPushedAt) || clearlyOlder(listing.remoteObservedAt))) {
+  if (
+    connection.role !== "source" &&
+    (clearlyOlder(listing.lastPushedAt) || clearlyOlder(listing.remoteObservedAt))
+  ) {
     return "older than what we know: ignored";
   }
-  const known = connection.role === "source" ? (listing.remoteState?.available ?? listing.remoteQuantity) : listing.remoteQuantity;
+  const known =
+    connection.role === "source"
+      ? (listing.remoteState?.available ?? listing.remoteQuantity)
+      : listing.remoteQuantity;
   if (update.available === known) return "echo: matches what the channel shows";
 
   if (connection.role === "source") {
     // Flag for a read (remote_source = 'webhook' marks "observed, not read yet").
-    await push.recordRemote(db(), { listingId: listing.id, quantity: update.available, source: "webhook", at: receivedAt });
+    await push.recordRemote(db(), {
+      listingId: listing.id,
+      quantity: update.available,
+      source: "webhook",
+      at: receivedAt,
+    });
     await enqueueSafely("source read", () =>
-      enqueueMaintenance({ task: "read_source_levels", connectionId: connection.id, attempt: 0 }, 250),
+      enqueueMaintenance(
+        { task: "read_source_levels", connectionId: connection.id, attempt: 0 },
+        250,
+      ),
     );
     return "source level changed: read scheduled";
   }
-  await push.recordRemote(db(), { listingId: listing.id, quantity: update.available, source: "webhook", at: receivedAt });
+  await push.recordRemote(db(), {
+    listingId: listing.id,
+    quantity: update.available,
+    source: "webhook",
+    at: receivedAt,
+  });
   await push.markDirty(db(), [listing.id], receivedAt);
   await enqueueSafely("push", () => enqueuePush(connection.id));
   return "channel quantity observed: push planned";

@@ -4,7 +4,11 @@ import { enqueueMaintenance, enqueuePushes, enqueueSafely } from "../../queues/j
 import * as push from "../../repositories/push.server";
 import { hasPendingReceipts } from "../../repositories/receipts.server";
 import { shopifyAdapter, toContext } from "../channels.server";
-import { applyLedgerEvent, type ItemOperation, type LineOperation } from "../ledger/apply-event.server";
+import {
+  applyLedgerEvent,
+  type ItemOperation,
+  type LineOperation,
+} from "../ledger/apply-event.server";
 
 /** After this many postponements a count is applied even if source orders still look in flight. */
 export const MAX_POSTPONES = 5;
@@ -19,11 +23,22 @@ export const OPENING_ORDER_ID = "opening";
  * (Shopify's `committed` differs from the commitments we know of, or receipts are still
  * pending): a fulfillment seen by Shopify but not yet by us would otherwise be counted twice.
  */
-export async function readSourceLevels(connectionId: string, attempt: number): Promise<{ read: number; counted: number; postponed: number }> {
+export async function readSourceLevels(
+  connectionId: string,
+  attempt: number,
+): Promise<{ read: number; counted: number; postponed: number }> {
   const connection = await push.loadConnection(db(), connectionId);
-  if (!connection || connection.role !== "source" || connection.shopStatus !== "active") return { read: 0, counted: 0, postponed: 0 };
+  if (!connection || connection.role !== "source" || connection.shopStatus !== "active")
+    return { read: 0, counted: 0, postponed: 0 };
   const conn = toContext(connection);
-  const flagged = await db().query<{ id: string; remoteRef: string; remoteLocationRef: string; itemId: string; locationId: string; sku: string }>(sql`
+  const flagged = await db().query<{
+    id: string;
+    remoteRef: string;
+    remoteLocationRef: string;
+    itemId: string;
+    locationId: string;
+    sku: string;
+  }>(sql`
     SELECT l.id, l.remote_ref AS "remoteRef", l.remote_location_ref AS "remoteLocationRef",
            c.item_id AS "itemId", l.source_location_id AS "locationId", i.sku
       FROM listing l JOIN listing_component c ON c.listing_id = l.id JOIN stock_item i ON i.id = c.item_id
@@ -32,8 +47,17 @@ export async function readSourceLevels(connectionId: string, attempt: number): P
   if (flagged.length === 0) return { read: 0, counted: 0, postponed: 0 };
 
   const reads = await shopifyAdapter().readQuantities(conn, flagged);
-  const levels = await push.sourceLevels(db(), connectionId, flagged.map((f) => ({ itemId: f.itemId, locationId: f.locationId })));
-  const openings = await db().query<{ itemId: string; locationId: string; ordered: number; committed: number }>(sql`
+  const levels = await push.sourceLevels(
+    db(),
+    connectionId,
+    flagged.map((f) => ({ itemId: f.itemId, locationId: f.locationId })),
+  );
+  const openings = await db().query<{
+    itemId: string;
+    locationId: string;
+    ordered: number;
+    committed: number;
+  }>(sql`
     SELECT item_id AS "itemId", location_id AS "locationId", ordered, committed FROM order_line
      WHERE connection_id = ${connectionId}::uuid AND order_id = ${OPENING_ORDER_ID}`);
   const receiptsInFlight = await hasPendingReceipts(db(), connectionId);
@@ -41,9 +65,17 @@ export async function readSourceLevels(connectionId: string, attempt: number): P
   const operations: (ItemOperation | LineOperation)[] = [];
   const postponed: string[] = [];
   for (const f of flagged) {
-    const read = reads.find((r) => r.remoteRef === f.remoteRef && r.remoteLocationRef === f.remoteLocationRef);
+    const read = reads.find(
+      (r) => r.remoteRef === f.remoteRef && r.remoteLocationRef === f.remoteLocationRef,
+    );
     if (!read || read.states.on_hand === undefined) continue;
-    await push.recordRemote(db(), { listingId: f.id, quantity: read.quantity, state: read.states, source: "read", at: read.observedAt });
+    await push.recordRemote(db(), {
+      listingId: f.id,
+      quantity: read.quantity,
+      state: read.states,
+      source: "read",
+      at: read.observedAt,
+    });
     const level = levels.find((l) => l.itemId === f.itemId && l.locationId === f.locationId);
     if (!level) continue;
     const ownCommitted = level.committed - level.committedOther;
@@ -75,22 +107,39 @@ export async function readSourceLevels(connectionId: string, attempt: number): P
         orderId: OPENING_ORDER_ID,
         lineId: `${f.itemId}@${f.locationId}`,
         sku: f.sku,
-        command: { kind: "edited", quantity: Math.max(0, opening.ordered - Math.min(excess, opening.committed)), version: observed },
+        command: {
+          kind: "edited",
+          quantity: Math.max(0, opening.ordered - Math.min(excess, opening.committed)),
+          version: observed,
+        },
       });
     }
   }
   if (postponed.length > 0) {
-    await db().execute(sql`UPDATE listing SET remote_source = 'webhook' WHERE id = ANY(${postponed}::uuid[])`);
+    await db().execute(
+      sql`UPDATE listing SET remote_source = 'webhook' WHERE id = ANY(${postponed}::uuid[])`,
+    );
     await enqueueSafely("source read", () =>
-      enqueueMaintenance({ task: "read_source_levels", connectionId, attempt: attempt + 1 }, POSTPONE_MS),
+      enqueueMaintenance(
+        { task: "read_source_levels", connectionId, attempt: attempt + 1 },
+        POSTPONE_MS,
+      ),
     );
   }
   let counted = 0;
   if (operations.length > 0) {
-    const result = await applyLedgerEvent({ shopId: connection.shopId, actor: "shopify:level-read", operations });
+    const result = await applyLedgerEvent({
+      shopId: connection.shopId,
+      actor: "shopify:level-read",
+      operations,
+    });
     counted = result.applied;
-    if (counted > 0) log({ shop: connection.shopDomain, counted }).info("physical stock changed at the source");
-    if (connection.syncEnabled) await enqueueSafely("push", () => enqueuePushes(result.changedListings.map((l) => l.connectionId)));
+    if (counted > 0)
+      log({ shop: connection.shopDomain, counted }).info("physical stock changed at the source");
+    if (connection.syncEnabled)
+      await enqueueSafely("push", () =>
+        enqueuePushes(result.changedListings.map((l) => l.connectionId)),
+      );
   }
   return { read: flagged.length, counted, postponed: postponed.length };
 }

@@ -86,11 +86,15 @@ export function validateEvent(event: LedgerEvent): void {
   const keys = new Set<string>();
   for (const op of event.operations) {
     requireKey(op.key);
-    if (keys.has(op.key)) throw new DomainError("invalid_command", `duplicate key ${op.key} in one event`);
+    if (keys.has(op.key))
+      throw new DomainError("invalid_command", `duplicate key ${op.key} in one event`);
     keys.add(op.key);
     if (op.type === "line") {
       if (!op.connectionId || !op.orderId || !op.lineId) {
-        throw new DomainError("invalid_command", "a line operation needs connectionId, orderId and lineId");
+        throw new DomainError(
+          "invalid_command",
+          "a line operation needs connectionId, orderId and lineId",
+        );
       }
       validateLineCommand(op.command);
     } else if (!op.itemId && !op.sku) {
@@ -124,7 +128,13 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
   if (!shop) throw new UnknownShopError(event.shopId);
   if (shop.status !== "active") throw new ShopUninstalledError(shop.domain);
 
-  const result: ApplyResult = { applied: 0, duplicates: 0, unmatched: 0, incidents: [], changedListings: [] };
+  const result: ApplyResult = {
+    applied: 0,
+    duplicates: 0,
+    unmatched: 0,
+    incidents: [],
+    changedListings: [],
+  };
   const sourceConnectionId = shop.connections.find((c) => c.role === "source")?.id ?? null;
   const receiptId = event.receiptId ?? null;
   const lineOps = event.operations.filter((op): op is LineOperation => op.type === "line");
@@ -140,14 +150,24 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
   }
   for (const ops of byOrder.values()) {
     const first = ops[0]!;
-    const existing = await repo.findOrderLines(tx, first.connectionId, first.orderId, ops.map((o) => o.lineId));
+    const existing = await repo.findOrderLines(
+      tx,
+      first.connectionId,
+      first.orderId,
+      ops.map((o) => o.lineId),
+    );
     const pending: LineOperation[] = [];
     for (const op of ops) {
       const rows = existing.filter((r) => r.lineId === op.lineId);
       if (rows.length > 0) {
         resolved.set(
           op,
-          rows.map((r) => ({ itemId: r.itemId, perUnit: r.perUnit, listingId: r.listingId, locationId: r.locationId })),
+          rows.map((r) => ({
+            itemId: r.itemId,
+            perUnit: r.perUnit,
+            listingId: r.listingId,
+            locationId: r.locationId,
+          })),
         );
       } else pending.push(op);
     }
@@ -159,12 +179,20 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
     for (const op of pending) {
       const sku = normalizeSku(op.sku);
       const listing =
-        (op.remoteRef && listings.find((l) => l.remoteRef === op.remoteRef || l.remoteVariantRef === op.remoteRef)) ||
+        (op.remoteRef &&
+          listings.find(
+            (l) => l.remoteRef === op.remoteRef || l.remoteVariantRef === op.remoteRef,
+          )) ||
         (sku !== null ? listings.find((l) => l.sku === sku) : undefined);
       if (listing && listing.components.length > 0) {
         resolved.set(
           op,
-          listing.components.map((c) => ({ itemId: c.itemId, perUnit: c.quantity, listingId: listing.id, locationId: null })),
+          listing.components.map((c) => ({
+            itemId: c.itemId,
+            perUnit: c.quantity,
+            listingId: listing.id,
+            locationId: null,
+          })),
         );
         continue;
       }
@@ -191,7 +219,10 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
   if (itemOps.length > 0) {
     const ids = itemOps.map((o) => o.itemId).filter((x): x is string => Boolean(x));
     const skus = itemOps.map((o) => normalizeSku(o.sku)).filter((s): s is string => s !== null);
-    const found = [...(await repo.findItemsById(tx, event.shopId, ids)), ...(await repo.findItemsBySku(tx, event.shopId, skus))];
+    const found = [
+      ...(await repo.findItemsById(tx, event.shopId, ids)),
+      ...(await repo.findItemsBySku(tx, event.shopId, skus)),
+    ];
     for (const op of itemOps) {
       const sku = normalizeSku(op.sku);
       const item = found.find((i) => (op.itemId ? i.id === op.itemId : i.sku === sku));
@@ -219,9 +250,22 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
     let row = levels.get(key);
     if (!row) {
       const loc = (await shopLocations()).find((l) => l.id === locationId);
-      if (!loc) throw new DomainError("unknown_location", `location ${locationId} is not a source location of this shop`);
+      if (!loc)
+        throw new DomainError(
+          "unknown_location",
+          `location ${locationId} is not a source location of this shop`,
+        );
       await repo.ensureLevel(tx, event.shopId, itemId, locationId);
-      row = { itemId, locationId, isPrimary: loc.isPrimary, onHand: 0, committed: 0, held: 0, damaged: 0, safetyStock: 0 };
+      row = {
+        itemId,
+        locationId,
+        isPrimary: loc.isPrimary,
+        onHand: 0,
+        committed: 0,
+        held: 0,
+        damaged: 0,
+        safetyStock: 0,
+      };
       levels.set(key, row);
     }
     return row;
@@ -236,8 +280,14 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
       .filter((r) => r.itemId === itemId)
       .map((r) => ({ locationId: r.locationId, ats: ats(r), isPrimary: r.isPrimary }));
     const chosen =
-      chooseCommitLocation(candidates) ?? (await shopLocations()).find((l) => l.isPrimary)?.id ?? (await shopLocations())[0]?.id;
-    if (!chosen) throw new DomainError("unknown_location", "the shop has no source location to commit stock at");
+      chooseCommitLocation(candidates) ??
+      (await shopLocations()).find((l) => l.isPrimary)?.id ??
+      (await shopLocations())[0]?.id;
+    if (!chosen)
+      throw new DomainError(
+        "unknown_location",
+        "the shop has no source location to commit stock at",
+      );
     return chosen;
   };
 
@@ -275,7 +325,12 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
       input.line,
     );
     if (movementId === null) return false;
-    const adjustment = sourceAdjustmentFor(input.kind, input.delta, input.connectionId, sourceConnectionId);
+    const adjustment = sourceAdjustmentFor(
+      input.kind,
+      input.delta,
+      input.connectionId,
+      sourceConnectionId,
+    );
     if (adjustment && sourceConnectionId) {
       await repo.insertSourceAdjustment(tx, {
         shopId: event.shopId,
@@ -295,7 +350,9 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
     const after = itemAts(input.itemId);
     const shortfall = newlyOversold(before, after);
     if (shortfall > 0) {
-      const itemListings = listings.filter((l) => components.some((c) => c.listingId === l.id && c.itemId === input.itemId));
+      const itemListings = listings.filter((l) =>
+        components.some((c) => c.listingId === l.id && c.itemId === input.itemId),
+      );
       const selling =
         itemListings.find((l) => l.id === input.listingId) ??
         itemListings.find((l) => l.connectionId === input.connectionId) ??
@@ -379,7 +436,11 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
         orderRef: op.orderId,
         lineRef: op.lineId,
         listingId: row.listingId,
-        line: { id: row.id, state: applied.state, committed: row.committed + applied.delta.committed },
+        line: {
+          id: row.id,
+          state: applied.state,
+          committed: row.committed + applied.delta.committed,
+        },
       });
       if (!inserted) result.duplicates++;
     }
@@ -389,7 +450,9 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
   for (const op of itemOps) {
     const itemId = itemOpTargets.get(op)!;
     const locationId =
-      op.locationId ?? (await shopLocations()).find((l) => l.isPrimary)?.id ?? (await shopLocations())[0]?.id;
+      op.locationId ??
+      (await shopLocations()).find((l) => l.isPrimary)?.id ??
+      (await shopLocations())[0]?.id;
     if (!locationId) throw new DomainError("unknown_location", "the shop has no source location");
     const facts = await ensureLevelRow(itemId, locationId);
     const delta = applyItemCommand(facts, op.command);
@@ -426,7 +489,9 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
         connectionId: l.connectionId,
         sku: l.sku,
         sourceLocationId: l.sourceLocationId,
-        components: components.filter((c) => c.listingId === l.id).map((c) => ({ itemId: c.itemId, perUnit: c.quantity })),
+        components: components
+          .filter((c) => c.listingId === l.id)
+          .map((c) => ({ itemId: c.itemId, perUnit: c.quantity })),
       })),
       [...levels.values()],
       shop.rules,
@@ -436,14 +501,24 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
       // Source-store levels also carry the projected reserved / held / safety states, so any
       // change at the level needs a push, even when the available number stays the same.
       const force =
-        listing.sourceLocationId !== null && onlyItem !== undefined && touched.has(levelKey(onlyItem, listing.sourceLocationId));
+        listing.sourceLocationId !== null &&
+        onlyItem !== undefined &&
+        touched.has(levelKey(onlyItem, listing.sourceLocationId));
       return { id: listing.id, published: published.get(listing.id) ?? 0, force };
     });
-    const marked = await repo.markListingsChanged(tx, { listings: marks, receiptId, since: event.receivedAt ?? new Date() });
+    const marked = await repo.markListingsChanged(tx, {
+      listings: marks,
+      receiptId,
+      since: event.receivedAt ?? new Date(),
+    });
     for (const mark of marks) {
       if (!marked.has(mark.id)) continue;
       const listing = affected.find((l) => l.id === mark.id)!;
-      result.changedListings.push({ listingId: mark.id, connectionId: listing.connectionId, publishedQuantity: mark.published });
+      result.changedListings.push({
+        listingId: mark.id,
+        connectionId: listing.connectionId,
+        publishedQuantity: mark.published,
+      });
     }
   }
   if (event.markReceiptApplied && receiptId !== null) await repo.markReceiptApplied(tx, receiptId);

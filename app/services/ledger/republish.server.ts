@@ -8,7 +8,11 @@ import * as repo from "../../repositories/ledger.server";
  * apply path takes, so a concurrent sale can never be overwritten by a stale computation.
  * Returns the connections that have listings to push.
  */
-export async function republishListings(shopId: string, listingIds: string[], force = false): Promise<Set<string>> {
+export async function republishListings(
+  shopId: string,
+  listingIds: string[],
+  force = false,
+): Promise<Set<string>> {
   const connections = new Set<string>();
   for (let i = 0; i < listingIds.length; i += 200) {
     const chunk = listingIds.slice(i, i + 200);
@@ -21,13 +25,20 @@ export async function republishListings(shopId: string, listingIds: string[], fo
       const itemIds = [...new Set(componentRows.map((c) => c.itemId))];
       const locked = await repo.lockItemsWithBundlePartners(tx, shopId, itemIds);
       const levels = await repo.loadLevels(tx, [...locked.keys()]);
-      const listings = await tx.query<{ id: string; connectionId: string; sku: string | null; sourceLocationId: string | null }>(sql`
+      const listings = await tx.query<{
+        id: string;
+        connectionId: string;
+        sku: string | null;
+        sourceLocationId: string | null;
+      }>(sql`
         SELECT id, connection_id AS "connectionId", sku, source_location_id AS "sourceLocationId"
           FROM listing WHERE id = ANY(${chunk}::uuid[]) AND shop_id = ${shopId}::uuid`);
       const published = computePublished(
         listings.map((l) => ({
           ...l,
-          components: componentRows.filter((c) => c.listingId === l.id).map((c) => ({ itemId: c.itemId, perUnit: c.quantity })),
+          components: componentRows
+            .filter((c) => c.listingId === l.id)
+            .map((c) => ({ itemId: c.itemId, perUnit: c.quantity })),
         })),
         levels,
         shop.rules,
@@ -45,6 +56,11 @@ export async function republishListings(shopId: string, listingIds: string[], fo
 
 export async function republishShop(shopId: string): Promise<Set<string>> {
   const { db } = await import("../../lib/sql.server");
-  const rows = await db().query<{ id: string }>(sql`SELECT id FROM listing WHERE shop_id = ${shopId}::uuid AND status = 'active'`);
-  return republishListings(shopId, rows.map((r) => r.id));
+  const rows = await db().query<{ id: string }>(
+    sql`SELECT id FROM listing WHERE shop_id = ${shopId}::uuid AND status = 'active'`,
+  );
+  return republishListings(
+    shopId,
+    rows.map((r) => r.id),
+  );
 }

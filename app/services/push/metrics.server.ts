@@ -2,7 +2,11 @@ import { metrics } from "../../lib/metrics.server";
 
 export const pushMetrics = {
   observeLatency(channel: string, dirtySince: Date | null, now: Date): void {
-    if (dirtySince) metrics().pushLatencySeconds.observe({ channel }, Math.max(0, (now.getTime() - dirtySince.getTime()) / 1000));
+    if (dirtySince)
+      metrics().pushLatencySeconds.observe(
+        { channel },
+        Math.max(0, (now.getTime() - dirtySince.getTime()) / 1000),
+      );
   },
   writes(channel: string, n: number): void {
     metrics().channelWrites.inc({ channel }, n);

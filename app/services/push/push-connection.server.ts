@@ -4,7 +4,13 @@ import { db, sql } from "../../lib/sql.server";
 import { log } from "../../logger.server";
 import { enqueueDeferredPush, enqueuePush, enqueueSafely } from "../../queues/jobs.server";
 import * as push from "../../repositories/push.server";
-import { acquireConnectionLock, ConnectionBusyError, forgetToken, shopifyAdapter, toContext } from "../channels.server";
+import {
+  acquireConnectionLock,
+  ConnectionBusyError,
+  forgetToken,
+  shopifyAdapter,
+  toContext,
+} from "../channels.server";
 import { pushSalesConnection, type PushOutcome } from "./push-sales.server";
 import { pushSourceConnection } from "./push-source.server";
 
@@ -15,10 +21,14 @@ export type PushResult = PushOutcome | { skipped: string };
  * scheduled here: another round when more than a batch was dirty, and a delayed run when a
  * write had to wait for an unexplained channel drop to settle.
  */
-export async function pushConnection(connectionId: string, now: () => Date = () => new Date()): Promise<PushResult> {
+export async function pushConnection(
+  connectionId: string,
+  now: () => Date = () => new Date(),
+): Promise<PushResult> {
   const row = await push.loadConnection(db(), connectionId);
   if (!row) return { skipped: "connection removed" };
-  if (row.shopStatus !== "active" || !row.syncEnabled) return { skipped: "sync disabled for the shop" };
+  if (row.shopStatus !== "active" || !row.syncEnabled)
+    return { skipped: "sync disabled for the shop" };
   if (row.status !== "active") return { skipped: `connection ${row.status}` };
   if (row.kind !== "shopify") throw new ChannelPermanentError(`no adapter for ${row.kind} yet`);
   const conn = toContext(row);
@@ -32,16 +42,32 @@ export async function pushConnection(connectionId: string, now: () => Date = () 
     outcome =
       row.role === "source"
         ? await pushSourceConnection(db(), conn, shopifyAdapter(), { now })
-        : await pushSalesConnection(db(), conn, shopifyAdapter(), { now, settleMs: env().PUSH_SETTLE_MS });
+        : await pushSalesConnection(db(), conn, shopifyAdapter(), {
+            now,
+            settleMs: env().PUSH_SETTLE_MS,
+          });
   } catch (error) {
     if (error instanceof ChannelAuthError) {
       forgetToken(connectionId);
       await db().execute(sql`
         UPDATE connection SET status = 'error', status_reason = ${error.message} WHERE id = ${connectionId}::uuid`);
-      await push.recordConnectionFailure(db(), { shopId: row.shopId, connectionId, kind: "auth", reason: error.message });
-      logger.error({ err: error.message }, "channel rejected our credentials; connection needs attention");
+      await push.recordConnectionFailure(db(), {
+        shopId: row.shopId,
+        connectionId,
+        kind: "auth",
+        reason: error.message,
+      });
+      logger.error(
+        { err: error.message },
+        "channel rejected our credentials; connection needs attention",
+      );
     } else if (error instanceof ChannelPermanentError) {
-      await push.recordConnectionFailure(db(), { shopId: row.shopId, connectionId, kind: "push_rejected", reason: error.message });
+      await push.recordConnectionFailure(db(), {
+        shopId: row.shopId,
+        connectionId,
+        kind: "push_rejected",
+        reason: error.message,
+      });
     }
     throw error;
   } finally {

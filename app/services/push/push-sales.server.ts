@@ -6,7 +6,14 @@ import type { SqlClient } from "../../lib/sql.server";
 import * as push from "../../repositories/push.server";
 import { pushMetrics } from "./metrics.server";
 
-export type PushOutcome = { wrote: number; upToDate: number; stale: number; rejected: number; deferredUntil: Date | null; more: boolean };
+export type PushOutcome = {
+  wrote: number;
+  upToDate: number;
+  stale: number;
+  rejected: number;
+  deferredUntil: Date | null;
+  more: boolean;
+};
 
 export const BATCH = 250;
 
@@ -22,7 +29,14 @@ export async function pushSalesConnection(
   options: { now?: () => Date; settleMs: number },
 ): Promise<PushOutcome> {
   const now = options.now ?? (() => new Date());
-  const outcome: PushOutcome = { wrote: 0, upToDate: 0, stale: 0, rejected: 0, deferredUntil: null, more: false };
+  const outcome: PushOutcome = {
+    wrote: 0,
+    upToDate: 0,
+    stale: 0,
+    rejected: 0,
+    deferredUntil: null,
+    more: false,
+  };
   const logger = log({ connectionId: conn.id, shop: conn.accountRef });
 
   for (let round = 0; round < 4; round++) {
@@ -57,7 +71,8 @@ export async function pushSalesConnection(
       outcome.upToDate++;
     }
     for (const d of plan.deferred) {
-      if (!outcome.deferredUntil || d.until < outcome.deferredUntil) outcome.deferredUntil = d.until;
+      if (!outcome.deferredUntil || d.until < outcome.deferredUntil)
+        outcome.deferredUntil = d.until;
     }
     if (plan.writes.length === 0) {
       outcome.more = listings.length === BATCH && plan.deferred.length < listings.length;
@@ -66,9 +81,17 @@ export async function pushSalesConnection(
 
     const writes: QuantityWrite[] = plan.writes.map((w) => {
       const l = byId.get(w.listingId)!;
-      return { listingId: l.id, remoteRef: l.remoteRef, remoteLocationRef: l.remoteLocationRef, quantity: w.quantity, expected: w.expected };
+      return {
+        listingId: l.id,
+        remoteRef: l.remoteRef,
+        remoteLocationRef: l.remoteLocationRef,
+        quantity: w.quantity,
+        expected: w.expected,
+      };
     });
-    const version = plan.writes.map((w) => `${w.listingId}:${byId.get(w.listingId)!.publishedVersion}`).join(",");
+    const version = plan.writes
+      .map((w) => `${w.listingId}:${byId.get(w.listingId)!.publishedVersion}`)
+      .join(",");
     const results = await adapter.writeQuantities(conn, writes, version);
     pushMetrics.writes(conn.kind, writes.length);
 
@@ -113,12 +136,22 @@ export async function pushSalesConnection(
     outcome.stale += stale.length;
     const reads = await adapter.readQuantities(
       conn,
-      stale.map((id) => ({ remoteRef: byId.get(id)!.remoteRef, remoteLocationRef: byId.get(id)!.remoteLocationRef })),
+      stale.map((id) => ({
+        remoteRef: byId.get(id)!.remoteRef,
+        remoteLocationRef: byId.get(id)!.remoteLocationRef,
+      })),
     );
     for (const id of stale) {
       const l = byId.get(id)!;
-      const read = reads.find((x) => x.remoteRef === l.remoteRef && x.remoteLocationRef === l.remoteLocationRef);
-      await push.recordRemote(db, { listingId: id, quantity: read?.quantity ?? null, source: "read", at: read?.observedAt ?? now() });
+      const read = reads.find(
+        (x) => x.remoteRef === l.remoteRef && x.remoteLocationRef === l.remoteLocationRef,
+      );
+      await push.recordRemote(db, {
+        listingId: id,
+        quantity: read?.quantity ?? null,
+        source: "read",
+        at: read?.observedAt ?? now(),
+      });
     }
   }
   outcome.more = true;

@@ -1,7 +1,18 @@
 import type { ConnectionContext } from "../../channels/channel-adapter";
 import { ChannelPermanentError } from "../../channels/errors";
-import { shopifyLevelKey, type ShopifyAdapter, type StateAdjustment, type StateMove } from "../../channels/shopify/adapter.server";
-import { OWNED_STATES, sourceTargets, stateMoves, type OwnedState, type StateMap } from "../../domain/plan";
+import {
+  shopifyLevelKey,
+  type ShopifyAdapter,
+  type StateAdjustment,
+  type StateMove,
+} from "../../channels/shopify/adapter.server";
+import {
+  OWNED_STATES,
+  sourceTargets,
+  stateMoves,
+  type OwnedState,
+  type StateMap,
+} from "../../domain/plan";
 import type { SqlClient } from "../../lib/sql.server";
 import { log } from "../../logger.server";
 import * as push from "../../repositories/push.server";
@@ -36,16 +47,30 @@ export async function pushSourceConnection(
   options: { now?: () => Date },
 ): Promise<PushOutcome> {
   const now = options.now ?? (() => new Date());
-  const outcome: PushOutcome = { wrote: 0, upToDate: 0, stale: 0, rejected: 0, deferredUntil: null, more: false };
+  const outcome: PushOutcome = {
+    wrote: 0,
+    upToDate: 0,
+    stale: 0,
+    rejected: 0,
+    deferredUntil: null,
+    more: false,
+  };
   const logger = log({ connectionId: conn.id, shop: conn.accountRef });
 
   for (let round = 0; round < 6; round++) {
-    const listings = (await push.dirtyListings(db, conn.id, BATCH)).filter((l) => l.itemId && l.sourceLocationId);
+    const listings = (await push.dirtyListings(db, conn.id, BATCH)).filter(
+      (l) => l.itemId && l.sourceLocationId,
+    );
     if (listings.length === 0) return outcome;
 
     const unknown = listings.filter((l) => !l.remoteState);
     if (unknown.length > 0) await refresh(db, conn, adapter, unknown, now);
-    const fresh = unknown.length > 0 ? (await push.dirtyListings(db, conn.id, BATCH)).filter((l) => l.itemId && l.sourceLocationId) : listings;
+    const fresh =
+      unknown.length > 0
+        ? (await push.dirtyListings(db, conn.id, BATCH)).filter(
+            (l) => l.itemId && l.sourceLocationId,
+          )
+        : listings;
 
     const levels = await push.sourceLevels(
       db,
@@ -54,7 +79,9 @@ export async function pushSourceConnection(
     );
     const work: Work[] = [];
     for (const listing of fresh) {
-      const level = levels.find((v) => v.itemId === listing.itemId && v.locationId === listing.sourceLocationId);
+      const level = levels.find(
+        (v) => v.itemId === listing.itemId && v.locationId === listing.sourceLocationId,
+      );
       if (!level) {
         await push.recordPushed(db, {
           listingId: listing.id,
@@ -78,7 +105,9 @@ export async function pushSourceConnection(
     for (const name of ["quality_control", "damaged", "reserved", "available"]) {
       const changes: (StateAdjustment & { ids: bigint[]; w: Work })[] = [];
       for (const w of work) {
-        const pending = w.level.pending.filter((p) => (p.delta < 0 ? "available" : p.stateName) === name);
+        const pending = w.level.pending.filter(
+          (p) => (p.delta < 0 ? "available" : p.stateName) === name,
+        );
         if (pending.length === 0) continue;
         const delta = pending.reduce((s, p) => s + p.delta, 0);
         const ids = pending.map((p) => BigInt(p.id));
@@ -100,16 +129,30 @@ export async function pushSourceConnection(
       }
       for (let i = 0; i < changes.length; i += BATCH) {
         const chunk = changes.slice(i, i + BATCH);
-        const result = await adapter.adjust(conn, name, chunk, chunk.flatMap((c) => c.ids.map(String)));
+        const result = await adapter.adjust(
+          conn,
+          name,
+          chunk,
+          chunk.flatMap((c) => c.ids.map(String)),
+        );
         if (!result.ok) {
           if (result.stale) {
             stale = true;
             break;
           }
-          await push.markAdjustmentsFailed(db, chunk.flatMap((c) => c.ids), result.errors.map((e) => e.message).join("; "));
-          throw new ChannelPermanentError(`adjusting ${name} was rejected: ${result.errors.map((e) => `${e.code}: ${e.message}`).join("; ")}`);
+          await push.markAdjustmentsFailed(
+            db,
+            chunk.flatMap((c) => c.ids),
+            result.errors.map((e) => e.message).join("; "),
+          );
+          throw new ChannelPermanentError(
+            `adjusting ${name} was rejected: ${result.errors.map((e) => `${e.code}: ${e.message}`).join("; ")}`,
+          );
         }
-        await push.markAdjustmentsWritten(db, chunk.flatMap((c) => c.ids));
+        await push.markAdjustmentsWritten(
+          db,
+          chunk.flatMap((c) => c.ids),
+        );
         pushMetrics.writes(conn.kind, chunk.length);
         for (const c of chunk) {
           c.w.remote[name] = (c.w.remote[name] ?? 0) + c.delta;
@@ -153,14 +196,22 @@ export async function pushSourceConnection(
         const result = await adapter.move(
           conn,
           batch.map((b) => b.move),
-          batch.flatMap((b) => [b.w.listing.id, b.w.listing.publishedVersion, b.state, b.diff, b.move.ownedExpected]),
+          batch.flatMap((b) => [
+            b.w.listing.id,
+            b.w.listing.publishedVersion,
+            b.state,
+            b.diff,
+            b.move.ownedExpected,
+          ]),
         );
         if (!result.ok) {
           if (result.stale) {
             stale = true;
             break;
           }
-          throw new ChannelPermanentError(`moving quantities was rejected: ${result.errors.map((e) => `${e.code}: ${e.message}`).join("; ")}`);
+          throw new ChannelPermanentError(
+            `moving quantities was rejected: ${result.errors.map((e) => `${e.code}: ${e.message}`).join("; ")}`,
+          );
         }
         pushMetrics.writes(conn.kind, batch.length);
         for (const b of batch) {
@@ -175,7 +226,13 @@ export async function pushSourceConnection(
     if (stale) {
       outcome.stale++;
       logger.info("source store changed under us; re-reading levels");
-      await refresh(db, conn, adapter, work.map((w) => w.listing), now);
+      await refresh(
+        db,
+        conn,
+        adapter,
+        work.map((w) => w.listing),
+        now,
+      );
       continue;
     }
 
@@ -206,7 +263,9 @@ function owned(remote: Record<string, number>): StateMap {
 
 function applyAfter(w: Work, after: Map<string, number>): void {
   for (const name of ["available", "on_hand", ...OWNED_STATES]) {
-    const value = after.get(shopifyLevelKey(w.listing.remoteRef, w.listing.remoteLocationRef, name));
+    const value = after.get(
+      shopifyLevelKey(w.listing.remoteRef, w.listing.remoteLocationRef, name),
+    );
     if (value !== undefined) w.remote[name] = value;
   }
 }
@@ -223,7 +282,9 @@ async function refresh(
     listings.map((l) => ({ remoteRef: l.remoteRef, remoteLocationRef: l.remoteLocationRef })),
   );
   for (const l of listings) {
-    const read = reads.find((r) => r.remoteRef === l.remoteRef && r.remoteLocationRef === l.remoteLocationRef);
+    const read = reads.find(
+      (r) => r.remoteRef === l.remoteRef && r.remoteLocationRef === l.remoteLocationRef,
+    );
     await push.recordRemote(db, {
       listingId: l.id,
       quantity: read?.quantity ?? null,

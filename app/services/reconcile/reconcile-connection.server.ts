@@ -5,7 +5,12 @@ import * as push from "../../repositories/push.server";
 import { shopifyAdapter, toContext } from "../channels.server";
 import { MAX_POSTPONES, readSourceLevels } from "../ingest/read-source-levels.server";
 
-export type ReconcileSummary = { listings: number; drift: number; repaired: number; skipped?: string };
+export type ReconcileSummary = {
+  listings: number;
+  drift: number;
+  repaired: number;
+  skipped?: string;
+};
 
 /**
  * Reconciliation: read what the channel shows for every listing, compare it with what should be
@@ -13,9 +18,13 @@ export type ReconcileSummary = { listings: number; drift: number; repaired: numb
  * (compare-and-set, coalesced). On the source store the physical on_hand is compared with the
  * ledger too (a count through the same path as a webhook-triggered read).
  */
-export async function reconcileConnection(connectionId: string, reason: string): Promise<ReconcileSummary> {
+export async function reconcileConnection(
+  connectionId: string,
+  reason: string,
+): Promise<ReconcileSummary> {
   const row = await push.loadConnection(db(), connectionId);
-  if (!row || row.shopStatus !== "active" || row.status !== "active") return { listings: 0, drift: 0, repaired: 0, skipped: "inactive" };
+  if (!row || row.shopStatus !== "active" || row.status !== "active")
+    return { listings: 0, drift: 0, repaired: 0, skipped: "inactive" };
   const conn = toContext(row);
   const adapter = shopifyAdapter();
   const logger = log({ shop: row.shopDomain, connectionId, reason });
@@ -40,9 +49,17 @@ export async function reconcileConnection(connectionId: string, reason: string):
     const reads = await adapter.readQuantities(conn, listings);
     const drifted: string[] = [];
     for (const l of listings) {
-      const read = reads.find((r) => r.remoteRef === l.remoteRef && r.remoteLocationRef === l.remoteLocationRef);
+      const read = reads.find(
+        (r) => r.remoteRef === l.remoteRef && r.remoteLocationRef === l.remoteLocationRef,
+      );
       if (!read) continue;
-      await push.recordRemote(db(), { listingId: l.id, quantity: read.quantity, state: read.states, source: "read", at: read.observedAt });
+      await push.recordRemote(db(), {
+        listingId: l.id,
+        quantity: read.quantity,
+        state: read.states,
+        source: "read",
+        at: read.observedAt,
+      });
       if (read.quantity === l.published || l.dirty) continue;
       const cause =
         read.quantity === null
@@ -72,7 +89,9 @@ export async function reconcileConnection(connectionId: string, reason: string):
       if (result.read === 0) break;
     }
   }
-  await db().execute(sql`UPDATE connection SET last_reconciled_at = now() WHERE id = ${connectionId}::uuid`);
+  await db().execute(
+    sql`UPDATE connection SET last_reconciled_at = now() WHERE id = ${connectionId}::uuid`,
+  );
   if (summary.repaired > 0) await enqueueSafely("push", () => enqueuePush(connectionId));
   if (summary.drift > 0) logger.warn(summary, "drift found and repaired");
   return summary;
