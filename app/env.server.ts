@@ -53,6 +53,8 @@ const ZBaseEnv = z.object({
   PUSH_SETTLE_MS: intString(0, 3_600_000).default(10_000),
   /** Concurrency of each worker process, per queue. */
   WORKER_CONCURRENCY: intString(1, 256).default(8),
+  /** Port of the worker's own /metrics and /healthz (0 disables). */
+  WORKER_METRICS_PORT: intString(0, 65535).default(9464),
   /** Interval of the scheduled reconciliation per connection (ms). */
   RECONCILE_INTERVAL_MS: intString(1_000, 86_400_000).default(900_000),
 });

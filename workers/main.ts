@@ -11,6 +11,7 @@ import { createRedis } from "../app/queues/connection.server";
 import type { QueueName } from "../app/queues/definitions";
 import { disconnectDb } from "../app/db.server";
 import { processors, type ProcessorSpec } from "./processors";
+import { startMetricsServer } from "./metrics-server";
 import { registerSchedules } from "./schedules";
 
 process.env.STOCKGUARD_PROCESS ??= "worker";
@@ -29,7 +30,12 @@ export async function startWorkers(only?: QueueName[]): Promise<Worker[]> {
       prefix: config.QUEUE_PREFIX,
       concurrency: spec.concurrency ?? config.WORKER_CONCURRENCY,
       autorun: true,
-      maxStalledCount: 3,
+      // A killed worker's jobs come back within ~15 s: its lock lapses after lockDuration and
+      // the stalled check (every stalledInterval) returns them to the queue. Live workers renew
+      // their locks every lockDuration / 2.
+      lockDuration: 10_000,
+      stalledInterval: 5_000,
+      maxStalledCount: 5,
     });
     worker.on("error", (error) =>
       logger().error({ queue: name, err: error.message }, "worker error"),
@@ -48,6 +54,7 @@ async function main(): Promise<void> {
   env();
   const workers = await startWorkers();
   await registerSchedules();
+  const metricsServer = startMetricsServer(env().WORKER_METRICS_PORT);
   logger().info({ queues: workers.map((w) => w.name) }, "StockGuard worker started");
 
   let stopping = false;
@@ -57,6 +64,7 @@ async function main(): Promise<void> {
     logger().info({ signal }, "worker shutting down: finishing active jobs");
     const hardStop = setTimeout(() => process.exit(1), 30_000);
     hardStop.unref();
+    metricsServer?.close();
     await Promise.allSettled(workers.map((w) => w.close()));
     await runShutdown();
     await disconnectDb();

@@ -450,3 +450,105 @@ export async function markReceiptApplied(tx: Tx, receiptId: bigint): Promise<voi
     UPDATE receipt SET status = 'applied', applied_at = now(), attempts = attempts + 1
      WHERE id = ${receiptId}::bigint AND status = 'pending'`);
 }
+
+/**
+ * The selling channel's own `available` moved with its order: shift what we know it shows,
+ * unless we observed it after the order happened (then the observation already includes it).
+ */
+export async function applyChannelMoves(tx: Tx, moves: Map<string, { units: number; at: string }>): Promise<void> {
+  const entries = [...moves.entries()].filter(([, m]) => Number.isInteger(m.units) && m.units !== 0);
+  if (entries.length === 0) return;
+  await tx.execute(sql`
+    UPDATE listing l
+       SET remote_quantity = l.remote_quantity + u.units,
+           remote_state = CASE WHEN l.remote_state ? 'available'
+                               THEN jsonb_set(l.remote_state, '{available}', to_jsonb((l.remote_state->>'available')::int + u.units))
+                               ELSE l.remote_state END
+      FROM unnest(${entries.map(([id]) => id)}::uuid[], ${entries.map(([, m]) => m.units)}::int[],
+                  ${entries.map(([, m]) => m.at)}::timestamptz[]) AS u(id, units, at)
+     WHERE l.id = u.id AND l.remote_quantity IS NOT NULL
+       AND (l.remote_observed_at IS NULL OR l.remote_observed_at < u.at)`);
+}
+
+/**
+ * The start of every ledger event: lock the items (and their bundle partners) in id order, then
+ * read their source balances and every listing that depends on them. Two statements on purpose:
+ * under READ COMMITTED a statement reads the snapshot taken when it started, so balances read in
+ * the statement that waited for the lock could predate the commit it waited for.
+ */
+export async function lockAndLoad(
+  tx: Tx,
+  shopId: string,
+  itemIds: string[],
+): Promise<{ skuOf: Map<string, string>; levels: LevelRow[]; listings: ListingRow[]; components: ComponentRow[] }> {
+  if (itemIds.length === 0) return { skuOf: new Map(), levels: [], listings: [], components: [] };
+  const skuOf = await lockItemsWithBundlePartners(tx, shopId, itemIds);
+  const locked = [...skuOf.keys()];
+  const rows = await tx.query<{
+    levels: LevelRow[] | null;
+    listings: (ListingRow & { components: ComponentRow[] })[] | null;
+  }>(sql`
+    SELECT
+      (SELECT json_agg(json_build_object(
+                'itemId', s.item_id, 'locationId', s.location_id, 'onHand', s.on_hand, 'committed', s.committed,
+                'held', s.held, 'damaged', s.damaged, 'safetyStock', s.safety_stock, 'isPrimary', l.is_primary))
+         FROM stock_level s JOIN location l ON l.id = s.location_id
+        WHERE s.item_id = ANY(${locked}::uuid[]) AND l.is_source AND l.active) AS levels,
+      (SELECT json_agg(json_build_object(
+                'id', li.id, 'connectionId', li.connection_id, 'connectionRole', c.role, 'connectionStatus', c.status,
+                'sku', li.sku, 'sourceLocationId', li.source_location_id, 'publishedQuantity', li.published_quantity,
+                'pushedQuantity', li.pushed_quantity, 'lastPushedAt', li.last_pushed_at, 'remoteQuantity', li.remote_quantity,
+                'remoteObservedAt', li.remote_observed_at, 'status', li.status,
+                'components', (SELECT json_agg(json_build_object('listingId', lc2.listing_id, 'itemId', lc2.item_id, 'quantity', lc2.quantity))
+                                 FROM listing_component lc2 WHERE lc2.listing_id = li.id)))
+         FROM listing li JOIN connection c ON c.id = li.connection_id
+        WHERE li.id IN (SELECT listing_id FROM listing_component WHERE item_id = ANY(${locked}::uuid[]))) AS listings`);
+  const row = rows[0];
+  const listingRows = row?.listings ?? [];
+  return {
+    skuOf,
+    levels: row?.levels ?? [],
+    listings: listingRows.map(({ components: _c, ...l }) => l),
+    components: listingRows.flatMap((l) => l.components ?? []),
+  };
+}
+
+/** Everything needed to resolve an order's lines, in one round trip. */
+export async function resolveOrderLines(
+  tx: Tx,
+  input: { shopId: string; connectionId: string; orderId: string; lineIds: string[]; refs: string[]; skus: string[] },
+): Promise<{
+  existing: (OrderLineRow & { lineId: string })[];
+  listings: { id: string; remoteRef: string; remoteVariantRef: string | null; sku: string | null; components: ComponentRow[] }[];
+  items: { id: string; sku: string }[];
+}> {
+  const rows = await tx.query<{
+    existing: (OrderLineRow & { lineId: string; id: string })[] | null;
+    listings: { id: string; remoteRef: string; remoteVariantRef: string | null; sku: string | null; components: ComponentRow[] | null }[] | null;
+    items: { id: string; sku: string }[] | null;
+  }>(sql`
+    SELECT
+      (SELECT json_agg(json_build_object(
+                'id', o.id::text, 'lineId', o.line_id, 'itemId', o.item_id, 'locationId', o.location_id, 'listingId', o.listing_id,
+                'perUnit', o.per_unit, 'ordered', o.ordered, 'orderedVersion', o.ordered_version, 'cancelledAll', o.cancelled_all,
+                'cancelled', o.cancelled, 'shipped', o.shipped, 'returned', o.returned, 'committed', o.committed))
+         FROM order_line o
+        WHERE o.connection_id = ${input.connectionId}::uuid AND o.order_id = ${input.orderId}
+          AND o.line_id = ANY(${input.lineIds}::text[])) AS existing,
+      (SELECT json_agg(json_build_object(
+                'id', l.id, 'remoteRef', l.remote_ref, 'remoteVariantRef', l.remote_variant_ref, 'sku', l.sku,
+                'components', (SELECT json_agg(json_build_object('listingId', c.listing_id, 'itemId', c.item_id, 'quantity', c.quantity))
+                                 FROM listing_component c WHERE c.listing_id = l.id)))
+         FROM listing l
+        WHERE l.connection_id = ${input.connectionId}::uuid AND l.status <> 'disabled'
+          AND (l.remote_ref = ANY(${input.refs}::text[]) OR l.remote_variant_ref = ANY(${input.refs}::text[])
+               OR l.sku = ANY(${input.skus}::text[]))) AS listings,
+      (SELECT json_agg(json_build_object('id', i.id, 'sku', i.sku))
+         FROM stock_item i WHERE i.shop_id = ${input.shopId}::uuid AND i.sku = ANY(${input.skus}::text[])) AS items`);
+  const row = rows[0];
+  return {
+    existing: (row?.existing ?? []).map((e) => ({ ...e, id: BigInt(e.id) })),
+    listings: (row?.listings ?? []).map((l) => ({ ...l, components: l.components ?? [] })).sort((a, b) => (a.id < b.id ? -1 : 1)),
+    items: row?.items ?? [],
+  };
+}

@@ -113,6 +113,48 @@ export async function recordPushed(
   }
 }
 
+/** recordPushed for many listings in two statements (the push path's hot loop). */
+export async function recordPushedBatch(
+  db: SqlClient,
+  connectionId: string,
+  rows: {
+    listingId: string;
+    version: number;
+    quantity: number;
+    wrote: boolean;
+    receiptIds: bigint[];
+    remoteState?: Record<string, number> | null;
+  }[],
+  at: Date,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await db.execute(sql`
+    UPDATE listing l
+       SET pushed_version = GREATEST(l.pushed_version, u.version),
+           pushed_quantity = CASE WHEN u.wrote THEN u.quantity ELSE l.pushed_quantity END,
+           last_pushed_at = CASE WHEN u.wrote THEN ${at}::timestamptz ELSE l.last_pushed_at END,
+           remote_quantity = u.quantity,
+           remote_source = CASE WHEN u.wrote THEN 'push' ELSE l.remote_source END,
+           remote_observed_at = ${at}::timestamptz,
+           remote_state = COALESCE(u.state, l.remote_state),
+           dirty_since = CASE WHEN l.published_version <= u.version THEN NULL ELSE l.dirty_since END,
+           pending_receipt_ids = ARRAY(SELECT unnest(l.pending_receipt_ids) EXCEPT SELECT unnest(u.receipts::bigint[])),
+           failure_count = 0, last_error = NULL, updated_at = now()
+      FROM unnest(${rows.map((r) => r.listingId)}::uuid[], ${rows.map((r) => r.version)}::int[],
+                  ${rows.map((r) => r.quantity)}::int[], ${rows.map((r) => r.wrote)}::boolean[],
+                  ${rows.map((r) => (r.remoteState ? JSON.stringify(r.remoteState) : null))}::jsonb[],
+                  ${rows.map((r) => `{${r.receiptIds.join(",")}}`)}::text[])
+           AS u(id, version, quantity, wrote, state, receipts)
+     WHERE l.id = u.id`);
+  const receipts = [...new Set(rows.flatMap((r) => r.receiptIds.map(String)))];
+  if (receipts.length > 0) {
+    await db.execute(sql`
+      INSERT INTO push_trace (receipt_id, connection_id, written_at)
+      SELECT unnest(${receipts}::bigint[]), ${connectionId}::uuid, ${at}::timestamptz
+      ON CONFLICT DO NOTHING`);
+  }
+}
+
 /** What the channel showed when we read it or it told us (webhook). Newer observations only. */
 export async function recordRemote(
   db: SqlClient,
@@ -133,6 +175,25 @@ export async function recordRemote(
            updated_at = now()
      WHERE id = ${input.listingId}::uuid
        AND (remote_observed_at IS NULL OR remote_observed_at <= ${input.at}::timestamptz)`);
+}
+
+/** Many observations at once (catalog import, reconciliation pages). */
+export async function recordRemoteBatch(
+  db: SqlClient,
+  rows: { listingId: string; quantity: number | null; state: Record<string, number> | null; at: Date }[],
+  source: "read" | "webhook",
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += 1_000) {
+    const chunk = rows.slice(i, i + 1_000);
+    await db.execute(sql`
+      UPDATE listing l
+         SET remote_quantity = u.quantity, remote_state = COALESCE(u.state, l.remote_state),
+             remote_source = ${source}, remote_observed_at = u.at, updated_at = now()
+        FROM unnest(${chunk.map((r) => r.listingId)}::uuid[], ${chunk.map((r) => r.quantity)}::int[],
+                    ${chunk.map((r) => (r.state ? JSON.stringify(r.state) : null))}::jsonb[],
+                    ${chunk.map((r) => r.at)}::timestamptz[]) AS u(id, quantity, state, at)
+       WHERE l.id = u.id AND (l.remote_observed_at IS NULL OR l.remote_observed_at <= u.at)`);
+  }
 }
 
 /** Marks a listing dirty without changing what should be published (reconcile, drift). */

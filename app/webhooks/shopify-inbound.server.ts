@@ -11,23 +11,54 @@ import { log } from "../logger.server";
 import { enqueueIngest, enqueueSafely } from "../queues/jobs.server";
 import { recordRejected, storeReceipt } from "../repositories/receipts.server";
 import { openShopifyCredentials } from "../services/channels.server";
-import { authenticateWebhook, badPayload } from "./authenticate.server";
+import { shopifyEnv } from "../env.server";
+import { badPayload } from "./authenticate.server";
 
 type Target = {
   connectionId: string;
   shopId: string;
   role: "source" | "sales";
   shopStatus: string;
-  credentials: string | null;
+  /** The secret a sales store signs with, when it is not the app's (decrypted). */
+  ownSecret: string | null;
 };
+
+const targetCache = new Map<string, { targets: Target[]; until: number }>();
+/** Known stores are cached for a moment (hundreds of webhooks a second name the same few). */
+const TARGET_TTL_MS = 2_000;
 
 /** Every connection of any shop that is this Shopify store (usually exactly one). */
 async function targetsFor(domain: string): Promise<Target[]> {
-  return db().query<Target>(sql`
+  const cached = targetCache.get(domain);
+  if (cached && cached.until > Date.now()) return cached.targets;
+  const rows = await db().query<Omit<Target, "ownSecret"> & { credentials: string | null }>(sql`
     SELECT c.id AS "connectionId", c.shop_id AS "shopId", c.role::text AS role, s.status::text AS "shopStatus",
            c.credentials
       FROM connection c JOIN shop s ON s.id = c.shop_id
      WHERE c.kind = 'shopify' AND c.account_ref = ${domain}`);
+  const targets = rows.map(({ credentials, ...t }) => ({
+    ...t,
+    ownSecret: t.role === "sales" ? (openShopifyCredentials(credentials)?.webhookSecret ?? null) : null,
+  }));
+  if (targets.length > 0) targetCache.set(domain, { targets, until: Date.now() + TARGET_TTL_MS });
+  return targets;
+}
+
+type LevelUpdate = { inventory_item_id: string; location_id: string; available: number | null };
+
+async function isKnownLevel(targets: Target[], update: LevelUpdate): Promise<boolean> {
+  const rows = await db().query<{ known: number | null }>(sql`
+    SELECT CASE WHEN c.role = 'source' THEN COALESCE((l.remote_state->>'available')::int, l.remote_quantity)
+                ELSE l.remote_quantity END AS known
+      FROM listing l JOIN connection c ON c.id = l.connection_id
+     WHERE l.connection_id = ANY(${targets.map((t) => t.connectionId)}::uuid[])
+       AND l.remote_ref = ${`gid://shopify/InventoryItem/${update.inventory_item_id}`}
+       AND l.remote_location_ref = ${`gid://shopify/Location/${update.location_id}`}`);
+  return rows.length === targets.length && rows.every((r) => r.known !== null && r.known === update.available);
+}
+
+function secretOf(target: Target, appSecret: string): string {
+  return target.ownSecret ?? appSecret;
 }
 
 function hmacMatches(raw: string, header: string, secret: string): boolean {
@@ -45,9 +76,9 @@ const REQUIRED_HEADERS = [
 
 /**
  * The inbound path of every Shopify topic StockGuard consumes:
- * verify the HMAC (the app's secret through `authenticate.webhook`, or the store's own webhook
- * secret for a token-connected store) → validate the payload with zod → store a durable receipt
- * keyed by X-Shopify-Event-Id (falling back to the webhook id) → enqueue → 200.
+ * verify the HMAC (the app's secret, or the store's own webhook secret for a token-connected
+ * store) → validate the payload with zod → store a durable receipt keyed by X-Shopify-Event-Id
+ * (falling back to the webhook id) → enqueue → 200.
  *
  * Unsigned or wrongly signed: 401, nothing stored. Unknown store: 401 (we hold no secret for it).
  * Schema violation: 400, recorded as rejected for support. Duplicate: 200, nothing new.
@@ -73,56 +104,27 @@ export async function handleShopifyWebhook(
   if (targets.length === 0)
     return answer(new Response(null, { status: 401 }), topic, "unauthorized");
 
-  // Stores connected with their own custom-app token sign with that app's secret.
-  const raw = await request.clone().text();
-  const ownSecret = targets.filter((t) => {
-    const secret =
-      t.role === "sales" ? openShopifyCredentials(t.credentials)?.webhookSecret : undefined;
-    return secret !== undefined && hmacMatches(raw, hmac, secret);
-  });
+  // The app's own installs sign with the app secret; a store connected with its own custom-app
+  // token signs with that app's secret. Same algorithm as @shopify/shopify-api's validator
+  // (HMAC-SHA256 of the raw body, base64, constant-time compare), without loading the offline
+  // session that authenticate.webhook fetches for an `admin` client this path never uses
+  // (docs/decisions/0004-webhook-fast-path.md).
+  const raw = await request.text();
+  const appSecret = shopifyEnv().SHOPIFY_API_SECRET;
+  const verified = targets.filter((t) => hmacMatches(raw, hmac, secretOf(t, appSecret)));
+  if (verified.length === 0) return answer(new Response(null, { status: 401 }), topic, "unauthorized");
+  const missing = REQUIRED_HEADERS.filter((h) => !request.headers.get(h));
+  if (missing.length > 0) return answer(badPayload(`missing headers: ${missing.join(", ")}`), topic, "rejected");
   let payload: unknown;
-  let verified: Target[];
-  let webhookId: string;
-  let eventId: string;
-  let triggeredAt: Date | null;
-  if (ownSecret.length > 0) {
-    const missing = REQUIRED_HEADERS.filter((h) => !request.headers.get(h));
-    if (missing.length > 0)
-      return answer(badPayload(`missing headers: ${missing.join(", ")}`), topic, "rejected");
-    try {
-      payload = JSON.parse(raw);
-    } catch {
-      return answer(
-        Response.json({ error: "malformed JSON body" }, { status: 400 }),
-        topic,
-        "rejected",
-      );
-    }
-    verified = ownSecret;
-    webhookId = request.headers.get("x-shopify-webhook-id")!;
-    eventId = request.headers.get("x-shopify-event-id") ?? webhookId;
-    const t = request.headers.get("x-shopify-triggered-at");
-    triggeredAt = t && !Number.isNaN(Date.parse(t)) ? new Date(t) : null;
-  } else {
-    let context: Awaited<ReturnType<typeof authenticateWebhook>>;
-    try {
-      context = await authenticateWebhook(request);
-    } catch (error) {
-      if (error instanceof Response)
-        return answer(error, topic, error.status === 401 ? "unauthorized" : "rejected");
-      throw error;
-    }
-    payload = context.payload;
-    verified = targets.filter(
-      (t) => t.role === "source" || !openShopifyCredentials(t.credentials)?.webhookSecret,
-    );
-    webhookId = context.webhookId;
-    eventId = context.eventId ?? context.webhookId;
-    triggeredAt =
-      context.triggeredAt && !Number.isNaN(Date.parse(context.triggeredAt))
-        ? new Date(context.triggeredAt)
-        : null;
+  try {
+    payload = JSON.parse(raw);
+  } catch {
+    return answer(Response.json({ error: "malformed JSON body" }, { status: 400 }), topic, "rejected");
   }
+  const webhookId = request.headers.get("x-shopify-webhook-id")!;
+  const eventId = request.headers.get("x-shopify-event-id") || webhookId;
+  const triggered = request.headers.get("x-shopify-triggered-at");
+  const triggeredAt = triggered && !Number.isNaN(Date.parse(triggered)) ? new Date(triggered) : null;
   const logger = log({ shop: domain, topic, eventId, webhookId });
 
   const active = verified.filter((t) => t.shopStatus === "active");
@@ -157,6 +159,14 @@ export async function handleShopifyWebhook(
     });
     logger.warn({ reason }, "webhook payload rejected");
     return answer(badPayload(reason), topic, "rejected");
+  }
+
+  // Echoes of our own writes (and replays of levels we already know) end here: the level shows
+  // exactly what we believe it shows, so there is nothing to count and nothing to write. Half of
+  // all deliveries at load are such echoes; they cost one indexed read instead of a receipt, a
+  // job and a worker round trip.
+  if (topic === "inventory_levels/update" && (await isKnownLevel(active, parsed.data as LevelUpdate))) {
+    return answer(new Response(null, { status: 200 }), topic, "echo");
   }
 
   let duplicate = true;

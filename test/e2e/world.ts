@@ -9,7 +9,7 @@ import { startLocalShopify, type LocalShopify } from "../sandbox/shopify/server"
 import type { ShopSeed } from "../sandbox/shopify/state";
 import { subscriptionsFromToml } from "../sandbox/shopify/toml";
 import type { DeliveryConfig } from "../sandbox/shopify/webhooks";
-import { createTestDatabase, dropTestDatabase, REDIS_URL } from "../setup/services";
+import { createTestDatabase, dropTestDatabase, ensureTemplate, REDIS_URL } from "../setup/services";
 
 /**
  * The whole product on one machine, as the sandbox contract describes it: a local Shopify with a
@@ -106,7 +106,10 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     },
   });
   let database: { name: string; url: string } | null = null;
-  if (!options.databaseUrl) database = await createTestDatabase("sg_t");
+  if (!options.databaseUrl) {
+    await ensureTemplate();
+    database = await createTestDatabase("sg_t");
+  }
   const databaseUrl = options.databaseUrl ?? database!.url;
   const port = await freePort();
   const webUrl = `http://127.0.0.1:${port}`;
@@ -124,6 +127,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     SHOPIFY_ADMIN_API_ORIGIN: shopify.url,
     STOCKGUARD_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString("base64"),
     LOG_LEVEL: options.logs ? "info" : "warn",
+    WORKER_METRICS_PORT: "0",
     PATH: `${path.join(ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
     ...options.env,
   };
@@ -132,7 +136,9 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   delete env.VITEST_WORKER_ID;
   const logs: string[] = [];
   const spawnTs = (file: string, args: string[] = [], name = file) => {
-    const child = spawn(TSX, [file, ...args], {
+    // PROFILE_DIR=/tmp/x writes a V8 CPU profile per process at exit (diagnosis of the bench).
+    const profile = process.env.PROFILE_DIR && !file.includes("cli") ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PROFILE_DIR}`] : [];
+    const child = spawn(TSX, [...profile, file, ...args], {
       cwd: ROOT,
       env: env as NodeJS.ProcessEnv,
       stdio: ["ignore", "pipe", "pipe"],

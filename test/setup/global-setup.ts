@@ -1,6 +1,5 @@
 import { Redis } from "ioredis";
-import { applyRepeatable, migrateDeploy } from "../../prisma/migrate";
-import { databaseUrl, PG_ADMIN_URL, REDIS_URL, templateName, withAdmin } from "./services";
+import { ensureTemplate, PG_ADMIN_URL, REDIS_URL, withAdmin } from "./services";
 
 /**
  * Once per `vitest run`: check that Postgres and Redis answer (with a message saying how to
@@ -25,33 +24,5 @@ export default async function setup(): Promise<void> {
     redis.disconnect();
   }
 
-  const template = templateName();
-  await withAdmin(async (client) => {
-    // Leftovers: older templates, and per-file databases of runs interrupted over 2 hours ago
-    // (their names carry the creation time in base 36).
-    const all = await client.query<{ datname: string }>(
-      "SELECT datname FROM pg_database WHERE datname LIKE 'sg\\_t%'",
-    );
-    const cutoff = Date.now() - 2 * 3_600_000;
-    for (const { datname } of all.rows) {
-      const created = /^sg_t_([0-9a-z]+)_/.exec(datname)?.[1];
-      const stale =
-        (datname.startsWith("sg_tpl_") && datname !== template) ||
-        (created !== undefined && parseInt(created, 36) < cutoff);
-      if (stale)
-        await client
-          .query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`)
-          .catch(() => undefined);
-    }
-    const exists = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [template]);
-    if (exists.rowCount) return;
-    await client.query(`CREATE DATABASE "${template}"`);
-    try {
-      migrateDeploy(databaseUrl(template), true);
-      await applyRepeatable(databaseUrl(template));
-    } catch (error) {
-      await client.query(`DROP DATABASE IF EXISTS "${template}" WITH (FORCE)`);
-      throw new Error(`migrating the test template failed: ${(error as Error).message}`);
-    }
-  });
+  await ensureTemplate();
 }

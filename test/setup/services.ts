@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
+import { applyRepeatable, migrateDeploy } from "../../prisma/migrate";
 
 /** Connection facts for the test services (overridable for other machines). */
 export const PG_ADMIN_URL =
@@ -65,4 +66,35 @@ export async function createTestDatabase(prefix = "sg_t"): Promise<{ name: strin
 
 export async function dropTestDatabase(name: string): Promise<void> {
   await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+}
+
+/**
+ * The migrated template every test database is cloned from (named after the migrations, so a
+ * stale one is never reused); also drops leftovers of interrupted runs.
+ */
+export async function ensureTemplate(): Promise<string> {
+  const template = templateName();
+  await withAdmin(async (client) => {
+    // Leftovers: older templates, and per-file databases of runs interrupted over 2 hours ago
+    // (their names carry the creation time in base 36).
+    const all = await client.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'sg\\_t%'");
+    const cutoff = Date.now() - 2 * 3_600_000;
+    for (const { datname } of all.rows) {
+      const created = /^sg_t_([0-9a-z]+)_/.exec(datname)?.[1];
+      const stale =
+        (datname.startsWith("sg_tpl_") && datname !== template) || (created !== undefined && parseInt(created, 36) < cutoff);
+      if (stale) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`).catch(() => undefined);
+    }
+    const exists = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [template]);
+    if (exists.rowCount) return;
+    await client.query(`CREATE DATABASE "${template}"`);
+    try {
+      migrateDeploy(databaseUrl(template), true);
+      await applyRepeatable(databaseUrl(template));
+    } catch (error) {
+      await client.query(`DROP DATABASE IF EXISTS "${template}" WITH (FORCE)`);
+      throw new Error(`migrating the test template failed: ${(error as Error).message}`);
+    }
+  });
+  return template;
 }

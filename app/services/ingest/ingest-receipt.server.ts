@@ -12,6 +12,7 @@ import { enqueueMaintenance, enqueuePushes, enqueueSafely } from "../../queues/j
 import { loadConnection } from "../../repositories/push.server";
 import { loadReceipt, markReceipt } from "../../repositories/receipts.server";
 import { applyLedgerEvent, type LineOperation } from "../ledger/apply-event.server";
+import { applyIfNoOp } from "./noop-snapshot.server";
 import { observeInventoryLevel } from "./observe-level.server";
 
 export type IngestOutcome =
@@ -97,6 +98,10 @@ export async function ingestReceipt(receiptId: bigint): Promise<IngestOutcome> {
       return { status: "observed", action: "catalog import scheduled" };
   }
 
+  if (await applyIfNoOp({ shopId: connection.shopId, connectionId: connection.id, receiptId, operations })) {
+    metrics().ingestSeconds.observe({ topic }, (Date.now() - receipt.receivedAt.getTime()) / 1000);
+    return { status: "applied", applied: 0, duplicates: operations.length, unmatched: 0, incidents: 0, pushes: 0 };
+  }
   try {
     const result = await applyLedgerEvent({
       shopId: connection.shopId,

@@ -150,32 +150,27 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
   }
   for (const ops of byOrder.values()) {
     const first = ops[0]!;
-    const existing = await repo.findOrderLines(
-      tx,
-      first.connectionId,
-      first.orderId,
-      ops.map((o) => o.lineId),
-    );
+    const refs = ops.map((o) => o.remoteRef).filter((r): r is string => Boolean(r));
+    const skus = ops.map((o) => normalizeSku(o.sku)).filter((s): s is string => s !== null);
+    const { existing, listings, items } = await repo.resolveOrderLines(tx, {
+      shopId: event.shopId,
+      connectionId: first.connectionId,
+      orderId: first.orderId,
+      lineIds: ops.map((o) => o.lineId),
+      refs,
+      skus,
+    });
     const pending: LineOperation[] = [];
     for (const op of ops) {
       const rows = existing.filter((r) => r.lineId === op.lineId);
       if (rows.length > 0) {
         resolved.set(
           op,
-          rows.map((r) => ({
-            itemId: r.itemId,
-            perUnit: r.perUnit,
-            listingId: r.listingId,
-            locationId: r.locationId,
-          })),
+          rows.map((r) => ({ itemId: r.itemId, perUnit: r.perUnit, listingId: r.listingId, locationId: r.locationId })),
         );
       } else pending.push(op);
     }
     if (pending.length === 0) continue;
-    const refs = pending.map((o) => o.remoteRef).filter((r): r is string => Boolean(r));
-    const skus = pending.map((o) => normalizeSku(o.sku)).filter((s): s is string => s !== null);
-    const listings = await repo.findListingsForLines(tx, first.connectionId, refs, skus);
-    const items = await repo.findItemsBySku(tx, event.shopId, skus);
     for (const op of pending) {
       const sku = normalizeSku(op.sku);
       const listing =
@@ -234,11 +229,8 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
   // 2. Lock every item whose balances or published quantities this event can change.
   const direct = new Set<string>([...itemOpTargets.values()]);
   for (const components of resolved.values()) for (const c of components) direct.add(c.itemId);
-  const skuOf = await repo.lockItemsWithBundlePartners(tx, event.shopId, [...direct]);
-  const lockSet = [...skuOf.keys()];
-
   // Under the locks our in-memory view of these balances is exact.
-  const levelRows = await repo.loadLevels(tx, lockSet);
+  const { skuOf, levels: levelRows, listings, components } = await repo.lockAndLoad(tx, event.shopId, [...direct]);
   const levels = new Map<string, repo.LevelRow>();
   const levelKey = (itemId: string, locationId: string) => `${itemId}|${locationId}`;
   for (const row of levelRows) levels.set(levelKey(row.itemId, row.locationId), row);
@@ -291,7 +283,6 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
     return chosen;
   };
 
-  const { listings, components } = await repo.listingsForItems(tx, lockSet);
   const touched = new Set<string>();
 
   const record = async (input: {
@@ -388,6 +379,11 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
     return true;
   };
 
+  // The selling channel already moved its own `available` when the order happened there (and
+  // back when it was cancelled): remember that, so the next compare-and-set write expects the
+  // right number and the channel's echo is recognised as one.
+  const channelMoves = new Map<string, { units: number; at: string }>();
+
   // 3. Order lines, in the order given.
   for (const op of lineOps) {
     const parts = resolved.get(op);
@@ -445,6 +441,8 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
       if (!inserted) result.duplicates++;
     }
   }
+
+  if (channelMoves.size > 0) await repo.applyChannelMoves(tx, channelMoves);
 
   // 4. Item operations.
   for (const op of itemOps) {

@@ -56,20 +56,18 @@ export async function pushSalesConnection(
       options.settleMs,
     );
 
-    for (const id of plan.upToDate) {
-      const l = byId.get(id)!;
-      await push.recordPushed(db, {
-        listingId: id,
-        connectionId: conn.id,
-        version: l.publishedVersion,
-        quantity: l.publishedQuantity,
-        wrote: false,
-        at: now(),
-        receiptIds: l.pendingReceiptIds,
-      });
-      pushMetrics.observeLatency(conn.kind, l.dirtySince, now());
-      outcome.upToDate++;
-    }
+    const at = now();
+    await push.recordPushedBatch(
+      db,
+      conn.id,
+      plan.upToDate.map((id) => {
+        const l = byId.get(id)!;
+        pushMetrics.observeLatency(conn.kind, l.dirtySince, at);
+        return { listingId: id, version: l.publishedVersion, quantity: l.publishedQuantity, wrote: false, receiptIds: l.pendingReceiptIds };
+      }),
+      at,
+    );
+    outcome.upToDate += plan.upToDate.length;
     for (const d of plan.deferred) {
       if (!outcome.deferredUntil || d.until < outcome.deferredUntil)
         outcome.deferredUntil = d.until;
@@ -96,19 +94,13 @@ export async function pushSalesConnection(
     pushMetrics.writes(conn.kind, writes.length);
 
     const stale: string[] = [];
+    const written = now();
+    const applied: Parameters<typeof push.recordPushedBatch>[2] = [];
     for (const r of results) {
       const l = byId.get(r.listingId)!;
       if (r.state === "applied") {
-        await push.recordPushed(db, {
-          listingId: l.id,
-          connectionId: conn.id,
-          version: l.publishedVersion,
-          quantity: r.quantity,
-          wrote: true,
-          at: now(),
-          receiptIds: l.pendingReceiptIds,
-        });
-        pushMetrics.observeLatency(conn.kind, l.dirtySince, now());
+        applied.push({ listingId: l.id, version: l.publishedVersion, quantity: r.quantity, wrote: true, receiptIds: l.pendingReceiptIds });
+        pushMetrics.observeLatency(conn.kind, l.dirtySince, written);
         outcome.wrote++;
       } else if (r.state === "stale") {
         stale.push(l.id);
@@ -126,6 +118,7 @@ export async function pushSalesConnection(
         pushMetrics.failure(conn.kind, "write_rejected");
       }
     }
+    await push.recordPushedBatch(db, conn.id, applied, written);
     if (stale.length === 0) {
       outcome.more = listings.length === BATCH;
       if (!outcome.more) return outcome;

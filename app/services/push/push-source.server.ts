@@ -236,21 +236,25 @@ export async function pushSourceConnection(
       continue;
     }
 
-    for (const w of work) {
-      await push.recordPushed(db, {
-        listingId: w.listing.id,
-        connectionId: conn.id,
-        version: w.listing.publishedVersion,
-        quantity: w.remote.available ?? w.listing.publishedQuantity,
-        wrote: w.wrote,
-        at: now(),
-        receiptIds: w.listing.pendingReceiptIds,
-        remoteState: w.remote,
-      });
-      pushMetrics.observeLatency(conn.kind, w.listing.dirtySince, now());
-      if (w.wrote) outcome.wrote++;
-      else outcome.upToDate++;
-    }
+    const at = now();
+    await push.recordPushedBatch(
+      db,
+      conn.id,
+      work.map((w) => {
+        pushMetrics.observeLatency(conn.kind, w.listing.dirtySince, at);
+        if (w.wrote) outcome.wrote++;
+        else outcome.upToDate++;
+        return {
+          listingId: w.listing.id,
+          version: w.listing.publishedVersion,
+          quantity: w.remote.available ?? w.listing.publishedQuantity,
+          wrote: w.wrote,
+          receiptIds: w.listing.pendingReceiptIds,
+          remoteState: w.remote,
+        };
+      }),
+      at,
+    );
     if (listings.length < BATCH) return outcome;
   }
   outcome.more = true;

@@ -1,0 +1,228 @@
+/**
+ * `npm run bench` — the sync pipeline at speed, measured (a script, not a test).
+ *
+ * Starts the sandbox (local Shopify with a source store and N−1 other stores, the web process,
+ * worker process(es), connected through the CLI) and drives orders through the storefronts.
+ *
+ * Load mode (default): BENCH_SKUS=10000, BENCH_CONNECTIONS=4, BENCH_RATE=200 orders/s for
+ * BENCH_DURATION=60 s, BENCH_HOT_SHARE=0.2 of the orders on BENCH_HOT_SKUS=10 hot SKUs. Stock is
+ * deep enough that nothing sells out, so every order must flow through. Last line: one JSON
+ * object with ack and sync percentiles, throughput, writes per order, throttling, lost/doubled
+ * movements, oversold units and memory.
+ *
+ * Market mode (BENCH_MODE=market): see market-bench.ts.
+ *
+ * Other knobs: BENCH_WORKERS (worker processes, default 1), BENCH_RESTORE_RATE (Admin API points
+ * per second per store, default 1000 = Shopify Plus), BENCH_COALESCE_MS (default 200).
+ */
+import { readFileSync } from "node:fs";
+import { percentile, skuOf, startWorld, waitFor, type World } from "../e2e/world";
+
+const num = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
+
+export const PROFILE = {
+  skus: num("BENCH_SKUS", 10_000),
+  connections: num("BENCH_CONNECTIONS", 4),
+  rate: num("BENCH_RATE", 200),
+  duration: num("BENCH_DURATION", 60),
+  hotShare: num("BENCH_HOT_SHARE", 0.2),
+  hotSkus: num("BENCH_HOT_SKUS", 10),
+  workers: num("BENCH_WORKERS", 1),
+  restoreRate: num("BENCH_RESTORE_RATE", 1_000),
+  coalesceMs: num("BENCH_COALESCE_MS", 200),
+};
+
+export function rssMb(pid: number | undefined): number {
+  if (!pid) return Number.NaN;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? "0");
+    return Math.round(kb / 1024);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** The node process behind a tsx launcher (tsx runs the script in a child). */
+export function childPids(pid: number | undefined): number[] {
+  if (!pid) return [];
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+    return [pid, ...children.flatMap((c) => childPids(c))];
+  } catch {
+    return [pid];
+  }
+}
+
+export function processRss(pid: number | undefined): number {
+  return Math.max(...childPids(pid).map(rssMb).filter((n) => Number.isFinite(n)), 0);
+}
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+async function main(): Promise<void> {
+  const p = PROFILE;
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const hotStock = Math.ceil(((p.rate * p.duration * p.hotShare) / p.hotSkus) * 1.5) + 10;
+  const coldStock = 50;
+  log(`bench: ${JSON.stringify(p)}; starting the sandbox (importing ${p.skus} SKUs into ${p.connections} stores)…`);
+  const setupStarted = Date.now();
+  const world: World = await startWorld({
+    skus: p.skus,
+    stock: (i) => (i < p.hotSkus ? hotStock : coldStock),
+    secondaryStores: p.connections - 1,
+    workers: p.workers,
+    throttle: { maximumAvailable: p.restoreRate * 20, restoreRate: p.restoreRate },
+    delivery: { delayMs: [0, 0], concurrency: 100 },
+    env: { PUSH_COALESCE_MS: String(p.coalesceMs), WORKER_CONCURRENCY: "16", DATABASE_POOL_MAX: "20" },
+  });
+  try {
+    const stores = [world.source, ...world.stores];
+    const sandbox = world.shopify.sandbox;
+    await waitFor(
+      async () => (await world.pg.query("SELECT 1 FROM listing WHERE published_version > pushed_version LIMIT 1")).rowCount === 0,
+      600_000,
+      "initial sync",
+    );
+    await sandbox.waitForWebhooksIdle(120_000);
+    log(`setup done in ${Math.round((Date.now() - setupStarted) / 1000)} s; driving ${p.rate} orders/s for ${p.duration} s`);
+
+    const marks = {
+      mutations: new Map(stores.map((s) => [s, sandbox.shop(s).mutationLog.length])),
+      requests: new Map(stores.map((s) => [s, sandbox.shop(s).requestLog.length])),
+      deliveries: sandbox.deliveries().length,
+    };
+    const startedAt = new Date();
+    const random = rng(42);
+    let placed = 0;
+    let refused = 0;
+    let maxWebRss = 0;
+    let maxWorkerRss = 0;
+    const sample = () => {
+      maxWebRss = Math.max(maxWebRss, processRss(world.processes.web.pid));
+      for (const w of world.processes.workers) maxWorkerRss = Math.max(maxWorkerRss, processRss(w.pid));
+    };
+    const sampler = setInterval(sample, 1_000);
+    // Open-loop arrivals: orders are due at fixed times whatever the system's pace.
+    const total = p.rate * p.duration;
+    const t0 = performance.now();
+    for (let i = 0; i < total; i++) {
+      const due = t0 + (i * 1000) / p.rate;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      const store = stores[Math.floor(random() * stores.length)]!;
+      const sku = random() < p.hotShare ? skuOf(Math.floor(random() * p.hotSkus)) : skuOf(p.hotSkus + Math.floor(random() * (p.skus - p.hotSkus)));
+      try {
+        sandbox.checkout(store, { lines: [{ sku, quantity: 1 }] });
+        placed++;
+      } catch {
+        refused++;
+      }
+    }
+    const driveSeconds = (performance.now() - t0) / 1000;
+    const lastOrderAt = Date.now();
+    log(`placed ${placed} orders (${refused} refused) in ${driveSeconds.toFixed(1)} s; waiting for the pipeline to drain…`);
+    await sandbox.waitForWebhooksIdle(600_000);
+    await waitFor(
+      async () =>
+        (await world.pg.query(
+          "SELECT 1 FROM listing WHERE published_version > pushed_version UNION ALL SELECT 1 FROM receipt WHERE status = 'pending' LIMIT 1",
+        )).rowCount === 0,
+      600_000,
+      "the pipeline to drain",
+    );
+    const drainSeconds = (Date.now() - lastOrderAt) / 1000;
+    clearInterval(sampler);
+    sample();
+
+    // Acknowledgement: as the sender measured it (request start → 2xx).
+    const deliveries = sandbox.deliveries().slice(marks.deliveries);
+    const acks = deliveries.flatMap((d) => d.attempts.filter((a) => a.ok).map((a) => a.durationMs ?? 0));
+    // Sync: event received → every affected connection written.
+    const sync = await world.pg.query<{ ms: number; topic: string }>(
+      `SELECT r.topic, (EXTRACT(EPOCH FROM max(t.written_at) - r.received_at) * 1000)::float AS ms
+         FROM receipt r JOIN push_trace t ON t.receipt_id = r.id
+        WHERE r.received_at >= $1 GROUP BY r.id, r.topic, r.received_at`,
+      [startedAt],
+    );
+    const syncMs = sync.rows.map((r) => r.ms);
+    const receipts = await world.pg.query<{ n: number; first: Date; last: Date }>(
+      "SELECT count(*)::int AS n, min(received_at) AS first, max(applied_at) AS last FROM receipt WHERE received_at >= $1",
+      [startedAt],
+    );
+    const r = receipts.rows[0]!;
+    const eventsPerS = r.n / Math.max(1, (new Date(r.last).getTime() - new Date(r.first).getTime()) / 1000);
+
+    let writes = 0;
+    let throttled = 0;
+    for (const s of stores) {
+      writes += sandbox
+        .shop(s)
+        .mutationLog.slice(marks.mutations.get(s))
+        .reduce((n, m) => n + m.requested.length, 0);
+      throttled += sandbox.shop(s).requestLog.slice(marks.requests.get(s)).filter((q) => q.outcome === "throttled").length;
+    }
+
+    // Lost or doubled: the ledger's commitments against the stores' own counts, per SKU.
+    const ledger = await world.pg.query<{ sku: string; committed: number }>(
+      "SELECT i.sku, sum(s.committed)::int AS committed FROM stock_item i JOIN stock_level s ON s.item_id = i.id GROUP BY i.sku",
+    );
+    let lost = 0;
+    let doubled = 0;
+    const committedInStores = new Map<string, number>();
+    for (const s of stores) {
+      const shop = sandbox.shop(s);
+      for (const variant of shop.variants.values()) {
+        const item = shop.items.get(variant.inventoryItemId);
+        if (!item || !variant.sku) continue;
+        for (const level of item.levels.values()) {
+          committedInStores.set(variant.sku, (committedInStores.get(variant.sku) ?? 0) + level.quantities.committed);
+        }
+      }
+    }
+    for (const row of ledger.rows) {
+      const expected = committedInStores.get(row.sku) ?? 0;
+      if (row.committed < expected) lost += expected - row.committed;
+      if (row.committed > expected) doubled += row.committed - expected;
+    }
+    const oversold = await world.pg.query<{ n: number }>("SELECT COALESCE(sum(shortfall), 0)::int AS n FROM oversell_incident");
+
+    const result = {
+      mode: "load",
+      ...p,
+      orders: placed,
+      refused,
+      drive_s: Number(driveSeconds.toFixed(1)),
+      drain_s: Number(drainSeconds.toFixed(1)),
+      ack_p50_ms: Math.round(percentile(acks, 50)),
+      ack_p99_ms: Math.round(percentile(acks, 99)),
+      sync_p50_ms: Math.round(percentile(syncMs, 50)),
+      sync_p95_ms: Math.round(percentile(syncMs, 95)),
+      sync_p99_ms: Math.round(percentile(syncMs, 99)),
+      events_per_s: Math.round(eventsPerS),
+      writes_per_order: Number((writes / Math.max(1, placed)).toFixed(2)),
+      throttled,
+      lost_movements: lost,
+      doubled_movements: doubled,
+      oversold_units: oversold.rows[0]!.n,
+      web_rss_mb: maxWebRss,
+      worker_rss_mb: maxWorkerRss,
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    await world.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
