@@ -1,5 +1,6 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "@prisma/client";
+import pg from "pg";
 import { env } from "./env.server";
 
 /**
@@ -12,14 +13,18 @@ declare global {
 }
 
 export function createPrismaClient(databaseUrl: string, poolMax = 10): PrismaClient {
-  const adapter = new PrismaPg({
+  const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: poolMax,
     idleTimeoutMillis: 30_000,
     // Fail fast instead of queueing forever when Postgres is down; callers retry.
     connectionTimeoutMillis: 5_000,
   });
-  return new PrismaClient({ adapter });
+  // A restarted server emits 'error' on pooled clients; the query in flight still fails and the
+  // pool replaces the client, but an unhandled event would crash the process.
+  pool.on("error", () => undefined);
+  pool.on("connect", (client) => client.on("error", () => undefined));
+  return new PrismaClient({ adapter: new PrismaPg(pool) });
 }
 
 function poolSize(): number {

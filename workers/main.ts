@@ -8,6 +8,7 @@ import { env } from "../app/env.server";
 import { runShutdown } from "../app/lib/lifecycle.server";
 import { logger } from "../app/logger.server";
 import { createRedis } from "../app/queues/connection.server";
+import { cappedBackoff } from "../app/queues/queues.server";
 import type { QueueName } from "../app/queues/definitions";
 import { disconnectDb } from "../app/db.server";
 import { processors, type ProcessorSpec } from "./processors";
@@ -19,6 +20,17 @@ process.env.STOCKGUARD_PROCESS ??= "worker";
 export async function startWorkers(only?: QueueName[]): Promise<Worker[]> {
   const config = env();
   const connection = createRedis("worker");
+  // After Redis restarts (its data gone), register the schedulers again on reconnect.
+  let readyOnce = false;
+  connection.on("ready", () => {
+    if (readyOnce) {
+      logger().warn("Redis connection restored; registering schedules again");
+      registerSchedules().catch((error: Error) =>
+        logger().error({ err: error.message }, "schedules not registered"),
+      );
+    }
+    readyOnce = true;
+  });
   const workers: Worker[] = [];
   for (const [name, spec] of Object.entries(processors()) as [
     QueueName,
@@ -34,6 +46,7 @@ export async function startWorkers(only?: QueueName[]): Promise<Worker[]> {
       // the stalled check (every stalledInterval) returns them to the queue. Live workers renew
       // their locks every lockDuration / 2.
       lockDuration: 10_000,
+      settings: { backoffStrategy: cappedBackoff },
       stalledInterval: 5_000,
       maxStalledCount: 5,
     });

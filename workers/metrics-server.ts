@@ -14,7 +14,13 @@ export function startMetricsServer(port: number): Server | null {
   m.queueDepth.reset();
   const collect = async () => {
     for (const name of Object.values(QUEUES)) {
-      const counts = await queue(name).getJobCounts("waiting", "active", "delayed", "failed", "prioritized");
+      const counts = await queue(name).getJobCounts(
+        "waiting",
+        "active",
+        "delayed",
+        "failed",
+        "prioritized",
+      );
       for (const [state, n] of Object.entries(counts)) m.queueDepth.set({ queue: name, state }, n);
     }
   };
@@ -33,7 +39,9 @@ export function startMetricsServer(port: number): Server | null {
       .then((body) => res.writeHead(200, { "Content-Type": m.registry.contentType }).end(body))
       .catch(() => res.writeHead(500).end());
   });
-  server.on("error", (error) => logger().warn({ err: error.message, port }, "worker metrics server not started"));
+  server.on("error", (error) =>
+    logger().warn({ err: error.message, port }, "worker metrics server not started"),
+  );
   server.listen(port, "0.0.0.0");
   return server;
 }

@@ -104,7 +104,11 @@ export function sqlPool(): pg.Pool {
       types,
       options: "-c TimeZone=UTC",
     });
-    pool.on("error", () => undefined); // idle client errors; the next query reconnects
+    // A server restart or a killed backend emits 'error' on idle and checked-out clients alike;
+    // the query in progress still rejects, and the pool replaces the client. Without these
+    // listeners Node would crash the process on the event.
+    pool.on("error", () => undefined);
+    pool.on("connect", (client) => client.on("error", () => undefined));
     globalThis.stockguardSqlPool = pool;
     onShutdown("sql-pool", closeSqlPool);
   }

@@ -7,6 +7,17 @@ import { producersReady, queue } from "./queues.server";
  * Producers. Ids never contain `:` (BullMQ's key separator). Every job carries keys only.
  */
 
+/**
+ * For the sweeper: a receipt whose job exhausted its attempts (a long outage) keeps its failed
+ * job under the same id, which would swallow a plain re-add; retry that job instead.
+ */
+export async function reviveIngest(receiptId: bigint): Promise<void> {
+  await producersReady();
+  const job = await queue("ingest").getJob(`r-${receiptId}`);
+  if (job && (await job.isFailed())) await job.retry("failed");
+  else if (!job) await enqueueIngest(receiptId);
+}
+
 /** One ingest job per receipt; re-adding the same receipt is a no-op while the job exists. */
 export async function enqueueIngest(receiptId: bigint): Promise<void> {
   await producersReady();

@@ -42,14 +42,16 @@ export function queue<N extends QueueName>(name: N): Queue<JobPayloads[N]> {
 
 export const DEFAULT_JOB_OPTIONS: Record<QueueName, JobsOptions> = {
   [QUEUES.ingest]: {
-    attempts: 8,
-    backoff: { type: "exponential", delay: 500, jitter: 0.5 },
+    attempts: 30,
+    backoff: { type: "capped", delay: 250 },
     removeOnComplete: { age: 3_600, count: 10_000 },
     removeOnFail: { age: 7 * 86_400 },
   },
   [QUEUES.push]: {
-    attempts: 10,
-    backoff: { type: "exponential", delay: 1_000, jitter: 0.5 },
+    // Capped backoff (see cappedBackoff): a push waiting out a long backoff would hold its
+    // deduplication id and with it every newer change of the connection.
+    attempts: 25,
+    backoff: { type: "capped", delay: 250 },
     removeOnComplete: { age: 600, count: 1_000 },
     removeOnFail: { age: 7 * 86_400 },
   },
@@ -72,6 +74,16 @@ export const DEFAULT_JOB_OPTIONS: Record<QueueName, JobsOptions> = {
  * connection is up would fail: wait briefly for it (bounded, so a Redis outage costs a webhook
  * at most this long; the receipt is already stored and the sweeper enqueues it later).
  */
+/**
+ * Exponential backoff with jitter, capped at 5 s (`type: "capped"` jobs); other types fall back to
+ * BullMQ's built-ins. Used by every worker (Worker `settings.backoffStrategy`).
+ */
+export function cappedBackoff(attemptsMade: number, type?: string): number {
+  if (type !== "capped") return -1;
+  const base = Math.min(5_000, 250 * 2 ** Math.max(0, attemptsMade - 1));
+  return Math.round(base * (0.5 + Math.random() * 0.5));
+}
+
 export async function producersReady(timeoutMs = 250): Promise<void> {
   await waitReady(producers().redis, timeoutMs);
 }

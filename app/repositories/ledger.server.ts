@@ -455,8 +455,13 @@ export async function markReceiptApplied(tx: Tx, receiptId: bigint): Promise<voi
  * The selling channel's own `available` moved with its order: shift what we know it shows,
  * unless we observed it after the order happened (then the observation already includes it).
  */
-export async function applyChannelMoves(tx: Tx, moves: Map<string, { units: number; at: string }>): Promise<void> {
-  const entries = [...moves.entries()].filter(([, m]) => Number.isInteger(m.units) && m.units !== 0);
+export async function applyChannelMoves(
+  tx: Tx,
+  moves: Map<string, { units: number; at: string }>,
+): Promise<void> {
+  const entries = [...moves.entries()].filter(
+    ([, m]) => Number.isInteger(m.units) && m.units !== 0,
+  );
   if (entries.length === 0) return;
   await tx.execute(sql`
     UPDATE listing l
@@ -480,7 +485,12 @@ export async function lockAndLoad(
   tx: Tx,
   shopId: string,
   itemIds: string[],
-): Promise<{ skuOf: Map<string, string>; levels: LevelRow[]; listings: ListingRow[]; components: ComponentRow[] }> {
+): Promise<{
+  skuOf: Map<string, string>;
+  levels: LevelRow[];
+  listings: ListingRow[];
+  components: ComponentRow[];
+}> {
   if (itemIds.length === 0) return { skuOf: new Map(), levels: [], listings: [], components: [] };
   const skuOf = await lockItemsWithBundlePartners(tx, shopId, itemIds);
   const locked = [...skuOf.keys()];
@@ -516,15 +526,36 @@ export async function lockAndLoad(
 /** Everything needed to resolve an order's lines, in one round trip. */
 export async function resolveOrderLines(
   tx: Tx,
-  input: { shopId: string; connectionId: string; orderId: string; lineIds: string[]; refs: string[]; skus: string[] },
+  input: {
+    shopId: string;
+    connectionId: string;
+    orderId: string;
+    lineIds: string[];
+    refs: string[];
+    skus: string[];
+  },
 ): Promise<{
   existing: (OrderLineRow & { lineId: string })[];
-  listings: { id: string; remoteRef: string; remoteVariantRef: string | null; sku: string | null; components: ComponentRow[] }[];
+  listings: {
+    id: string;
+    remoteRef: string;
+    remoteVariantRef: string | null;
+    sku: string | null;
+    components: ComponentRow[];
+  }[];
   items: { id: string; sku: string }[];
 }> {
   const rows = await tx.query<{
     existing: (OrderLineRow & { lineId: string; id: string })[] | null;
-    listings: { id: string; remoteRef: string; remoteVariantRef: string | null; sku: string | null; components: ComponentRow[] | null }[] | null;
+    listings:
+      | {
+          id: string;
+          remoteRef: string;
+          remoteVariantRef: string | null;
+          sku: string | null;
+          components: ComponentRow[] | null;
+        }[]
+      | null;
     items: { id: string; sku: string }[] | null;
   }>(sql`
     SELECT
@@ -548,7 +579,9 @@ export async function resolveOrderLines(
   const row = rows[0];
   return {
     existing: (row?.existing ?? []).map((e) => ({ ...e, id: BigInt(e.id) })),
-    listings: (row?.listings ?? []).map((l) => ({ ...l, components: l.components ?? [] })).sort((a, b) => (a.id < b.id ? -1 : 1)),
+    listings: (row?.listings ?? [])
+      .map((l) => ({ ...l, components: l.components ?? [] }))
+      .sort((a, b) => (a.id < b.id ? -1 : 1)),
     items: row?.items ?? [],
   };
 }

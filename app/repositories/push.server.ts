@@ -180,7 +180,12 @@ export async function recordRemote(
 /** Many observations at once (catalog import, reconciliation pages). */
 export async function recordRemoteBatch(
   db: SqlClient,
-  rows: { listingId: string; quantity: number | null; state: Record<string, number> | null; at: Date }[],
+  rows: {
+    listingId: string;
+    quantity: number | null;
+    state: Record<string, number> | null;
+    at: Date;
+  }[],
   source: "read" | "webhook",
 ): Promise<void> {
   for (let i = 0; i < rows.length; i += 1_000) {

@@ -2,7 +2,7 @@ import { db, sql } from "../lib/sql.server";
 import { log } from "../logger.server";
 import type { MaintenanceJob } from "../queues/definitions";
 import {
-  enqueueIngest,
+  reviveIngest,
   enqueueMaintenance,
   enqueuePush,
   enqueueReconcile,
@@ -15,9 +15,9 @@ import { shopifyAdapter, toContext } from "./channels.server";
 import { readSourceLevels } from "./ingest/read-source-levels.server";
 
 /** Receipts older than this and still pending are swept back into the ingest queue. */
-export const SWEEP_AFTER_MS = 15_000;
+export const SWEEP_AFTER_MS = 10_000;
 /** Dirty listings older than this get their push re-enqueued (a lost push job). */
-export const STALE_DIRTY_MS = 30_000;
+export const STALE_DIRTY_MS = 10_000;
 
 /** Housekeeping tasks run on the maintenance queue (and by schedulers, see workers/schedules.ts). */
 export async function runMaintenance(job: MaintenanceJob): Promise<unknown> {
@@ -46,7 +46,7 @@ export async function runMaintenance(job: MaintenanceJob): Promise<unknown> {
  */
 export async function sweep(): Promise<{ receipts: number; connections: number }> {
   const receipts = await stalePendingReceipts(db(), SWEEP_AFTER_MS, 1_000);
-  for (const id of receipts) await enqueueIngest(id);
+  for (const id of receipts) await reviveIngest(id);
   const stale = await db().query<{ connectionId: string }>(sql`
     SELECT DISTINCT l.connection_id AS "connectionId" FROM listing l
       JOIN connection c ON c.id = l.connection_id JOIN shop s ON s.id = c.shop_id
@@ -73,7 +73,7 @@ export async function sweep(): Promise<{ receipts: number; connections: number }
   const flagged = await db().query<{ connectionId: string }>(sql`
     SELECT DISTINCT connection_id AS "connectionId" FROM listing
      WHERE remote_source = 'webhook' AND source_location_id IS NOT NULL
-       AND remote_observed_at < now() - interval '30 seconds'`);
+       AND remote_observed_at < now() - interval '10 seconds'`);
   for (const { connectionId } of flagged)
     await enqueueMaintenance({ task: "read_source_levels", connectionId, attempt: 5 });
   if (receipts.length + stale.length > 0)

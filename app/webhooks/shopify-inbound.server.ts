@@ -38,7 +38,8 @@ async function targetsFor(domain: string): Promise<Target[]> {
      WHERE c.kind = 'shopify' AND c.account_ref = ${domain}`);
   const targets = rows.map(({ credentials, ...t }) => ({
     ...t,
-    ownSecret: t.role === "sales" ? (openShopifyCredentials(credentials)?.webhookSecret ?? null) : null,
+    ownSecret:
+      t.role === "sales" ? (openShopifyCredentials(credentials)?.webhookSecret ?? null) : null,
   }));
   if (targets.length > 0) targetCache.set(domain, { targets, until: Date.now() + TARGET_TTL_MS });
   return targets;
@@ -54,7 +55,10 @@ async function isKnownLevel(targets: Target[], update: LevelUpdate): Promise<boo
      WHERE l.connection_id = ANY(${targets.map((t) => t.connectionId)}::uuid[])
        AND l.remote_ref = ${`gid://shopify/InventoryItem/${update.inventory_item_id}`}
        AND l.remote_location_ref = ${`gid://shopify/Location/${update.location_id}`}`);
-  return rows.length === targets.length && rows.every((r) => r.known !== null && r.known === update.available);
+  return (
+    rows.length === targets.length &&
+    rows.every((r) => r.known !== null && r.known === update.available)
+  );
 }
 
 function secretOf(target: Target, appSecret: string): string {
@@ -100,7 +104,16 @@ export async function handleShopifyWebhook(
   if (!hmac) return answer(new Response(null, { status: 401 }), topic, "unauthorized");
   const domain = (request.headers.get("x-shopify-shop-domain") ?? "").toLowerCase();
 
-  const targets = domain ? await targetsFor(domain) : [];
+  let targets: Target[];
+  try {
+    targets = domain ? await targetsFor(domain) : [];
+  } catch (error) {
+    log({ shop: domain, topic }).error(
+      { err: (error as Error).message },
+      "database unavailable; asking Shopify to retry",
+    );
+    return answer(new Response(null, { status: 503 }), topic, "error");
+  }
   if (targets.length === 0)
     return answer(new Response(null, { status: 401 }), topic, "unauthorized");
 
@@ -112,19 +125,26 @@ export async function handleShopifyWebhook(
   const raw = await request.text();
   const appSecret = shopifyEnv().SHOPIFY_API_SECRET;
   const verified = targets.filter((t) => hmacMatches(raw, hmac, secretOf(t, appSecret)));
-  if (verified.length === 0) return answer(new Response(null, { status: 401 }), topic, "unauthorized");
+  if (verified.length === 0)
+    return answer(new Response(null, { status: 401 }), topic, "unauthorized");
   const missing = REQUIRED_HEADERS.filter((h) => !request.headers.get(h));
-  if (missing.length > 0) return answer(badPayload(`missing headers: ${missing.join(", ")}`), topic, "rejected");
+  if (missing.length > 0)
+    return answer(badPayload(`missing headers: ${missing.join(", ")}`), topic, "rejected");
   let payload: unknown;
   try {
     payload = JSON.parse(raw);
   } catch {
-    return answer(Response.json({ error: "malformed JSON body" }, { status: 400 }), topic, "rejected");
+    return answer(
+      Response.json({ error: "malformed JSON body" }, { status: 400 }),
+      topic,
+      "rejected",
+    );
   }
   const webhookId = request.headers.get("x-shopify-webhook-id")!;
   const eventId = request.headers.get("x-shopify-event-id") || webhookId;
   const triggered = request.headers.get("x-shopify-triggered-at");
-  const triggeredAt = triggered && !Number.isNaN(Date.parse(triggered)) ? new Date(triggered) : null;
+  const triggeredAt =
+    triggered && !Number.isNaN(Date.parse(triggered)) ? new Date(triggered) : null;
   const logger = log({ shop: domain, topic, eventId, webhookId });
 
   const active = verified.filter((t) => t.shopStatus === "active");
@@ -165,7 +185,10 @@ export async function handleShopifyWebhook(
   // exactly what we believe it shows, so there is nothing to count and nothing to write. Half of
   // all deliveries at load are such echoes; they cost one indexed read instead of a receipt, a
   // job and a worker round trip.
-  if (topic === "inventory_levels/update" && (await isKnownLevel(active, parsed.data as LevelUpdate))) {
+  if (
+    topic === "inventory_levels/update" &&
+    (await isKnownLevel(active, parsed.data as LevelUpdate))
+  ) {
     return answer(new Response(null, { status: 200 }), topic, "echo");
   }
 

@@ -18,7 +18,8 @@
 import { readFileSync } from "node:fs";
 import { percentile, skuOf, startWorld, waitFor, type World } from "../e2e/world";
 
-const num = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
+const num = (name: string, fallback: number) =>
+  process.env[name] ? Number(process.env[name]) : fallback;
 
 export const PROFILE = {
   skus: num("BENCH_SKUS", 10_000),
@@ -47,7 +48,11 @@ export function rssMb(pid: number | undefined): number {
 export function childPids(pid: number | undefined): number[] {
   if (!pid) return [];
   try {
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
     return [pid, ...children.flatMap((c) => childPids(c))];
   } catch {
     return [pid];
@@ -55,7 +60,12 @@ export function childPids(pid: number | undefined): number[] {
 }
 
 export function processRss(pid: number | undefined): number {
-  return Math.max(...childPids(pid).map(rssMb).filter((n) => Number.isFinite(n)), 0);
+  return Math.max(
+    ...childPids(pid)
+      .map(rssMb)
+      .filter((n) => Number.isFinite(n)),
+    0,
+  );
 }
 
 function rng(seed: number) {
@@ -71,7 +81,9 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const hotStock = Math.ceil(((p.rate * p.duration * p.hotShare) / p.hotSkus) * 1.5) + 10;
   const coldStock = 50;
-  log(`bench: ${JSON.stringify(p)}; starting the sandbox (importing ${p.skus} SKUs into ${p.connections} stores)…`);
+  log(
+    `bench: ${JSON.stringify(p)}; starting the sandbox (importing ${p.skus} SKUs into ${p.connections} stores)…`,
+  );
   const setupStarted = Date.now();
   const world: World = await startWorld({
     skus: p.skus,
@@ -80,18 +92,29 @@ async function main(): Promise<void> {
     workers: p.workers,
     throttle: { maximumAvailable: p.restoreRate * 20, restoreRate: p.restoreRate },
     delivery: { delayMs: [0, 0], concurrency: 100 },
-    env: { PUSH_COALESCE_MS: String(p.coalesceMs), WORKER_CONCURRENCY: "16", DATABASE_POOL_MAX: "20" },
+    env: {
+      PUSH_COALESCE_MS: String(p.coalesceMs),
+      WORKER_CONCURRENCY: "16",
+      DATABASE_POOL_MAX: "20",
+    },
   });
   try {
     const stores = [world.source, ...world.stores];
     const sandbox = world.shopify.sandbox;
     await waitFor(
-      async () => (await world.pg.query("SELECT 1 FROM listing WHERE published_version > pushed_version LIMIT 1")).rowCount === 0,
+      async () =>
+        (
+          await world.pg.query(
+            "SELECT 1 FROM listing WHERE published_version > pushed_version LIMIT 1",
+          )
+        ).rowCount === 0,
       600_000,
       "initial sync",
     );
     await sandbox.waitForWebhooksIdle(120_000);
-    log(`setup done in ${Math.round((Date.now() - setupStarted) / 1000)} s; driving ${p.rate} orders/s for ${p.duration} s`);
+    log(
+      `setup done in ${Math.round((Date.now() - setupStarted) / 1000)} s; driving ${p.rate} orders/s for ${p.duration} s`,
+    );
 
     const marks = {
       mutations: new Map(stores.map((s) => [s, sandbox.shop(s).mutationLog.length])),
@@ -106,7 +129,8 @@ async function main(): Promise<void> {
     let maxWorkerRss = 0;
     const sample = () => {
       maxWebRss = Math.max(maxWebRss, processRss(world.processes.web.pid));
-      for (const w of world.processes.workers) maxWorkerRss = Math.max(maxWorkerRss, processRss(w.pid));
+      for (const w of world.processes.workers)
+        maxWorkerRss = Math.max(maxWorkerRss, processRss(w.pid));
     };
     const sampler = setInterval(sample, 1_000);
     // Open-loop arrivals: orders are due at fixed times whatever the system's pace.
@@ -117,7 +141,10 @@ async function main(): Promise<void> {
       const wait = due - performance.now();
       if (wait > 1) await new Promise((r) => setTimeout(r, wait));
       const store = stores[Math.floor(random() * stores.length)]!;
-      const sku = random() < p.hotShare ? skuOf(Math.floor(random() * p.hotSkus)) : skuOf(p.hotSkus + Math.floor(random() * (p.skus - p.hotSkus)));
+      const sku =
+        random() < p.hotShare
+          ? skuOf(Math.floor(random() * p.hotSkus))
+          : skuOf(p.hotSkus + Math.floor(random() * (p.skus - p.hotSkus)));
       try {
         sandbox.checkout(store, { lines: [{ sku, quantity: 1 }] });
         placed++;
@@ -127,13 +154,17 @@ async function main(): Promise<void> {
     }
     const driveSeconds = (performance.now() - t0) / 1000;
     const lastOrderAt = Date.now();
-    log(`placed ${placed} orders (${refused} refused) in ${driveSeconds.toFixed(1)} s; waiting for the pipeline to drain…`);
+    log(
+      `placed ${placed} orders (${refused} refused) in ${driveSeconds.toFixed(1)} s; waiting for the pipeline to drain…`,
+    );
     await sandbox.waitForWebhooksIdle(600_000);
     await waitFor(
       async () =>
-        (await world.pg.query(
-          "SELECT 1 FROM listing WHERE published_version > pushed_version UNION ALL SELECT 1 FROM receipt WHERE status = 'pending' LIMIT 1",
-        )).rowCount === 0,
+        (
+          await world.pg.query(
+            "SELECT 1 FROM listing WHERE published_version > pushed_version UNION ALL SELECT 1 FROM receipt WHERE status = 'pending' LIMIT 1",
+          )
+        ).rowCount === 0,
       600_000,
       "the pipeline to drain",
     );
@@ -143,7 +174,9 @@ async function main(): Promise<void> {
 
     // Acknowledgement: as the sender measured it (request start → 2xx).
     const deliveries = sandbox.deliveries().slice(marks.deliveries);
-    const acks = deliveries.flatMap((d) => d.attempts.filter((a) => a.ok).map((a) => a.durationMs ?? 0));
+    const acks = deliveries.flatMap((d) =>
+      d.attempts.filter((a) => a.ok).map((a) => a.durationMs ?? 0),
+    );
     // Sync: event received → every affected connection written.
     const sync = await world.pg.query<{ ms: number; topic: string }>(
       `SELECT r.topic, (EXTRACT(EPOCH FROM max(t.written_at) - r.received_at) * 1000)::float AS ms
@@ -157,7 +190,8 @@ async function main(): Promise<void> {
       [startedAt],
     );
     const r = receipts.rows[0]!;
-    const eventsPerS = r.n / Math.max(1, (new Date(r.last).getTime() - new Date(r.first).getTime()) / 1000);
+    const eventsPerS =
+      r.n / Math.max(1, (new Date(r.last).getTime() - new Date(r.first).getTime()) / 1000);
 
     let writes = 0;
     let throttled = 0;
@@ -166,7 +200,10 @@ async function main(): Promise<void> {
         .shop(s)
         .mutationLog.slice(marks.mutations.get(s))
         .reduce((n, m) => n + m.requested.length, 0);
-      throttled += sandbox.shop(s).requestLog.slice(marks.requests.get(s)).filter((q) => q.outcome === "throttled").length;
+      throttled += sandbox
+        .shop(s)
+        .requestLog.slice(marks.requests.get(s))
+        .filter((q) => q.outcome === "throttled").length;
     }
 
     // Lost or doubled: the ledger's commitments against the stores' own counts, per SKU.
@@ -182,7 +219,10 @@ async function main(): Promise<void> {
         const item = shop.items.get(variant.inventoryItemId);
         if (!item || !variant.sku) continue;
         for (const level of item.levels.values()) {
-          committedInStores.set(variant.sku, (committedInStores.get(variant.sku) ?? 0) + level.quantities.committed);
+          committedInStores.set(
+            variant.sku,
+            (committedInStores.get(variant.sku) ?? 0) + level.quantities.committed,
+          );
         }
       }
     }
@@ -191,7 +231,9 @@ async function main(): Promise<void> {
       if (row.committed < expected) lost += expected - row.committed;
       if (row.committed > expected) doubled += row.committed - expected;
     }
-    const oversold = await world.pg.query<{ n: number }>("SELECT COALESCE(sum(shortfall), 0)::int AS n FROM oversell_incident");
+    const oversold = await world.pg.query<{ n: number }>(
+      "SELECT COALESCE(sum(shortfall), 0)::int AS n FROM oversell_incident",
+    );
 
     const result = {
       mode: "load",

@@ -33,13 +33,24 @@ async function main() {
   };
   const client = new pg.Client({ connectionString: database.url });
   await client.connect();
-  const shop = await client.query("INSERT INTO shop (id, domain, updated_at) VALUES (gen_random_uuid(), 'bench.myshopify.com', now()) RETURNING id");
+  const shop = await client.query(
+    "INSERT INTO shop (id, domain, updated_at) VALUES (gen_random_uuid(), 'bench.myshopify.com', now()) RETURNING id",
+  );
   await client.query(
     "INSERT INTO connection (id, shop_id, kind, role, name, account_ref, updated_at) VALUES (gen_random_uuid(), $1, 'shopify', 'source', 'b', 'bench.myshopify.com', now())",
     [shop.rows[0].id],
   );
-  await client.query(`INSERT INTO "Session" (id, shop, state, "accessToken") VALUES ('offline_bench.myshopify.com', 'bench.myshopify.com', '', 't')`);
-  const web = spawn(path.join(ROOT, "node_modules/.bin/tsx"), [...(process.env.PROFILE ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : []), "app/web-server.ts"], { cwd: ROOT, env, stdio: ["ignore", "ignore", "inherit"] });
+  await client.query(
+    `INSERT INTO "Session" (id, shop, state, "accessToken") VALUES ('offline_bench.myshopify.com', 'bench.myshopify.com', '', 't')`,
+  );
+  const web = spawn(
+    path.join(ROOT, "node_modules/.bin/tsx"),
+    [
+      ...(process.env.PROFILE ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : []),
+      "app/web-server.ts",
+    ],
+    { cwd: ROOT, env, stdio: ["ignore", "ignore", "inherit"] },
+  );
   for (;;) {
     if ((await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.ok) break;
     await new Promise((r) => setTimeout(r, 200));

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { Queue } from "bullmq";
@@ -34,7 +34,10 @@ export type WorldOptions = {
   rngSeed?: number;
   /** A store that signs its webhooks with its own custom-app secret (index among secondaries). */
   ownSecretStore?: number;
+  /** Use this database (created and migrated if missing) instead of a throw-away clone. */
   databaseUrl?: string;
+  /** Use this Redis instead of the machine's (fault tests restart their own). */
+  redisUrl?: string;
   logs?: boolean;
 };
 
@@ -109,6 +112,9 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   if (!options.databaseUrl) {
     await ensureTemplate();
     database = await createTestDatabase("sg_t");
+  } else {
+    const { migrate } = await import("../../prisma/migrate");
+    await migrate(options.databaseUrl);
   }
   const databaseUrl = options.databaseUrl ?? database!.url;
   const port = await freePort();
@@ -118,7 +124,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     NODE_ENV: "production",
     PORT: String(port),
     DATABASE_URL: databaseUrl,
-    REDIS_URL,
+    REDIS_URL: options.redisUrl ?? REDIS_URL,
     QUEUE_PREFIX: `sge2e-${randomUUID().slice(0, 8)}`,
     SHOPIFY_API_KEY: "sandbox-api-key",
     SHOPIFY_API_SECRET: APP_SECRET,
@@ -137,13 +143,18 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   const logs: string[] = [];
   const spawnTs = (file: string, args: string[] = [], name = file) => {
     // PROFILE_DIR=/tmp/x writes a V8 CPU profile per process at exit (diagnosis of the bench).
-    const profile = process.env.PROFILE_DIR && !file.includes("cli") ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PROFILE_DIR}`] : [];
+    const profile =
+      process.env.PROFILE_DIR && !file.includes("cli")
+        ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PROFILE_DIR}`]
+        : [];
     const child = spawn(TSX, [...profile, file, ...args], {
       cwd: ROOT,
       env: env as NodeJS.ProcessEnv,
       stdio: ["ignore", "pipe", "pipe"],
     });
     const collect = (chunk: Buffer) => {
+      if (process.env.WORLD_LOG_FILE)
+        appendFileSync(process.env.WORLD_LOG_FILE, `[${name}] ${chunk.toString()}`);
       logs.push(`[${name}] ${chunk.toString()}`);
       if (logs.length > 5_000) logs.splice(0, 1_000);
     };
@@ -164,7 +175,10 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     () => logs.join(""),
   );
   const startWorker = async () => {
-    const probe = new Queue("push", { connection: { url: REDIS_URL }, prefix: env.QUEUE_PREFIX });
+    const probe = new Queue("push", {
+      connection: { url: env.REDIS_URL },
+      prefix: env.QUEUE_PREFIX,
+    });
     const before = (await probe.getWorkers()).length;
     const worker = spawnTs("workers/main.ts", [], "worker");
     await waitFor(
@@ -218,6 +232,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     connectionIds.set(store, await cli(args));
   }
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+  pool.on("error", () => undefined); // the fault tests restart the server under it
   const sourceRow = await pool.query<{ id: string }>(
     "SELECT id FROM connection WHERE account_ref = $1",
     [source],
@@ -338,4 +353,73 @@ export function percentile(values: number[], p: number): number {
   return sorted[
     Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
   ]!;
+}
+
+/**
+ * Lost and doubled units: the ledger's commitments and shipments against what the stores
+ * themselves record, per SKU (every order on every store must be committed exactly once, every
+ * fulfilment shipped exactly once).
+ */
+export async function ledgerVsStores(
+  world: World,
+): Promise<{ lost: number; doubled: number; details: string[] }> {
+  const sandbox = world.shopify.sandbox;
+  const stores = [world.source, ...world.stores];
+  const expected = new Map<string, { committed: number; shipped: number }>();
+  for (const s of stores) {
+    const shop = sandbox.shop(s);
+    for (const variant of shop.variants.values()) {
+      const item = variant.sku ? shop.items.get(variant.inventoryItemId) : undefined;
+      if (!item || !variant.sku) continue;
+      const e = expected.get(variant.sku) ?? { committed: 0, shipped: 0 };
+      for (const level of item.levels.values()) e.committed += level.quantities.committed;
+      expected.set(variant.sku, e);
+    }
+    for (const order of shop.orders.values()) {
+      for (const line of order.lineItems) {
+        if (!line.sku) continue;
+        const e = expected.get(line.sku) ?? { committed: 0, shipped: 0 };
+        e.shipped += line.fulfilled;
+        expected.set(line.sku, e);
+      }
+    }
+  }
+  const rows = await world.pg.query<{ sku: string; committed: number; shipped: number }>(`
+    SELECT i.sku, COALESCE((SELECT sum(s.committed) FROM stock_level s WHERE s.item_id = i.id), 0)::int AS committed,
+           COALESCE((SELECT -sum(m.d_on_hand) FROM movement m WHERE m.item_id = i.id AND m.kind = 'shipped'), 0)::int AS shipped
+      FROM stock_item i`);
+  let lost = 0;
+  let doubled = 0;
+  const details: string[] = [];
+  for (const row of rows.rows) {
+    const e = expected.get(row.sku) ?? { committed: 0, shipped: 0 };
+    for (const [what, have, want] of [
+      ["committed", row.committed, e.committed],
+      ["shipped", row.shipped, e.shipped],
+    ] as const) {
+      if (have < want) lost += want - have;
+      if (have > want) doubled += have - want;
+      if (have !== want) details.push(`${row.sku} ${what}: ledger ${have}, stores ${want}`);
+    }
+  }
+  return { lost, doubled, details };
+}
+
+/** Diagnosis of one SKU at the source: the ledger's level, the outbox, and what Shopify holds. */
+export async function describeSourceSku(world: World, sku: string): Promise<string> {
+  const ledger = await world.pg.query(
+    `SELECT s.on_hand, s.committed, s.held, s.damaged, s.safety_stock,
+            (SELECT sum(committed) FROM order_line o WHERE o.item_id = s.item_id AND o.connection_id <> $2) AS other,
+            (SELECT json_agg(json_build_object('state', a.state_name, 'delta', a.delta, 'status', a.status)) FROM source_adjustment a WHERE a.item_id = s.item_id) AS outbox,
+            (SELECT json_agg(json_build_object('kind', m.kind, 'd', m.d_on_hand, 'c', m.d_committed, 'actor', m.actor) ORDER BY m.id) FROM movement m WHERE m.item_id = s.item_id AND m.d_on_hand <> 0) AS on_hand_moves,
+            (SELECT json_agg(json_build_object('pub', l.published_quantity, 'state', l.remote_state)) FROM listing l JOIN listing_component c ON c.listing_id = l.id WHERE c.item_id = s.item_id AND l.connection_id = $2) AS listing
+       FROM stock_level s JOIN stock_item i ON i.id = s.item_id WHERE i.sku = $1`,
+    [sku, world.connectionIds.get(world.source)],
+  );
+  const shop = world.shopify.sandbox.shop(world.source);
+  const variant = [...shop.variants.values()].find((v) => v.sku === sku);
+  const level = variant
+    ? [...(shop.items.get(variant.inventoryItemId)?.levels.values() ?? [])][0]
+    : undefined;
+  return `${sku}: ledger ${JSON.stringify(ledger.rows[0])}\n  shopify ${JSON.stringify(level?.quantities)}`;
 }

@@ -77,13 +77,19 @@ export async function ensureTemplate(): Promise<string> {
   await withAdmin(async (client) => {
     // Leftovers: older templates, and per-file databases of runs interrupted over 2 hours ago
     // (their names carry the creation time in base 36).
-    const all = await client.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'sg\\_t%'");
+    const all = await client.query<{ datname: string }>(
+      "SELECT datname FROM pg_database WHERE datname LIKE 'sg\\_t%'",
+    );
     const cutoff = Date.now() - 2 * 3_600_000;
     for (const { datname } of all.rows) {
       const created = /^sg_t_([0-9a-z]+)_/.exec(datname)?.[1];
       const stale =
-        (datname.startsWith("sg_tpl_") && datname !== template) || (created !== undefined && parseInt(created, 36) < cutoff);
-      if (stale) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`).catch(() => undefined);
+        (datname.startsWith("sg_tpl_") && datname !== template) ||
+        (created !== undefined && parseInt(created, 36) < cutoff);
+      if (stale)
+        await client
+          .query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`)
+          .catch(() => undefined);
     }
     const exists = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [template]);
     if (exists.rowCount) return;

@@ -98,9 +98,23 @@ export async function ingestReceipt(receiptId: bigint): Promise<IngestOutcome> {
       return { status: "observed", action: "catalog import scheduled" };
   }
 
-  if (await applyIfNoOp({ shopId: connection.shopId, connectionId: connection.id, receiptId, operations })) {
+  if (
+    await applyIfNoOp({
+      shopId: connection.shopId,
+      connectionId: connection.id,
+      receiptId,
+      operations,
+    })
+  ) {
     metrics().ingestSeconds.observe({ topic }, (Date.now() - receipt.receivedAt.getTime()) / 1000);
-    return { status: "applied", applied: 0, duplicates: operations.length, unmatched: 0, incidents: 0, pushes: 0 };
+    return {
+      status: "applied",
+      applied: 0,
+      duplicates: operations.length,
+      unmatched: 0,
+      incidents: 0,
+      pushes: 0,
+    };
   }
   try {
     const result = await applyLedgerEvent({

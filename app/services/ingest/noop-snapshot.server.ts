@@ -27,7 +27,13 @@ export async function applyIfNoOp(input: {
   const version = [...versions][0] ?? null;
 
   return transaction(async (tx) => {
-    const lines = await tx.query<{ lineId: string; ordered: number; perUnit: number; orderedVersion: string | null; n: number }>(sql`
+    const lines = await tx.query<{
+      lineId: string;
+      ordered: number;
+      perUnit: number;
+      orderedVersion: string | null;
+      n: number;
+    }>(sql`
       SELECT line_id AS "lineId", min(ordered) AS ordered, min(per_unit) AS "perUnit",
              min(ordered_version) AS "orderedVersion", count(*)::int AS n
         FROM order_line WHERE connection_id = ${input.connectionId}::uuid AND order_id = ${orderId}

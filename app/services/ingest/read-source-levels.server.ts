@@ -3,34 +3,97 @@ import { log } from "../../logger.server";
 import { enqueueMaintenance, enqueuePushes, enqueueSafely } from "../../queues/jobs.server";
 import * as push from "../../repositories/push.server";
 import { hasPendingReceipts } from "../../repositories/receipts.server";
-import { shopifyAdapter, toContext } from "../channels.server";
+import {
+  acquireConnectionLock,
+  ConnectionBusyError,
+  shopifyAdapter,
+  toContext,
+} from "../channels.server";
 import {
   applyLedgerEvent,
   type ItemOperation,
   type LineOperation,
 } from "../ledger/apply-event.server";
 
-/** After this many postponements a count is applied even if source orders still look in flight. */
+/**
+ * After this many postponements a level whose Shopify `committed` still differs from ours is
+ * counted anyway (orders placed before StockGuard was connected never reach us as events).
+ * Pending receipts are different: they will be applied, so a count waits for them however long.
+ */
 export const MAX_POSTPONES = 5;
 const POSTPONE_MS = 2_000;
+const MAX_WAIT_FOR_RECEIPTS = 60;
+const PAGE = 250;
 
 export const OPENING_ORDER_ID = "opening";
 
+type Outcome = { read: number; counted: number; postponed: number };
+
 /**
  * Reads the source store's flagged levels and turns a real change of physical stock into an
- * `on_hand_counted` movement. The comparison allows for our own outbox writes still on their way
- * (`pendingToSource`), and is postponed while the source's own order events are in flight
- * (Shopify's `committed` differs from the commitments we know of, or receipts are still
- * pending): a fulfillment seen by Shopify but not yet by us would otherwise be counted twice.
+ * `on_hand_counted` movement. Three guards keep our own effects from being counted as changes
+ * at the source:
+ *
+ * - the connection's push lock is held, so no outbox write lands between reading Shopify's
+ *   on_hand and reading the outbox;
+ * - outbox rows not yet written (`pendingToSource`) are allowed for;
+ * - the count is postponed while the source's own order events are in flight: receipts stored
+ *   but not applied, or Shopify's `committed` differing from the commitments we know of (a
+ *   fulfilment seen by Shopify but not yet by us would otherwise be counted twice).
  */
-export async function readSourceLevels(
-  connectionId: string,
-  attempt: number,
-): Promise<{ read: number; counted: number; postponed: number }> {
+export async function readSourceLevels(connectionId: string, attempt: number): Promise<Outcome> {
   const connection = await push.loadConnection(db(), connectionId);
-  if (!connection || connection.role !== "source" || connection.shopStatus !== "active")
+  if (!connection || connection.role !== "source" || connection.shopStatus !== "active") {
     return { read: 0, counted: 0, postponed: 0 };
-  const conn = toContext(connection);
+  }
+  const release = await acquireConnectionLock(connectionId);
+  if (!release) throw new ConnectionBusyError(connectionId);
+  const total: Outcome = { read: 0, counted: 0, postponed: 0 };
+  const postponed: string[] = [];
+  let waitingForReceipts = false;
+  try {
+    let after = "00000000-0000-0000-0000-000000000000";
+    for (;;) {
+      const page = await readPage(connection, attempt, after);
+      if (!page) break;
+      after = page.last;
+      total.read += page.read;
+      total.counted += page.counted;
+      postponed.push(...page.postponed);
+      waitingForReceipts ||= page.waitingForReceipts;
+    }
+  } finally {
+    await release();
+  }
+  total.postponed = postponed.length;
+  if (postponed.length > 0) {
+    await db().execute(
+      sql`UPDATE listing SET remote_source = 'webhook' WHERE id = ANY(${postponed}::uuid[])`,
+    );
+    if (!waitingForReceipts || attempt < MAX_WAIT_FOR_RECEIPTS) {
+      await enqueueSafely("source read", () =>
+        enqueueMaintenance(
+          { task: "read_source_levels", connectionId, attempt: attempt + 1 },
+          POSTPONE_MS,
+        ),
+      );
+    }
+  }
+  return total;
+}
+
+async function readPage(
+  connection: push.ConnectionRow,
+  attempt: number,
+  after: string,
+): Promise<{
+  read: number;
+  counted: number;
+  last: string;
+  postponed: string[];
+  waitingForReceipts: boolean;
+} | null> {
+  const connectionId = connection.id;
   const flagged = await db().query<{
     id: string;
     remoteRef: string;
@@ -42,11 +105,12 @@ export async function readSourceLevels(
     SELECT l.id, l.remote_ref AS "remoteRef", l.remote_location_ref AS "remoteLocationRef",
            c.item_id AS "itemId", l.source_location_id AS "locationId", i.sku
       FROM listing l JOIN listing_component c ON c.listing_id = l.id JOIN stock_item i ON i.id = c.item_id
-     WHERE l.connection_id = ${connectionId}::uuid AND l.remote_source = 'webhook' AND l.source_location_id IS NOT NULL
-     LIMIT 250`);
-  if (flagged.length === 0) return { read: 0, counted: 0, postponed: 0 };
+     WHERE l.connection_id = ${connectionId}::uuid AND l.remote_source = 'webhook'
+       AND l.source_location_id IS NOT NULL AND l.id > ${after}::uuid
+     ORDER BY l.id LIMIT ${PAGE}`);
+  if (flagged.length === 0) return null;
 
-  const reads = await shopifyAdapter().readQuantities(conn, flagged);
+  const reads = await shopifyAdapter().readQuantities(toContext(connection), flagged);
   const levels = await push.sourceLevels(
     db(),
     connectionId,
@@ -64,24 +128,28 @@ export async function readSourceLevels(
 
   const operations: (ItemOperation | LineOperation)[] = [];
   const postponed: string[] = [];
+  await push.recordRemoteBatch(
+    db(),
+    flagged.flatMap((f) => {
+      const read = reads.find(
+        (r) => r.remoteRef === f.remoteRef && r.remoteLocationRef === f.remoteLocationRef,
+      );
+      return read
+        ? [{ listingId: f.id, quantity: read.quantity, state: read.states, at: read.observedAt }]
+        : [];
+    }),
+    "read",
+  );
   for (const f of flagged) {
     const read = reads.find(
       (r) => r.remoteRef === f.remoteRef && r.remoteLocationRef === f.remoteLocationRef,
     );
     if (!read || read.states.on_hand === undefined) continue;
-    await push.recordRemote(db(), {
-      listingId: f.id,
-      quantity: read.quantity,
-      state: read.states,
-      source: "read",
-      at: read.observedAt,
-    });
     const level = levels.find((l) => l.itemId === f.itemId && l.locationId === f.locationId);
     if (!level) continue;
     const ownCommitted = level.committed - level.committedOther;
     const shopifyCommitted = read.states.committed ?? 0;
-    const inFlight = receiptsInFlight || shopifyCommitted !== ownCommitted;
-    if (inFlight && attempt < MAX_POSTPONES) {
+    if (receiptsInFlight || (shopifyCommitted !== ownCommitted && attempt < MAX_POSTPONES)) {
       postponed.push(f.id);
       continue;
     }
@@ -115,17 +183,6 @@ export async function readSourceLevels(
       });
     }
   }
-  if (postponed.length > 0) {
-    await db().execute(
-      sql`UPDATE listing SET remote_source = 'webhook' WHERE id = ANY(${postponed}::uuid[])`,
-    );
-    await enqueueSafely("source read", () =>
-      enqueueMaintenance(
-        { task: "read_source_levels", connectionId, attempt: attempt + 1 },
-        POSTPONE_MS,
-      ),
-    );
-  }
   let counted = 0;
   if (operations.length > 0) {
     const result = await applyLedgerEvent({
@@ -136,10 +193,17 @@ export async function readSourceLevels(
     counted = result.applied;
     if (counted > 0)
       log({ shop: connection.shopDomain, counted }).info("physical stock changed at the source");
-    if (connection.syncEnabled)
+    if (connection.syncEnabled) {
       await enqueueSafely("push", () =>
         enqueuePushes(result.changedListings.map((l) => l.connectionId)),
       );
+    }
   }
-  return { read: flagged.length, counted, postponed: postponed.length };
+  return {
+    read: flagged.length,
+    counted,
+    postponed,
+    last: flagged[flagged.length - 1]!.id,
+    waitingForReceipts: receiptsInFlight,
+  };
 }

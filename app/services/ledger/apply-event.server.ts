@@ -166,7 +166,12 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
       if (rows.length > 0) {
         resolved.set(
           op,
-          rows.map((r) => ({ itemId: r.itemId, perUnit: r.perUnit, listingId: r.listingId, locationId: r.locationId })),
+          rows.map((r) => ({
+            itemId: r.itemId,
+            perUnit: r.perUnit,
+            listingId: r.listingId,
+            locationId: r.locationId,
+          })),
         );
       } else pending.push(op);
     }
@@ -230,7 +235,12 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
   const direct = new Set<string>([...itemOpTargets.values()]);
   for (const components of resolved.values()) for (const c of components) direct.add(c.itemId);
   // Under the locks our in-memory view of these balances is exact.
-  const { skuOf, levels: levelRows, listings, components } = await repo.lockAndLoad(tx, event.shopId, [...direct]);
+  const {
+    skuOf,
+    levels: levelRows,
+    listings,
+    components,
+  } = await repo.lockAndLoad(tx, event.shopId, [...direct]);
   const levels = new Map<string, repo.LevelRow>();
   const levelKey = (itemId: string, locationId: string) => `${itemId}|${locationId}`;
   for (const row of levelRows) levels.set(levelKey(row.itemId, row.locationId), row);

@@ -63,7 +63,13 @@ export async function pushSalesConnection(
       plan.upToDate.map((id) => {
         const l = byId.get(id)!;
         pushMetrics.observeLatency(conn.kind, l.dirtySince, at);
-        return { listingId: id, version: l.publishedVersion, quantity: l.publishedQuantity, wrote: false, receiptIds: l.pendingReceiptIds };
+        return {
+          listingId: id,
+          version: l.publishedVersion,
+          quantity: l.publishedQuantity,
+          wrote: false,
+          receiptIds: l.pendingReceiptIds,
+        };
       }),
       at,
     );
@@ -99,7 +105,13 @@ export async function pushSalesConnection(
     for (const r of results) {
       const l = byId.get(r.listingId)!;
       if (r.state === "applied") {
-        applied.push({ listingId: l.id, version: l.publishedVersion, quantity: r.quantity, wrote: true, receiptIds: l.pendingReceiptIds });
+        applied.push({
+          listingId: l.id,
+          version: l.publishedVersion,
+          quantity: r.quantity,
+          wrote: true,
+          receiptIds: l.pendingReceiptIds,
+        });
         pushMetrics.observeLatency(conn.kind, l.dirtySince, written);
         outcome.wrote++;
       } else if (r.state === "stale") {

@@ -3,7 +3,7 @@ import { log } from "../../logger.server";
 import { enqueuePush, enqueueSafely } from "../../queues/jobs.server";
 import * as push from "../../repositories/push.server";
 import { shopifyAdapter, toContext } from "../channels.server";
-import { MAX_POSTPONES, readSourceLevels } from "../ingest/read-source-levels.server";
+import { readSourceLevels } from "../ingest/read-source-levels.server";
 
 export type ReconcileSummary = {
   listings: number;
@@ -81,13 +81,12 @@ export async function reconcileConnection(
     }
   }
   if (row.role === "source") {
-    // Physical stock: every level goes through the same guarded comparison as a webhook read.
+    // Physical stock: every level goes through the same guarded comparison as a webhook read
+    // (postponed while the store's own order events are in flight).
     await db().execute(sql`
-      UPDATE listing SET remote_source = 'webhook' WHERE connection_id = ${connectionId}::uuid AND source_location_id IS NOT NULL`);
-    for (let i = 0; i < 1_000; i++) {
-      const result = await readSourceLevels(connectionId, MAX_POSTPONES);
-      if (result.read === 0) break;
-    }
+      UPDATE listing SET remote_source = 'webhook'
+       WHERE connection_id = ${connectionId}::uuid AND source_location_id IS NOT NULL`);
+    await readSourceLevels(connectionId, 0);
   }
   await db().execute(
     sql`UPDATE connection SET last_reconciled_at = now() WHERE id = ${connectionId}::uuid`,

@@ -1,0 +1,249 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { PrismaClient } from "@prisma/client";
+import { Redis } from "ioredis";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { createPrismaClient } from "../../app/db.server";
+import { freePort, waitFor } from "../e2e/world";
+import { createTestDatabase, dropTestDatabase, REDIS_URL } from "../setup/services";
+import { APP_BRIDGE_STUB } from "./app-bridge-stub";
+import { mintSessionToken } from "./session-token";
+
+/**
+ * The embedded admin as Shopify's admin iframe would load it, on one machine: the real web
+ * process (`app/web-server.ts`, production build) on a fresh database cloned from the migrated
+ * template, a BullMQ prefix of its own, and Debian's Chromium. Nothing on the server is mocked;
+ * the browser gets App Bridge from a stub (see app-bridge-stub.ts) and session tokens minted
+ * with the app's secret, exactly what the admin would hand the app.
+ */
+export const ROOT = path.resolve(import.meta.dirname, "../..");
+export const RESULTS_DIR = path.join(ROOT, "test-results");
+const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
+
+const API_KEY = "browser-test-api-key";
+const API_SECRET = `browser-test-secret-${randomUUID()}`;
+
+export type AdminHarness = {
+  baseUrl: string;
+  shop: string;
+  prisma: PrismaClient;
+  databaseUrl: string;
+  queuePrefix: string;
+  page: Page;
+  context: BrowserContext;
+  /** Blocked requests to hosts other than the app (should stay empty of surprises). */
+  blocked: string[];
+  /** Browser console errors and uncaught page errors. */
+  pageErrors: string[];
+  token(): string;
+  /** The URL the admin iframe would open for `pathname` (shop, host, embedded, id_token). */
+  embeddedUrl(pathname: string, search?: Record<string, string>): string;
+  open(pathname: string, search?: Record<string, string>): Promise<void>;
+  screenshot(name: string): Promise<string>;
+  logs(): string;
+  close(): Promise<void>;
+};
+
+export async function startAdmin(options: {
+  shop: string;
+  seed: (prisma: PrismaClient) => Promise<void>;
+}): Promise<AdminHarness> {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const runCleanups = async () => {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        console.error("browser harness cleanup failed:", error);
+      }
+    }
+  };
+  try {
+    const database = await createTestDatabase("sg_t");
+    cleanups.push(() => dropTestDatabase(database.name));
+    const prisma = createPrismaClient(database.url, 4);
+    cleanups.push(() => prisma.$disconnect());
+    const queuePrefix = `sgbr-${randomUUID().slice(0, 8)}`;
+    cleanups.push(async () => {
+      const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+      try {
+        const keys = await redis.keys(`${queuePrefix}:*`);
+        if (keys.length) await redis.del(...keys);
+      } finally {
+        redis.disconnect();
+      }
+    });
+
+    await options.seed(prisma);
+    // The offline session the app would have stored at install: with it, authenticate.admin
+    // needs no token exchange with Shopify.
+    await prisma.session.create({
+      data: {
+        id: `offline_${options.shop}`,
+        shop: options.shop,
+        state: "",
+        isOnline: false,
+        scope: "read_inventory,write_inventory,read_locations,read_orders,read_products",
+        accessToken: "shpat_browser_test",
+      },
+    });
+
+    const port = await freePort();
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NODE_ENV: "production",
+      PORT: String(port),
+      DATABASE_URL: database.url,
+      REDIS_URL,
+      QUEUE_PREFIX: queuePrefix,
+      SHOPIFY_API_KEY: API_KEY,
+      SHOPIFY_API_SECRET: API_SECRET,
+      SHOPIFY_APP_URL: baseUrl,
+      SCOPES: "read_inventory,write_inventory,read_locations,read_orders,read_products",
+      STOCKGUARD_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString("base64"),
+      LOG_LEVEL: "warn",
+      PATH: `${path.join(ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
+    };
+    delete env.VITEST;
+    delete env.VITEST_POOL_ID;
+    delete env.VITEST_WORKER_ID;
+    const output: string[] = [];
+    const web: ChildProcess = spawn(TSX, ["app/web-server.ts"], {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const collect = (chunk: Buffer) => {
+      output.push(chunk.toString());
+      if (output.length > 2_000) output.splice(0, 500);
+    };
+    web.stdout!.on("data", collect);
+    web.stderr!.on("data", collect);
+    cleanups.push(() => stopProcess(web));
+    // Building the Remix app (when build/ is stale) happens inside this wait.
+    await waitFor(
+      async () => {
+        if (web.exitCode !== null)
+          throw new Error(`web exited with ${web.exitCode}\n${output.join("")}`);
+        return (await fetch(`${baseUrl}/healthz`).catch(() => null))?.ok === true;
+      },
+      240_000,
+      "the web process",
+      () => output.join(""),
+    );
+
+    const userDataDir = mkdtempSync(path.join(tmpdir(), "sg-chromium-"));
+    cleanups.push(() => rmSync(userDataDir, { recursive: true, force: true }));
+    const context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: "/usr/bin/chromium",
+      headless: true,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--no-first-run",
+      ],
+      viewport: { width: 1280, height: 900 },
+      // shopify-app-remix answers bots (isbot matches "HeadlessChrome") with 410 Gone; the admin
+      // iframe is always a regular browser.
+      userAgent:
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36",
+      timezoneId: "UTC",
+      locale: "en-US",
+    });
+    cleanups.push(() => context.close());
+    context.setDefaultTimeout(15_000);
+    context.setDefaultNavigationTimeout(30_000);
+
+    const token = () =>
+      mintSessionToken({ shop: options.shop, apiKey: API_KEY, apiSecret: API_SECRET });
+    await context.exposeFunction("__mintIdToken", token);
+    const blocked: string[] = [];
+    await context.route("**/*", async (route) => {
+      const url = new URL(route.request().url());
+      if (url.origin === baseUrl) return route.continue();
+      if (url.href.startsWith("https://cdn.shopify.com/shopifycloud/app-bridge.js")) {
+        return route.fulfill({
+          status: 200,
+          contentType: "text/javascript",
+          body: APP_BRIDGE_STUB,
+        });
+      }
+      blocked.push(url.href);
+      return route.abort("blockedbyclient");
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    const pageErrors: string[] = [];
+    page.on("pageerror", (error) => pageErrors.push(error.message));
+    page.on("console", (message) => {
+      if (message.type() === "error") pageErrors.push(message.text());
+    });
+
+    const host = Buffer.from(`admin.shopify.com/store/${options.shop.split(".")[0]}`).toString(
+      "base64",
+    );
+    const embeddedUrl = (pathname: string, search: Record<string, string> = {}) => {
+      const url = new URL(pathname, baseUrl);
+      for (const [k, v] of Object.entries(search)) url.searchParams.set(k, v);
+      url.searchParams.set("shop", options.shop);
+      url.searchParams.set("host", host);
+      url.searchParams.set("embedded", "1");
+      url.searchParams.set("id_token", token());
+      return url.toString();
+    };
+    mkdirSync(RESULTS_DIR, { recursive: true });
+
+    return {
+      baseUrl,
+      shop: options.shop,
+      prisma,
+      databaseUrl: database.url,
+      queuePrefix,
+      page,
+      context,
+      blocked,
+      pageErrors,
+      token,
+      embeddedUrl,
+      open: async (pathname, search) => {
+        const response = await page.goto(embeddedUrl(pathname, search), {
+          waitUntil: "networkidle",
+        });
+        if (!response?.ok()) {
+          throw new Error(
+            `GET ${pathname} answered ${response?.status()}\n${(await response?.text())?.slice(0, 2_000)}`,
+          );
+        }
+        // Hydrated: Remix has taken over the document.
+        await page.waitForFunction(() => "__remixRouter" in window);
+      },
+      screenshot: async (name) => {
+        const file = path.join(RESULTS_DIR, `${name}.png`);
+        await page.screenshot({ path: file, fullPage: true });
+        return file;
+      },
+      logs: () => output.join(""),
+      close: runCleanups,
+    };
+  } catch (error) {
+    await runCleanups();
+    throw error;
+  }
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
