@@ -259,7 +259,8 @@ export type SourceLevel = LevelFacts & {
   itemId: string;
   locationId: string;
   committedOther: number;
-  pending: { id: string; stateName: string; delta: number }[];
+  /** Outbox rows not yet confirmed: `pending` (never sent) or `sending` (sent, unconfirmed). */
+  pending: { id: string; stateName: string; delta: number; status: "pending" | "sending" }[];
 };
 
 export async function sourceLevels(
@@ -277,9 +278,9 @@ export async function sourceLevels(
            COALESCE((SELECT sum(o.committed)::int FROM order_line o
                       WHERE o.item_id = s.item_id AND o.location_id = s.location_id
                         AND o.connection_id <> ${sourceConnectionId}::uuid AND o.committed > 0), 0) AS "committedOther",
-           COALESCE((SELECT json_agg(json_build_object('id', a.id::text, 'stateName', a.state_name, 'delta', a.delta) ORDER BY a.id)
+           COALESCE((SELECT json_agg(json_build_object('id', a.id::text, 'stateName', a.state_name, 'delta', a.delta, 'status', a.status) ORDER BY a.id)
                        FROM source_adjustment a
-                      WHERE a.item_id = s.item_id AND a.location_id = s.location_id AND a.status = 'pending'), '[]'::json) AS pending
+                      WHERE a.item_id = s.item_id AND a.location_id = s.location_id AND a.status IN ('pending', 'sending')), '[]'::json) AS pending
       FROM stock_level s JOIN wanted w ON w.item_id = s.item_id AND w.location_id = s.location_id`);
 }
 
@@ -287,7 +288,81 @@ export async function markAdjustmentsWritten(db: SqlClient, ids: bigint[]): Prom
   if (ids.length === 0) return;
   await db.execute(sql`
     UPDATE source_adjustment SET status = 'written', written_at = now(), attempts = attempts + 1
-     WHERE id = ANY(${ids}::bigint[]) AND status = 'pending'`);
+     WHERE id = ANY(${ids}::bigint[]) AND status IN ('pending', 'sending')`);
+}
+
+/** Pending rows join batch `batchKey` before the call that carries them is sent. */
+export async function claimAdjustments(
+  db: SqlClient,
+  ids: bigint[],
+  batchKey: string,
+): Promise<bigint[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.query<{ id: bigint }>(sql`
+    UPDATE source_adjustment SET status = 'sending', batch_key = ${batchKey}, attempts = attempts + 1
+     WHERE id = ANY(${ids}::bigint[]) AND status = 'pending'
+    RETURNING id`);
+  return rows.map((r) => r.id);
+}
+
+/** Batches sent but never confirmed (the worker died, the response was lost), to resend as-is. */
+export async function unconfirmedBatches(
+  db: SqlClient,
+  connectionId: string,
+): Promise<
+  {
+    batchKey: string;
+    stateName: string;
+    ids: bigint[];
+    changes: { remoteRef: string; remoteLocationRef: string; delta: number; firstId: string }[];
+  }[]
+> {
+  const rows = await db.query<{
+    batchKey: string;
+    stateName: string;
+    id: bigint;
+    delta: number;
+    remoteRef: string;
+    remoteLocationRef: string;
+  }>(sql`
+    SELECT a.batch_key AS "batchKey", CASE WHEN a.delta < 0 THEN 'available' ELSE a.state_name END AS "stateName",
+           a.id, a.delta, l.remote_ref AS "remoteRef", l.remote_location_ref AS "remoteLocationRef"
+      FROM source_adjustment a
+      JOIN listing l ON l.connection_id = a.connection_id AND l.source_location_id = a.location_id
+      JOIN listing_component c ON c.listing_id = l.id AND c.item_id = a.item_id
+     WHERE a.connection_id = ${connectionId}::uuid AND a.status = 'sending'
+     ORDER BY a.batch_key, a.id`);
+  const batches = new Map<
+    string,
+    {
+      batchKey: string;
+      stateName: string;
+      ids: bigint[];
+      changes: Map<
+        string,
+        { remoteRef: string; remoteLocationRef: string; delta: number; firstId: string }
+      >;
+    }
+  >();
+  for (const r of rows) {
+    let b = batches.get(r.batchKey);
+    if (!b)
+      batches.set(
+        r.batchKey,
+        (b = { batchKey: r.batchKey, stateName: r.stateName, ids: [], changes: new Map() }),
+      );
+    b.ids.push(r.id);
+    const level = `${r.remoteRef}|${r.remoteLocationRef}`;
+    const change = b.changes.get(level) ?? {
+      remoteRef: r.remoteRef,
+      remoteLocationRef: r.remoteLocationRef,
+      delta: 0,
+      firstId: r.id.toString(),
+    };
+    change.delta += r.delta;
+    b.changes.set(level, change);
+  }
+  return [...batches.values()].map((b) => ({ ...b, changes: [...b.changes.values()] }));
 }
 
 export async function markAdjustmentsFailed(

@@ -55,7 +55,7 @@ export async function sweep(): Promise<{ receipts: number; connections: number }
        AND c.status = 'active' AND s.status = 'active' AND s.sync_enabled
     UNION
     SELECT DISTINCT a.connection_id FROM source_adjustment a
-     WHERE a.status = 'pending' AND a.created_at < now() - make_interval(secs => ${STALE_DIRTY_MS / 1000})`);
+     WHERE a.status IN ('pending', 'sending') AND a.created_at < now() - make_interval(secs => ${STALE_DIRTY_MS / 1000})`);
   for (const { connectionId } of stale) {
     await push.markDirty(
       db(),
@@ -63,7 +63,7 @@ export async function sweep(): Promise<{ receipts: number; connections: number }
         await db().query<{ id: string }>(sql`
       SELECT l.id FROM listing l JOIN listing_component c ON c.listing_id = l.id
         JOIN source_adjustment a ON a.item_id = c.item_id AND a.location_id = l.source_location_id
-       WHERE l.connection_id = ${connectionId}::uuid AND a.status = 'pending'`)
+       WHERE l.connection_id = ${connectionId}::uuid AND a.status IN ('pending', 'sending')`)
       ).map((r) => r.id),
       new Date(),
     );

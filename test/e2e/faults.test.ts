@@ -154,14 +154,12 @@ describe("faults", () => {
     await traffic(8_000, async () => {
       for (const store of [world.source, ...world.stores]) {
         sandbox.shop(store).faults.add({ kind: "http500", probability: 0.5, durationMs: 5_000 });
-        sandbox
-          .shop(store)
-          .faults.add({
-            kind: "http429",
-            probability: 0.3,
-            durationMs: 5_000,
-            retryAfterSeconds: 1,
-          });
+        sandbox.shop(store).faults.add({
+          kind: "http429",
+          probability: 0.3,
+          durationMs: 5_000,
+          retryAfterSeconds: 1,
+        });
       }
     });
     for (const store of [world.source, ...world.stores]) sandbox.shop(store).faults.clear();

@@ -311,15 +311,18 @@ export class ShopifyAdapter {
     return outcome(data.inventoryMoveQuantities);
   }
 
-  /** Applies deltas to states (changes on_hand too), with CAS on each state. */
+  /**
+   * Applies deltas to states (changes on_hand too). `key` is the caller's idempotency key: the
+   * outbox stores it with the rows, so a resend after a crash carries the same key and the same
+   * parameters, and Shopify applies the batch at most once.
+   */
   async adjust(
     conn: ConnectionContext,
     name: string,
     changes: StateAdjustment[],
-    keyParts: (string | number)[],
+    key: string,
   ): Promise<MutationOutcome> {
     if (changes.length === 0) return { ok: true, after: new Map() };
-    const key = idempotencyKey("adjust", conn.id, name, ...keyParts);
     const { data } = await this.request<{ inventoryAdjustQuantities: MutationPayload }>(
       conn,
       10,

@@ -149,11 +149,19 @@ async function readPage(
     if (!level) continue;
     const ownCommitted = level.committed - level.committedOther;
     const shopifyCommitted = read.states.committed ?? 0;
-    if (receiptsInFlight || (shopifyCommitted !== ownCommitted && attempt < MAX_POSTPONES)) {
+    // An outbox batch sent but not confirmed may or may not be in Shopify's on_hand yet.
+    const unconfirmed = level.pending.some((p) => p.status === "sending");
+    if (
+      receiptsInFlight ||
+      unconfirmed ||
+      (shopifyCommitted !== ownCommitted && attempt < MAX_POSTPONES)
+    ) {
       postponed.push(f.id);
       continue;
     }
-    const pendingToSource = level.pending.reduce((s, p) => s + p.delta, 0);
+    const pendingToSource = level.pending
+      .filter((p) => p.status === "pending")
+      .reduce((s, p) => s + p.delta, 0);
     const observed = read.observedAt.toISOString();
     operations.push({
       type: "item",

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { ConnectionContext } from "../../channels/channel-adapter";
 import { ChannelPermanentError } from "../../channels/errors";
 import {
@@ -97,19 +98,51 @@ export async function pushSourceConnection(
       work.push({ listing, level, remote: { ...(listing.remoteState ?? {}) }, wrote: false });
     }
 
-    // 1. The outbox, one adjust call per state name (one change per level per call). A unit
-    //    leaving (negative delta) is taken from `available`: it may not have reached `reserved`
-    //    yet, and the projection below moves the owned states to their targets anyway, so the
-    //    end state is the same and no state is ever driven negative.
+    // 1. The outbox. A unit leaving (negative delta) is taken from `available`: it may not have
+    //    reached `reserved` yet, and the projection below moves the owned states to their
+    //    targets anyway, so the end state is the same and no state is ever driven negative.
+    //    Deltas compose, so no compare-and-set: a batch's parameters depend only on its rows,
+    //    and the batch key stored with them makes any resend exactly-once at Shopify.
     let stale = false;
+    for (const batch of await push.unconfirmedBatches(db, conn.id)) {
+      const result = await adapter.adjust(
+        conn,
+        batch.stateName,
+        batch.changes.map((c) => ({
+          inventoryItemId: c.remoteRef,
+          locationId: c.remoteLocationRef,
+          name: batch.stateName,
+          delta: c.delta,
+          expected: null,
+          ledgerDocumentUri: `gid://stockguard/Movement/${c.firstId}`,
+        })),
+        batch.batchKey,
+      );
+      if (!result.ok)
+        throw new ChannelPermanentError(
+          `resending outbox batch ${batch.batchKey} was rejected: ${describe(result.errors)}`,
+        );
+      await push.markAdjustmentsWritten(db, batch.ids);
+      // The levels these rows touched are re-read below if they are in this round's work.
+      for (const w of work) {
+        const mine = w.level.pending.filter((p) => batch.ids.some((id) => id.toString() === p.id));
+        if (mine.length === 0) continue;
+        w.level.pending = w.level.pending.filter((p) => !mine.includes(p));
+        const delta = mine.reduce((sum, p) => sum + p.delta, 0);
+        w.remote[batch.stateName] = (w.remote[batch.stateName] ?? 0) + delta;
+        w.remote.on_hand = (w.remote.on_hand ?? 0) + delta;
+        applyAfter(w, result.after);
+        w.wrote = true;
+      }
+    }
     for (const name of ["quality_control", "damaged", "reserved", "available"]) {
       const changes: (StateAdjustment & { ids: bigint[]; w: Work })[] = [];
       for (const w of work) {
         const pending = w.level.pending.filter(
-          (p) => (p.delta < 0 ? "available" : p.stateName) === name,
+          (p) => p.status === "pending" && (p.delta < 0 ? "available" : p.stateName) === name,
         );
         if (pending.length === 0) continue;
-        const delta = pending.reduce((s, p) => s + p.delta, 0);
+        const delta = pending.reduce((sum, p) => sum + p.delta, 0);
         const ids = pending.map((p) => BigInt(p.id));
         if (delta === 0) {
           await push.markAdjustmentsWritten(db, ids);
@@ -120,8 +153,7 @@ export async function pushSourceConnection(
           locationId: w.listing.remoteLocationRef,
           name,
           delta,
-          // `available` moves with the store's own sales: no compare-and-set there.
-          expected: name === "available" ? null : (w.remote[name] ?? 0),
+          expected: null,
           ledgerDocumentUri: `gid://stockguard/Movement/${pending[0]!.id}`,
           ids,
           w,
@@ -129,24 +161,26 @@ export async function pushSourceConnection(
       }
       for (let i = 0; i < changes.length; i += BATCH) {
         const chunk = changes.slice(i, i + BATCH);
-        const result = await adapter.adjust(
-          conn,
-          name,
-          chunk,
-          chunk.flatMap((c) => c.ids.map(String)),
+        const batchKey = randomUUID();
+        const claimed = await push.claimAdjustments(
+          db,
+          chunk.flatMap((c) => c.ids),
+          batchKey,
         );
+        if (claimed.length !== chunk.flatMap((c) => c.ids).length) {
+          // Another push took some of these rows; plan again from the database.
+          stale = true;
+          break;
+        }
+        const result = await adapter.adjust(conn, name, chunk, batchKey);
         if (!result.ok) {
-          if (result.stale) {
-            stale = true;
-            break;
-          }
           await push.markAdjustmentsFailed(
             db,
             chunk.flatMap((c) => c.ids),
-            result.errors.map((e) => e.message).join("; "),
+            describe(result.errors),
           );
           throw new ChannelPermanentError(
-            `adjusting ${name} was rejected: ${result.errors.map((e) => `${e.code}: ${e.message}`).join("; ")}`,
+            `adjusting ${name} was rejected: ${describe(result.errors)}`,
           );
         }
         await push.markAdjustmentsWritten(
@@ -259,6 +293,10 @@ export async function pushSourceConnection(
   }
   outcome.more = true;
   return outcome;
+}
+
+function describe(errors: { code: string | null; message: string }[]): string {
+  return errors.map((e) => `${e.code}: ${e.message}`).join("; ");
 }
 
 function owned(remote: Record<string, number>): StateMap {

@@ -2,7 +2,7 @@
 CREATE TYPE "ReceiptStatus" AS ENUM ('pending', 'applied', 'ignored', 'failed');
 
 -- CreateEnum
-CREATE TYPE "AdjustmentStatus" AS ENUM ('pending', 'written', 'failed');
+CREATE TYPE "AdjustmentStatus" AS ENUM ('pending', 'sending', 'written', 'failed');
 
 -- AlterTable
 ALTER TABLE "connection" ADD COLUMN     "imported_at" TIMESTAMP(3),
@@ -54,6 +54,7 @@ CREATE TABLE "source_adjustment" (
     "state_name" TEXT NOT NULL,
     "delta" INTEGER NOT NULL,
     "status" "AdjustmentStatus" NOT NULL DEFAULT 'pending',
+    "batch_key" TEXT,
     "attempts" INTEGER NOT NULL DEFAULT 0,
     "created_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "written_at" TIMESTAMP(3),

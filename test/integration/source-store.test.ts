@@ -1,0 +1,216 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ConnectionContext } from "../../app/channels/channel-adapter";
+import { ShopifyAdapter } from "../../app/channels/shopify/adapter.server";
+import prisma from "../../app/db.server";
+import { resetEnvCache } from "../../app/env.server";
+import { db } from "../../app/lib/sql.server";
+import { loadConnection } from "../../app/repositories/push.server";
+import { importCatalog } from "../../app/services/catalog/import-catalog.server";
+import { sealCredentials, shopifyAdapter, toContext } from "../../app/services/channels.server";
+import { readSourceLevels } from "../../app/services/ingest/read-source-levels.server";
+import { applyLedgerEvent } from "../../app/services/ledger/apply-event.server";
+import { republishShop } from "../../app/services/ledger/republish.server";
+import { pushSourceConnection } from "../../app/services/push/push-source.server";
+import { pushSalesConnection } from "../../app/services/push/push-sales.server";
+import { recordInstall } from "../../app/services/shops.server";
+import { startLocalShopify, type LocalShopify } from "../sandbox/shopify/server";
+
+/**
+ * The source store against the local Shopify, service by service (no processes): buffers held in
+ * `safety_stock` with on_hand untouched, marketplace-style shipments leaving through the outbox,
+ * and the outbox surviving a crash between Shopify applying a batch and us recording it.
+ */
+const SOURCE = "outbox-source.myshopify.com";
+const OTHER = "outbox-other.myshopify.com";
+let local: LocalShopify;
+let source: ConnectionContext;
+let other: ConnectionContext;
+let shopId: string;
+
+const level = (store: string, sku: string) => {
+  const shop = local.sandbox.shop(store);
+  const variant = [...shop.variants.values()].find((v) => v.sku === sku)!;
+  const q = [...shop.items.get(variant.inventoryItemId)!.levels.values()][0]!.quantities;
+  return {
+    ...q,
+    on_hand:
+      q.available + q.committed + q.reserved + q.damaged + q.safety_stock + q.quality_control,
+  };
+};
+
+beforeAll(async () => {
+  local = await startLocalShopify({
+    timeScale: 0.001,
+    seed: {
+      shops: [SOURCE, OTHER].map((domain, i) => ({
+        domain,
+        accessToken: `token-${i}`,
+        products: [
+          { title: "Tee", variants: [{ sku: "TEE", inventory: { Warehouse: i === 0 ? 10 : 0 } }] },
+        ],
+      })),
+    },
+  });
+  process.env.SHOPIFY_ADMIN_API_ORIGIN = local.url;
+  resetEnvCache();
+  const installed = await recordInstall({ domain: SOURCE });
+  shopId = installed.shopId;
+  await prisma.session.create({
+    data: { id: `offline_${SOURCE}`, shop: SOURCE, state: "", accessToken: "token-0" },
+  });
+  const sales = await prisma.connection.create({
+    data: {
+      shopId,
+      kind: "shopify",
+      role: "sales",
+      name: "Other",
+      accountRef: OTHER,
+      credentials: sealCredentials({ accessToken: "token-1" }),
+    },
+  });
+  source = toContext((await loadConnection(db(), installed.sourceConnectionId))!);
+  other = toContext((await loadConnection(db(), sales.id))!);
+  await importCatalog(source, shopifyAdapter());
+  await importCatalog(other, shopifyAdapter());
+  await pushSourceConnection(db(), source, shopifyAdapter(), {});
+  await pushSalesConnection(db(), other, shopifyAdapter(), { settleMs: 10_000 });
+});
+
+afterAll(async () => {
+  await local?.close();
+});
+
+describe("the source store", () => {
+  it("imports the physical stock and shows it everywhere", async () => {
+    const item = await prisma.stockItem.findFirstOrThrow({
+      where: { shopId, sku: "TEE" },
+      include: { levels: true },
+    });
+    expect(item.levels[0]).toMatchObject({ onHand: 10, committed: 0 });
+    expect(level(OTHER, "TEE").available).toBe(10);
+    expect(level(SOURCE, "TEE")).toMatchObject({ available: 10, on_hand: 10 });
+  });
+
+  it("holds a storefront buffer in safety_stock without touching on_hand", async () => {
+    await prisma.bufferRule.create({
+      data: { shopId, connectionId: source.id, kind: "reserve_units", value: 2 },
+    });
+    await republishShop(shopId);
+    await pushSourceConnection(db(), source, shopifyAdapter(), {});
+    await pushSalesConnection(db(), other, shopifyAdapter(), { settleMs: 10_000 });
+    expect(level(SOURCE, "TEE")).toMatchObject({ available: 8, safety_stock: 2, on_hand: 10 });
+    expect(level(OTHER, "TEE").available).toBe(10);
+  });
+
+  it("reserves units sold elsewhere and lets a shipment leave on_hand exactly once, even across a crash", async () => {
+    // Sold on the other store: committed in the ledger, reserved at the source.
+    const order = local.sandbox.checkout(OTHER, { lines: [{ sku: "TEE", quantity: 3 }] }) as {
+      id: number;
+      line_items: { id: number }[];
+    };
+    const lineId = String(order.line_items[0]!.id);
+    const orderId = String(order.id);
+    await applyLedgerEvent({
+      shopId,
+      actor: "test",
+      operations: [
+        {
+          type: "line",
+          key: `${other.id}/o/${orderId}/placed`,
+          connectionId: other.id,
+          orderId,
+          lineId,
+          sku: "TEE",
+          command: { kind: "placed", quantity: 3, version: "2026-11-26T10:00:00.000Z" },
+        },
+      ],
+    });
+    await pushSourceConnection(db(), source, shopifyAdapter(), {});
+    expect(level(SOURCE, "TEE")).toMatchObject({
+      reserved: 3,
+      on_hand: 10,
+      available: 5,
+      safety_stock: 2,
+    });
+
+    // Shipped from the warehouse: the outbox takes 3 units off the source's on_hand…
+    await applyLedgerEvent({
+      shopId,
+      actor: "test",
+      operations: [
+        {
+          type: "line",
+          key: `${other.id}/f/1/${lineId}`,
+          connectionId: other.id,
+          orderId,
+          lineId,
+          sku: "TEE",
+          command: { kind: "shipped", quantity: 3 },
+        },
+      ],
+    });
+    // …but the worker dies right after Shopify applied the batch, before recording it.
+    const real = shopifyAdapter();
+    const crashing = Object.create(real) as ShopifyAdapter;
+    crashing.adjust = async (...args: Parameters<ShopifyAdapter["adjust"]>) => {
+      await real.adjust(...args);
+      throw new Error("worker killed");
+    };
+    await expect(pushSourceConnection(db(), source, crashing, {})).rejects.toThrow("worker killed");
+    expect(level(SOURCE, "TEE").on_hand).toBe(7);
+    expect(await prisma.sourceAdjustment.findFirstOrThrow({ where: { shopId } })).toMatchObject({
+      status: "sending",
+    });
+
+    // A level read now cannot tell whether the batch landed: it must not count anything.
+    await prisma.listing.updateMany({
+      where: { connectionId: source.id },
+      data: { remoteSource: "webhook" },
+    });
+    const read = await readSourceLevels(source.id, 0);
+    expect(read).toMatchObject({ counted: 0, postponed: 1 });
+
+    // The next push resends the batch with the same key: Shopify answers from its idempotency
+    // store, nothing is applied twice, and the row is confirmed.
+    await pushSourceConnection(db(), source, shopifyAdapter(), {});
+    expect(await prisma.sourceAdjustment.findFirstOrThrow({ where: { shopId } })).toMatchObject({
+      status: "written",
+    });
+    const after = level(SOURCE, "TEE");
+    expect(after).toMatchObject({ on_hand: 7, reserved: 0, available: 5, safety_stock: 2 });
+    await readSourceLevels(source.id, 0);
+    const item = await prisma.stockItem.findFirstOrThrow({
+      where: { shopId, sku: "TEE" },
+      include: { levels: true },
+    });
+    expect(item.levels[0]).toMatchObject({ onHand: 7, committed: 0 });
+    expect(
+      await prisma.movement.count({
+        where: { shopId, kind: "on_hand_counted", actor: "shopify:level-read" },
+      }),
+    ).toBe(0);
+  });
+
+  it("counts a real change at the source that lands between our write and its echo", async () => {
+    await pushSourceConnection(db(), source, shopifyAdapter(), {});
+    // The merchant receives 5 units in the Shopify admin right after our last write.
+    local.sandbox.adjustInventory(SOURCE, { sku: "TEE", name: "available", delta: 5 });
+    await prisma.listing.updateMany({
+      where: { connectionId: source.id },
+      data: { remoteSource: "webhook" },
+    });
+    const read = await readSourceLevels(source.id, 0);
+    expect(read.counted).toBe(1);
+    const item = await prisma.stockItem.findFirstOrThrow({
+      where: { shopId, sku: "TEE" },
+      include: { levels: true },
+    });
+    expect(item.levels[0]).toMatchObject({ onHand: 12 });
+    // An echo of our own write (same available as we know) counts nothing.
+    await prisma.listing.updateMany({
+      where: { connectionId: source.id },
+      data: { remoteSource: "webhook" },
+    });
+    expect((await readSourceLevels(source.id, 0)).counted).toBe(0);
+  });
+});
