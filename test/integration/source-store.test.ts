@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConnectionContext } from "../../app/channels/channel-adapter";
-import { ShopifyAdapter } from "../../app/channels/shopify/adapter.server";
+import { type ShopifyAdapter } from "../../app/channels/shopify/adapter.server";
 import prisma from "../../app/db.server";
 import { resetEnvCache } from "../../app/env.server";
 import { db } from "../../app/lib/sql.server";
