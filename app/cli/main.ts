@@ -6,10 +6,13 @@
 import { Command, CommanderError } from "commander";
 import { ZodError } from "zod";
 import { ChannelError } from "../channels/errors";
+import { DomainError } from "../domain/errors";
 import { disconnectDb } from "../db.server";
 import { env } from "../env.server";
 import { runShutdown } from "../lib/lifecycle.server";
+import prisma from "../db.server";
 import { connectChannel } from "../services/connect-channel.server";
+import { setRule } from "../services/rules.server";
 import { connectShopAndImport } from "../services/shop-connect.server";
 import { shopStatus } from "../services/status.server";
 
@@ -86,6 +89,48 @@ export function buildProgram(): Command {
     );
 
   program
+    .command("rule:set")
+    .description("Create or change a buffer rule (one per scope and kind) and republish")
+    .requiredOption("--shop <domain>", "the shop")
+    .requiredOption(
+      "--kind <kind>",
+      "reserve_units | percent_of_ats | max_shown | zero_at_or_below",
+    )
+    .requiredOption("--value <n>", "units, or percent for percent_of_ats")
+    .option("--channel <connection-id>", "only this connection (default: every channel)")
+    .option("--sku <sku>", "only this SKU (default: every SKU)")
+    .option("--json", "print JSON", false)
+    .action(
+      async (opts: {
+        shop: string;
+        kind: string;
+        value: string;
+        channel?: string;
+        sku?: string;
+        json: boolean;
+      }) => {
+        const shop = await prisma.shop.findUnique({ where: { domain: opts.shop } });
+        if (!shop) throw new Error(`unknown shop ${opts.shop}`);
+        const rule = await setRule(shop.id, {
+          kind: opts.kind as "reserve_units",
+          value: Number(opts.value),
+          connectionId: opts.channel ?? null,
+          sku: opts.sku ?? null,
+        });
+        print(
+          {
+            id: rule.id,
+            kind: rule.kind,
+            value: rule.value,
+            connectionId: rule.connectionId,
+            sku: rule.sku,
+          },
+          opts.json,
+        );
+      },
+    );
+
+  program
     .command("status")
     .description("Per connection: listings, last push, pending pushes, failures")
     .requiredOption("--shop <domain>", "the shop")
@@ -120,6 +165,7 @@ function describe(error: unknown): string {
     return error.issues.map((i) => `${i.path.join(".") || "input"}: ${i.message}`).join("; ");
   }
   if (error instanceof ChannelError) return `${error.name}: ${error.message}`;
+  if (error instanceof DomainError) return error.message;
   if (error instanceof Error) return error.message;
   return String(error);
 }

@@ -263,7 +263,10 @@ async function main(): Promise<void> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((error: unknown) => {
+  (process.env.BENCH_MODE === "market"
+    ? import("./market-bench").then((m) => m.runMarket())
+    : main()
+  ).catch((error: unknown) => {
     console.error(error);
     process.exit(1);
   });

@@ -1,0 +1,226 @@
+/**
+ * Market mode of the bench (`BENCH_MODE=market npm run bench`): simulated buyers on every
+ * storefront buy whenever it shows stock, so oversells come from the system, not the script.
+ * The same demand (a seeded arrival list: time, store, SKU) runs against
+ *
+ *   1. StockGuard with buffers off,
+ *   2. StockGuard with buffers on (each other store holds back BENCH_MARKET_BUFFER units),
+ *   3. a baseline that syncs by polling every BENCH_MARKET_POLL_S seconds — a stand-in for the
+ *      5–60 minute polling tools, time-scaled (1 s here stands for 1 min: a 5 s poll is a 5-minute
+ *      tool) — which reads every store's orders and sets every store to stock − sold.
+ *
+ * For each it prints oversold units, orders that would have to be cancelled, and unit-minutes of
+ * stock hidden (sellable units a storefront did not show, sampled every 200 ms; 1 s = 1 min).
+ * Last line: one JSON object.
+ */
+import { ControlError } from "../sandbox/shopify/errors";
+import { startLocalShopify } from "../sandbox/shopify/server";
+import { skuOf, startWorld, waitFor, mismatches } from "../e2e/world";
+
+const num = (name: string, fallback: number) =>
+  process.env[name] ? Number(process.env[name]) : fallback;
+const M = {
+  skus: num("BENCH_MARKET_SKUS", 40),
+  stock: num("BENCH_MARKET_STOCK", 6),
+  stores: num("BENCH_CONNECTIONS", 4),
+  rate: num("BENCH_MARKET_RATE", 12),
+  duration: num("BENCH_MARKET_DURATION", 40),
+  buffer: num("BENCH_MARKET_BUFFER", 1),
+  pollSeconds: num("BENCH_MARKET_POLL_S", 5),
+};
+
+type Arrival = { at: number; store: number; sku: string };
+
+function arrivals(): Arrival[] {
+  let s = 20261126;
+  const random = () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+  const list: Arrival[] = [];
+  let t = 0;
+  for (;;) {
+    t += -Math.log(1 - random()) / M.rate; // Poisson arrivals
+    if (t >= M.duration) break;
+    // Demand is skewed: a few SKUs sell fast, most slowly.
+    const sku = Math.min(M.skus - 1, Math.floor(M.skus * random() ** 2));
+    list.push({ at: t * 1000, store: Math.floor(random() * M.stores), sku: skuOf(sku) });
+  }
+  return list;
+}
+
+type Market = {
+  stores: string[];
+  sandbox: Awaited<ReturnType<typeof startLocalShopify>>["sandbox"];
+};
+
+type Outcome = {
+  oversold_units: number;
+  orders_cancelled: number;
+  hidden_unit_minutes: number;
+  orders: number;
+  refused: number;
+};
+
+/** Plays the demand against the stores; buyers buy only what their storefront shows. */
+async function play(
+  market: Market,
+  demand: Arrival[],
+  tick?: (elapsedMs: number) => void,
+): Promise<Outcome> {
+  const sold = new Map<string, number>();
+  const orderSkus: { sku: string; at: number }[] = [];
+  let refused = 0;
+  let hidden = 0;
+  const shown = (store: string, sku: string) => {
+    const shop = market.sandbox.shop(store);
+    const variant = [...shop.variants.values()].find((v) => v.sku === sku)!;
+    const level = [...shop.items.get(variant.inventoryItemId)!.levels.values()][0]!;
+    return level.quantities.available;
+  };
+  const started = performance.now();
+  let lastSample = 0;
+  const sampler = setInterval(() => {
+    const now = performance.now() - started;
+    const dt = (now - lastSample) / 1000;
+    lastSample = now;
+    for (let i = 0; i < M.skus; i++) {
+      const sku = skuOf(i);
+      const sellable = Math.max(0, M.stock - (sold.get(sku) ?? 0));
+      for (const store of market.stores)
+        hidden += Math.max(0, sellable - Math.max(0, shown(store, sku))) * dt;
+    }
+  }, 200);
+  for (const a of demand) {
+    const wait = a.at - (performance.now() - started);
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    tick?.(performance.now() - started);
+    const store = market.stores[a.store]!;
+    if (shown(store, a.sku) < 1) {
+      refused++;
+      continue;
+    }
+    try {
+      market.sandbox.checkout(store, { lines: [{ sku: a.sku, quantity: 1 }] });
+      sold.set(a.sku, (sold.get(a.sku) ?? 0) + 1);
+      orderSkus.push({ sku: a.sku, at: a.at });
+    } catch (error) {
+      if (!(error instanceof ControlError)) throw error;
+      refused++;
+    }
+  }
+  clearInterval(sampler);
+  let oversold = 0;
+  for (const [, units] of sold) oversold += Math.max(0, units - M.stock);
+  // Every order beyond the stock of its SKU is one the merchant must cancel (1 unit each).
+  return {
+    oversold_units: oversold,
+    orders_cancelled: oversold,
+    hidden_unit_minutes: Math.round(hidden / 1), // 1 s stands for 1 min
+    orders: orderSkus.length,
+    refused,
+  };
+}
+
+async function stockGuard(
+  buffers: boolean,
+  demand: Arrival[],
+): Promise<Outcome & { incidents_units: number }> {
+  const world = await startWorld({
+    skus: M.skus,
+    stock: () => M.stock,
+    secondaryStores: M.stores - 1,
+    delivery: { delayMs: [200, 1500], concurrency: 50 }, // Shopify's delivery: p50 ≈ 1 s
+    env: { PUSH_COALESCE_MS: "200" },
+  });
+  try {
+    if (buffers) {
+      for (const store of world.stores) {
+        await world.cli([
+          "rule:set",
+          "--shop",
+          world.source,
+          "--channel",
+          world.connectionIds.get(store)!,
+          "--kind",
+          "reserve_units",
+          "--value",
+          String(M.buffer),
+        ]);
+      }
+    }
+    await waitFor(async () => (await mismatches(world)).length === 0, 60_000, "initial sync");
+    const outcome = await play(
+      { stores: [world.source, ...world.stores], sandbox: world.shopify.sandbox },
+      demand,
+    );
+    await world.shopify.sandbox.waitForWebhooksIdle(60_000);
+    const incidents = await world.pg.query<{ n: number }>(
+      "SELECT COALESCE(sum(shortfall), 0)::int AS n FROM oversell_incident",
+    );
+    return { ...outcome, incidents_units: incidents.rows[0]!.n };
+  } finally {
+    await world.close();
+  }
+}
+
+async function pollingBaseline(demand: Arrival[]): Promise<Outcome> {
+  const stores = Array.from({ length: M.stores }, (_, i) => `poll-${i}.myshopify.com`);
+  const local = await startLocalShopify({
+    timeScale: 0.001,
+    seed: {
+      shops: stores.map((domain) => ({
+        domain,
+        products: Array.from({ length: M.skus }, (_, i) => ({
+          title: `P${i}`,
+          variants: [{ sku: skuOf(i), inventory: { Warehouse: M.stock } }],
+        })),
+      })),
+    },
+  });
+  try {
+    const sync = () => {
+      const sold = new Map<string, number>();
+      for (const store of stores) {
+        for (const order of local.sandbox.shop(store).orders.values()) {
+          for (const line of order.lineItems)
+            if (line.sku) sold.set(line.sku, (sold.get(line.sku) ?? 0) + line.quantity);
+        }
+      }
+      for (const store of stores) {
+        for (let i = 0; i < M.skus; i++) {
+          const sku = skuOf(i);
+          const shop = local.sandbox.shop(store);
+          const variant = [...shop.variants.values()].find((v) => v.sku === sku)!;
+          const level = [...shop.items.get(variant.inventoryItemId)!.levels.values()][0]!;
+          // What a polling tool does: every store shows stock − everything sold, set blindly.
+          const target = Math.max(0, M.stock - (sold.get(sku) ?? 0));
+          if (level.quantities.available !== target) {
+            local.sandbox.setInventory(store, { sku, name: "available", quantity: target });
+          }
+        }
+      }
+    };
+    let nextPoll = M.pollSeconds * 1000;
+    return await play({ stores, sandbox: local.sandbox }, demand, (elapsed) => {
+      while (elapsed >= nextPoll) {
+        sync();
+        nextPoll += M.pollSeconds * 1000;
+      }
+    });
+  } finally {
+    await local.close();
+  }
+}
+
+export async function runMarket(): Promise<void> {
+  const demand = arrivals();
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  log(`market: ${JSON.stringify(M)}; ${demand.length} buyer arrivals`);
+  const off = await stockGuard(false, demand);
+  log(`stockguard, buffers off: ${JSON.stringify(off)}`);
+  const on = await stockGuard(true, demand);
+  log(`stockguard, buffers on:  ${JSON.stringify(on)}`);
+  const polling = await pollingBaseline(demand);
+  log(`polling every ${M.pollSeconds} s:  ${JSON.stringify(polling)}`);
+  process.stdout.write(
+    `${JSON.stringify({ mode: "market", ...M, arrivals: demand.length, stockguard_buffers_off: off, stockguard_buffers_on: on, polling_baseline: polling })}\n`,
+  );
+}
