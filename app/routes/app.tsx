@@ -22,6 +22,10 @@ export default function App() {
         <Link to="/app" rel="home">
           Overview
         </Link>
+        <Link to="/app/inventory">Inventory</Link>
+        <Link to="/app/rules">Buffer rules</Link>
+        <Link to="/app/incidents">Incidents</Link>
+        <Link to="/app/health">Sync health</Link>
       </NavMenu>
       <Outlet />
     </AppProvider>

@@ -6,7 +6,9 @@ import path from "node:path";
 import type { PrismaClient } from "@prisma/client";
 import { Redis } from "ioredis";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { createPrismaClient } from "../../app/db.server";
+import { createPrismaClient, disconnectDb } from "../../app/db.server";
+import { resetEnvCache } from "../../app/env.server";
+import { closeSqlPool } from "../../app/lib/sql.server";
 import { freePort, waitFor } from "../e2e/world";
 import { createTestDatabase, dropTestDatabase, REDIS_URL } from "../setup/services";
 import { APP_BRIDGE_STUB } from "./app-bridge-stub";
@@ -28,6 +30,7 @@ const API_SECRET = `browser-test-secret-${randomUUID()}`;
 
 export type AdminHarness = {
   baseUrl: string;
+  /** The first of `shops`: the one pages open as unless told otherwise. */
   shop: string;
   prisma: PrismaClient;
   databaseUrl: string;
@@ -38,17 +41,29 @@ export type AdminHarness = {
   blocked: string[];
   /** Browser console errors and uncaught page errors. */
   pageErrors: string[];
+  /** A fresh session token for the shop the browser is currently signed in as. */
   token(): string;
   /** The URL the admin iframe would open for `pathname` (shop, host, embedded, id_token). */
-  embeddedUrl(pathname: string, search?: Record<string, string>): string;
-  open(pathname: string, search?: Record<string, string>): Promise<void>;
+  embeddedUrl(pathname: string, options?: OpenOptions): string;
+  /**
+   * Loads `pathname` as the admin does (a document request with an id_token), signed in as
+   * `options.shop` from then on, and waits for hydration.
+   */
+  open(pathname: string, options?: OpenOptions): Promise<void>;
   screenshot(name: string): Promise<string>;
   logs(): string;
   close(): Promise<void>;
 };
 
+export type OpenOptions = { shop?: string; search?: Record<string, string> };
+
+/**
+ * Starts everything for one test file. `shops` get an offline session each (as after install);
+ * `seed` fills the fresh database. The test process itself also points the app's database
+ * helpers (`applyLedgerEvent`, …) at that database, so tests can cause ledger events directly.
+ */
 export async function startAdmin(options: {
-  shop: string;
+  shops: string[];
   seed: (prisma: PrismaClient) => Promise<void>;
 }): Promise<AdminHarness> {
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -77,19 +92,31 @@ export async function startAdmin(options: {
       }
     });
 
-    await options.seed(prisma);
-    // The offline session the app would have stored at install: with it, authenticate.admin
-    // needs no token exchange with Shopify.
-    await prisma.session.create({
-      data: {
-        id: `offline_${options.shop}`,
-        shop: options.shop,
-        state: "",
-        isOnline: false,
-        scope: "read_inventory,write_inventory,read_locations,read_orders,read_products",
-        accessToken: "shpat_browser_test",
-      },
+    // This process's own ledger access (sql pool, Prisma singleton) goes to the same database.
+    process.env.DATABASE_URL = database.url;
+    resetEnvCache();
+    await closeSqlPool();
+    await disconnectDb();
+    cleanups.push(async () => {
+      await closeSqlPool();
+      await disconnectDb();
     });
+
+    await options.seed(prisma);
+    // The offline session the app stores at install: with it, authenticate.admin needs no token
+    // exchange with Shopify (no expiry, so no refresh either).
+    for (const shop of options.shops) {
+      await prisma.session.create({
+        data: {
+          id: `offline_${shop}`,
+          shop,
+          state: "",
+          isOnline: false,
+          scope: "read_inventory,write_inventory,read_locations,read_orders,read_products",
+          accessToken: `shpat_${shop.split(".")[0]}`,
+        },
+      });
+    }
 
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
@@ -163,8 +190,9 @@ export async function startAdmin(options: {
     context.setDefaultTimeout(15_000);
     context.setDefaultNavigationTimeout(30_000);
 
+    let currentShop = options.shops[0]!;
     const token = () =>
-      mintSessionToken({ shop: options.shop, apiKey: API_KEY, apiSecret: API_SECRET });
+      mintSessionToken({ shop: currentShop, apiKey: API_KEY, apiSecret: API_SECRET });
     await context.exposeFunction("__mintIdToken", token);
     const blocked: string[] = [];
     await context.route("**/*", async (route) => {
@@ -187,23 +215,25 @@ export async function startAdmin(options: {
       if (message.type() === "error") pageErrors.push(message.text());
     });
 
-    const host = Buffer.from(`admin.shopify.com/store/${options.shop.split(".")[0]}`).toString(
-      "base64",
-    );
-    const embeddedUrl = (pathname: string, search: Record<string, string> = {}) => {
+    const embeddedUrl = (pathname: string, open: OpenOptions = {}) => {
+      const shop = open.shop ?? currentShop;
+      const host = Buffer.from(`admin.shopify.com/store/${shop.split(".")[0]}`).toString("base64");
       const url = new URL(pathname, baseUrl);
-      for (const [k, v] of Object.entries(search)) url.searchParams.set(k, v);
-      url.searchParams.set("shop", options.shop);
+      for (const [k, v] of Object.entries(open.search ?? {})) url.searchParams.set(k, v);
+      url.searchParams.set("shop", shop);
       url.searchParams.set("host", host);
       url.searchParams.set("embedded", "1");
-      url.searchParams.set("id_token", token());
+      url.searchParams.set(
+        "id_token",
+        mintSessionToken({ shop, apiKey: API_KEY, apiSecret: API_SECRET }),
+      );
       return url.toString();
     };
     mkdirSync(RESULTS_DIR, { recursive: true });
 
     return {
       baseUrl,
-      shop: options.shop,
+      shop: options.shops[0]!,
       prisma,
       databaseUrl: database.url,
       queuePrefix,
@@ -213,8 +243,9 @@ export async function startAdmin(options: {
       pageErrors,
       token,
       embeddedUrl,
-      open: async (pathname, search) => {
-        const response = await page.goto(embeddedUrl(pathname, search), {
+      open: async (pathname, open = {}) => {
+        currentShop = open.shop ?? options.shops[0]!;
+        const response = await page.goto(embeddedUrl(pathname, open), {
           waitUntil: "networkidle",
         });
         if (!response?.ok()) {

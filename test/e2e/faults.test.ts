@@ -1,6 +1,8 @@
+import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ownPostgres, ownRedis, type OwnPostgres, type OwnRedis } from "./own-services";
 import {
+  signalGroup,
   describeSourceSku,
   ledgerVsStores,
   mismatches,
@@ -51,7 +53,10 @@ describe("faults", () => {
   afterAll(async () => {
     await world?.close();
     await redis?.stop();
-    await postgres?.destroy();
+    // KEEP_FAULT_DB=1 leaves the cluster running for a post-mortem (its URL is printed).
+    if (process.env.KEEP_FAULT_DB)
+      console.log(`fault database kept at ${postgres.url("stockguard_faults")}`);
+    else await postgres?.destroy();
   });
 
   /** Buyers on every store and a packer, for `ms`, while `during` injects the fault. */
@@ -98,7 +103,23 @@ describe("faults", () => {
         const adjustments = await world.pg
           .query("SELECT status, count(*)::int AS n FROM source_adjustment GROUP BY status")
           .catch(() => ({ rows: [] }));
-        state = `deliveries ${JSON.stringify(
+        const pushQueue = new Queue("push", {
+          connection: { url: redis.url, maxRetriesPerRequest: 1 },
+          prefix: world.env.QUEUE_PREFIX,
+        });
+        const jobs = await pushQueue
+          .getJobs(["active", "waiting", "delayed", "failed"])
+          .catch(() => []);
+        const queueState = await Promise.all(
+          jobs
+            .slice(0, 8)
+            .map(
+              async (j) =>
+                `${j.id}:${await j.getState().catch(() => "?")}:${j.attemptsMade}:${j.failedReason ?? ""}`,
+            ),
+        );
+        await pushQueue.close();
+        state = `push jobs ${JSON.stringify(queueState)} deliveries ${JSON.stringify(
           Object.fromEntries(
             ["pending", "in_flight", "delivered", "failed"].map((st) => [
               st,
@@ -169,7 +190,7 @@ describe("faults", () => {
   it("a worker killed with SIGKILL mid-batch", { timeout: 120_000 }, async () => {
     await traffic(6_000, async () => {
       await new Promise((r) => setTimeout(r, 2_000));
-      world.processes.workers[0]!.kill("SIGKILL");
+      signalGroup(world.processes.workers[0]!, "SIGKILL");
       await new Promise((r) => setTimeout(r, 1_000));
       await world.startWorker();
     });

@@ -38,6 +38,9 @@ export type WorldOptions = {
   databaseUrl?: string;
   /** Use this Redis instead of the machine's (fault tests restart their own). */
   redisUrl?: string;
+  /** Fixed ports (the demo); free ports otherwise. */
+  port?: number;
+  shopifyPort?: number;
   logs?: boolean;
 };
 
@@ -102,6 +105,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     (_, i) => `store-${String.fromCharCode(98 + i)}.myshopify.com`,
   );
   const shopify = await startLocalShopify({
+    port: options.shopifyPort ?? 0,
     timeScale: 0.001,
     rngSeed: options.rngSeed ?? 7,
     seed: {
@@ -117,7 +121,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     await migrate(options.databaseUrl);
   }
   const databaseUrl = options.databaseUrl ?? database!.url;
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const webUrl = `http://127.0.0.1:${port}`;
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
@@ -147,7 +151,10 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       process.env.PROFILE_DIR && !file.includes("cli")
         ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PROFILE_DIR}`]
         : [];
+    // Own process group: signals reach tsx's node child too (kill(-pid)), so a SIGKILL really
+    // kills the worker and close() leaves no orphan behind.
     const child = spawn(TSX, [...profile, file, ...args], {
+      detached: true,
       cwd: ROOT,
       env: env as NodeJS.ProcessEnv,
       stdio: ["ignore", "pipe", "pipe"],
@@ -257,7 +264,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     },
     output: () => logs.join(""),
     close: async () => {
-      for (const child of [web, ...workers]) child.kill("SIGTERM");
+      for (const child of [web, ...workers]) signalGroup(child, "SIGTERM");
       await Promise.all(
         [web, ...workers].map(
           (c) =>
@@ -273,6 +280,16 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       if (database) await dropTestDatabase(database.name);
     },
   };
+}
+
+/** Signals a spawned process and everything it started (it leads its own process group). */
+export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
 }
 
 export async function waitFor(

@@ -12,7 +12,7 @@ export type ChannelCell = {
   remote: number | null;
   /** A change is waiting to be written (published version ahead of pushed version). */
   pending: boolean;
-  /** A listing is broken or its last write failed. */
+  /** A listing is broken, its last write failed, or it has an open sync failure. */
   failing: boolean;
   listings: number;
 };
@@ -88,6 +88,7 @@ export async function listInventory(input: {
         include: {
           listing: {
             select: {
+              id: true,
               connectionId: true,
               status: true,
               publishedQuantity: true,
@@ -116,6 +117,15 @@ export async function listInventory(input: {
   const hasPrevious = backwards ? more : first !== null && (await exists({ lt: first }));
   const hasNext = backwards ? last !== null && (await exists({ gt: last })) : more;
 
+  const listingIds = page.flatMap((item) => item.components.map((c) => c.listing.id));
+  const failing = new Set(
+    (
+      await prisma.syncFailure.findMany({
+        where: { shopId: shop.id, resolvedAt: null, listingId: { in: listingIds } },
+        select: { listingId: true },
+      })
+    ).map((f) => f.listingId),
+  );
   const connections = await prisma.connection.findMany({
     where: { shopId: shop.id, status: { not: "disconnected" } },
     orderBy: [{ role: "asc" }, { createdAt: "asc" }],
@@ -151,7 +161,8 @@ export async function listInventory(input: {
             ? null
             : cell.remote + listing.remoteQuantity;
         cell.pending ||= listing.publishedVersion > listing.pushedVersion;
-        cell.failing ||= listing.status === "broken" || listing.failureCount > 0;
+        cell.failing ||=
+          listing.status === "broken" || listing.failureCount > 0 || failing.has(listing.id);
       }
       return {
         id: item.id,

@@ -1,0 +1,290 @@
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from "@remix-run/node";
+import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { TitleBar } from "@shopify/app-bridge-react";
+import {
+  Badge,
+  Banner,
+  BlockStack,
+  Box,
+  Button,
+  Card,
+  IndexTable,
+  InlineStack,
+  Page,
+  Text,
+} from "@shopify/polaris";
+import type { ReactNode } from "react";
+import { useSuccessToast } from "../components/action-feedback";
+import { ago, formatUtc } from "../components/format";
+import { ConnectionStatusBadge } from "../components/status-badge";
+import { parseForm } from "../services/admin/forms.server";
+import {
+  getSyncHealth,
+  performHealthAction,
+  ZHealthAction,
+} from "../services/admin/sync-health.server";
+import { authenticate } from "../shopify.server";
+
+export const loader = async ({ request }: LoaderFunctionArgs) => {
+  const { session } = await authenticate.admin(request);
+  return getSyncHealth(session.shop);
+};
+
+export const action = async ({ request }: ActionFunctionArgs) => {
+  const { session } = await authenticate.admin(request);
+  const parsed = parseForm(ZHealthAction, await request.formData());
+  if (!parsed.ok) return data(parsed, { status: 400 });
+  const result = await performHealthAction({ shopDomain: session.shop, action: parsed.data });
+  return data(result, { status: result.ok ? 200 : 422 });
+};
+
+function Section(props: { title: string; count?: number; children: ReactNode }) {
+  return (
+    <Card padding="0">
+      <Box padding="400" paddingBlockEnd="200">
+        <InlineStack gap="200" blockAlign="center">
+          <Text as="h2" variant="headingMd">
+            {props.title}
+          </Text>
+          {props.count !== undefined && (
+            <Badge tone={props.count > 0 ? "attention" : "success"}>{String(props.count)}</Badge>
+          )}
+        </InlineStack>
+      </Box>
+      {props.children}
+    </Card>
+  );
+}
+
+function Empty(props: { children: ReactNode }) {
+  return (
+    <Box padding="400">
+      <Text as="p" tone="subdued">
+        {props.children}
+      </Text>
+    </Box>
+  );
+}
+
+export default function SyncHealth() {
+  const { now, connections, failures, catalogIssues, unmatchedLines, drift } =
+    useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  useSuccessToast(result);
+  const navigation = useNavigation();
+  const busy = (intent: string, field: string, id: string) =>
+    navigation.state === "submitting" &&
+    navigation.formData?.get("intent") === intent &&
+    navigation.formData.get(field) === id;
+
+  return (
+    <Page title="Sync health">
+      <TitleBar title="Sync health" />
+      <BlockStack gap="400">
+        {result && !result.ok && (
+          <Banner tone="critical" title="Not done">
+            <p>{result.formError ?? Object.values(result.fieldErrors).join(" ")}</p>
+          </Banner>
+        )}
+
+        <Section
+          title="Connections"
+          count={connections.filter((c) => c.status !== "active").length}
+        >
+          <IndexTable
+            resourceName={{ singular: "connection", plural: "connections" }}
+            itemCount={connections.length}
+            selectable={false}
+            headings={[
+              { title: "Channel" },
+              { title: "Status" },
+              { title: "Last reconcile" },
+              { title: "" },
+            ]}
+          >
+            {connections.map((c, index) => (
+              <IndexTable.Row id={c.id} key={c.id} position={index}>
+                <IndexTable.Cell>
+                  <Text as="span" fontWeight="semibold">
+                    {c.name}
+                  </Text>{" "}
+                  <Text as="span" tone="subdued">
+                    ({c.role === "source" ? "stock source" : "sales channel"}, {c.kind})
+                  </Text>
+                </IndexTable.Cell>
+                <IndexTable.Cell>
+                  <ConnectionStatusBadge status={c.status} reason={c.statusReason} />
+                </IndexTable.Cell>
+                <IndexTable.Cell>{ago(c.lastReconciledAt, now)}</IndexTable.Cell>
+                <IndexTable.Cell>
+                  <Form method="post">
+                    <input type="hidden" name="intent" value="reconcile" />
+                    <input type="hidden" name="connectionId" value={c.id} />
+                    <Button
+                      submit
+                      size="slim"
+                      loading={busy("reconcile", "connectionId", c.id)}
+                      accessibilityLabel={`Reconcile ${c.name} now`}
+                    >
+                      Reconcile now
+                    </Button>
+                  </Form>
+                </IndexTable.Cell>
+              </IndexTable.Row>
+            ))}
+          </IndexTable>
+        </Section>
+
+        <Section title="Open sync failures" count={failures.length}>
+          <IndexTable
+            resourceName={{ singular: "failure", plural: "failures" }}
+            itemCount={failures.length}
+            selectable={false}
+            emptyState={<Empty>No open failures: every write landed.</Empty>}
+            headings={[
+              { title: "When" },
+              { title: "Channel" },
+              { title: "Kind" },
+              { title: "Reason" },
+              { title: "Listing" },
+              { title: "" },
+            ]}
+          >
+            {failures.map((f, index) => (
+              <IndexTable.Row id={f.id} key={f.id} position={index}>
+                <IndexTable.Cell>{formatUtc(f.occurredAt)}</IndexTable.Cell>
+                <IndexTable.Cell>{f.connection}</IndexTable.Cell>
+                <IndexTable.Cell>
+                  <Badge tone="critical">{f.kind}</Badge>
+                </IndexTable.Cell>
+                <IndexTable.Cell>
+                  <span data-failure-reason>{f.reason}</span>
+                </IndexTable.Cell>
+                <IndexTable.Cell>{f.listing ?? "—"}</IndexTable.Cell>
+                <IndexTable.Cell>
+                  <Form method="post">
+                    <input type="hidden" name="intent" value="resolve_failure" />
+                    <input type="hidden" name="failureId" value={f.id} />
+                    <Button
+                      submit
+                      size="slim"
+                      loading={busy("resolve_failure", "failureId", f.id)}
+                      accessibilityLabel={`Mark failure ${f.reason} resolved`}
+                    >
+                      Mark resolved
+                    </Button>
+                  </Form>
+                </IndexTable.Cell>
+              </IndexTable.Row>
+            ))}
+          </IndexTable>
+        </Section>
+
+        <Section title="Catalog issues" count={catalogIssues.length}>
+          <IndexTable
+            resourceName={{ singular: "issue", plural: "issues" }}
+            itemCount={catalogIssues.length}
+            selectable={false}
+            emptyState={<Empty>No duplicate, empty or unmatched SKUs.</Empty>}
+            headings={[
+              { title: "Last seen" },
+              { title: "Channel" },
+              { title: "Issue" },
+              { title: "SKU" },
+              { title: "Details" },
+            ]}
+          >
+            {catalogIssues.map((i, index) => (
+              <IndexTable.Row id={i.id} key={i.id} position={index}>
+                <IndexTable.Cell>{formatUtc(i.lastSeenAt)}</IndexTable.Cell>
+                <IndexTable.Cell>{i.connection}</IndexTable.Cell>
+                <IndexTable.Cell>
+                  <Badge tone="warning">{i.kind.replace(/_/g, " ")}</Badge>
+                </IndexTable.Cell>
+                <IndexTable.Cell>{i.sku ?? "(none)"}</IndexTable.Cell>
+                <IndexTable.Cell>
+                  <BlockStack gap="050">
+                    <Text as="span">{i.details}</Text>
+                    {i.remoteRefs.length > 0 && (
+                      <Text as="span" variant="bodySm" tone="subdued">
+                        {i.remoteRefs.join(", ")}
+                      </Text>
+                    )}
+                  </BlockStack>
+                </IndexTable.Cell>
+              </IndexTable.Row>
+            ))}
+          </IndexTable>
+        </Section>
+
+        <Section title="Unmatched order lines" count={unmatchedLines.length}>
+          <IndexTable
+            resourceName={{ singular: "order line", plural: "order lines" }}
+            itemCount={unmatchedLines.length}
+            selectable={false}
+            emptyState={<Empty>Every order line matched a listing or SKU.</Empty>}
+            headings={[
+              { title: "Last seen" },
+              { title: "Channel" },
+              { title: "Order / line" },
+              { title: "SKU" },
+              { title: "Units", alignment: "end" },
+            ]}
+          >
+            {unmatchedLines.map((u, index) => (
+              <IndexTable.Row id={u.id} key={u.id} position={index}>
+                <IndexTable.Cell>{formatUtc(u.lastSeenAt)}</IndexTable.Cell>
+                <IndexTable.Cell>{u.connection}</IndexTable.Cell>
+                <IndexTable.Cell>
+                  {u.orderId} / {u.lineId}
+                </IndexTable.Cell>
+                <IndexTable.Cell>{u.sku ?? u.remoteRef ?? "(none)"}</IndexTable.Cell>
+                <IndexTable.Cell>
+                  <Text as="span" alignment="end" numeric>
+                    {u.quantity}
+                  </Text>
+                </IndexTable.Cell>
+              </IndexTable.Row>
+            ))}
+          </IndexTable>
+        </Section>
+
+        <Section title="Recent drift" count={drift.filter((d) => !d.repaired).length}>
+          <IndexTable
+            resourceName={{ singular: "drift record", plural: "drift records" }}
+            itemCount={drift.length}
+            selectable={false}
+            emptyState={<Empty>Reconciliation has found no differences.</Empty>}
+            headings={[
+              { title: "Detected" },
+              { title: "Channel" },
+              { title: "Listing" },
+              { title: "Expected / observed" },
+              { title: "Cause" },
+              { title: "Repaired" },
+            ]}
+          >
+            {drift.map((d, index) => (
+              <IndexTable.Row id={d.id} key={d.id} position={index}>
+                <IndexTable.Cell>{formatUtc(d.detectedAt)}</IndexTable.Cell>
+                <IndexTable.Cell>{d.connection}</IndexTable.Cell>
+                <IndexTable.Cell>{d.listing}</IndexTable.Cell>
+                <IndexTable.Cell>
+                  <Text as="span" numeric>
+                    {d.expected} / {d.observed}
+                  </Text>
+                </IndexTable.Cell>
+                <IndexTable.Cell>{d.cause.replace(/_/g, " ")}</IndexTable.Cell>
+                <IndexTable.Cell>
+                  <Badge tone={d.repaired ? "success" : "warning"}>
+                    {d.repaired ? "repaired" : "open"}
+                  </Badge>
+                </IndexTable.Cell>
+              </IndexTable.Row>
+            ))}
+          </IndexTable>
+        </Section>
+      </BlockStack>
+    </Page>
+  );
+}

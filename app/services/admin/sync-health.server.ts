@@ -1,0 +1,205 @@
+import { z } from "zod";
+import prisma from "../../db.server";
+import { enqueueReconcile, enqueueSafely } from "../../queues/jobs.server";
+import type { FormFailure } from "./forms.server";
+import { requireShop } from "./shop.server";
+
+const LIMIT = 100;
+const DRIFT_LIMIT = 50;
+
+export type SyncHealth = {
+  now: string;
+  connections: {
+    id: string;
+    name: string;
+    kind: string;
+    role: string;
+    status: string;
+    statusReason: string | null;
+    lastReconciledAt: string | null;
+  }[];
+  failures: {
+    id: string;
+    connection: string;
+    kind: string;
+    reason: string;
+    listing: string | null;
+    occurredAt: string;
+  }[];
+  catalogIssues: {
+    id: string;
+    connection: string;
+    kind: string;
+    sku: string | null;
+    remoteRefs: string[];
+    details: string;
+    lastSeenAt: string;
+  }[];
+  unmatchedLines: {
+    id: string;
+    connection: string;
+    orderId: string;
+    lineId: string;
+    sku: string | null;
+    remoteRef: string | null;
+    quantity: number;
+    lastSeenAt: string;
+  }[];
+  drift: {
+    id: string;
+    connection: string;
+    listing: string;
+    expected: number;
+    observed: number;
+    cause: string;
+    repaired: boolean;
+    detectedAt: string;
+  }[];
+};
+
+/** The Sync health page: what needs the merchant's attention, scoped to one shop. */
+export async function getSyncHealth(shopDomain: string): Promise<SyncHealth> {
+  const shop = await requireShop(shopDomain);
+  const shopId = shop.id;
+  const [connections, failures, catalogIssues, unmatchedLines, drift] = await Promise.all([
+    prisma.connection.findMany({
+      where: { shopId },
+      orderBy: [{ role: "asc" }, { createdAt: "asc" }],
+    }),
+    prisma.syncFailure.findMany({
+      where: { shopId, resolvedAt: null },
+      orderBy: { occurredAt: "desc" },
+      take: LIMIT,
+    }),
+    prisma.catalogIssue.findMany({
+      where: { shopId, resolvedAt: null },
+      orderBy: { lastSeenAt: "desc" },
+      take: LIMIT,
+    }),
+    prisma.unmatchedLine.findMany({
+      where: { shopId, resolvedAt: null },
+      orderBy: { lastSeenAt: "desc" },
+      take: LIMIT,
+    }),
+    prisma.driftRecord.findMany({
+      where: { shopId },
+      orderBy: { detectedAt: "desc" },
+      take: DRIFT_LIMIT,
+    }),
+  ]);
+  const listingIds = [
+    ...new Set(
+      [...failures.map((f) => f.listingId), ...drift.map((d) => d.listingId)].filter(
+        (id): id is string => id !== null,
+      ),
+    ),
+  ];
+  const listings = await prisma.listing.findMany({
+    where: { shopId, id: { in: listingIds } },
+    select: { id: true, sku: true, remoteRef: true },
+  });
+  const listingLabel = new Map(listings.map((l) => [l.id, l.sku ?? l.remoteRef]));
+  const names = new Map(connections.map((c) => [c.id, c.name]));
+  const connection = (id: string) => names.get(id) ?? id;
+  return {
+    now: new Date().toISOString(),
+    connections: connections.map((c) => ({
+      id: c.id,
+      name: c.name,
+      kind: c.kind,
+      role: c.role,
+      status: c.status,
+      statusReason: c.statusReason,
+      lastReconciledAt: c.lastReconciledAt?.toISOString() ?? null,
+    })),
+    failures: failures.map((f) => ({
+      id: f.id.toString(),
+      connection: connection(f.connectionId),
+      kind: f.kind,
+      reason: f.reason,
+      listing: f.listingId ? (listingLabel.get(f.listingId) ?? f.listingId) : null,
+      occurredAt: f.occurredAt.toISOString(),
+    })),
+    catalogIssues: catalogIssues.map((i) => ({
+      id: i.id.toString(),
+      connection: connection(i.connectionId),
+      kind: i.kind,
+      sku: i.sku,
+      remoteRefs: i.remoteRefs,
+      details: i.details,
+      lastSeenAt: i.lastSeenAt.toISOString(),
+    })),
+    unmatchedLines: unmatchedLines.map((u) => ({
+      id: u.id.toString(),
+      connection: connection(u.connectionId),
+      orderId: u.orderId,
+      lineId: u.lineId,
+      sku: u.sku,
+      remoteRef: u.remoteRef,
+      quantity: u.quantity,
+      lastSeenAt: u.lastSeenAt.toISOString(),
+    })),
+    drift: drift.map((d) => ({
+      id: d.id.toString(),
+      connection: connection(d.connectionId),
+      listing: listingLabel.get(d.listingId) ?? d.listingId,
+      expected: d.expected,
+      observed: d.observed,
+      cause: d.cause,
+      repaired: d.repaired,
+      detectedAt: d.detectedAt.toISOString(),
+    })),
+  };
+}
+
+export const ZHealthAction = z.discriminatedUnion("intent", [
+  z.object({ intent: z.literal("resolve_failure"), failureId: z.string().regex(/^\d{1,18}$/) }),
+  z.object({ intent: z.literal("reconcile"), connectionId: z.uuid() }),
+]);
+export type HealthAction = z.infer<typeof ZHealthAction>;
+
+/**
+ * "Mark resolved" on a sync failure (idempotent: resolving twice keeps the first time), or
+ * "Reconcile now" on a connection (a coalesced reconcile job; the worker does the reading).
+ */
+export async function performHealthAction(input: {
+  shopDomain: string;
+  action: HealthAction;
+}): Promise<{ ok: true; message: string } | FormFailure> {
+  const shop = await requireShop(input.shopDomain);
+  const action = input.action;
+  if (action.intent === "resolve_failure") {
+    const id = BigInt(action.failureId);
+    const failure = await prisma.syncFailure.findFirst({
+      where: { id, shopId: shop.id },
+      select: { id: true },
+    });
+    if (!failure) {
+      return { ok: false, intent: action.intent, fieldErrors: {}, formError: "Unknown failure" };
+    }
+    await prisma.syncFailure.updateMany({
+      where: { id, shopId: shop.id, resolvedAt: null },
+      data: { resolvedAt: new Date() },
+    });
+    return { ok: true, message: "Failure marked resolved" };
+  }
+  const connection = await prisma.connection.findFirst({
+    where: { id: action.connectionId, shopId: shop.id },
+    select: { id: true, name: true, status: true },
+  });
+  if (!connection) {
+    return { ok: false, intent: action.intent, fieldErrors: {}, formError: "Unknown connection" };
+  }
+  const queued = await enqueueSafely("manual reconcile", () =>
+    enqueueReconcile({ connectionId: connection.id, reason: "manual" }),
+  );
+  if (!queued) {
+    return {
+      ok: false,
+      intent: action.intent,
+      fieldErrors: {},
+      formError: "The job queue is unavailable right now; try again in a minute",
+    };
+  }
+  return { ok: true, message: `Reconciliation of ${connection.name} queued` };
+}

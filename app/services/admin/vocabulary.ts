@@ -1,0 +1,21 @@
+import type { RootCause } from "../../domain/incidents";
+import type { BufferKind } from "../../domain/types";
+
+/**
+ * Closed vocabularies shared by the admin's services (validation) and pages (select options).
+ * Not `*.server.ts`: the browser bundle needs them too, and they hold no server code.
+ */
+export const BUFFER_KINDS = [
+  "reserve_units",
+  "percent_of_ats",
+  "max_shown",
+  "zero_at_or_below",
+] as const satisfies readonly BufferKind[];
+
+export const ROOT_CAUSES = [
+  "stock_correction",
+  "sync_lag",
+  "channel_showed_more",
+  "buffer_exhausted",
+  "unknown",
+] as const satisfies readonly RootCause[];

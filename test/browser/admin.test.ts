@@ -1,0 +1,452 @@
+import type { PrismaClient } from "@prisma/client";
+import { Queue } from "bullmq";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { applyLedgerEvent } from "../../app/services/ledger/apply-event.server";
+import { republishShop } from "../../app/services/ledger/republish.server";
+import { addSalesConnection, seedShop, type SeededShop } from "../factories/shop";
+import { REDIS_URL } from "../setup/services";
+import { startAdmin, type AdminHarness } from "./harness";
+
+/**
+ * The embedded admin in a real browser against the real web process: pages render what the
+ * database holds, forms go through the actions (session-token authenticated, as in the admin),
+ * and every change is checked in the database too.
+ */
+const SHOP = "aurora-outfitters.myshopify.com";
+const OTHER_SHOP = "lonely-shop.myshopify.com";
+const FILLERS = 25;
+
+let admin: AdminHarness;
+let page: Page;
+let shop: SeededShop;
+let outletId: string;
+
+async function seed(prisma: PrismaClient): Promise<void> {
+  shop = await seedShop(prisma, {
+    domain: SHOP,
+    items: [
+      { sku: "SKU-ALPHA", onHand: 20 },
+      { sku: "SKU-BRAVO", onHand: 5, safetyStock: 1 },
+      { sku: "SKU-CHARLIE", onHand: 0 },
+      ...Array.from({ length: FILLERS }, (_, i) => ({
+        sku: `ZZ-FILLER-${String(i + 1).padStart(2, "0")}`,
+        onHand: i + 1,
+      })),
+    ],
+  });
+  await prisma.shop.update({ where: { id: shop.shopId }, data: { name: "Aurora Outfitters" } });
+  await prisma.stockItem.update({
+    where: { id: shop.itemIds.get("SKU-ALPHA")! },
+    data: { title: "Alpha rain jacket" },
+  });
+  const outlet = await addSalesConnection(prisma, shop, { name: "Outlet store" });
+  outletId = outlet.connectionId;
+
+  // Published quantities as the ledger computes them, then "pushed" and observed, as after a
+  // completed sync; the outlet shows 3 of SKU-CHARLIE although 0 is published (drift).
+  await republishShop(shop.shopId);
+  await prisma.$executeRaw`
+    UPDATE listing SET pushed_version = published_version, pushed_quantity = published_quantity,
+           remote_quantity = published_quantity, remote_observed_at = now(), remote_source = 'push',
+           last_pushed_at = now() - interval '2 minutes', dirty_since = NULL`;
+  const charlie = outlet.listingIds.get("SKU-CHARLIE")!;
+  await prisma.listing.update({ where: { id: charlie }, data: { remoteQuantity: 3 } });
+  await prisma.connection.updateMany({
+    where: { shopId: shop.shopId },
+    data: {
+      lastPushAt: new Date(Date.now() - 120_000),
+      lastReconciledAt: new Date(Date.now() - 600_000),
+    },
+  });
+
+  await prisma.syncFailure.create({
+    data: {
+      shopId: shop.shopId,
+      connectionId: outletId,
+      listingId: charlie,
+      kind: "permanent",
+      reason: "Inventory item is not stocked at the location",
+    },
+  });
+  await prisma.catalogIssue.create({
+    data: {
+      shopId: shop.shopId,
+      connectionId: outletId,
+      kind: "duplicate_sku",
+      sku: "DUP-1",
+      remoteRefs: ["gid://shopify/ProductVariant/71", "gid://shopify/ProductVariant/72"],
+      details: "Two variants share SKU DUP-1; neither is synced",
+    },
+  });
+  await prisma.unmatchedLine.create({
+    data: {
+      shopId: shop.shopId,
+      connectionId: outletId,
+      orderId: "outlet-1001",
+      lineId: "1",
+      sku: "MYSTERY-9",
+      quantity: 2,
+    },
+  });
+  await prisma.driftRecord.create({
+    data: {
+      shopId: shop.shopId,
+      connectionId: outletId,
+      listingId: charlie,
+      expected: 0,
+      observed: 3,
+      cause: "edited_on_channel",
+      repaired: false,
+    },
+  });
+
+  // A second installed shop with no sales channel: its pages must show only its own data.
+  await seedShop(prisma, { domain: OTHER_SHOP, items: [{ sku: "LONELY-1", onHand: 7 }] });
+}
+
+async function waitForToast(message: string): Promise<void> {
+  await page.waitForFunction(
+    (m) =>
+      ((window as unknown as { __appBridgeToasts?: { message: string }[] }).__appBridgeToasts ?? [])
+        .map((t) => t.message)
+        .some((t) => t.includes(m)),
+    message,
+  );
+}
+
+function row(text: string) {
+  return page.getByRole("row").filter({ hasText: text });
+}
+
+/** The number shown for a fact ("On hand", …) on the item detail page. */
+async function fact(label: string): Promise<number> {
+  return Number(await page.locator(`[data-fact="${label}"]`).innerText());
+}
+
+beforeAll(async () => {
+  admin = await startAdmin({ shops: [SHOP, OTHER_SHOP], seed });
+  page = admin.page;
+}, 300_000);
+
+afterAll(async () => {
+  await admin?.close();
+}, 60_000);
+
+describe("embedded admin", () => {
+  test("Overview shows the shop, its connections and the headline numbers", async () => {
+    await admin.open("/app");
+    const body = page.locator("body");
+    await expect.poll(() => body.innerText()).toContain("Aurora Outfitters");
+    const text = await body.innerText();
+    expect(text).toContain("Sync on");
+    expect(text).toContain(`${SHOP} · installed`);
+
+    const source = row(SHOP);
+    await expect.poll(() => source.innerText()).toContain("Stock source");
+    const outlet = await row("Outlet store").innerText();
+    expect(outlet).toContain("Sales channel");
+    expect(outlet).toContain("active");
+    expect(outlet).toContain("Outlet store.myshopify.com"); // account
+    expect(outlet).toMatch(/\b28\b/); // listings
+    // Seeded 2 and 10 minutes before the web process started (which may include a build).
+    expect(outlet).toMatch(/\b([2-9]|\d\d)m ago/); // last push
+    expect(outlet).toMatch(/\b\d\dm ago/); // last reconcile
+
+    const metric = async (label: string) =>
+      (await page.getByRole("heading", { name: label }).locator("xpath=..").innerText()).replace(
+        label,
+        "",
+      );
+    expect(await metric("Oversold, last 24 h")).toContain("0 units");
+    expect(await metric("Open sync failures")).toContain("1");
+    expect(await metric("Unmatched order lines")).toContain("1");
+    expect(await metric("Catalog issues")).toContain("1");
+    expect(text).not.toContain("Connect your first sales channel");
+    await admin.screenshot("overview");
+  });
+
+  test("Inventory lists SKUs with their ATS and per-channel quantities, searchable and paged", async () => {
+    await admin.open("/app/inventory");
+    const alpha = row("SKU-ALPHA");
+    await expect.poll(() => alpha.locator('[data-testid="ats"]').innerText()).toBe("20");
+    expect(await alpha.innerText()).toContain("Alpha rain jacket");
+    expect(await row("SKU-BRAVO").locator('[data-testid="ats"]').innerText()).toBe("4");
+    expect(await row("SKU-CHARLIE").locator('[data-testid="ats"]').innerText()).toBe("0");
+
+    // Published / what the channel shows; the outlet's drift on SKU-CHARLIE is highlighted.
+    expect(await alpha.locator('[data-connection="Outlet store"]').innerText()).toContain(
+      "20 / 20",
+    );
+    const charlie = row("SKU-CHARLIE").locator('[data-connection="Outlet store"]');
+    expect(await charlie.innerText()).toContain("0 / 3");
+    expect(await charlie.locator("[data-differs]").getAttribute("data-differs")).toBe("true");
+    expect(await charlie.innerText()).toContain("failing");
+    await admin.screenshot("inventory");
+
+    // 28 items, 25 per page: the last three fillers are on page two, and back again.
+    expect(await page.getByRole("row").filter({ hasText: "ZZ-FILLER-" }).count()).toBe(22);
+    await page.getByRole("link", { name: "Next" }).click();
+    await expect.poll(() => page.url()).toContain("after=ZZ-FILLER-22");
+    await row("ZZ-FILLER-25").waitFor();
+    expect(await page.getByRole("row").filter({ hasText: "SKU-" }).count()).toBe(0);
+    await page.getByRole("link", { name: "Previous" }).click();
+    await row("SKU-ALPHA").waitFor();
+
+    // Search by SKU fragment (case-insensitive) and by title.
+    await page.getByLabel("Search").fill("bravo");
+    await page.getByRole("button", { name: "Search", exact: true }).click();
+    await expect.poll(() => page.getByRole("row").filter({ hasText: "SKU-" }).count()).toBe(1);
+    expect(await row("SKU-BRAVO").count()).toBe(1);
+    expect(await row("ZZ-FILLER-").count()).toBe(0);
+    await page.getByLabel("Search").fill("rain jacket");
+    await page.getByRole("button", { name: "Search", exact: true }).click();
+    await row("SKU-ALPHA").waitFor();
+    expect(await page.getByRole("row").filter({ hasText: "SKU-" }).count()).toBe(1);
+    expect(new URL(page.url()).searchParams.get("q")).toBe("rain jacket");
+  });
+
+  test("a manual adjustment applies once even when submitted twice", async () => {
+    const itemId = shop.itemIds.get("SKU-ALPHA")!;
+    const adjustments = () =>
+      admin.prisma.movement.count({ where: { itemId, kind: "manual_adjustment" } });
+
+    // Client-side navigation from the list: the data request carries the session token.
+    await admin.open("/app/inventory");
+    await page.locator('[data-sku="SKU-ALPHA"]').click();
+    await page.waitForURL(`**/app/inventory/${itemId}`);
+    await page.getByRole("heading", { name: "Adjust on hand" }).waitFor();
+    expect(await fact("On hand")).toBe(20);
+
+    // Bad input: 400 with field errors, nothing written.
+    await page.getByRole("button", { name: "Apply adjustment" }).click();
+    await page.getByText("Change is required").waitFor();
+    expect(await page.getByText(/Say why on-hand changes/).count()).toBe(1);
+    expect(await adjustments()).toBe(0);
+
+    // A submission, then the identical request again (a retried or double-sent POST).
+    await page.getByLabel("Change (units)").fill("5");
+    await page.getByLabel("Reason").fill("cycle count");
+    const posted = page.waitForRequest(
+      (r) => r.method() === "POST" && r.url().includes(`/app/inventory/${itemId}`),
+    );
+    await page.getByRole("button", { name: "Apply adjustment" }).click();
+    const request = await posted;
+    await waitForToast("On-hand adjusted");
+    await expect.poll(() => fact("On hand")).toBe(25);
+    const replay = await page.evaluate(
+      async ({ url, body, contentType }) => {
+        const response = await fetch(url, {
+          method: "POST",
+          body,
+          headers: { "Content-Type": contentType },
+        });
+        return { status: response.status, text: await response.text() };
+      },
+      {
+        url: request.url(),
+        body: request.postData() ?? "",
+        contentType: request.headers()["content-type"] ?? "",
+      },
+    );
+    expect(replay.status).toBe(200);
+    expect(replay.text).toContain("Already applied");
+    expect(await adjustments()).toBe(1);
+
+    // The form has a new key now; a double click on it is still one movement.
+    await expect.poll(() => page.getByLabel("Change (units)").inputValue()).toBe("");
+    await page.getByLabel("Change (units)").fill("1");
+    await page.getByLabel("Reason").fill("found in back room");
+    await page.getByRole("button", { name: "Apply adjustment" }).dblclick();
+    await expect.poll(() => fact("On hand")).toBe(26);
+    await expect.poll(adjustments).toBe(2);
+    await admin.open(`/app/inventory/${itemId}`);
+    expect(await fact("On hand")).toBe(26);
+    const level = await admin.prisma.stockLevel.findFirstOrThrow({ where: { itemId } });
+    expect(level.onHand).toBe(26);
+    expect(await page.locator('[data-movement-kind="manual_adjustment"]').count()).toBe(2);
+    expect(await row("cycle count").count()).toBe(1);
+
+    // The outlet's listing now publishes the new ATS and waits for its push.
+    const outletRow = row("Outlet store");
+    expect(await outletRow.innerText()).toContain("26");
+    expect(await outletRow.innerText()).toContain("pending");
+
+    // A ledger refusal is shown in the form, not as an error page.
+    await page.getByLabel("Units", { exact: true }).fill("1");
+    await page.getByRole("button", { name: "Record inspection" }).click();
+    await page.getByText("only 0 unit(s) are held").waitFor();
+    expect(
+      await admin.prisma.movement.count({ where: { itemId, kind: "inspection_passed" } }),
+    ).toBe(0);
+
+    // Safety stock goes through the ledger too.
+    await page.getByLabel("Units kept back from every channel").fill("2");
+    await page.getByRole("button", { name: "Save safety stock" }).click();
+    await waitForToast("Safety stock saved");
+    await expect.poll(() => fact("Available to sell")).toBe(24);
+    await admin.screenshot("item-detail");
+  });
+
+  test("buffer rules: a bad value is refused, a valid rule changes what is published", async () => {
+    await admin.open("/app/rules");
+    const form = page.getByTestId("rule-form");
+    await form.getByLabel("Rule", { exact: true }).selectOption("percent_of_ats");
+    await form.getByLabel("Percent shown (0–100)").fill("150");
+    await form.getByRole("button", { name: "Add rule" }).click();
+    await page.getByText("Percent must be between 0 and 100").waitFor();
+    expect(await admin.prisma.bufferRule.count()).toBe(0);
+
+    await form.getByLabel("Channel").selectOption({ label: "Outlet store" });
+    await form.getByLabel("Rule", { exact: true }).selectOption("reserve_units");
+    await form.getByLabel("Units held back").fill("5");
+    await form.getByRole("button", { name: "Add rule" }).click();
+    await waitForToast("Rule created");
+    await page.locator('[data-rule="reserve_units:5"]').waitFor();
+    expect(await row("Hold back 5 units").innerText()).toContain("Outlet store");
+    const rules = await admin.prisma.bufferRule.findMany();
+    expect(rules).toMatchObject([
+      { connectionId: outletId, sku: null, kind: "reserve_units", value: 5 },
+    ]);
+
+    // The same scope and kind again: a form error, not a 500, and still one rule.
+    await form.getByLabel("Channel").selectOption({ label: "Outlet store" });
+    await form.getByLabel("Units held back").fill("7");
+    await form.getByRole("button", { name: "Add rule" }).click();
+    await page.getByText("A rule of this kind already exists").waitFor();
+    expect(await admin.prisma.bufferRule.count()).toBe(1);
+    await admin.screenshot("rules");
+
+    // ATS of SKU-ALPHA is 24: the outlet now gets 19, the source store still 24.
+    await admin.open("/app/inventory");
+    const alpha = row("SKU-ALPHA");
+    await expect
+      .poll(() => alpha.locator('[data-connection="Outlet store"]').innerText())
+      .toContain("19 / 20");
+    expect(await alpha.locator(`[data-connection="${SHOP}"]`).innerText()).toContain("24 /");
+    expect(await alpha.locator('[data-connection="Outlet store"]').innerText()).toContain(
+      "pending",
+    );
+  });
+
+  test("Incidents shows an oversell recorded by the ledger, filterable by cause", async () => {
+    // The outlet sells 10 of SKU-BRAVO while only 4 are available.
+    const result = await applyLedgerEvent({
+      shopId: shop.shopId,
+      actor: "test:orders/create",
+      operations: [
+        {
+          type: "line",
+          key: "outlet-2001-1-placed",
+          connectionId: outletId,
+          orderId: "outlet-2001",
+          lineId: "1",
+          sku: "SKU-BRAVO",
+          command: { kind: "placed", quantity: 10, version: new Date().toISOString() },
+        },
+      ],
+    });
+    expect(result.incidents).toHaveLength(1);
+    const cause = result.incidents[0]!.rootCause;
+
+    await admin.open("/app/incidents");
+    const incident = row("SKU-BRAVO");
+    await incident.waitFor();
+    const text = await incident.innerText();
+    expect(text).toContain("Outlet store");
+    expect(text).toContain("order outlet-2001");
+    expect(await incident.getByTestId("shortfall").innerText()).toBe("6");
+    expect(text).toContain("4 → -6");
+    expect(await incident.locator("[data-root-cause]").getAttribute("data-root-cause")).toBe(cause);
+    expect(text).toContain(`${SHOP}:`); // the snapshot lists what each channel showed
+    await admin.screenshot("incidents");
+
+    const other = cause === "buffer_exhausted" ? "stock_correction" : "buffer_exhausted";
+    await page.getByLabel("Root cause", { exact: true }).selectOption(other);
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.getByText("No oversell incidents match these filters").waitFor();
+    await page.getByLabel("Root cause", { exact: true }).selectOption(cause);
+    await page.getByRole("button", { name: "Filter" }).click();
+    await row("SKU-BRAVO").waitFor();
+
+    // Date range (UTC days): up to yesterday excludes it, from today includes it.
+    const today = new Date().toISOString().slice(0, 10);
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    await page.getByLabel("To (UTC)").fill(yesterday);
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.getByText("No oversell incidents match these filters").waitFor();
+    await page.getByLabel("From (UTC)").fill(today);
+    await page.getByLabel("To (UTC)").fill(today);
+    await page.getByRole("button", { name: "Filter" }).click();
+    await row("SKU-BRAVO").waitFor();
+    expect(new URL(page.url()).searchParams.get("from")).toBe(today);
+
+    await admin.open("/app");
+    const headline = await page
+      .getByRole("heading", { name: "Oversold, last 24 h" })
+      .locator("xpath=..")
+      .innerText();
+    expect(headline).toContain("6 units");
+    expect(headline).toContain("1 incident");
+  });
+
+  test("Sync health lists problems, resolves failures and queues a reconcile", async () => {
+    await admin.open("/app/health");
+    await page.getByText("Inventory item is not stocked at the location").waitFor();
+    const text = await page.locator("body").innerText();
+    expect(text).toContain("DUP-1");
+    expect(text).toContain("outlet-1001 / 1");
+    expect(text).toContain("MYSTERY-9");
+    expect(text).toContain("edited on channel");
+    await admin.screenshot("health");
+
+    await page.getByRole("button", { name: /Mark failure .* resolved/ }).click();
+    await waitForToast("Failure marked resolved");
+    await page.getByText("No open failures").waitFor();
+    expect(await admin.prisma.syncFailure.count({ where: { resolvedAt: null } })).toBe(0);
+
+    await page.getByRole("button", { name: "Reconcile Outlet store now" }).click();
+    await waitForToast("Reconciliation of Outlet store queued");
+    const queue = new Queue("reconcile", {
+      connection: { url: REDIS_URL },
+      prefix: admin.queuePrefix,
+    });
+    try {
+      const jobs = await queue.getJobs(["waiting", "delayed", "prioritized", "active"]);
+      expect(jobs.map((j) => j.data)).toContainEqual({ connectionId: outletId, reason: "manual" });
+    } finally {
+      await queue.close();
+    }
+  });
+
+  test("another shop sees only its own data, and the empty state", async () => {
+    await admin.open("/app", { shop: OTHER_SHOP });
+    await page.getByText("Connect your first sales channel").waitFor();
+    expect(await page.locator("body").innerText()).toContain(
+      `npm run cli -- channel:connect --shop ${OTHER_SHOP}`,
+    );
+    await admin.screenshot("overview-empty");
+
+    await admin.open("/app/inventory", { shop: OTHER_SHOP });
+    await row("LONELY-1").waitFor();
+    expect(await row("SKU-ALPHA").count()).toBe(0);
+
+    const response = await page.goto(
+      admin.embeddedUrl(`/app/inventory/${shop.itemIds.get("SKU-ALPHA")}`, { shop: OTHER_SHOP }),
+    );
+    expect(response?.status()).toBe(404);
+  });
+
+  test("no page errors and no request left the machine except App Bridge", () => {
+    // Refused form submissions (400/422) and the cross-shop 404 are expected responses; the
+    // browser logs each as a failed resource load. Anything else (hydration mismatches, uncaught
+    // errors) is a bug.
+    const unexpected = admin.pageErrors.filter(
+      (e) =>
+        !e.includes("ERR_BLOCKED_BY_CLIENT") &&
+        !/Failed to load resource: the server responded with a status of (400|404|422)\b/.test(e),
+    );
+    expect(unexpected).toEqual([]);
+    expect(admin.blocked.filter((u) => !u.startsWith("https://cdn.shopify.com/"))).toEqual([]);
+  });
+});
