@@ -12,7 +12,7 @@ import { env } from "../env.server";
 import { runShutdown } from "../lib/lifecycle.server";
 import prisma from "../db.server";
 import { connectChannel } from "../services/connect-channel.server";
-import { setRule } from "../services/rules.server";
+import { createRule } from "../services/rules.server";
 import { connectShopAndImport } from "../services/shop-connect.server";
 import { shopStatus } from "../services/status.server";
 
@@ -111,7 +111,7 @@ export function buildProgram(): Command {
       }) => {
         const shop = await prisma.shop.findUnique({ where: { domain: opts.shop } });
         if (!shop) throw new Error(`unknown shop ${opts.shop}`);
-        const rule = await setRule(shop.id, {
+        const rule = await createRule(shop.id, {
           kind: opts.kind as "reserve_units",
           value: Number(opts.value),
           connectionId: opts.channel ?? null,

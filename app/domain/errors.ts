@@ -10,7 +10,8 @@ export type DomainErrorCode =
   | "unknown_item"
   | "unknown_location"
   | "invalid_command"
-  | "invalid_rule";
+  | "invalid_rule"
+  | "rule_exists";
 
 export class DomainError extends Error {
   constructor(
@@ -44,5 +45,16 @@ export class UnknownShopError extends DomainError {
 export class ShopUninstalledError extends DomainError {
   constructor(shop: string) {
     super("shop_uninstalled", `shop ${shop} has uninstalled StockGuard; its sync is disabled`);
+  }
+}
+
+/** A buffer rule that cannot be saved; `field` names the input at fault (for forms). */
+export class RuleError extends DomainError {
+  constructor(
+    code: "invalid_rule" | "rule_exists",
+    message: string,
+    readonly field: "connectionId" | "sku" | "kind" | "value",
+  ) {
+    super(code, message);
   }
 }

@@ -1,11 +1,8 @@
-import { Prisma } from "@prisma/client";
 import { z } from "zod";
 import prisma from "../../db.server";
-import { validateRule } from "../../domain/buffers";
-import { normalizeSku } from "../../domain/sku";
+import { RuleError } from "../../domain/errors";
 import type { BufferKind } from "../../domain/types";
-import { enqueuePushes, enqueueSafely } from "../../queues/jobs.server";
-import { republishShop } from "../ledger/republish.server";
+import { createRule, deleteRule } from "../rules.server";
 import { domainFailure, intField, type FormFailure } from "./forms.server";
 import { requireShop } from "./shop.server";
 import { BUFFER_KINDS } from "./vocabulary";
@@ -87,12 +84,11 @@ export async function listBufferRules(shopDomain: string): Promise<BufferRulesPa
   };
 }
 
-export type RuleChangeResult = { ok: true; message: string; republished: number };
+export type RuleChangeResult = { ok: true; message: string };
 
 /**
- * Creates or deletes a rule, then recomputes every published quantity of the shop (under the
- * ledger's item locks) and enqueues pushes for the connections that changed. One rule per scope
- * and kind (a unique index): a second one is refused as a form error.
+ * Creates or deletes a rule through the shared rules service (one rule per scope and kind: a
+ * second one is refused as a form error), which republishes the shop and enqueues the pushes.
  */
 export async function changeBufferRule(input: {
   shopDomain: string;
@@ -100,68 +96,29 @@ export async function changeBufferRule(input: {
 }): Promise<RuleChangeResult | FormFailure> {
   const shop = await requireShop(input.shopDomain);
   const action = input.action;
-  let message: string;
   if (action.intent === "create") {
-    const connectionId = action.connectionId === ALL ? null : action.connectionId;
-    const sku = normalizeSku(action.sku);
-    if (connectionId) {
-      const owned = await prisma.connection.count({ where: { id: connectionId, shopId: shop.id } });
-      if (!owned) {
-        return { ok: false, intent: "create", fieldErrors: { connectionId: "Unknown channel" } };
-      }
-    }
-    if (sku) {
-      const [items, listings] = await Promise.all([
-        prisma.stockItem.count({ where: { shopId: shop.id, sku } }),
-        prisma.listing.count({ where: { shopId: shop.id, sku } }),
-      ]);
-      if (items + listings === 0) {
-        return {
-          ok: false,
-          intent: "create",
-          fieldErrors: { sku: `No stock item or listing has SKU ${sku}` },
-        };
-      }
-    }
     try {
-      validateRule({ kind: action.kind, value: action.value });
-    } catch (error) {
-      return domainFailure(error, "create");
-    }
-    try {
-      await prisma.bufferRule.create({
-        data: { shopId: shop.id, connectionId, sku, kind: action.kind, value: action.value },
+      await createRule(shop.id, {
+        connectionId: action.connectionId === ALL ? null : action.connectionId,
+        sku: action.sku || null,
+        kind: action.kind,
+        value: action.value,
       });
     } catch (error) {
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
-        return {
-          ok: false,
-          intent: "create",
-          fieldErrors: {
-            kind: "A rule of this kind already exists for this channel and SKU; delete it first",
-          },
-        };
+      if (error instanceof RuleError) {
+        return { ok: false, intent: "create", fieldErrors: { [error.field]: error.message } };
       }
-      throw error;
+      return domainFailure(error, "create");
     }
-    message = "Rule created";
-  } else {
-    const deleted = await prisma.bufferRule.deleteMany({
-      where: { id: action.ruleId, shopId: shop.id },
-    });
-    if (deleted.count === 0) {
-      return {
-        ok: false,
-        intent: "delete",
-        fieldErrors: {},
-        formError: "That rule no longer exists",
-      };
-    }
-    message = "Rule deleted";
+    return { ok: true, message: "Rule created" };
   }
-  const connections = await republishShop(shop.id);
-  if (shop.syncEnabled && connections.size > 0) {
-    await enqueueSafely("push after a buffer rule change", () => enqueuePushes(connections));
+  if (!(await deleteRule(shop.id, action.ruleId))) {
+    return {
+      ok: false,
+      intent: "delete",
+      fieldErrors: {},
+      formError: "That rule no longer exists",
+    };
   }
-  return { ok: true, message, republished: connections.size };
+  return { ok: true, message: "Rule deleted" };
 }
