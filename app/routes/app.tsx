@@ -1,34 +1,78 @@
 import type { HeadersFunction, LoaderFunctionArgs } from "@remix-run/node";
 import { Link, Outlet, useLoaderData, useRouteError } from "@remix-run/react";
 import { NavMenu } from "@shopify/app-bridge-react";
+import { AppProvider as PolarisAppProvider, InlineStack, Text } from "@shopify/polaris";
+import polarisTranslations from "@shopify/polaris/locales/en.json";
 import polarisStyles from "@shopify/polaris/build/esm/styles.css?url";
 import { AppProvider } from "@shopify/shopify-app-remix/react";
 import { boundary } from "@shopify/shopify-app-remix/server";
+import type { ReactNode } from "react";
 import { shopifyEnv } from "../env.server";
+import { sandboxEnabled } from "../sandbox/sandbox.server";
 import { authenticate } from "../shopify.server";
 
 export const links = () => [{ rel: "stylesheet", href: polarisStyles }];
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   await authenticate.admin(request);
-  return { apiKey: shopifyEnv().SHOPIFY_API_KEY };
+  return { apiKey: shopifyEnv().SHOPIFY_API_KEY, sandbox: sandboxEnabled() };
 };
 
+const PAGES = [
+  { to: "/app", label: "Overview" },
+  { to: "/app/inventory", label: "Inventory" },
+  { to: "/app/rules", label: "Buffer rules" },
+  { to: "/app/incidents", label: "Incidents" },
+  { to: "/app/health", label: "Sync health" },
+];
+
 export default function App() {
-  const { apiKey } = useLoaderData<typeof loader>();
+  const { apiKey, sandbox } = useLoaderData<typeof loader>();
+  const nav = (
+    <NavMenu>
+      {PAGES.map((p, i) => (
+        <Link key={p.to} to={p.to} rel={i === 0 ? "home" : undefined}>
+          {p.label}
+        </Link>
+      ))}
+    </NavMenu>
+  );
+  if (sandbox) return <SandboxShell apiKey={apiKey}>{nav}</SandboxShell>;
   return (
     <AppProvider isEmbeddedApp apiKey={apiKey}>
-      <NavMenu>
-        <Link to="/app" rel="home">
-          Overview
-        </Link>
-        <Link to="/app/inventory">Inventory</Link>
-        <Link to="/app/rules">Buffer rules</Link>
-        <Link to="/app/incidents">Incidents</Link>
-        <Link to="/app/health">Sync health</Link>
-      </NavMenu>
+      {nav}
       <Outlet />
     </AppProvider>
+  );
+}
+
+/**
+ * The demo has no Shopify admin around the app: App Bridge comes from the sandbox stand-in
+ * (`/sandbox/app-bridge.js`), and the navigation the admin would draw is drawn here.
+ */
+function SandboxShell({ apiKey, children }: { apiKey: string; children: ReactNode }) {
+  return (
+    <>
+      <script src="/sandbox/app-bridge.js" data-api-key={apiKey} />
+      <PolarisAppProvider i18n={polarisTranslations}>
+        {children}
+        <div
+          style={{ padding: "12px 20px", borderBottom: "1px solid #e3e3e3", background: "#f1f1f1" }}
+        >
+          <InlineStack gap="400" blockAlign="center">
+            <Text as="span" fontWeight="bold">
+              StockGuard (sandbox)
+            </Text>
+            {PAGES.map((p) => (
+              <Link key={p.to} to={p.to}>
+                {p.label}
+              </Link>
+            ))}
+          </InlineStack>
+        </div>
+        <Outlet />
+      </PolarisAppProvider>
+    </>
   );
 }
 

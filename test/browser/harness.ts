@@ -11,8 +11,8 @@ import { resetEnvCache } from "../../app/env.server";
 import { closeSqlPool } from "../../app/lib/sql.server";
 import { freePort, waitFor } from "../e2e/world";
 import { createTestDatabase, dropTestDatabase, REDIS_URL } from "../setup/services";
-import { APP_BRIDGE_STUB } from "./app-bridge-stub";
-import { mintSessionToken } from "./session-token";
+import { APP_BRIDGE_STUB } from "../../app/sandbox/app-bridge-stub";
+import { mintSessionToken } from "../../app/sandbox/session-token.server";
 
 /**
  * The embedded admin as Shopify's admin iframe would load it, on one machine: the real web
@@ -65,6 +65,10 @@ export type OpenOptions = { shop?: string; search?: Record<string, string> };
 export async function startAdmin(options: {
   shops: string[];
   seed: (prisma: PrismaClient) => Promise<void>;
+  /** Extra environment for the web process (the sandbox shell test). */
+  env?: Record<string, string>;
+  /** false: App Bridge's idToken() goes to the app's own /sandbox/id-token instead. */
+  tokenBinding?: boolean;
 }): Promise<AdminHarness> {
   const cleanups: (() => Promise<void> | void)[] = [];
   const runCleanups = async () => {
@@ -134,6 +138,7 @@ export async function startAdmin(options: {
       STOCKGUARD_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString("base64"),
       LOG_LEVEL: "warn",
       PATH: `${path.join(ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
+      ...options.env,
     };
     delete env.VITEST;
     delete env.VITEST_POOL_ID;
@@ -193,7 +198,7 @@ export async function startAdmin(options: {
     let currentShop = options.shops[0]!;
     const token = () =>
       mintSessionToken({ shop: currentShop, apiKey: API_KEY, apiSecret: API_SECRET });
-    await context.exposeFunction("__mintIdToken", token);
+    if (options.tokenBinding !== false) await context.exposeFunction("__mintIdToken", token);
     const blocked: string[] = [];
     await context.route("**/*", async (route) => {
       const url = new URL(route.request().url());

@@ -1,9 +1,11 @@
 /**
- * A stand-in for https://cdn.shopify.com/shopifycloud/app-bridge.js (unreachable here), served
- * through Playwright's `page.route`. It does what the pages rely on and nothing more:
+ * A stand-in for https://cdn.shopify.com/shopifycloud/app-bridge.js, for the sandbox only: the
+ * browser tests serve it through Playwright's `page.route`, and the demo serves it from
+ * `/sandbox/app-bridge.js` (never in production, see app/sandbox/sandbox.server.ts). It does what
+ * the pages rely on and nothing more:
  *
- * - `window.shopify` with `idToken()` (a fresh session token minted by the test process through
- *   the `__mintIdToken` binding, so the API secret never enters the page), `toast.show` (kept
+ * - `window.shopify` with `idToken()` (a fresh session token minted outside the page: by the test
+ *   process through the `__mintIdToken` binding, or by `/sandbox/id-token` in the demo), `toast.show` (kept
  *   in `window.__appBridgeToasts` for the tests), `loading`, `config`, `environment`;
  * - `fetch` to the app's own origin carries `Authorization: Bearer <session token>`, as the real
  *   App Bridge does, so Remix data requests and form actions authenticate like in the admin;
@@ -18,8 +20,12 @@ export const APP_BRIDGE_STUB = String.raw`
   var params = new URLSearchParams(location.search);
   // Toasts are kept for the tests to read (the real ones render outside the app's iframe).
   var toasts = (window.__appBridgeToasts = []);
+  var nativeFetchForTokens = window.fetch.bind(window);
   function idToken() {
-    return window.__mintIdToken();
+    // Browser tests mint tokens in the test process; the demo asks the sandbox route.
+    if (window.__mintIdToken) return window.__mintIdToken();
+    return nativeFetchForTokens("/sandbox/id-token?shop=" + encodeURIComponent(params.get("shop") || ""))
+      .then(function (r) { return r.text(); });
   }
   var shopify = {
     config: { apiKey: apiKey, shop: params.get("shop"), host: params.get("host") },
