@@ -5,8 +5,6 @@
  * contract's single command works on a fresh clone; production images run `npm run build` at
  * image build time and this check is a no-op.
  */
-import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createRequestHandler } from "@remix-run/express";
@@ -14,6 +12,7 @@ import type { ServerBuild } from "@remix-run/node";
 import compression from "compression";
 import express from "express";
 import { env, shopifyEnv } from "./env.server";
+import { ensureBuild } from "./lib/build.server";
 import { runShutdown } from "./lib/lifecycle.server";
 import { logger } from "./logger.server";
 
@@ -21,41 +20,16 @@ process.env.STOCKGUARD_PROCESS ??= "web";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const serverBuildPath = path.join(root, "build", "server", "index.js");
 
-function newestSourceMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSourceMtime(full));
-    else if (/\.(tsx?|css|json)$/.test(entry.name) && !/\.test\.tsx?$/.test(entry.name)) {
-      newest = Math.max(newest, statSync(full).mtimeMs);
-    }
-  }
-  return newest;
-}
-
-function ensureBuild(): void {
-  const built = existsSync(serverBuildPath) ? statSync(serverBuildPath).mtimeMs : 0;
-  const sources = Math.max(
-    newestSourceMtime(path.join(root, "app")),
-    statSync(path.join(root, "vite.config.ts")).mtimeMs,
-  );
-  if (built >= sources) return;
-  logger().info("building the Remix app (build/ missing or stale)");
-  const result = spawnSync("remix", ["vite:build"], {
-    cwd: root,
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  if (result.status !== 0) {
-    logger().fatal({ status: result.status }, "remix vite:build failed");
-    process.exit(1);
-  }
-}
-
 async function main(): Promise<void> {
   // Validate configuration before anything else: a missing variable exits here with its name.
   const config = env();
   shopifyEnv();
-  if (process.env.STOCKGUARD_SKIP_BUILD !== "1") ensureBuild();
+  if (process.env.STOCKGUARD_SKIP_BUILD !== "1") {
+    if (!ensureBuild(root, (line) => logger().info(line))) {
+      logger().fatal("remix vite:build failed");
+      process.exit(1);
+    }
+  }
 
   const build = (await import(pathToFileURL(serverBuildPath).href)) as ServerBuild;
   const app = express();

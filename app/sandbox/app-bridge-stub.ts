@@ -62,12 +62,13 @@ export const APP_BRIDGE_STUB = String.raw`
     });
   }
 
+  // Hidden through a stylesheet, not a style attribute: changing the server-rendered elements'
+  // attributes before hydration would make React report a mismatch.
+  var hide = document.createElement("style");
+  hide.textContent = "ui-nav-menu, ui-title-bar, ui-modal, ui-save-bar { display: none !important; }";
+  document.head.appendChild(hide);
   ["ui-nav-menu", "ui-title-bar", "ui-modal", "ui-save-bar"].forEach(function (name) {
-    if (!customElements.get(name)) {
-      customElements.define(name, class extends HTMLElement {
-        connectedCallback() { this.style.display = "none"; }
-      });
-    }
+    if (!customElements.get(name)) customElements.define(name, class extends HTMLElement {});
   });
 })();
 `;

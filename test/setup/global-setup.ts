@@ -1,4 +1,5 @@
 import { Redis } from "ioredis";
+import { ensureBuild } from "../../app/lib/build.server";
 import { ensureTemplate, PG_ADMIN_URL, REDIS_URL, withAdmin } from "./services";
 
 /**
@@ -25,4 +26,6 @@ export default async function setup(): Promise<void> {
   }
 
   await ensureTemplate();
+  // Web processes of the end-to-end and browser tests start in parallel: build once, here.
+  if (!ensureBuild(process.cwd())) throw new Error("remix vite:build failed");
 }
