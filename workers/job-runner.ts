@@ -32,8 +32,17 @@ export function processor<T>(
       );
     }
     const logger = log({ queue: job.queueName, jobId: job.id });
+    const started = Date.now();
+    // First attempts only: a retry's wait is its backoff, which is by design.
+    if (job.attemptsMade === 0) {
+      const due = job.timestamp + (job.opts.delay ?? 0);
+      metrics().jobWaitSeconds.observe({ queue: job.queueName }, Math.max(0, started - due) / 1000);
+    }
+    let outcome = "failed";
     try {
-      return await handle(parsed.data, { job, token });
+      const result = await handle(parsed.data, { job, token });
+      outcome = "completed";
+      return result;
     } catch (error) {
       if (error instanceof ChannelThrottledError) {
         const until = Date.now() + Math.max(50, error.retryAfterMs);
@@ -45,6 +54,7 @@ export function processor<T>(
           { retryAfterMs: error.retryAfterMs },
           "throttled; delaying job without using an attempt",
         );
+        outcome = "delayed";
         await job.moveToDelayed(until, token);
         throw new DelayedError();
       }
@@ -61,6 +71,11 @@ export function processor<T>(
         "job failed; will retry",
       );
       throw error;
+    } finally {
+      metrics().jobSeconds.observe(
+        { queue: job.queueName, outcome },
+        (Date.now() - started) / 1000,
+      );
     }
   };
 }

@@ -64,6 +64,20 @@ function createMetrics() {
       help: "Units sold beyond availability (recorded as incidents)",
       registers: [registry],
     }),
+    jobSeconds: new client.Histogram({
+      name: "stockguard_job_seconds",
+      help: "Time a worker spent on one job, by queue and outcome",
+      labelNames: ["queue", "outcome"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    jobWaitSeconds: new client.Histogram({
+      name: "stockguard_job_wait_seconds",
+      help: "Time from when a job was due (added, plus its delay) to a worker starting it",
+      labelNames: ["queue"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
     queueDepth: new client.Gauge({
       name: "stockguard_queue_jobs",
       help: "Jobs per queue and state",

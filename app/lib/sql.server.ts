@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import pg from "pg";
 import { env } from "../env.server";
 import { onShutdown } from "./lifecycle.server";
@@ -68,22 +69,37 @@ function serialize(value: unknown): unknown {
   return value;
 }
 
+/**
+ * Statements run as named prepared statements: each pooled connection parses and plans a text
+ * once, then only binds and executes it (Postgres spent most of its CPU parsing and planning the
+ * same few dozen texts thousands of times a second). Texts come from code, never from input, so
+ * the set of names is small and bounded; the name is a hash of the text.
+ */
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `sg_${createHash("sha1").update(text).digest("hex").slice(0, 24)}`;
+    if (statementNames.size < 10_000) statementNames.set(text, name);
+  }
+  return name;
+}
+
+function toQuery(q: Sql): pg.QueryConfig {
+  return { name: statementName(q.text), text: q.text, values: q.values.map(serialize) };
+}
+
 class ClientAdapter implements SqlClient {
   constructor(private readonly client: pg.Pool | pg.PoolClient) {}
 
   async query<T>(q: Sql): Promise<T[]> {
-    const result = await this.client.query({
-      text: q.text,
-      values: q.values.map(serialize) as unknown[],
-    });
+    const result = await this.client.query(toQuery(q));
     return result.rows as T[];
   }
 
   async execute(q: Sql): Promise<number> {
-    const result = await this.client.query({
-      text: q.text,
-      values: q.values.map(serialize) as unknown[],
-    });
+    const result = await this.client.query(toQuery(q));
     return result.rowCount ?? 0;
   }
 }

@@ -173,13 +173,22 @@ export async function lockItemsWithBundlePartners(
   itemIds: string[],
 ): Promise<Map<string, string>> {
   if (itemIds.length === 0) return new Map();
+  // The ids (the items and every partner through a shared listing) are computed once and the
+  // items are then locked by primary key. Written so the plan stays index-driven even when the
+  // planner's statistics are stale (right after a catalog import): an OR with a subquery, or a
+  // hash join over listing_component, scans every row of the shop (measured: 5-16 ms per event
+  // at 1,000 SKUs, growing with the catalog). OFFSET 0 keeps the lateral lookup a per-listing
+  // index probe.
   const rows = await tx.query<{ id: string; sku: string }>(sql`
     SELECT i.id, i.sku FROM stock_item i
-     WHERE i.shop_id = ${shopId}::uuid
-       AND (i.id = ANY(${itemIds}::uuid[])
-            OR i.id IN (SELECT c2.item_id FROM listing_component c1
-                          JOIN listing_component c2 ON c2.listing_id = c1.listing_id
-                         WHERE c1.item_id = ANY(${itemIds}::uuid[])))
+     WHERE i.id = ANY(ARRAY(
+             SELECT unnest(${itemIds}::uuid[])
+             UNION
+             SELECT partner.item_id FROM listing_component c1
+               CROSS JOIN LATERAL (SELECT c2.item_id FROM listing_component c2
+                                    WHERE c2.listing_id = c1.listing_id OFFSET 0) partner
+              WHERE c1.item_id = ANY(${itemIds}::uuid[])))
+       AND i.shop_id = ${shopId}::uuid
      ORDER BY i.id
        FOR UPDATE OF i`);
   return new Map(rows.map((r) => [r.id, r.sku]));

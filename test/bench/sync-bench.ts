@@ -16,7 +16,7 @@
  * per second per store, default 1000 = Shopify Plus), BENCH_COALESCE_MS (default 200).
  */
 import { readFileSync } from "node:fs";
-import { percentile, skuOf, startWorld, waitFor, type World } from "../e2e/world";
+import { freePort, percentile, skuOf, startWorld, waitFor, type World } from "../e2e/world";
 
 const num = (name: string, fallback: number) =>
   process.env[name] ? Number(process.env[name]) : fallback;
@@ -76,6 +76,30 @@ function rng(seed: number) {
   };
 }
 
+/** "name{labels}: n=…, mean=… ms, share ≤ bucket" lines for each series of the histograms. */
+function summarizeHistograms(text: string, names: string[]): string[] {
+  const series = new Map<string, { count: number; sum: number; buckets: [number, number][] }>();
+  for (const line of text.split("\n")) {
+    const m = /^(\w+?)_(bucket|sum|count)\{?([^}]*)\}? ([\d.e+-]+)$/.exec(line);
+    if (!m || !names.includes(m[1]!)) continue;
+    const labels = m[3]!.replace(/,?le="[^"]*"/, "");
+    const key = `${m[1]}{${labels}}`;
+    const entry = series.get(key) ?? { count: 0, sum: 0, buckets: [] };
+    if (m[2] === "count") entry.count = Number(m[4]);
+    if (m[2] === "sum") entry.sum = Number(m[4]);
+    if (m[2] === "bucket") {
+      const le = /le="([^"]+)"/.exec(m[3]!)?.[1];
+      if (le && le !== "+Inf") entry.buckets.push([Number(le), Number(m[4])]);
+    }
+    series.set(key, entry);
+  }
+  return [...series].map(([key, e]) => {
+    const median = e.buckets.find(([, n]) => n >= e.count / 2)?.[0];
+    const p95 = e.buckets.find(([, n]) => n >= e.count * 0.95)?.[0];
+    return `${key}: n=${e.count} mean=${e.count ? Math.round((e.sum / e.count) * 1000) : 0} ms p50≤${median ?? ">max"} s p95≤${p95 ?? ">max"} s`;
+  });
+}
+
 async function main(): Promise<void> {
   const p = PROFILE;
   const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -85,6 +109,8 @@ async function main(): Promise<void> {
     `bench: ${JSON.stringify(p)}; starting the sandbox (importing ${p.skus} SKUs into ${p.connections} stores)…`,
   );
   const setupStarted = Date.now();
+  // The (first) worker's /metrics: job durations and queue waits, printed after the run.
+  const metricsPort = await freePort();
   const world: World = await startWorld({
     skus: p.skus,
     stock: (i) => (i < p.hotSkus ? hotStock : coldStock),
@@ -93,6 +119,8 @@ async function main(): Promise<void> {
     throttle: { maximumAvailable: p.restoreRate * 20, restoreRate: p.restoreRate },
     delivery: { delayMs: [0, 0], concurrency: 100 },
     env: {
+      WORKER_METRICS_PORT: String(metricsPort),
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
       PUSH_COALESCE_MS: String(p.coalesceMs),
       WORKER_CONCURRENCY: "16",
       DATABASE_POOL_MAX: "20",
@@ -185,6 +213,38 @@ async function main(): Promise<void> {
       [startedAt],
     );
     const syncMs = sync.rows.map((r) => r.ms);
+    // Where the time goes, per topic: sender → receipt, receipt → applied, applied → written.
+    const stages = await world.pg.query(
+      `SELECT r.topic, count(*)::int AS n,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM r.received_at - r.triggered_at) * 1000)::int AS delivery_p50,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM r.applied_at - r.received_at) * 1000)::int AS ingest_p50,
+              percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM r.applied_at - r.received_at) * 1000)::int AS ingest_p95,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM w.last - r.applied_at) * 1000)::int AS push_p50,
+              percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM w.last - r.applied_at) * 1000)::int AS push_p95
+         FROM receipt r
+         LEFT JOIN LATERAL (SELECT max(t.written_at) AS last FROM push_trace t WHERE t.receipt_id = r.id) w ON true
+        WHERE r.received_at >= $1 GROUP BY r.topic ORDER BY n DESC`,
+      [startedAt],
+    );
+    for (const row of stages.rows) log(`stage ${JSON.stringify(row)}`);
+    const perConnection = await world.pg.query(
+      `SELECT c.account_ref AS store, c.role::text AS role, count(*)::int AS n,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM t.written_at - r.applied_at) * 1000)::int AS p50,
+              percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM t.written_at - r.applied_at) * 1000)::int AS p95
+         FROM push_trace t JOIN receipt r ON r.id = t.receipt_id JOIN connection c ON c.id = t.connection_id
+        WHERE r.received_at >= $1 GROUP BY c.account_ref, c.role ORDER BY c.account_ref`,
+      [startedAt],
+    );
+    const own = await world.pg.query(
+      `SELECT (t.connection_id = r.connection_id) AS own_store, count(*)::int AS n,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM t.written_at - r.applied_at) * 1000)::int AS p50,
+              percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM t.written_at - r.applied_at) * 1000)::int AS p95
+         FROM push_trace t JOIN receipt r ON r.id = t.receipt_id JOIN connection c ON c.id = t.connection_id
+        WHERE r.received_at >= $1 AND c.role = 'sales' GROUP BY 1`,
+      [startedAt],
+    );
+    for (const row of perConnection.rows) log(`applied→written ${JSON.stringify(row)}`);
+    for (const row of own.rows) log(`applied→written (sales) ${JSON.stringify(row)}`);
     const receipts = await world.pg.query<{ n: number; first: Date; last: Date }>(
       "SELECT count(*)::int AS n, min(received_at) AS first, max(applied_at) AS last FROM receipt WHERE received_at >= $1",
       [startedAt],
@@ -192,6 +252,24 @@ async function main(): Promise<void> {
     const r = receipts.rows[0]!;
     const eventsPerS =
       r.n / Math.max(1, (new Date(r.last).getTime() - new Date(r.first).getTime()) / 1000);
+
+    const workerMetrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`)
+      .then((r) => r.text())
+      .catch(() => "");
+    for (const line of summarizeHistograms(workerMetrics, [
+      "stockguard_job_seconds",
+      "stockguard_job_wait_seconds",
+    ]))
+      log(line);
+    for (const s of stores) {
+      const ops = new Map<string, number>();
+      for (const q of sandbox.shop(s).requestLog.slice(marks.requests.get(s)))
+        ops.set(
+          `${q.operationName}:${q.outcome}`,
+          (ops.get(`${q.operationName}:${q.outcome}`) ?? 0) + 1,
+        );
+      log(`admin api ${s} ${JSON.stringify(Object.fromEntries(ops))}`);
+    }
 
     let writes = 0;
     let throttled = 0;

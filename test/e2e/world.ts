@@ -277,7 +277,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       );
       await pool.end();
       await shopify.close();
-      if (database) await dropTestDatabase(database.name);
+      if (database && !process.env.KEEP_WORLD_DB) await dropTestDatabase(database.name);
     },
   };
 }

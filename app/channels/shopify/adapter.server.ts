@@ -242,21 +242,32 @@ export class ShopifyAdapter {
           batch = [];
           break;
         }
-        if (
-          payload.userErrors.some(
-            (e) => e.code === "CHANGE_FROM_QUANTITY_STALE" || e.code === "COMPARE_QUANTITY_STALE",
-          )
-        ) {
-          for (const w of batch)
-            results.push({ listingId: w.listingId, state: "stale", observed: null });
-          batch = [];
-          break;
+        // Errors name the entry by index (field ["input", "quantities", i, …]).
+        const entryOf = (error: MutationPayload["userErrors"][number]) => {
+          const index = Number(error.field?.[2]);
+          return Number.isInteger(index) && index >= 0 && index < batch.length ? index : null;
+        };
+        const staleErrors = payload.userErrors.filter(
+          (e) => e.code === "CHANGE_FROM_QUANTITY_STALE" || e.code === "COMPARE_QUANTITY_STALE",
+        );
+        if (staleErrors.length > 0) {
+          // Nothing was applied. Only the named entries are stale: report those (the caller
+          // re-reads and recomputes them) and send the rest again at once, so one busy SKU
+          // cannot hold a whole batch back while its store keeps selling it.
+          const stale = new Set(staleErrors.map(entryOf));
+          const all = stale.has(null) || payload.userErrors.length > staleErrors.length;
+          for (const [index, w] of batch.entries()) {
+            if (all || stale.has(index))
+              results.push({ listingId: w.listingId, state: "stale", observed: null });
+          }
+          batch = all ? [] : batch.filter((_, index) => !stale.has(index));
+          continue;
         }
-        // Mapping problems name the entry by index: drop those entries and retry the rest.
+        // Mapping problems: drop the named entries and retry the rest.
         const bad = new Set<number>();
         for (const error of payload.userErrors) {
-          const index = Number(error.field?.[2]);
-          if (Number.isInteger(index) && index >= 0 && index < batch.length) bad.add(index);
+          const index = entryOf(error);
+          if (index !== null) bad.add(index);
         }
         if (bad.size === 0) {
           throw new ChannelPermanentError(
@@ -276,6 +287,9 @@ export class ShopifyAdapter {
         }
         batch = batch.filter((_, index) => !bad.has(index));
       }
+      // Still unsent after the rounds (other entries kept going stale): re-read them too.
+      for (const w of batch)
+        results.push({ listingId: w.listingId, state: "stale", observed: null });
     }
     return results;
   }

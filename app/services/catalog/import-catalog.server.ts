@@ -77,6 +77,14 @@ export async function importCatalog(
   if (conn.role === "source") await importSource(conn, adapter, locations, unique, summary);
   else await importSales(conn, adapter, locations, unique, summary);
   await db().execute(sql`UPDATE connection SET imported_at = now() WHERE id = ${conn.id}::uuid`);
+  // A first import can add tens of thousands of rows at once; refresh the planner's statistics
+  // now rather than when autovacuum gets to it, so the first orders do not run on plans made
+  // for empty tables. Best effort: a database user that does not own the tables cannot.
+  if (variants.length >= 500) {
+    await db()
+      .execute(sql`ANALYZE stock_item, stock_level, listing, listing_component`)
+      .catch((error: unknown) => logger.warn({ err: error }, "ANALYZE after import failed"));
+  }
   logger.info(summary, "catalog imported");
   return summary;
 }

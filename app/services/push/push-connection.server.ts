@@ -25,6 +25,7 @@ export async function pushConnection(
   connectionId: string,
   now: () => Date = () => new Date(),
 ): Promise<PushResult> {
+  const startedAt = Date.now();
   const row = await push.loadConnection(db(), connectionId);
   if (!row) return { skipped: "connection removed" };
   if (row.shopStatus !== "active" || !row.syncEnabled)
@@ -79,6 +80,7 @@ export async function pushConnection(
     const delay = Math.max(50, outcome.deferredUntil.getTime() - now().getTime());
     await enqueueSafely("push", () => enqueueDeferredPush(connectionId, delay));
   }
-  if (outcome.wrote + outcome.stale + outcome.rejected > 0) logger.debug(outcome, "pushed");
+  if (outcome.wrote + outcome.stale + outcome.rejected > 0)
+    logger.debug({ ...outcome, ms: Date.now() - startedAt }, "pushed");
   return outcome;
 }
