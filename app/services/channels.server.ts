@@ -97,11 +97,17 @@ export class ConnectionBusyError extends ChannelThrottledError {
 }
 
 const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
 
-/** A per-connection lock shared by every worker process; returns its release, or null if held. */
+/**
+ * A per-connection lock shared by every worker process; returns its release, or null if held.
+ * The lock lives `ttlMs` and is renewed every third of that while its holder runs, so a push
+ * that takes long keeps it, and a worker killed mid-push (SIGKILL, OOM) frees it within `ttlMs`
+ * instead of blocking the connection's pushes for minutes.
+ */
 export async function acquireConnectionLock(
   connectionId: string,
-  ttlMs = 120_000,
+  ttlMs = 15_000,
 ): Promise<(() => Promise<void>) | null> {
   shopifyAdapter();
   const redis = globalThis.stockguardChannelRedis!;
@@ -109,7 +115,15 @@ export async function acquireConnectionLock(
   const token = `${process.pid}-${Math.random().toString(36).slice(2)}`;
   const ok = await redis.set(key, token, "PX", ttlMs, "NX");
   if (ok !== "OK") return null;
+  const renewal = setInterval(
+    () => {
+      redis.eval(RENEW, 1, key, token, String(ttlMs)).catch(() => undefined);
+    },
+    Math.max(1_000, Math.floor(ttlMs / 3)),
+  );
+  renewal.unref();
   return async () => {
+    clearInterval(renewal);
     await redis.eval(UNLOCK, 1, key, token).catch(() => undefined);
   };
 }

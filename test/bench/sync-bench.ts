@@ -82,7 +82,9 @@ function summarizeHistograms(text: string, names: string[]): string[] {
   for (const line of text.split("\n")) {
     const m = /^(\w+?)_(bucket|sum|count)\{?([^}]*)\}? ([\d.e+-]+)$/.exec(line);
     if (!m || !names.includes(m[1]!)) continue;
-    const labels = m[3]!.replace(/,?le="[^"]*"/, "");
+    const labels = m[3]!.replace(/,?le="[^"]*",?/, (x) =>
+      x.startsWith(",") && x.endsWith(",") ? "," : "",
+    );
     const key = `${m[1]}{${labels}}`;
     const entry = series.get(key) ?? { count: 0, sum: 0, buckets: [] };
     if (m[2] === "count") entry.count = Number(m[4]);
@@ -256,6 +258,12 @@ async function main(): Promise<void> {
     const workerMetrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`)
       .then((r) => r.text())
       .catch(() => "");
+    // The web's own view of acknowledgements (request in → answer), beside the sender's.
+    const webMetrics = await fetch(`${world.webUrl}/metrics`)
+      .then((r) => r.text())
+      .catch(() => "");
+    for (const line of summarizeHistograms(webMetrics, ["stockguard_webhook_ack_seconds"]))
+      log(line);
     for (const line of summarizeHistograms(workerMetrics, [
       "stockguard_job_seconds",
       "stockguard_job_wait_seconds",
