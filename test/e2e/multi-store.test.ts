@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ControlError } from "../sandbox/shopify/errors";
-import { mismatches, percentile, skuOf, startWorld, waitFor, type World } from "./world";
+import {
+  describeSourceSku,
+  mismatches,
+  percentile,
+  skuOf,
+  startWorld,
+  waitFor,
+  type World,
+} from "./world";
 
 /**
  * Issue 4's end-to-end proof: web + worker + the local Shopify with a source store and two other
@@ -183,6 +191,8 @@ describe("three stores selling one pool", () => {
             ].includes(name),
           )
           .reduce((s, [, q]) => s + q, 0);
+        // On a mismatch, print the SKU's movements and source levels for diagnosis.
+        if (row.onHand !== onHand) console.log(await describeSourceSku(world, row.sku));
         expect({ sku: row.sku, onHand: row.onHand }).toEqual({ sku: row.sku, onHand });
         const index = Number(row.sku.slice(4));
         expect(row.onHand + row.shipped).toBe(stock(index));
