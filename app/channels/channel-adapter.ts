@@ -15,6 +15,12 @@ export type ConnectionContext = {
   accountRef: string;
   apiBaseUrl: string | null;
   settings: Record<string, unknown>;
+  /**
+   * How long one call may wait for the channel's budget to refill instead of failing with
+   * `ChannelThrottledError` (whole-catalog imports, which cannot resume mid-way). Unset: fail at
+   * once and let the job runner delay the job.
+   */
+  throttleWaitMs?: number;
 };
 
 export type RawInbound = {

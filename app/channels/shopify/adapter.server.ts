@@ -6,7 +6,7 @@ import type {
   WriteResult,
   QuantityWrite,
 } from "../channel-adapter";
-import { ChannelPermanentError } from "../errors";
+import { ChannelPermanentError, ChannelThrottledError } from "../errors";
 import type { ShopifyBudget } from "./budget.server";
 import { ShopifyAdminClient, type ShopifyCost } from "./client.server";
 import {
@@ -109,8 +109,20 @@ export class ShopifyAdapter {
     query: string,
     variables: Record<string, unknown>,
   ) {
-    await this.options.budget?.reserve(conn.accountRef, estimate);
-    return (await this.client(conn)).request<T>(query, variables);
+    const deadline = Date.now() + (conn.throttleWaitMs ?? 0);
+    for (;;) {
+      try {
+        await this.options.budget?.reserve(conn.accountRef, estimate);
+        return await (await this.client(conn)).request<T>(query, variables);
+      } catch (error) {
+        // Throttled means not executed (budget refused, or Shopify answered THROTTLED / 429),
+        // so sending the same request again is safe.
+        if (!(error instanceof ChannelThrottledError)) throw error;
+        const wait = Math.max(50, error.retryAfterMs);
+        if (Date.now() + wait > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
   }
 
   async locations(conn: ConnectionContext): Promise<LocationsData["locations"]["nodes"]> {

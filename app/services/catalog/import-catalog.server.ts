@@ -38,10 +38,15 @@ export type ImportSummary = {
  *   safety stock, quality control and damaged units as found).
  * - Another store: its variants become listings of the hub's items at the store's sync location.
  */
+const IMPORT_THROTTLE_WAIT_MS = 60_000;
+
 export async function importCatalog(
-  conn: ConnectionContext,
+  connection: ConnectionContext,
   adapter: ShopifyAdapter,
 ): Promise<ImportSummary> {
+  // A large catalog spends the store's API budget several times over; wait for it to refill
+  // rather than failing half-way (an import cannot resume from the middle).
+  const conn: ConnectionContext = { ...connection, throttleWaitMs: IMPORT_THROTTLE_WAIT_MS };
   const logger = log({ connectionId: conn.id, shop: conn.accountRef });
   const locations = (await adapter.locations(conn)).filter((l) => l.isActive);
   const variants: Variant[] = [];
