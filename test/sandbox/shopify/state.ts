@@ -302,8 +302,23 @@ export class ShopState {
     return [...this.locations.values()].find((l) => l.name === name);
   }
 
+  /** SKU → variant id, filled on lookup and checked on every hit (SKUs can be edited). */
+  private readonly skuIndex = new Map<string, VariantRec["id"]>();
+
   variantBySku(sku: string): VariantRec | undefined {
-    return [...this.variants.values()].find((v) => v.sku === sku);
+    const cached = this.skuIndex.get(sku);
+    if (cached !== undefined) {
+      const variant = this.variants.get(cached);
+      if (variant?.sku === sku) return variant;
+      this.skuIndex.delete(sku);
+    }
+    for (const variant of this.variants.values()) {
+      if (variant.sku === sku) {
+        this.skuIndex.set(sku, variant.id);
+        return variant;
+      }
+    }
+    return undefined;
   }
 
   itemOfVariant(variant: VariantRec): ItemRec {

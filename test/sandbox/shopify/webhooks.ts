@@ -259,20 +259,44 @@ export class WebhookDispatcher {
   pump(): void {
     if (this.closed) return;
     const now = Date.now();
-    const due = [...this.active]
-      .filter((d) => d.rec.state === "pending" && !this.configFor(d.shop).paused && d.dueAt <= now)
-      .sort((a, b) => a.dueAt - b.dueAt || a.rec.seq - b.rec.seq);
-    for (const delivery of due) {
-      const config = this.configFor(delivery.shop);
-      const inFlight = this.inFlightByAddress.get(delivery.rec.address) ?? 0;
-      if (inFlight >= Math.max(1, config.concurrency)) continue;
-      this.inFlightByAddress.set(delivery.rec.address, inFlight + 1);
-      void this.attempt(delivery);
-    }
+    // One pass over the active deliveries (pump runs on every new webhook and every finished
+    // attempt, so a backlog of thousands must not be sorted each time): collect those due whose
+    // address has a free slot, and the next due time of the rest.
+    const free = new Map<string, number>();
+    const slots = (delivery: Delivery) => {
+      let n = free.get(delivery.rec.address);
+      if (n === undefined) {
+        n =
+          Math.max(1, this.configFor(delivery.shop).concurrency) -
+          (this.inFlightByAddress.get(delivery.rec.address) ?? 0);
+        free.set(delivery.rec.address, n);
+      }
+      return n;
+    };
+    const due: Delivery[] = [];
     let next = Infinity;
     for (const d of this.active) {
       if (d.rec.state !== "pending" || this.configFor(d.shop).paused) continue;
       if (d.dueAt > now) next = Math.min(next, d.dueAt);
+      else if (slots(d) > 0) due.push(d);
+    }
+    // Start the earliest (then lowest sequence) first, as many as each address has slots for.
+    const earlier = (a: Delivery, b: Delivery) =>
+      a.dueAt < b.dueAt || (a.dueAt === b.dueAt && a.rec.seq < b.rec.seq);
+    for (;;) {
+      let best = -1;
+      for (let i = 0; i < due.length; i++) {
+        if ((free.get(due[i]!.rec.address) ?? 0) <= 0) continue;
+        if (best < 0 || earlier(due[i]!, due[best]!)) best = i;
+      }
+      if (best < 0) break;
+      const delivery = due[best]!;
+      due[best] = due[due.length - 1]!;
+      due.pop();
+      const address = delivery.rec.address;
+      free.set(address, (free.get(address) ?? 0) - 1);
+      this.inFlightByAddress.set(address, (this.inFlightByAddress.get(address) ?? 0) + 1);
+      void this.attempt(delivery);
     }
     if (this.timer && (next === Infinity || next < this.timerAt)) {
       clearTimeout(this.timer);
