@@ -3,6 +3,7 @@ import {
   isShopifyTopic,
   resourceIdOf,
   TOPIC_SCHEMAS,
+  type TopicPayload,
   type ShopifyTopic,
 } from "../channels/shopify/webhook-schemas";
 import { db, sql } from "../lib/sql.server";
@@ -11,6 +12,7 @@ import { log } from "../logger.server";
 import { enqueueIngest, enqueueSafely } from "../queues/jobs.server";
 import { recordRejected, storeReceipt } from "../repositories/receipts.server";
 import { openShopifyCredentials } from "../services/channels.server";
+import { observeInventoryLevel } from "../services/ingest/observe-level.server";
 import { shopifyEnv } from "../env.server";
 import { badPayload } from "./authenticate.server";
 
@@ -45,7 +47,7 @@ async function targetsFor(domain: string): Promise<Target[]> {
   return targets;
 }
 
-type LevelUpdate = { inventory_item_id: string; location_id: string; available: number | null };
+type LevelUpdate = TopicPayload<"inventory_levels/update">;
 
 async function isKnownLevel(targets: Target[], update: LevelUpdate): Promise<boolean> {
   const rows = await db().query<{ known: number | null }>(sql`
@@ -190,6 +192,30 @@ export async function handleShopifyWebhook(
     (await isKnownLevel(active, parsed.data as LevelUpdate))
   ) {
     return answer(new Response(null, { status: 200 }), topic, "echo");
+  }
+
+  // Any other level update is an observation ("the channel now shows N"), not an event to sync:
+  // applying it is one conditional update keyed by the level and ordered by time, so it is done
+  // here, in the request, instead of through a receipt, a job and a worker round trip (a third of
+  // all deliveries at load). Replays and duplicates are harmless: older or equal observations
+  // change nothing. If it cannot be recorded, 503 and Shopify retries.
+  if (topic === "inventory_levels/update") {
+    try {
+      for (const target of active) {
+        await observeInventoryLevel(
+          { id: target.connectionId, role: target.role },
+          parsed.data as LevelUpdate,
+          new Date(),
+        );
+      }
+    } catch (error) {
+      logger.error(
+        { err: (error as Error).message },
+        "level not recorded; asking Shopify to retry",
+      );
+      return answer(new Response(null, { status: 503 }), topic, "error");
+    }
+    return answer(new Response(null, { status: 200 }), topic, "observed");
   }
 
   let duplicate = true;

@@ -137,6 +137,54 @@ describe("order webhooks", () => {
     await ingest.close();
   });
 
+  it("records a level change in the request, without a receipt, and schedules its read", async () => {
+    const shop = await seedShop(prisma, { items: [{ sku: "LV", onHand: 5 }] });
+    const listing = await prisma.listing.findFirstOrThrow({ where: { shopId: shop.shopId } });
+    await prisma.listing.update({ where: { id: listing.id }, data: { remoteQuantity: 5 } });
+    const level = (available: number) => ({
+      inventory_item_id: 1,
+      location_id: 1,
+      available,
+      updated_at: "2026-11-26T10:00:00-05:00",
+    });
+    const send = (available: number, eventId: string) =>
+      call(
+        "/webhooks/inventory_levels/update",
+        shopifyWebhookRequest({
+          topic: "inventory_levels/update",
+          shop: shop.domain,
+          body: level(available),
+          eventId,
+        }),
+      );
+    // What we already know (an echo): nothing changes.
+    expect((await send(5, "lv-1")).status).toBe(200);
+    expect(await prisma.listing.findUniqueOrThrow({ where: { id: listing.id } })).toMatchObject({
+      remoteQuantity: 5,
+      remoteSource: null,
+    });
+    // A real change at the source: observed now, flagged for a read, no receipt.
+    expect((await send(3, "lv-2")).status).toBe(200);
+    expect((await send(3, "lv-2")).status).toBe(200);
+    expect(await prisma.listing.findUniqueOrThrow({ where: { id: listing.id } })).toMatchObject({
+      remoteQuantity: 3,
+      remoteSource: "webhook",
+    });
+    expect(await prisma.receipt.count({ where: { shopId: shop.shopId } })).toBe(0);
+    const maintenance = new Queue("maintenance", {
+      connection: { url: env().REDIS_URL },
+      prefix: env().QUEUE_PREFIX,
+    });
+    const jobs = await maintenance.getJobs(["delayed", "waiting"]);
+    await maintenance.close();
+    expect(
+      jobs.some(
+        (j) =>
+          j.data.task === "read_source_levels" && j.data.connectionId === shop.sourceConnectionId,
+      ),
+    ).toBe(true);
+  });
+
   it("falls back to the webhook id when the event id header is missing", async () => {
     const shop = await seedShop(prisma);
     const request = shopifyWebhookRequest({

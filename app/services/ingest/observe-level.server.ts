@@ -18,7 +18,7 @@ type LevelUpdate = TopicPayload<"inventory_levels/update">;
  *   if it shows more than published, and waits for the order if it shows less.
  */
 export async function observeInventoryLevel(
-  connection: push.ConnectionRow,
+  connection: Pick<push.ConnectionRow, "id" | "role">,
   update: LevelUpdate,
   receivedAt: Date,
 ): Promise<string> {
