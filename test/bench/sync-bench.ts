@@ -76,6 +76,24 @@ function rng(seed: number) {
   };
 }
 
+/** The smallest bucket bound (ms) holding quantile q of a histogram, summed over its labels. */
+function histogramQuantileBound(text: string, name: string, q: number): number | null {
+  const byLe = new Map<number, number>();
+  let count = 0;
+  for (const line of text.split("\n")) {
+    const bucket = new RegExp(`^${name}_bucket\\{(.*)\\} ([\\d.e+-]+)$`).exec(line);
+    if (bucket) {
+      const le = /le="([^"]+)"/.exec(bucket[1]!)?.[1];
+      if (le && le !== "+Inf")
+        byLe.set(Number(le), (byLe.get(Number(le)) ?? 0) + Number(bucket[2]));
+    }
+    const total = new RegExp(`^${name}_count(\\{.*\\})? ([\\d.e+-]+)$`).exec(line);
+    if (total) count += Number(total[2]);
+  }
+  const bound = [...byLe].sort((a, b) => a[0] - b[0]).find(([, n]) => n >= count * q)?.[0];
+  return bound === undefined ? null : Math.round(bound * 1000);
+}
+
 /** "name{labels}: n=…, mean=… ms, share ≤ bucket" lines for each series of the histograms. */
 function summarizeHistograms(text: string, names: string[]): string[] {
   const series = new Map<string, { count: number; sum: number; buckets: [number, number][] }>();
@@ -330,6 +348,18 @@ async function main(): Promise<void> {
       drain_s: Number(drainSeconds.toFixed(1)),
       ack_p50_ms: Math.round(percentile(acks, 50)),
       ack_p99_ms: Math.round(percentile(acks, 99)),
+      // The web's own histogram (request in → answer out), as a bucket bound: the sender's figure
+      // above also holds the load generator's own event-loop lag, on the same two cores.
+      ack_server_p50_le_ms: histogramQuantileBound(
+        webMetrics,
+        "stockguard_webhook_ack_seconds",
+        0.5,
+      ),
+      ack_server_p99_le_ms: histogramQuantileBound(
+        webMetrics,
+        "stockguard_webhook_ack_seconds",
+        0.99,
+      ),
       sync_p50_ms: Math.round(percentile(syncMs, 50)),
       sync_p95_ms: Math.round(percentile(syncMs, 95)),
       sync_p99_ms: Math.round(percentile(syncMs, 99)),
