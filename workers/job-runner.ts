@@ -33,8 +33,9 @@ export function processor<T>(
     }
     const logger = log({ queue: job.queueName, jobId: job.id });
     const started = Date.now();
-    // First attempts only: a retry's wait is its backoff, which is by design.
-    if (job.attemptsMade === 0) {
+    // First starts only: a retry's wait is its backoff, and a job delayed for a busy lock or a
+    // throttled channel would otherwise count its whole history again at every start.
+    if (job.attemptsStarted <= 1) {
       const due = job.timestamp + (job.opts.delay ?? 0);
       metrics().jobWaitSeconds.observe({ queue: job.queueName }, Math.max(0, started - due) / 1000);
     }

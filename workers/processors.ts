@@ -10,6 +10,7 @@ import {
 import { ingestReceipt } from "../app/services/ingest/ingest-receipt.server";
 import { runMaintenance } from "../app/services/maintenance.server";
 import { pushConnection } from "../app/services/push/push-connection.server";
+import { isDeferredPushJob } from "../app/queues/jobs.server";
 import { reconcileConnection } from "../app/services/reconcile/reconcile-connection.server";
 import { processor } from "./job-runner";
 
@@ -24,7 +25,9 @@ export function processors(): Partial<Record<QueueName, ProcessorSpec>> {
       concurrency,
     },
     push: {
-      processor: processor(ZPushJob, ({ connectionId }) => pushConnection(connectionId)),
+      processor: processor(ZPushJob, ({ connectionId }, { job }) =>
+        pushConnection(connectionId, { deferredCheck: isDeferredPushJob(job.id) }),
+      ),
       concurrency,
     },
     reconcile: {

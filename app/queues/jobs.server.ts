@@ -57,8 +57,14 @@ export async function enqueueDeferredPush(connectionId: string, delayMs: number)
   await queue("push").add(
     "push",
     { connectionId },
-    { delay: Math.max(0, delayMs), jobId: `pushd-${connectionId}-${at}` },
+    { delay: Math.max(0, delayMs), jobId: `${DEFERRED_PREFIX}${connectionId}-${at}` },
   );
+}
+
+const DEFERRED_PREFIX = "pushd-";
+
+export function isDeferredPushJob(jobId: string | undefined): boolean {
+  return jobId?.startsWith(DEFERRED_PREFIX) ?? false;
 }
 
 export async function enqueuePushes(connectionIds: Iterable<string>): Promise<void> {

@@ -242,7 +242,8 @@ async function main(): Promise<void> {
               percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM w.last - r.applied_at) * 1000)::int AS push_p50,
               percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM w.last - r.applied_at) * 1000)::int AS push_p95
          FROM receipt r
-         LEFT JOIN LATERAL (SELECT max(t.written_at) AS last FROM push_trace t WHERE t.receipt_id = r.id) w ON true
+         LEFT JOIN (SELECT receipt_id, max(written_at) AS last FROM push_trace GROUP BY receipt_id) w
+                ON w.receipt_id = r.id
         WHERE r.received_at >= $1 GROUP BY r.topic ORDER BY n DESC`,
       [startedAt],
     );
