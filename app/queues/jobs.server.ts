@@ -45,6 +45,8 @@ export async function enqueuePush(connectionId: string, delayMs?: number): Promi
   );
 }
 
+const DEFERRED_PREFIX = "pushd-";
+
 /**
  * A later re-check of a connection (an unexplained channel drop settling). It must not take the
  * place of the coalesced push (whose deduplication would then hold every new change back until
@@ -60,8 +62,6 @@ export async function enqueueDeferredPush(connectionId: string, delayMs: number)
     { delay: Math.max(0, delayMs), jobId: `${DEFERRED_PREFIX}${connectionId}-${at}` },
   );
 }
-
-const DEFERRED_PREFIX = "pushd-";
 
 export function isDeferredPushJob(jobId: string | undefined): boolean {
   return jobId?.startsWith(DEFERRED_PREFIX) ?? false;

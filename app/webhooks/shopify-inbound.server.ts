@@ -49,20 +49,6 @@ async function targetsFor(domain: string): Promise<Target[]> {
 
 type LevelUpdate = TopicPayload<"inventory_levels/update">;
 
-async function isKnownLevel(targets: Target[], update: LevelUpdate): Promise<boolean> {
-  const rows = await db().query<{ known: number | null }>(sql`
-    SELECT CASE WHEN c.role = 'source' THEN COALESCE((l.remote_state->>'available')::int, l.remote_quantity)
-                ELSE l.remote_quantity END AS known
-      FROM listing l JOIN connection c ON c.id = l.connection_id
-     WHERE l.connection_id = ANY(${targets.map((t) => t.connectionId)}::uuid[])
-       AND l.remote_ref = ${`gid://shopify/InventoryItem/${update.inventory_item_id}`}
-       AND l.remote_location_ref = ${`gid://shopify/Location/${update.location_id}`}`);
-  return (
-    rows.length === targets.length &&
-    rows.every((r) => r.known !== null && r.known === update.available)
-  );
-}
-
 function secretOf(target: Target, appSecret: string): string {
   return target.ownSecret ?? appSecret;
 }
@@ -183,30 +169,22 @@ export async function handleShopifyWebhook(
     return answer(badPayload(reason), topic, "rejected");
   }
 
-  // Echoes of our own writes (and replays of levels we already know) end here: the level shows
-  // exactly what we believe it shows, so there is nothing to count and nothing to write. Half of
-  // all deliveries at load are such echoes; they cost one indexed read instead of a receipt, a
-  // job and a worker round trip.
-  if (
-    topic === "inventory_levels/update" &&
-    (await isKnownLevel(active, parsed.data as LevelUpdate))
-  ) {
-    return answer(new Response(null, { status: 200 }), topic, "echo");
-  }
-
-  // Any other level update is an observation ("the channel now shows N"), not an event to sync:
-  // applying it is one conditional update keyed by the level and ordered by time, so it is done
-  // here, in the request, instead of through a receipt, a job and a worker round trip (a third of
-  // all deliveries at load). Replays and duplicates are harmless: older or equal observations
-  // change nothing. If it cannot be recorded, 503 and Shopify retries.
+  // Level updates are observations ("the channel now shows N"), not events to sync. Echoes of
+  // our own writes and replays (the level shows what we know, or older) change nothing; any
+  // other is one conditional update plus, at most, a coalesced push or a flagged source read.
+  // Both are settled here, in the request, with one indexed read per connection, instead of a
+  // receipt, a job and a worker round trip (most deliveries at load are level updates; decision
+  // 0004). Replays and duplicates are harmless. If it cannot be recorded: 503, Shopify retries.
   if (topic === "inventory_levels/update") {
+    let recorded = false;
     try {
       for (const target of active) {
-        await observeInventoryLevel(
+        const observation = await observeInventoryLevel(
           { id: target.connectionId, role: target.role },
           parsed.data as LevelUpdate,
           new Date(),
         );
+        recorded ||= observation.recorded;
       }
     } catch (error) {
       logger.error(
@@ -215,7 +193,7 @@ export async function handleShopifyWebhook(
       );
       return answer(new Response(null, { status: 503 }), topic, "error");
     }
-    return answer(new Response(null, { status: 200 }), topic, "observed");
+    return answer(new Response(null, { status: 200 }), topic, recorded ? "observed" : "echo");
   }
 
   let duplicate = true;

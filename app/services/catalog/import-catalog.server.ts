@@ -81,11 +81,15 @@ export async function importCatalog(
   };
   if (conn.role === "source") await importSource(conn, adapter, locations, unique, summary);
   else await importSales(conn, adapter, locations, unique, summary);
-  await db().execute(sql`UPDATE connection SET imported_at = now() WHERE id = ${conn.id}::uuid`);
+  const [previous] = await db().query<{ importedAt: Date | null }>(sql`
+    WITH before AS (SELECT imported_at FROM connection WHERE id = ${conn.id}::uuid)
+    UPDATE connection SET imported_at = now() WHERE id = ${conn.id}::uuid
+    RETURNING (SELECT imported_at FROM before) AS "importedAt"`);
   // A first import can add tens of thousands of rows at once; refresh the planner's statistics
   // now rather than when autovacuum gets to it, so the first orders do not run on plans made
-  // for empty tables. Best effort: a database user that does not own the tables cannot.
-  if (variants.length >= 500) {
+  // for empty tables. Later imports (catalog refreshes) add a few rows at most. Best effort: a
+  // database user that does not own the tables cannot.
+  if (!previous?.importedAt && variants.length >= 500) {
     await db()
       .execute(sql`ANALYZE stock_item, stock_level, listing, listing_component`)
       .catch((error: unknown) => logger.warn({ err: error }, "ANALYZE after import failed"));

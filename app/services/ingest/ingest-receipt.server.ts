@@ -82,7 +82,7 @@ export async function ingestReceipt(receiptId: bigint): Promise<IngestOutcome> {
       );
       return { status: "ignored", reason: "superseded by orders/updated" };
     case "inventory_levels/update": {
-      const action = await observeInventoryLevel(
+      const { action } = await observeInventoryLevel(
         connection,
         parsed.data as never,
         receipt.receivedAt,

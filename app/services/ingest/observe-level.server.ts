@@ -5,6 +5,9 @@ import * as push from "../../repositories/push.server";
 
 type LevelUpdate = TopicPayload<"inventory_levels/update">;
 
+/** Whether the update told us something new (recorded), and what was done about it. */
+export type LevelObservation = { recorded: boolean; action: string };
+
 /**
  * `inventory_levels/update`: Shopify tells us a level's `available` changed — after a sale, a
  * merchant's edit, or our own write (the echo). It carries no on_hand and no actor, so:
@@ -21,7 +24,7 @@ export async function observeInventoryLevel(
   connection: Pick<push.ConnectionRow, "id" | "role">,
   update: LevelUpdate,
   receivedAt: Date,
-): Promise<string> {
+): Promise<LevelObservation> {
   const remoteRef = `gid://shopify/InventoryItem/${update.inventory_item_id}`;
   const remoteLocationRef = `gid://shopify/Location/${update.location_id}`;
   const rows = await db().query<{
@@ -41,7 +44,7 @@ export async function observeInventoryLevel(
     await enqueueSafely("catalog", () =>
       enqueueMaintenance({ task: "import_catalog", connectionId: connection.id }, 2_000),
     );
-    return "unknown level: catalog refresh scheduled";
+    return { recorded: false, action: "unknown level: catalog refresh scheduled" };
   }
   // Level timestamps may carry whole seconds only: only a payload clearly older than our last
   // write is a replay. On the source store nothing is dropped on time alone (a read decides).
@@ -51,13 +54,14 @@ export async function observeInventoryLevel(
     connection.role !== "source" &&
     (clearlyOlder(listing.lastPushedAt) || clearlyOlder(listing.remoteObservedAt))
   ) {
-    return "older than what we know: ignored";
+    return { recorded: false, action: "older than what we know: ignored" };
   }
   const known =
     connection.role === "source"
       ? (listing.remoteState?.available ?? listing.remoteQuantity)
       : listing.remoteQuantity;
-  if (update.available === known) return "echo: matches what the channel shows";
+  if (update.available === known)
+    return { recorded: false, action: "echo: matches what the channel shows" };
 
   if (connection.role === "source") {
     // Flag for a read (remote_source = 'webhook' marks "observed, not read yet").
@@ -73,7 +77,7 @@ export async function observeInventoryLevel(
         250,
       ),
     );
-    return "source level changed: read scheduled";
+    return { recorded: true, action: "source level changed: read scheduled" };
   }
   await push.recordRemote(db(), {
     listingId: listing.id,
@@ -83,5 +87,5 @@ export async function observeInventoryLevel(
   });
   await push.markDirty(db(), [listing.id], receivedAt);
   await enqueueSafely("push", () => enqueuePush(connection.id));
-  return "channel quantity observed: push planned";
+  return { recorded: true, action: "channel quantity observed: push planned" };
 }

@@ -36,7 +36,7 @@ export async function pushConnection(
   const conn = toContext(row);
   const logger = log({ shop: row.shopDomain, connectionId, role: row.role });
   // Two pushes of one connection never run at once (the coalesced job and a deferred re-check
-  // could otherwise overlap): a short Redis lock, renewed by finishing well within its TTL.
+  // could otherwise overlap): a short Redis lock, renewed while held (acquireConnectionLock).
   const release = await acquireConnectionLock(connectionId);
   if (!release) {
     // A deferred re-check that finds a push running has nothing to add: that push either started
