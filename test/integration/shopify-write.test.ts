@@ -1,13 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConnectionContext, QuantityWrite } from "../../app/channels/channel-adapter";
 import prisma from "../../app/db.server";
-import { resetEnvCache } from "../../app/env.server";
-import { db } from "../../app/lib/sql.server";
-import { loadConnection } from "../../app/repositories/push.server";
 import { importCatalog } from "../../app/services/catalog/import-catalog.server";
-import { sealCredentials, shopifyAdapter, toContext } from "../../app/services/channels.server";
-import { recordInstall } from "../../app/services/shops.server";
-import { startLocalShopify, type LocalShopify } from "../sandbox/shopify/server";
+import { shopifyAdapter } from "../../app/services/channels.server";
+import { connectSalesStore, installSource, startLocalStores } from "../helpers/local-stores";
+import type { LocalShopify } from "../sandbox/shopify/server";
 
 /**
  * Compare-and-set writes to another store: Shopify applies a batch all or nothing, so a store that
@@ -27,37 +24,17 @@ const available = (sku: string) => {
 };
 
 beforeAll(async () => {
-  local = await startLocalShopify({
-    timeScale: 0.001,
-    seed: {
-      shops: [SOURCE, OTHER].map((domain, i) => ({
-        domain,
-        accessToken: `token-${i}`,
-        products: SKUS.map((sku) => ({
-          title: sku,
-          variants: [{ sku, inventory: { Warehouse: 10 } }],
-        })),
+  local = await startLocalStores(
+    [SOURCE, OTHER].map((domain) => ({
+      domain,
+      products: SKUS.map((sku) => ({
+        title: sku,
+        variants: [{ sku, inventory: { Warehouse: 10 } }],
       })),
-    },
-  });
-  process.env.SHOPIFY_ADMIN_API_ORIGIN = local.url;
-  resetEnvCache();
-  const installed = await recordInstall({ domain: SOURCE });
-  await prisma.session.create({
-    data: { id: `offline_${SOURCE}`, shop: SOURCE, state: "", accessToken: "token-0" },
-  });
-  const sales = await prisma.connection.create({
-    data: {
-      shopId: installed.shopId,
-      kind: "shopify",
-      role: "sales",
-      name: "Other",
-      accountRef: OTHER,
-      credentials: sealCredentials({ accessToken: "token-1" }),
-    },
-  });
-  const source = toContext((await loadConnection(db(), installed.sourceConnectionId))!);
-  other = toContext((await loadConnection(db(), sales.id))!);
+    })),
+  );
+  const { shopId, source } = await installSource(SOURCE, "token-0");
+  other = await connectSalesStore(shopId, OTHER, "token-1");
   await importCatalog(source, shopifyAdapter());
   await importCatalog(other, shopifyAdapter());
 });

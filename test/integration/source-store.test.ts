@@ -2,18 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConnectionContext } from "../../app/channels/channel-adapter";
 import { type ShopifyAdapter } from "../../app/channels/shopify/adapter.server";
 import prisma from "../../app/db.server";
-import { resetEnvCache } from "../../app/env.server";
 import { db } from "../../app/lib/sql.server";
-import { loadConnection } from "../../app/repositories/push.server";
 import { importCatalog } from "../../app/services/catalog/import-catalog.server";
-import { sealCredentials, shopifyAdapter, toContext } from "../../app/services/channels.server";
+import { shopifyAdapter } from "../../app/services/channels.server";
 import { readSourceLevels } from "../../app/services/ingest/read-source-levels.server";
 import { applyLedgerEvent } from "../../app/services/ledger/apply-event.server";
 import { republishShop } from "../../app/services/ledger/republish.server";
 import { pushSourceConnection } from "../../app/services/push/push-source.server";
 import { pushSalesConnection } from "../../app/services/push/push-sales.server";
-import { recordInstall } from "../../app/services/shops.server";
-import { startLocalShopify, type LocalShopify } from "../sandbox/shopify/server";
+import { connectSalesStore, installSource, startLocalStores } from "../helpers/local-stores";
+import type { LocalShopify } from "../sandbox/shopify/server";
 
 /**
  * The source store against the local Shopify, service by service (no processes): buffers held in
@@ -39,37 +37,16 @@ const level = (store: string, sku: string) => {
 };
 
 beforeAll(async () => {
-  local = await startLocalShopify({
-    timeScale: 0.001,
-    seed: {
-      shops: [SOURCE, OTHER].map((domain, i) => ({
-        domain,
-        accessToken: `token-${i}`,
-        products: [
-          { title: "Tee", variants: [{ sku: "TEE", inventory: { Warehouse: i === 0 ? 10 : 0 } }] },
-        ],
-      })),
-    },
-  });
-  process.env.SHOPIFY_ADMIN_API_ORIGIN = local.url;
-  resetEnvCache();
-  const installed = await recordInstall({ domain: SOURCE });
-  shopId = installed.shopId;
-  await prisma.session.create({
-    data: { id: `offline_${SOURCE}`, shop: SOURCE, state: "", accessToken: "token-0" },
-  });
-  const sales = await prisma.connection.create({
-    data: {
-      shopId,
-      kind: "shopify",
-      role: "sales",
-      name: "Other",
-      accountRef: OTHER,
-      credentials: sealCredentials({ accessToken: "token-1" }),
-    },
-  });
-  source = toContext((await loadConnection(db(), installed.sourceConnectionId))!);
-  other = toContext((await loadConnection(db(), sales.id))!);
+  local = await startLocalStores(
+    [SOURCE, OTHER].map((domain, i) => ({
+      domain,
+      products: [
+        { title: "Tee", variants: [{ sku: "TEE", inventory: { Warehouse: i === 0 ? 10 : 0 } }] },
+      ],
+    })),
+  );
+  ({ shopId, source } = await installSource(SOURCE, "token-0"));
+  other = await connectSalesStore(shopId, OTHER, "token-1");
   await importCatalog(source, shopifyAdapter());
   await importCatalog(other, shopifyAdapter());
   await pushSourceConnection(db(), source, shopifyAdapter(), {});
