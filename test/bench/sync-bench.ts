@@ -76,47 +76,49 @@ function rng(seed: number) {
   };
 }
 
-/** The smallest bucket bound (ms) holding quantile q of a histogram, summed over its labels. */
-function histogramQuantileBound(text: string, name: string, q: number): number | null {
-  const byLe = new Map<number, number>();
-  let count = 0;
+type Histogram = { key: string; count: number; sum: number; buckets: [number, number][] };
+
+/** The series of the named histograms in a Prometheus text page, one per label set. */
+function parseHistograms(text: string, names: string[]): Histogram[] {
+  const series = new Map<string, Histogram>();
   for (const line of text.split("\n")) {
-    const bucket = new RegExp(`^${name}_bucket\\{(.*)\\} ([\\d.e+-]+)$`).exec(line);
-    if (bucket) {
-      const le = /le="([^"]+)"/.exec(bucket[1]!)?.[1];
-      if (le && le !== "+Inf")
-        byLe.set(Number(le), (byLe.get(Number(le)) ?? 0) + Number(bucket[2]));
-    }
-    const total = new RegExp(`^${name}_count(\\{.*\\})? ([\\d.e+-]+)$`).exec(line);
-    if (total) count += Number(total[2]);
+    const m = /^(\w+?)_(bucket|sum|count)(?:\{([^}]*)\})? ([\d.e+-]+)$/.exec(line);
+    if (!m || !names.includes(m[1]!)) continue;
+    const labels = (m[3] ?? "").split(",").filter((l) => l && !l.startsWith("le="));
+    const key = `${m[1]}{${labels.join(",")}}`;
+    const entry = series.get(key) ?? { key, count: 0, sum: 0, buckets: [] };
+    const value = Number(m[4]);
+    if (m[2] === "count") entry.count = value;
+    if (m[2] === "sum") entry.sum = value;
+    const le = /le="([^"]+)"/.exec(m[3] ?? "")?.[1];
+    if (m[2] === "bucket" && le && le !== "+Inf") entry.buckets.push([Number(le), value]);
+    series.set(key, entry);
   }
-  const bound = [...byLe].sort((a, b) => a[0] - b[0]).find(([, n]) => n >= count * q)?.[0];
+  return [...series.values()];
+}
+
+/** The smallest bucket bound (s) holding quantile q, or undefined past the last bucket. */
+function quantileBound(h: Pick<Histogram, "count" | "buckets">, q: number): number | undefined {
+  return [...h.buckets].sort((a, b) => a[0] - b[0]).find(([, n]) => n >= h.count * q)?.[0];
+}
+
+/** The same bound (ms) over every label set of one histogram. */
+function histogramQuantileBound(text: string, name: string, q: number): number | null {
+  const merged = { count: 0, buckets: new Map<number, number>() };
+  for (const h of parseHistograms(text, [name])) {
+    merged.count += h.count;
+    for (const [le, n] of h.buckets) merged.buckets.set(le, (merged.buckets.get(le) ?? 0) + n);
+  }
+  const bound = quantileBound({ count: merged.count, buckets: [...merged.buckets] }, q);
   return bound === undefined ? null : Math.round(bound * 1000);
 }
 
-/** "name{labels}: n=…, mean=… ms, share ≤ bucket" lines for each series of the histograms. */
+/** "name{labels}: n=…, mean=… ms, p50≤… s, p95≤… s" for each series of the histograms. */
 function summarizeHistograms(text: string, names: string[]): string[] {
-  const series = new Map<string, { count: number; sum: number; buckets: [number, number][] }>();
-  for (const line of text.split("\n")) {
-    const m = /^(\w+?)_(bucket|sum|count)\{?([^}]*)\}? ([\d.e+-]+)$/.exec(line);
-    if (!m || !names.includes(m[1]!)) continue;
-    const labels = m[3]!.replace(/,?le="[^"]*",?/, (x) =>
-      x.startsWith(",") && x.endsWith(",") ? "," : "",
-    );
-    const key = `${m[1]}{${labels}}`;
-    const entry = series.get(key) ?? { count: 0, sum: 0, buckets: [] };
-    if (m[2] === "count") entry.count = Number(m[4]);
-    if (m[2] === "sum") entry.sum = Number(m[4]);
-    if (m[2] === "bucket") {
-      const le = /le="([^"]+)"/.exec(m[3]!)?.[1];
-      if (le && le !== "+Inf") entry.buckets.push([Number(le), Number(m[4])]);
-    }
-    series.set(key, entry);
-  }
-  return [...series].map(([key, e]) => {
-    const median = e.buckets.find(([, n]) => n >= e.count / 2)?.[0];
-    const p95 = e.buckets.find(([, n]) => n >= e.count * 0.95)?.[0];
-    return `${key}: n=${e.count} mean=${e.count ? Math.round((e.sum / e.count) * 1000) : 0} ms p50≤${median ?? ">max"} s p95≤${p95 ?? ">max"} s`;
+  return parseHistograms(text, names).map((h) => {
+    const mean = h.count ? Math.round((h.sum / h.count) * 1000) : 0;
+    const bound = (q: number) => quantileBound(h, q) ?? ">max";
+    return `${h.key}: n=${h.count} mean=${mean} ms p50≤${bound(0.5)} s p95≤${bound(0.95)} s`;
   });
 }
 
@@ -248,21 +250,23 @@ async function main(): Promise<void> {
       [startedAt],
     );
     for (const row of stages.rows) log(`stage ${JSON.stringify(row)}`);
-    const perConnection = await world.pg.query(
-      `SELECT c.account_ref AS store, c.role::text AS role, count(*)::int AS n,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM t.written_at - r.applied_at) * 1000)::int AS p50,
-              percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM t.written_at - r.applied_at) * 1000)::int AS p95
-         FROM push_trace t JOIN receipt r ON r.id = t.receipt_id JOIN connection c ON c.id = t.connection_id
-        WHERE r.received_at >= $1 GROUP BY c.account_ref, c.role ORDER BY c.account_ref`,
-      [startedAt],
-    );
-    const own = await world.pg.query(
-      `SELECT (t.connection_id = r.connection_id) AS own_store, count(*)::int AS n,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM t.written_at - r.applied_at) * 1000)::int AS p50,
-              percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM t.written_at - r.applied_at) * 1000)::int AS p95
-         FROM push_trace t JOIN receipt r ON r.id = t.receipt_id JOIN connection c ON c.id = t.connection_id
-        WHERE r.received_at >= $1 AND c.role = 'sales' GROUP BY 1`,
-      [startedAt],
+    // Applied → written, per connection and, for other stores, by whether the order was theirs.
+    const appliedToWritten = (groups: string[], where = "true") =>
+      world.pg.query(
+        `SELECT ${groups.join(", ")}, count(*)::int AS n,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM t.written_at - r.applied_at) * 1000)::int AS p50,
+                percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM t.written_at - r.applied_at) * 1000)::int AS p95
+           FROM push_trace t JOIN receipt r ON r.id = t.receipt_id JOIN connection c ON c.id = t.connection_id
+          WHERE r.received_at >= $1 AND ${where} GROUP BY ${groups.map((_, i) => i + 1).join(", ")} ORDER BY 1`,
+        [startedAt],
+      );
+    const perConnection = await appliedToWritten([
+      "c.account_ref AS store",
+      "c.role::text AS role",
+    ]);
+    const own = await appliedToWritten(
+      ["(t.connection_id = r.connection_id) AS own_store"],
+      "c.role = 'sales'",
     );
     for (const row of perConnection.rows) log(`applied→written ${JSON.stringify(row)}`);
     for (const row of own.rows) log(`applied→written (sales) ${JSON.stringify(row)}`);
@@ -290,11 +294,10 @@ async function main(): Promise<void> {
       log(line);
     for (const s of stores) {
       const ops = new Map<string, number>();
-      for (const q of sandbox.shop(s).requestLog.slice(marks.requests.get(s)))
-        ops.set(
-          `${q.operationName}:${q.outcome}`,
-          (ops.get(`${q.operationName}:${q.outcome}`) ?? 0) + 1,
-        );
+      for (const q of sandbox.shop(s).requestLog.slice(marks.requests.get(s))) {
+        const key = `${q.operationName}:${q.outcome}`;
+        ops.set(key, (ops.get(key) ?? 0) + 1);
+      }
       log(`admin api ${s} ${JSON.stringify(Object.fromEntries(ops))}`);
     }
 
