@@ -10,6 +10,7 @@ import { createPrismaClient, disconnectDb } from "../../app/db.server";
 import { resetEnvCache } from "../../app/env.server";
 import { closeSqlPool } from "../../app/lib/sql.server";
 import { freePort, waitFor } from "../e2e/world";
+import { appProcessEnv } from "../helpers/app-env";
 import { createTestDatabase, dropTestDatabase, REDIS_URL } from "../setup/services";
 import { APP_BRIDGE_STUB } from "../../app/sandbox/app-bridge-stub";
 import { mintSessionToken } from "../../app/sandbox/session-token.server";
@@ -124,25 +125,16 @@ export async function startAdmin(options: {
 
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      NODE_ENV: "production",
-      PORT: String(port),
-      DATABASE_URL: database.url,
-      REDIS_URL,
-      QUEUE_PREFIX: queuePrefix,
-      SHOPIFY_API_KEY: API_KEY,
-      SHOPIFY_API_SECRET: API_SECRET,
-      SHOPIFY_APP_URL: baseUrl,
-      SCOPES: "read_inventory,write_inventory,read_locations,read_orders,read_products",
-      STOCKGUARD_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString("base64"),
-      LOG_LEVEL: "warn",
-      PATH: `${path.join(ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
-      ...options.env,
-    };
-    delete env.VITEST;
-    delete env.VITEST_POOL_ID;
-    delete env.VITEST_WORKER_ID;
+    const env = appProcessEnv({
+      port,
+      databaseUrl: database.url,
+      redisUrl: REDIS_URL,
+      queuePrefix,
+      apiKey: API_KEY,
+      apiSecret: API_SECRET,
+      encryptionKey: Buffer.alloc(32, 5).toString("base64"),
+      extra: options.env,
+    });
     const output: string[] = [];
     const web: ChildProcess = spawn(TSX, ["app/web-server.ts"], {
       cwd: ROOT,

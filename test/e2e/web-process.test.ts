@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appProcessEnv } from "../helpers/app-env";
 import { createTestDatabase, dropTestDatabase, REDIS_URL } from "../setup/services";
 import { freePort, ROOT, signalGroup, waitFor } from "./world";
 
@@ -12,28 +13,16 @@ import { freePort, ROOT, signalGroup, waitFor } from "./world";
  * a missing required variable stops it at start with a message naming the variable.
  */
 
-const NPM_PATH = `${path.join(ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}`;
-
 function baseEnv(databaseUrl: string, port: number): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    NODE_ENV: "production",
-    PORT: String(port),
-    DATABASE_URL: databaseUrl,
-    REDIS_URL,
-    QUEUE_PREFIX: `sg-web-${process.pid}`,
-    SHOPIFY_API_KEY: "web-process-key",
-    SHOPIFY_API_SECRET: "web-process-secret",
-    SHOPIFY_APP_URL: `http://127.0.0.1:${port}`,
-    SCOPES: "read_inventory,write_inventory,read_locations,read_orders,read_products",
-    STOCKGUARD_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"),
-    LOG_LEVEL: "warn",
-    PATH: NPM_PATH,
-  };
-  delete env.VITEST;
-  delete env.VITEST_POOL_ID;
-  delete env.VITEST_WORKER_ID;
-  return env;
+  return appProcessEnv({
+    port,
+    databaseUrl,
+    redisUrl: REDIS_URL,
+    queuePrefix: `sg-web-${process.pid}`,
+    apiKey: "web-process-key",
+    apiSecret: "web-process-secret",
+    encryptionKey: Buffer.alloc(32, 7).toString("base64"),
+  });
 }
 
 describe("npm run start", () => {

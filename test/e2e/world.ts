@@ -9,6 +9,7 @@ import { startLocalShopify, type LocalShopify } from "../sandbox/shopify/server"
 import type { ShopSeed } from "../sandbox/shopify/state";
 import { subscriptionsFromToml } from "../sandbox/shopify/toml";
 import type { DeliveryConfig } from "../sandbox/shopify/webhooks";
+import { appProcessEnv } from "../helpers/app-env";
 import { createTestDatabase, dropTestDatabase, ensureTemplate, REDIS_URL } from "../setup/services";
 
 /**
@@ -49,7 +50,7 @@ export type World = {
   webUrl: string;
   source: string;
   stores: string[];
-  env: Record<string, string>;
+  env: NodeJS.ProcessEnv;
   databaseUrl: string;
   connectionIds: Map<string, string>;
   pg: pg.Pool;
@@ -123,27 +124,21 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   const databaseUrl = options.databaseUrl ?? database!.url;
   const port = options.port ?? (await freePort());
   const webUrl = `http://127.0.0.1:${port}`;
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
-    NODE_ENV: "production",
-    PORT: String(port),
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: options.redisUrl ?? REDIS_URL,
-    QUEUE_PREFIX: `sge2e-${randomUUID().slice(0, 8)}`,
-    SHOPIFY_API_KEY: "sandbox-api-key",
-    SHOPIFY_API_SECRET: APP_SECRET,
-    SHOPIFY_APP_URL: webUrl,
-    SCOPES: "read_inventory,write_inventory,read_locations,read_orders,read_products",
-    SHOPIFY_ADMIN_API_ORIGIN: shopify.url,
-    STOCKGUARD_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString("base64"),
-    LOG_LEVEL: options.logs ? "info" : "warn",
-    WORKER_METRICS_PORT: "0",
-    PATH: `${path.join(ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
-    ...options.env,
-  };
-  delete env.VITEST;
-  delete env.VITEST_POOL_ID;
-  delete env.VITEST_WORKER_ID;
+  const env = appProcessEnv({
+    port,
+    databaseUrl,
+    redisUrl: options.redisUrl ?? REDIS_URL,
+    queuePrefix: `sge2e-${randomUUID().slice(0, 8)}`,
+    apiKey: "sandbox-api-key",
+    apiSecret: APP_SECRET,
+    encryptionKey: Buffer.alloc(32, 9).toString("base64"),
+    extra: {
+      SHOPIFY_ADMIN_API_ORIGIN: shopify.url,
+      LOG_LEVEL: options.logs ? "info" : "warn",
+      WORKER_METRICS_PORT: "0",
+      ...options.env,
+    },
+  });
   const logs: string[] = [];
   const spawnTs = (file: string, args: string[] = [], name = file) => {
     // PROFILE_DIR=/tmp/x writes a V8 CPU profile per process at exit (diagnosis of the bench).
@@ -156,7 +151,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     const child = spawn(TSX, [...profile, file, ...args], {
       detached: true,
       cwd: ROOT,
-      env: env as NodeJS.ProcessEnv,
+      env,
       stdio: ["ignore", "pipe", "pipe"],
     });
     const collect = (chunk: Buffer) => {
