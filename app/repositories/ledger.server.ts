@@ -594,3 +594,12 @@ export async function resolveOrderLines(
     items: row?.items ?? [],
   };
 }
+
+/** Net on_hand change the ledger has applied but not yet written to the source (the outbox). */
+export async function pendingToSource(tx: Tx, itemId: string, locationId: string): Promise<number> {
+  const rows = await tx.query<{ delta: number }>(sql`
+    SELECT COALESCE(sum(delta), 0)::int AS delta FROM source_adjustment
+     WHERE item_id = ${itemId}::uuid AND location_id = ${locationId}::uuid
+       AND status = 'pending'`);
+  return rows[0]?.delta ?? 0;
+}

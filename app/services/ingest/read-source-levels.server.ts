@@ -159,6 +159,7 @@ async function readPage(
       postponed.push(f.id);
       continue;
     }
+    // As seen now; the apply service takes it again under the item lock (see there).
     const pendingToSource = level.pending
       .filter((p) => p.status === "pending")
       .reduce((s, p) => s + p.delta, 0);

@@ -463,7 +463,16 @@ async function applyInTransaction(tx: repo.Tx, event: LedgerEvent): Promise<Appl
       (await shopLocations())[0]?.id;
     if (!locationId) throw new DomainError("unknown_location", "the shop has no source location");
     const facts = await ensureLevelRow(itemId, locationId);
-    const delta = applyItemCommand(facts, op.command);
+    // A count compares the source's on_hand, read a moment ago, with the ledger now (under the
+    // item lock). Changes the ledger made in between (a shipment elsewhere) are still in the
+    // outbox, since writes to the source wait for the push lock the reader holds: take the
+    // outbox as of now, never as the caller saw it before this lock, or such a change is
+    // counted a second time as a physical change (seen in the multi-store test).
+    const command =
+      op.command.kind === "on_hand_counted"
+        ? { ...op.command, pendingToSource: await repo.pendingToSource(tx, itemId, locationId) }
+        : op.command;
+    const delta = applyItemCommand(facts, command);
     // Absolute statements that match the ledger already (a count equal to our balance) leave
     // no movement behind.
     if (isZeroDelta(delta) && op.command.kind !== "manual_adjustment") {
