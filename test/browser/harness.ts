@@ -6,6 +6,7 @@ import path from "node:path";
 import type { PrismaClient } from "@prisma/client";
 import { Redis } from "ioredis";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { resolveChromium } from "../helpers/chromium";
 import { createPrismaClient, disconnectDb } from "../../app/db.server";
 import { resetEnvCache } from "../../app/env.server";
 import { closeSqlPool } from "../../app/lib/sql.server";
@@ -162,19 +163,11 @@ export async function startAdmin(options: {
 
     const userDataDir = mkdtempSync(path.join(tmpdir(), "sg-chromium-"));
     cleanups.push(() => rmSync(userDataDir, { recursive: true, force: true }));
+    const browser = await resolveChromium();
     const context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: "/usr/bin/chromium",
+      executablePath: browser.executablePath,
       headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-quic",
-        "--no-first-run",
-      ],
+      args: browser.args,
       viewport: { width: 1280, height: 900 },
       // shopify-app-remix answers bots (isbot matches "HeadlessChrome") with 410 Gone; the admin
       // iframe is always a regular browser.
