@@ -1,3 +1,7 @@
+/**
+ * `/app`: the Overview page of the embedded admin: the shop, headline numbers (oversold units,
+ * open failures, unmatched lines, catalog issues) and each connection's sync state.
+ */
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { Link as RemixLink, useLoaderData } from "@remix-run/react";
 import { TitleBar } from "@shopify/app-bridge-react";

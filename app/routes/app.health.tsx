@@ -1,3 +1,7 @@
+/**
+ * `/app/health`: the Sync health page of the embedded admin (failures, catalog issues, unmatched
+ * order lines, drift) with "Mark resolved" and "Reconcile now".
+ */
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { TitleBar } from "@shopify/app-bridge-react";
@@ -33,9 +37,9 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 export const action = async ({ request }: ActionFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const parsed = parseForm(ZHealthAction, await request.formData());
-  if (!parsed.ok) return data(parsed, { status: 400 });
+  if (!parsed.ok) return data(parsed, { status: parsed.status });
   const result = await performHealthAction({ shopDomain: session.shop, action: parsed.data });
-  return data(result, { status: result.ok ? 200 : 422 });
+  return data(result, { status: result.ok ? 200 : result.status });
 };
 
 function Section(props: { title: string; count?: number; children: ReactNode }) {

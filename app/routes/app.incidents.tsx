@@ -1,8 +1,13 @@
+/**
+ * `/app/incidents`: the oversell incidents of the embedded admin, filtered by root cause and
+ * date range. Filters that cannot be read are answered with 400 and shown next to their fields.
+ */
 import { data, type LoaderFunctionArgs } from "@remix-run/node";
 import { Form, Link as RemixLink, useLoaderData } from "@remix-run/react";
 import { TitleBar } from "@shopify/app-bridge-react";
 import {
   Badge,
+  Banner,
   BlockStack,
   Box,
   Button,
@@ -17,11 +22,12 @@ import {
 } from "@shopify/polaris";
 import { useState } from "react";
 import { ROOT_CAUSE_TEXT, ago, formatUtc, rootCauseLabel } from "../components/format";
-import { parseForm } from "../services/admin/forms.server";
+import { parseSearch } from "../services/admin/forms.server";
 import {
+  emptyIncidentsPage,
+  INCIDENT_FILTER_NAMES,
   listIncidents,
   ZIncidentFilters,
-  type IncidentsPage,
 } from "../services/admin/incidents.server";
 import { ROOT_CAUSES } from "../services/admin/vocabulary";
 import { authenticate } from "../shopify.server";
@@ -29,25 +35,13 @@ import { authenticate } from "../shopify.server";
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const search = new URL(request.url).searchParams;
-  const form = new FormData();
-  for (const name of ["cause", "from", "to", "before"]) {
-    const value = search.get(name);
-    if (value) form.set(name, value);
-  }
-  const filters = parseForm(ZIncidentFilters, form);
+  const filters = parseSearch(ZIncidentFilters, search, INCIDENT_FILTER_NAMES);
   if (!filters.ok) {
-    const empty: IncidentsPage = {
-      now: new Date().toISOString(),
-      filters: {
-        cause: search.get("cause") ?? "all",
-        from: search.get("from") ?? "",
-        to: search.get("to") ?? "",
-      },
-      incidents: [],
-      totals: { incidents: 0, units: 0 },
-      nextBefore: null,
-    };
-    return data({ ...empty, filterErrors: filters.fieldErrors }, { status: 400 });
+    const typed = { cause: search.get("cause"), from: search.get("from"), to: search.get("to") };
+    return data(
+      { ...emptyIncidentsPage(typed), filterErrors: filters.fieldErrors },
+      { status: filters.status },
+    );
   }
   const page = await listIncidents({ shopDomain: session.shop, filters: filters.data });
   return { ...page, filterErrors: {} as Record<string, string> };
@@ -80,6 +74,11 @@ export default function Incidents() {
     >
       <TitleBar title="Incidents" />
       <BlockStack gap="400">
+        {filterErrors.before && (
+          <Banner tone="critical" title="These incidents could not be shown">
+            <p>{filterErrors.before}</p>
+          </Banner>
+        )}
         <Card>
           <Form method="get" action="/app/incidents">
             <InlineStack gap="300" blockAlign="end">

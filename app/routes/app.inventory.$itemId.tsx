@@ -1,3 +1,8 @@
+/**
+ * `/app/inventory/<item id>`: one stock item of the embedded admin (levels, listings, movements)
+ * and its actions (adjust on hand, inspect held units, safety stock). An id that names no item
+ * of this shop is a 404; a form the ledger cannot take comes back with its errors (400/422).
+ */
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { TitleBar } from "@shopify/app-bridge-react";
@@ -27,27 +32,34 @@ import {
 import { ago, formatUtc, movementKindLabel, signed } from "../components/format";
 import { parseForm } from "../services/admin/forms.server";
 import { performItemAction, ZItemAction } from "../services/admin/item-actions.server";
-import { getItemDetail, type ItemDetail } from "../services/admin/item-detail.server";
+import { getItemDetail, ZItemParams, type ItemDetail } from "../services/admin/item-detail.server";
 import { authenticate } from "../shopify.server";
+
+const notFound = () => new Response("Stock item not found", { status: 404 });
 
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  const detail = await getItemDetail({ shopDomain: session.shop, itemId: params.itemId ?? "" });
-  if (!detail) throw new Response("Stock item not found", { status: 404 });
+  const item = ZItemParams.safeParse(params);
+  if (!item.success) throw notFound();
+  const detail = await getItemDetail({ shopDomain: session.shop, itemId: item.data.itemId });
+  if (!detail) throw notFound();
   return detail;
 };
 
 export const action = async ({ request, params }: ActionFunctionArgs) => {
   const { session, sessionToken } = await authenticate.admin(request);
+  const item = ZItemParams.safeParse(params);
+  if (!item.success) throw notFound();
   const parsed = parseForm(ZItemAction, await request.formData());
-  if (!parsed.ok) return data(parsed, { status: 400 });
+  if (!parsed.ok) return data(parsed, { status: parsed.status });
   const result = await performItemAction({
     shopDomain: session.shop,
-    itemId: params.itemId ?? "",
+    itemId: item.data.itemId,
     actor: `admin:user/${sessionToken?.sub ?? "unknown"}`,
     action: parsed.data,
   });
-  return data(result, { status: result.ok ? 200 : 422 });
+  if (!result) throw notFound();
+  return data(result, { status: result.ok ? 200 : result.status });
 };
 
 type Locations = ItemDetail["locations"];

@@ -1,8 +1,13 @@
-import type { LoaderFunctionArgs } from "@remix-run/node";
+/**
+ * `/app/inventory`: the Inventory list of the embedded admin (search, SKU pagination, published
+ * vs shown per channel). Unreadable query parameters are answered with 400 and a message.
+ */
+import { data, type LoaderFunctionArgs } from "@remix-run/node";
 import { Form, Link as RemixLink, useLoaderData, useNavigation } from "@remix-run/react";
 import { TitleBar } from "@shopify/app-bridge-react";
 import {
   Badge,
+  Banner,
   BlockStack,
   Box,
   Button,
@@ -16,18 +21,32 @@ import {
   Tooltip,
 } from "@shopify/polaris";
 import { useState } from "react";
-import { listInventory, type ChannelCell } from "../services/admin/inventory.server";
+import { parseSearch } from "../services/admin/forms.server";
+import {
+  emptyInventoryPage,
+  INVENTORY_QUERY_NAMES,
+  listInventory,
+  ZInventoryQuery,
+  type ChannelCell,
+} from "../services/admin/inventory.server";
 import { authenticate } from "../shopify.server";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  const params = new URL(request.url).searchParams;
-  return listInventory({
-    shopDomain: session.shop,
-    query: params.get("q") ?? "",
-    after: params.get("after"),
-    before: params.get("before"),
-  });
+  const search = new URL(request.url).searchParams;
+  const parsed = parseSearch(ZInventoryQuery, search, INVENTORY_QUERY_NAMES);
+  if (!parsed.ok) {
+    return data(
+      {
+        ...emptyInventoryPage(search.get("q") ?? ""),
+        queryErrors: [...new Set(Object.values(parsed.fieldErrors))],
+      },
+      { status: parsed.status },
+    );
+  }
+  const { q, after, before } = parsed.data;
+  const page = await listInventory({ shopDomain: session.shop, query: q, after, before });
+  return { ...page, queryErrors: [] as string[] };
 };
 
 function pageUrl(query: string, cursor: { after?: string; before?: string }): string {
@@ -74,7 +93,7 @@ function ChannelQuantity(props: { cell: ChannelCell | undefined }) {
 }
 
 export default function Inventory() {
-  const { query, items, connections, pageInfo } = useLoaderData<typeof loader>();
+  const { query, items, connections, pageInfo, queryErrors } = useLoaderData<typeof loader>();
   const [search, setSearch] = useState(query);
   const navigation = useNavigation();
   const searching =
@@ -86,6 +105,15 @@ export default function Inventory() {
       subtitle="Available to sell (ATS) = on hand − committed − held − damaged − safety stock"
     >
       <TitleBar title="Inventory" />
+      {queryErrors.length > 0 && (
+        <Box paddingBlockEnd="400">
+          <Banner tone="critical" title="This list could not be shown">
+            {queryErrors.map((message) => (
+              <p key={message}>{message}</p>
+            ))}
+          </Banner>
+        </Box>
+      )}
       <Card padding="0">
         <Box padding="300">
           <Form method="get" action="/app/inventory">

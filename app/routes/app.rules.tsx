@@ -1,3 +1,7 @@
+/**
+ * `/app/rules`: the Buffer rules page of the embedded admin (what each channel may show of the
+ * available stock): the shop's rules, a form to add one, a button to delete one.
+ */
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { TitleBar } from "@shopify/app-bridge-react";
@@ -36,9 +40,9 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 export const action = async ({ request }: ActionFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const parsed = parseForm(ZRuleAction, await request.formData());
-  if (!parsed.ok) return data(parsed, { status: 400 });
+  if (!parsed.ok) return data(parsed, { status: parsed.status });
   const result = await changeBufferRule({ shopDomain: session.shop, action: parsed.data });
-  return data(result, { status: result.ok ? 200 : 400 });
+  return data(result, { status: result.ok ? 200 : result.status });
 };
 
 const SCOPE_LABEL = ["Shop default", "Channel", "SKU", "Channel × SKU"];

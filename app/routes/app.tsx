@@ -1,3 +1,8 @@
+/**
+ * `/app`: the embedded admin's layout route: authenticates every admin page, provides App
+ * Bridge and Polaris, draws the navigation (drawn here in the sandbox, which has no Shopify admin
+ * around the app), and lets Shopify's boundary handle thrown responses.
+ */
 import type { HeadersFunction, LoaderFunctionArgs } from "@remix-run/node";
 import { Link, Outlet, useLoaderData, useRouteError } from "@remix-run/react";
 import { NavMenu } from "@shopify/app-bridge-react";

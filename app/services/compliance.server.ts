@@ -1,12 +1,22 @@
-import type { ComplianceTopic, Prisma } from "@prisma/client";
-import { z } from "zod";
-import prisma from "../db.server";
-
 /**
  * Mandatory compliance webhooks. StockGuard stores no customer personal data: receipts keep only
  * the order fields the ledger needs (ids, lines, quantities, timestamps), stripped at the edge.
  * Each request is recorded once (unique per shop, topic and webhook id) with what was done.
+ * Persistence in `repositories/compliance.server.ts`.
  */
+import { z } from "zod";
+import {
+  countOrderReferences,
+  deleteOrderReceipts,
+  eraseShop,
+  findComplianceRequest,
+  findShopId,
+  inComplianceTransaction,
+  recordComplianceRequest,
+  type ComplianceTopic,
+  type ComplianceTx,
+} from "../repositories/compliance.server";
+
 const id = z.union([z.number().int(), z.string().regex(/^\d+$/)]).transform(String);
 
 export const ZCustomersDataRequest = z.object({
@@ -26,40 +36,15 @@ export const ZShopRedact = z.object({ shop_domain: z.string().min(1) });
 
 type Outcome = { duplicate: boolean; outcome: Record<string, unknown> };
 
-async function alreadyHandled(shopDomain: string, topic: ComplianceTopic, webhookId: string) {
-  const existing = await prisma.complianceRequest.findUnique({
-    where: { shopDomain_topic_webhookId: { shopDomain, topic, webhookId } },
-  });
+async function alreadyHandled(
+  shopDomain: string,
+  topic: ComplianceTopic,
+  webhookId: string,
+): Promise<Outcome | null> {
+  const existing = await findComplianceRequest({ shopDomain, topic, webhookId });
   return existing
     ? { duplicate: true, outcome: existing.outcome as Record<string, unknown> }
     : null;
-}
-
-async function record(
-  tx: Prisma.TransactionClient,
-  input: {
-    shopDomain: string;
-    shopId: string | null;
-    topic: ComplianceTopic;
-    webhookId: string;
-    subject: Record<string, unknown>;
-    outcome: Record<string, unknown>;
-  },
-): Promise<boolean> {
-  const inserted = await tx.complianceRequest.createMany({
-    data: [
-      {
-        shopDomain: input.shopDomain,
-        shopId: input.shopId,
-        topic: input.topic,
-        webhookId: input.webhookId,
-        subject: input.subject as Prisma.InputJsonValue,
-        outcome: input.outcome as Prisma.InputJsonValue,
-      },
-    ],
-    skipDuplicates: true,
-  });
-  return inserted.count === 1;
 }
 
 /**
@@ -74,17 +59,17 @@ export async function handleCustomersDataRequest(
 ): Promise<Outcome> {
   const done = await alreadyHandled(shopDomain, "customers_data_request", webhookId);
   if (done) return done;
-  return prisma.$transaction(async (tx) => {
-    const shop = await tx.shop.findUnique({ where: { domain: shopDomain }, select: { id: true } });
-    const held = shop ? await ordersHeld(tx, shop.id, payload.orders_requested) : {};
+  return inComplianceTransaction(async (tx) => {
+    const shopId = await findShopId(tx, { shopDomain });
+    const held = shopId ? await ordersHeld(tx, shopId, payload.orders_requested) : {};
     const outcome = {
       personalDataHeld: false,
       ordersRequested: payload.orders_requested.length,
       ...held,
     };
-    await record(tx, {
+    await recordComplianceRequest(tx, {
       shopDomain,
-      shopId: shop?.id ?? null,
+      shopId,
       topic: "customers_data_request",
       webhookId,
       subject: {
@@ -110,13 +95,13 @@ export async function handleCustomersRedact(
 ): Promise<Outcome> {
   const done = await alreadyHandled(shopDomain, "customers_redact", webhookId);
   if (done) return done;
-  return prisma.$transaction(async (tx) => {
-    const shop = await tx.shop.findUnique({ where: { domain: shopDomain }, select: { id: true } });
-    const erased = shop ? await eraseOrderPayloads(tx, shop.id, payload.orders_to_redact) : {};
+  return inComplianceTransaction(async (tx) => {
+    const shopId = await findShopId(tx, { shopDomain });
+    const erased = shopId ? await eraseOrderPayloads(tx, shopId, payload.orders_to_redact) : {};
     const outcome = { ordersToRedact: payload.orders_to_redact.length, ...erased };
-    await record(tx, {
+    await recordComplianceRequest(tx, {
       shopDomain,
-      shopId: shop?.id ?? null,
+      shopId,
       topic: "customers_redact",
       webhookId,
       subject: { customerId: payload.customer.id, orderIds: payload.orders_to_redact },
@@ -138,13 +123,9 @@ export async function handleShopRedact(
 ): Promise<Outcome> {
   const done = await alreadyHandled(shopDomain, "shop_redact", webhookId);
   if (done) return done;
-  return prisma.$transaction(async (tx) => {
-    // The movement ledger is append-only; erasure is the one sanctioned exception.
-    await tx.$executeRaw`SELECT set_config('stockguard.erasing', 'on', true)`;
-    const sessions = await tx.session.deleteMany({ where: { shop: shopDomain } });
-    const shops = await tx.shop.deleteMany({ where: { domain: shopDomain } });
-    const outcome = { sessionsDeleted: sessions.count, shopErased: shops.count === 1 };
-    await record(tx, {
+  return inComplianceTransaction(async (tx) => {
+    const outcome = await eraseShop(tx, { shopDomain });
+    await recordComplianceRequest(tx, {
       shopDomain,
       shopId: null,
       topic: "shop_redact",
@@ -158,17 +139,12 @@ export async function handleShopRedact(
 
 /** What StockGuard holds about these orders: ledger references only (ids and quantities). */
 async function ordersHeld(
-  tx: Prisma.TransactionClient,
+  tx: ComplianceTx,
   shopId: string,
   orderIds: string[],
 ): Promise<Record<string, unknown>> {
   if (orderIds.length === 0) return { orderLines: 0, receipts: 0, movements: 0 };
-  const [orderLines, receipts, movements] = await Promise.all([
-    tx.orderLine.count({ where: { shopId, orderId: { in: orderIds } } }),
-    tx.receipt.count({ where: { shopId, resourceId: { in: orderIds } } }),
-    tx.movement.count({ where: { shopId, orderRef: { in: orderIds } } }),
-  ]);
-  return { orderLines, receipts, movements };
+  return countOrderReferences(tx, { shopId, orderIds });
 }
 
 /**
@@ -177,11 +153,10 @@ async function ordersHeld(
  * the ledger still balances.
  */
 async function eraseOrderPayloads(
-  tx: Prisma.TransactionClient,
+  tx: ComplianceTx,
   shopId: string,
   orderIds: string[],
 ): Promise<Record<string, unknown>> {
   if (orderIds.length === 0) return { receiptsDeleted: 0 };
-  const deleted = await tx.receipt.deleteMany({ where: { shopId, resourceId: { in: orderIds } } });
-  return { receiptsDeleted: deleted.count };
+  return { receiptsDeleted: await deleteOrderReceipts(tx, { shopId, orderIds }) };
 }

@@ -1,17 +1,24 @@
-import { Prisma } from "@prisma/client";
+/**
+ * Buffer rules, shared by the admin and the CLI: one rule per scope (connection or all × SKU or
+ * all) and kind. Every change republishes the shop's listings under the ledger's item locks and
+ * queues the pushes it causes. Persistence in `repositories/rules.server.ts`.
+ */
 import { z } from "zod";
 import { validateRule } from "../domain/buffers";
 import { type DomainError, RuleError } from "../domain/errors";
 import { normalizeSku } from "../domain/sku";
-import prisma from "../db.server";
 import { enqueuePushes, enqueueSafely } from "../queues/jobs.server";
+import {
+  connectionInShop,
+  deleteShopRule,
+  insertRule,
+  isSyncEnabled,
+  skuInShop,
+  updateRuleValue,
+  type SavedRule,
+} from "../repositories/rules.server";
 import { republishShop } from "./ledger/republish.server";
 
-/**
- * Buffer rules, shared by the admin and the CLI: one rule per scope (connection or all × SKU or
- * all) and kind. Every change republishes the shop's listings under the ledger's item locks and
- * queues the pushes it causes.
- */
 export const ZRuleInput = z.object({
   connectionId: z.uuid().nullable().default(null),
   sku: z
@@ -21,7 +28,11 @@ export const ZRuleInput = z.object({
     .default(null)
     .transform((s) => (s === null ? null : normalizeSku(s))),
   kind: z.enum(["reserve_units", "percent_of_ats", "max_shown", "zero_at_or_below"]),
-  value: z.coerce.number().int("must be a whole number").min(0, "must be 0 or more"),
+  value: z.coerce
+    .number()
+    .int("must be a whole number")
+    .min(0, "must be 0 or more")
+    .max(1_000_000_000, "must be at most 1,000,000,000"),
 });
 export type RuleInput = z.input<typeof ZRuleInput>;
 
@@ -31,17 +42,11 @@ async function checkScope(shopId: string, rule: z.output<typeof ZRuleInput>): Pr
   } catch (error) {
     throw new RuleError("invalid_rule", (error as DomainError).message, "value");
   }
-  if (rule.connectionId) {
-    const owned = await prisma.connection.count({ where: { id: rule.connectionId, shopId } });
-    if (!owned) throw new RuleError("invalid_rule", "Unknown channel", "connectionId");
+  if (rule.connectionId && !(await connectionInShop({ shopId, connectionId: rule.connectionId }))) {
+    throw new RuleError("invalid_rule", "Unknown channel", "connectionId");
   }
-  if (rule.sku) {
-    const [items, listings] = await Promise.all([
-      prisma.stockItem.count({ where: { shopId, sku: rule.sku } }),
-      prisma.listing.count({ where: { shopId, sku: rule.sku } }),
-    ]);
-    if (items + listings === 0)
-      throw new RuleError("invalid_rule", `No stock item or listing has SKU ${rule.sku}`, "sku");
+  if (rule.sku && !(await skuInShop({ shopId, sku: rule.sku }))) {
+    throw new RuleError("invalid_rule", `No stock item or listing has SKU ${rule.sku}`, "sku");
   }
 }
 
@@ -53,16 +58,11 @@ export async function createRule(
   shopId: string,
   input: RuleInput,
   options: { replace?: boolean } = {},
-) {
+): Promise<SavedRule> {
   const rule = ZRuleInput.parse(input);
   await checkScope(shopId, rule);
-  const where = { shopId, connectionId: rule.connectionId, sku: rule.sku, kind: rule.kind };
-  let saved;
-  try {
-    saved = await prisma.bufferRule.create({ data: { shopId, ...rule } });
-  } catch (error) {
-    if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== "P2002")
-      throw error;
+  let saved = await insertRule({ shopId, ...rule });
+  if (!saved) {
     if (!options.replace) {
       throw new RuleError(
         "rule_exists",
@@ -70,30 +70,22 @@ export async function createRule(
         "kind",
       );
     }
-    const existing = await prisma.bufferRule.findFirstOrThrow({ where });
-    saved = await prisma.bufferRule.update({
-      where: { id: existing.id },
-      data: { value: rule.value },
-    });
+    saved = await updateRuleValue({ shopId, ...rule });
   }
   await applyRuleChange(shopId);
   return saved;
 }
 
 export async function deleteRule(shopId: string, ruleId: string): Promise<boolean> {
-  const deleted = await prisma.bufferRule.deleteMany({ where: { id: ruleId, shopId } });
-  if (deleted.count > 0) await applyRuleChange(shopId);
-  return deleted.count > 0;
+  const deleted = await deleteShopRule({ shopId, ruleId });
+  if (deleted) await applyRuleChange(shopId);
+  return deleted;
 }
 
 /** Republishes every listing of the shop and queues the pushes; returns the connections. */
 export async function applyRuleChange(shopId: string): Promise<Set<string>> {
   const connections = await republishShop(shopId);
-  const shop = await prisma.shop.findUnique({
-    where: { id: shopId },
-    select: { syncEnabled: true },
-  });
-  if (shop?.syncEnabled && connections.size > 0) {
+  if (connections.size > 0 && (await isSyncEnabled({ shopId }))) {
     await enqueueSafely("push after a buffer rule change", () => enqueuePushes(connections));
   }
   return connections;

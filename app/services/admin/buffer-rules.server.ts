@@ -1,9 +1,14 @@
+/**
+ * The Buffer rules page: the shop's rules, most specific first, and its two actions (create a
+ * rule, delete one), validated here and carried out by the shared rules service. Reads through
+ * `repositories/admin/buffer-rules.server.ts`.
+ */
 import { z } from "zod";
-import prisma from "../../db.server";
 import { RuleError } from "../../domain/errors";
 import type { BufferKind } from "../../domain/types";
+import { listRuleConnections, listShopRules } from "../../repositories/admin/buffer-rules.server";
 import { createRule, deleteRule } from "../rules.server";
-import { domainFailure, intField, type FormFailure } from "./forms.server";
+import { domainFailure, intField, STALE_PAGE, type FormFailure } from "./forms.server";
 import { requireShop } from "./shop.server";
 import { BUFFER_KINDS } from "./vocabulary";
 
@@ -29,9 +34,12 @@ export const ZCreateRule = z
     }
   });
 
-export const ZDeleteRule = z.object({ intent: z.literal("delete"), ruleId: z.uuid() });
+export const ZDeleteRule = z.object({ intent: z.literal("delete"), ruleId: z.uuid(STALE_PAGE) });
 
-export const ZRuleAction = z.union([ZCreateRule, ZDeleteRule]);
+/** Told apart by the submit button's `intent`, so each form gets its own field messages. */
+export const ZRuleAction = z.discriminatedUnion("intent", [ZCreateRule, ZDeleteRule], {
+  error: STALE_PAGE,
+});
 export type RuleAction = z.infer<typeof ZRuleAction>;
 
 export type BufferRulesPage = {
@@ -53,12 +61,8 @@ export type BufferRulesPage = {
 export async function listBufferRules(shopDomain: string): Promise<BufferRulesPage> {
   const shop = await requireShop(shopDomain);
   const [connections, rules] = await Promise.all([
-    prisma.connection.findMany({
-      where: { shopId: shop.id },
-      orderBy: [{ role: "asc" }, { createdAt: "asc" }],
-      select: { id: true, name: true, role: true, kind: true },
-    }),
-    prisma.bufferRule.findMany({ where: { shopId: shop.id } }),
+    listRuleConnections({ shopId: shop.id }),
+    listShopRules({ shopId: shop.id }),
   ]);
   const names = new Map(connections.map((c) => [c.id, c.name]));
   return {
@@ -106,7 +110,12 @@ export async function changeBufferRule(input: {
       });
     } catch (error) {
       if (error instanceof RuleError) {
-        return { ok: false, intent: "create", fieldErrors: { [error.field]: error.message } };
+        return {
+          ok: false,
+          intent: "create",
+          fieldErrors: { [error.field]: error.message },
+          status: 400,
+        };
       }
       return domainFailure(error, "create");
     }
@@ -118,6 +127,7 @@ export async function changeBufferRule(input: {
       intent: "delete",
       fieldErrors: {},
       formError: "That rule no longer exists",
+      status: 404,
     };
   }
   return { ok: true, message: "Rule deleted" };

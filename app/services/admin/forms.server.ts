@@ -1,11 +1,13 @@
+/**
+ * Input parsing for the admin's loaders and actions. Every field arrives as a string (a form
+ * field or a query parameter), is validated with zod, and a failure becomes per-field messages
+ * the page shows next to its inputs, with the HTTP status the route answers with: 400 for input
+ * that cannot be accepted (nothing changed), 404 for an id unknown in this shop, 422 for a
+ * ledger refusal of a well-formed request ("only 0 unit(s) are held").
+ */
 import { z } from "zod";
 import { DomainError } from "../../domain/errors";
 
-/**
- * Form parsing for the admin's actions: every field arrives as a string, is validated with zod,
- * and a failure becomes per-field messages the page shows next to its inputs (HTTP 400, nothing
- * changed). Domain errors from the ledger become a form-level message (HTTP 422).
- */
 export type FieldErrors = Record<string, string>;
 
 export type FormFailure = {
@@ -13,12 +15,17 @@ export type FormFailure = {
   intent: string | null;
   fieldErrors: FieldErrors;
   formError?: string;
+  /** The HTTP status of the answer (see above). */
+  status: 400 | 404 | 422;
 };
 
 export type ParsedForm<T> = { ok: true; data: T } | FormFailure;
 
-/** Quantities are stored in 32-bit integer columns; anything beyond is a typo, not stock. */
-const MAX_UNITS = 1_000_000_000;
+/**
+ * Quantities are stored in 32-bit integer columns; anything beyond ±1,000,000,000 is a typo,
+ * not stock (and leaves room for the sums an ATS computes).
+ */
+export const MAX_UNITS = 1_000_000_000;
 
 /**
  * A whole number typed into a text field: "", "1.5" and "abc" are refused with a message, and
@@ -40,30 +47,90 @@ export const intField = (
       z
         .number()
         .int()
-        .min(min, `${label} must be at least ${min}`)
-        .max(max, `${label} must be at most ${max}`),
+        .min(min, `${label} must be at least ${min.toLocaleString("en-US")}`)
+        .max(max, `${label} must be at most ${max.toLocaleString("en-US")}`),
     );
 };
 
+/** A calendar date typed as YYYY-MM-DD that exists (no 2026-13-45) and that PostgreSQL stores. */
+export const dateField = (label: string): z.ZodType<string, string> =>
+  z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, `${label}: use a date like 2026-11-26`)
+    .refine((value) => {
+      const date = new Date(`${value}T00:00:00.000Z`);
+      const year = Number(value.slice(0, 4));
+      return (
+        !Number.isNaN(date.getTime()) &&
+        date.toISOString().slice(0, 10) === value &&
+        year >= 1970 &&
+        year <= 9999
+      );
+    }, `${label}: that day is not in the calendar; use a date like 2026-11-26`);
+
+/** The value of a hidden field or link parameter the page itself wrote, when it was altered. */
+export const STALE_PAGE = "This link or form is out of date; reload the page and try again";
+
+/** PostgreSQL text cannot hold NUL: a value with one would fail in the database, not here. */
+export const storable = (value: string): boolean => !value.includes("\u0000");
+
+function validate<S extends z.ZodType>(
+  schema: S,
+  values: Record<string, string>,
+): ParsedForm<z.infer<S>> {
+  const result = schema.safeParse(values);
+  const fieldErrors: FieldErrors = {};
+  for (const issue of result.error?.issues ?? []) {
+    const field = issue.path.map(String).join(".") || "form";
+    fieldErrors[field] ??= issue.message;
+  }
+  for (const [name, value] of Object.entries(values)) {
+    if (!storable(value)) fieldErrors[name] ??= "Contains a character that is not allowed";
+  }
+  if (result.success && Object.keys(fieldErrors).length === 0) {
+    return { ok: true, data: result.data };
+  }
+  // Errors on what the page itself writes (which action, its key) have no field to sit next to.
+  const formError = fieldErrors.form ?? fieldErrors.intent ?? fieldErrors.key;
+  return {
+    ok: false,
+    intent: values.intent ?? null,
+    fieldErrors,
+    ...(formError ? { formError } : {}),
+    status: 400,
+  };
+}
+
+/** An action's form fields (strings only; files are ignored). */
 export function parseForm<S extends z.ZodType>(schema: S, form: FormData): ParsedForm<z.infer<S>> {
   const values: Record<string, string> = {};
   for (const [name, value] of form.entries()) {
     if (typeof value === "string") values[name] = value;
   }
-  const result = schema.safeParse(values);
-  if (result.success) return { ok: true, data: result.data };
-  const fieldErrors: FieldErrors = {};
-  for (const issue of result.error.issues) {
-    const field = issue.path.map(String).join(".") || "form";
-    fieldErrors[field] ??= issue.message;
+  return validate(schema, values);
+}
+
+/**
+ * A loader's query parameters `names` (the others, e.g. Shopify's `host` or `id_token`, are not
+ * the page's); empty ones count as absent (a GET form sends every field).
+ */
+export function parseSearch<S extends z.ZodType>(
+  schema: S,
+  search: URLSearchParams,
+  names: readonly string[],
+): ParsedForm<z.infer<S>> {
+  const values: Record<string, string> = {};
+  for (const name of names) {
+    const value = search.get(name);
+    if (value) values[name] = value;
   }
-  return { ok: false, intent: values.intent ?? null, fieldErrors };
+  return validate(schema, values);
 }
 
 /** A ledger refusal ("only 0 unit(s) are held") as a message for the form that caused it. */
 export function domainFailure(error: unknown, intent: string | null): FormFailure {
   if (error instanceof DomainError) {
-    return { ok: false, intent, fieldErrors: {}, formError: error.message };
+    return { ok: false, intent, fieldErrors: {}, formError: error.message, status: 422 };
   }
   throw error;
 }

@@ -1,22 +1,44 @@
-import type { Prisma } from "@prisma/client";
+/**
+ * The Incidents page: oversell incidents of one shop, newest first, filtered by root cause and a
+ * UTC date range, with what each channel showed at the time. Its query-string filters are
+ * validated here; bad values are reported to the merchant, never silently dropped. Reads through
+ * `repositories/admin/incidents.server.ts`.
+ */
 import { z } from "zod";
-import prisma from "../../db.server";
+import {
+  listConnectionNames,
+  listIncidentsPage,
+  sumIncidents,
+  type IncidentFilter,
+} from "../../repositories/admin/incidents.server";
+import { dateField, STALE_PAGE } from "./forms.server";
 import { requireShop } from "./shop.server";
 import { ROOT_CAUSES } from "./vocabulary";
 
 export const INCIDENT_PAGE_SIZE = 50;
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "Use a date like 2026-11-26");
+const DAY_MS = 86_400_000;
 
-/** Query-string filters; bad values are reported, never silently dropped. */
-export const ZIncidentFilters = z.object({
-  cause: z.enum([...ROOT_CAUSES, "all"]).default("all"),
-  from: isoDate.optional(),
-  to: isoDate.optional(),
-  /** Show incidents older than this id (the last row of the previous page). */
-  before: z.string().regex(/^\d+$/).optional(),
-});
+/** Query-string filters (names as in the page's filter form and its "Older incidents" link). */
+export const ZIncidentFilters = z
+  .object({
+    cause: z
+      .enum([...ROOT_CAUSES, "all"], "Unknown root cause: choose one from the list")
+      .default("all"),
+    from: dateField("From").optional(),
+    to: dateField("To").optional(),
+    /** Show incidents older than this id (the last row of the previous page); int8 at most. */
+    before: z
+      .string()
+      .regex(/^\d{1,18}$/, STALE_PAGE)
+      .optional(),
+  })
+  .refine((f) => !f.from || !f.to || f.from <= f.to, {
+    path: ["to"],
+    message: "To must be on or after From",
+  });
 export type IncidentFilters = z.infer<typeof ZIncidentFilters>;
+export const INCIDENT_FILTER_NAMES = ["cause", "from", "to", "before"] as const;
 
 const ZSnapshotEntry = z.object({
   listingId: z.string().optional(),
@@ -67,33 +89,27 @@ export async function listIncidents(input: {
 }): Promise<IncidentsPage> {
   const shop = await requireShop(input.shopDomain);
   const { cause, from, to, before } = input.filters;
-  const occurredAt: Prisma.DateTimeFilter = {};
-  if (from) occurredAt.gte = new Date(`${from}T00:00:00.000Z`);
-  if (to) occurredAt.lt = new Date(new Date(`${to}T00:00:00.000Z`).getTime() + 86_400_000);
-  const where: Prisma.OversellIncidentWhereInput = {
+  const filter: IncidentFilter = {
     shopId: shop.id,
     ...(cause !== "all" ? { rootCause: cause } : {}),
-    ...(from || to ? { occurredAt } : {}),
+    ...(from ? { occurredFrom: new Date(`${from}T00:00:00.000Z`) } : {}),
+    ...(to ? { occurredBefore: new Date(new Date(`${to}T00:00:00.000Z`).getTime() + DAY_MS) } : {}),
   };
   const [rows, totals, connections] = await Promise.all([
-    prisma.oversellIncident.findMany({
-      where: { ...where, ...(before ? { id: { lt: BigInt(before) } } : {}) },
-      orderBy: { id: "desc" },
+    listIncidentsPage({
+      ...filter,
+      ...(before ? { beforeId: BigInt(before) } : {}),
       take: INCIDENT_PAGE_SIZE + 1,
     }),
-    prisma.oversellIncident.aggregate({
-      where,
-      _count: { _all: true },
-      _sum: { shortfall: true },
-    }),
-    prisma.connection.findMany({ where: { shopId: shop.id }, select: { id: true, name: true } }),
+    sumIncidents(filter),
+    listConnectionNames({ shopId: shop.id }),
   ]);
   const names = new Map(connections.map((c) => [c.id, c.name]));
   const page = rows.slice(0, INCIDENT_PAGE_SIZE);
   return {
     now: new Date().toISOString(),
     filters: { cause, from: from ?? "", to: to ?? "" },
-    totals: { incidents: totals._count._all, units: totals._sum.shortfall ?? 0 },
+    totals,
     nextBefore: rows.length > INCIDENT_PAGE_SIZE ? (page.at(-1)?.id.toString() ?? null) : null,
     incidents: page.map((r) => {
       const snapshot = z.array(ZSnapshotEntry).safeParse(r.snapshot);
@@ -120,5 +136,21 @@ export async function listIncidents(input: {
         })),
       };
     }),
+  };
+}
+
+/** The page answered for filters that could not be read: the filters as typed, no incidents. */
+export function emptyIncidentsPage(typed: {
+  cause: string | null;
+  from: string | null;
+  to: string | null;
+}): IncidentsPage {
+  const shown = (value: string | null) => (value ?? "").replaceAll("\u0000", "").slice(0, 100);
+  return {
+    now: new Date().toISOString(),
+    filters: { cause: shown(typed.cause) || "all", from: shown(typed.from), to: shown(typed.to) },
+    incidents: [],
+    totals: { incidents: 0, units: 0 },
+    nextBefore: null,
   };
 }

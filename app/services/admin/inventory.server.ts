@@ -1,9 +1,40 @@
-import type { Prisma } from "@prisma/client";
-import prisma from "../../db.server";
+/**
+ * The Inventory list: stock items of one shop, searched by SKU or title, paginated by SKU in
+ * either direction, with per-connection published vs observed quantities. Reads through
+ * `repositories/admin/inventory.server.ts`.
+ */
+import { z } from "zod";
 import { ats } from "../../domain/availability";
+import {
+  findInventoryItems,
+  hasInventoryItemBeyond,
+  listInventoryConnections,
+  listListingsWithOpenFailures,
+} from "../../repositories/admin/inventory.server";
+import { STALE_PAGE, storable } from "./forms.server";
 import { requireShop } from "./shop.server";
 
 export const INVENTORY_PAGE_SIZE = 25;
+
+const SEARCH_MAX = 200;
+
+/** A page cursor: the SKU of the first or last row the page showed. */
+const cursor = z.string().max(1_000, STALE_PAGE).refine(storable, STALE_PAGE);
+
+/** The list's query parameters: `q` (search), `after` / `before` (cursors). */
+export const ZInventoryQuery = z.object({
+  /** Longer searches are cut, as the search field does. */
+  q: z
+    .string()
+    .refine(storable, "The search contains a character that is not allowed")
+    .trim()
+    .transform((q) => q.slice(0, SEARCH_MAX))
+    .default(""),
+  after: cursor.optional(),
+  before: cursor.optional(),
+});
+export type InventoryQuery = z.infer<typeof ZInventoryQuery>;
+export const INVENTORY_QUERY_NAMES = ["q", "after", "before"] as const;
 
 export type ChannelCell = {
   /** What StockGuard wants the channel to show (sum over the item's plain listings there). */
@@ -46,10 +77,7 @@ export type InventoryPage = {
   };
 };
 
-/**
- * The Inventory list: stock items of one shop, searched by SKU or title, paginated by SKU
- * (unique per shop) in either direction, with per-connection published vs observed quantities.
- */
+/** One page of the list (`after` wins over `before`, as the pagination links never send both). */
 export async function listInventory(input: {
   shopDomain: string;
   query?: string;
@@ -59,49 +87,15 @@ export async function listInventory(input: {
 }): Promise<InventoryPage> {
   const shop = await requireShop(input.shopDomain);
   const size = input.pageSize ?? INVENTORY_PAGE_SIZE;
-  const query = (input.query ?? "").trim().slice(0, 200);
-  const where: Prisma.StockItemWhereInput = {
-    shopId: shop.id,
-    ...(query
-      ? {
-          OR: [
-            { sku: { contains: query, mode: "insensitive" } },
-            { title: { contains: query, mode: "insensitive" } },
-          ],
-        }
-      : {}),
-  };
+  const query = (input.query ?? "").trim().slice(0, SEARCH_MAX);
   const backwards = !input.after && Boolean(input.before);
-  const cursor = input.after
-    ? { sku: { gt: input.after } }
-    : input.before
-      ? { sku: { lt: input.before } }
-      : {};
-
-  const rows = await prisma.stockItem.findMany({
-    where: { AND: [where, cursor] },
-    orderBy: { sku: backwards ? "desc" : "asc" },
+  const rows = await findInventoryItems({
+    shopId: shop.id,
+    query,
+    skuAfter: input.after || undefined,
+    skuBefore: input.after ? undefined : input.before || undefined,
+    order: backwards ? "desc" : "asc",
     take: size + 1,
-    include: {
-      levels: { where: { location: { isSource: true } } },
-      components: {
-        include: {
-          listing: {
-            select: {
-              id: true,
-              connectionId: true,
-              status: true,
-              publishedQuantity: true,
-              publishedVersion: true,
-              pushedVersion: true,
-              remoteQuantity: true,
-              failureCount: true,
-              _count: { select: { components: true } },
-            },
-          },
-        },
-      },
-    },
   });
   const more = rows.length > size;
   const page = rows.slice(0, size);
@@ -109,28 +103,16 @@ export async function listInventory(input: {
 
   const first = page[0]?.sku ?? null;
   const last = page[page.length - 1]?.sku ?? null;
-  const exists = async (sku: Prisma.StringFilter) =>
-    (await prisma.stockItem.findFirst({
-      where: { AND: [where, { sku }] },
-      select: { id: true },
-    })) !== null;
-  const hasPrevious = backwards ? more : first !== null && (await exists({ lt: first }));
-  const hasNext = backwards ? last !== null && (await exists({ gt: last })) : more;
+  const exists = (side: "lt" | "gt", sku: string) =>
+    hasInventoryItemBeyond({ shopId: shop.id, query, sku, side });
+  const hasPrevious = backwards ? more : first !== null && (await exists("lt", first));
+  const hasNext = backwards ? last !== null && (await exists("gt", last)) : more;
 
-  const listingIds = page.flatMap((item) => item.components.map((c) => c.listing.id));
-  const failing = new Set(
-    (
-      await prisma.syncFailure.findMany({
-        where: { shopId: shop.id, resolvedAt: null, listingId: { in: listingIds } },
-        select: { listingId: true },
-      })
-    ).map((f) => f.listingId),
-  );
-  const connections = await prisma.connection.findMany({
-    where: { shopId: shop.id, status: { not: "disconnected" } },
-    orderBy: [{ role: "asc" }, { createdAt: "asc" }],
-    select: { id: true, name: true, role: true, kind: true },
+  const failing = await listListingsWithOpenFailures({
+    shopId: shop.id,
+    listingIds: page.flatMap((item) => item.components.map((c) => c.listing.id)),
   });
+  const connections = await listInventoryConnections({ shopId: shop.id });
 
   return {
     query,
@@ -179,5 +161,15 @@ export async function listInventory(input: {
       };
     }),
     pageInfo: { hasPrevious, hasNext, startCursor: first, endCursor: last },
+  };
+}
+
+/** The list answered for query parameters that could not be read: nothing listed. */
+export function emptyInventoryPage(query: string): InventoryPage {
+  return {
+    query: query.replaceAll("\u0000", "").trim().slice(0, SEARCH_MAX),
+    connections: [],
+    items: [],
+    pageInfo: { hasPrevious: false, hasNext: false, startCursor: null, endCursor: null },
   };
 }

@@ -1,6 +1,16 @@
+/**
+ * The item detail page: one stock item of the shop with its levels per source location, the
+ * listings that sell it, its latest movements, and fresh idempotency keys for the page's forms.
+ * Reads through `repositories/admin/item-detail.server.ts`.
+ */
 import { randomUUID } from "node:crypto";
-import prisma from "../../db.server";
+import { z } from "zod";
 import { ats } from "../../domain/availability";
+import {
+  findItemDetail,
+  listActionLocations,
+  listRecentMovements,
+} from "../../repositories/admin/item-detail.server";
 import { requireShop } from "./shop.server";
 
 export const MOVEMENT_LIMIT = 50;
@@ -73,6 +83,12 @@ export type ItemDetail = {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * The `$itemId` route parameter: anything but a UUID names no item (answered with 404, never
+ * handed to the database, whose uuid cast would fail).
+ */
+export const ZItemParams = z.object({ itemId: z.string().regex(UUID) });
+
 /** The item detail page; null when the item does not exist in this shop. */
 export async function getItemDetail(input: {
   shopDomain: string;
@@ -80,35 +96,12 @@ export async function getItemDetail(input: {
 }): Promise<ItemDetail | null> {
   if (!UUID.test(input.itemId)) return null;
   const shop = await requireShop(input.shopDomain);
-  const item = await prisma.stockItem.findFirst({
-    where: { id: input.itemId, shopId: shop.id },
-    include: {
-      levels: { include: { location: true } },
-      components: {
-        include: {
-          listing: {
-            include: {
-              connection: { select: { name: true, role: true, kind: true } },
-              _count: { select: { components: true } },
-            },
-          },
-        },
-      },
-    },
-  });
+  const item = await findItemDetail({ shopId: shop.id, itemId: input.itemId });
   if (!item) return null;
 
   const [locations, movements] = await Promise.all([
-    prisma.location.findMany({
-      where: { shopId: shop.id, isSource: true, active: true },
-      orderBy: [{ isPrimary: "desc" }, { name: "asc" }],
-      select: { id: true, name: true, isPrimary: true },
-    }),
-    prisma.movement.findMany({
-      where: { shopId: shop.id, itemId: item.id },
-      orderBy: { id: "desc" },
-      take: MOVEMENT_LIMIT,
-    }),
+    listActionLocations({ shopId: shop.id }),
+    listRecentMovements({ shopId: shop.id, itemId: item.id, limit: MOVEMENT_LIMIT }),
   ]);
   const locationName = new Map(item.levels.map((l) => [l.locationId, l.location.name]));
   for (const l of locations) locationName.set(l.id, l.name);

@@ -1,4 +1,9 @@
-import prisma from "../../db.server";
+/**
+ * The Overview page: the shop, each connection's sync state (the CLI's `status` report) and the
+ * headline numbers a merchant checks first, all scoped to one shop.
+ */
+import { countOversoldSince } from "../../repositories/admin/overview.server";
+import { findShopInstallation } from "../../repositories/admin/shop.server";
 import { shopStatus, type ConnectionStatusReport } from "../status.server";
 
 export type OverviewConnection = Omit<ConnectionStatusReport, "recentFailures"> & {
@@ -32,13 +37,10 @@ export type AdminOverview = {
 
 const DAY_MS = 86_400_000;
 
-/**
- * The Overview page: the shop, each connection's sync state (the CLI's `status` report) and the
- * headline numbers a merchant checks first, all scoped to one shop.
- */
+/** The Overview of one shop; an uninstalled-and-erased or unknown shop gets the empty page. */
 export async function getAdminOverview(shopDomain: string): Promise<AdminOverview> {
   const now = new Date();
-  const shop = await prisma.shop.findUnique({ where: { domain: shopDomain } });
+  const shop = await findShopInstallation({ domain: shopDomain });
   const empty: AdminOverview["headline"] = {
     oversold24h: { incidents: 0, units: 0 },
     oversold7d: { incidents: 0, units: 0 },
@@ -50,14 +52,8 @@ export async function getAdminOverview(shopDomain: string): Promise<AdminOvervie
   };
   if (!shop) return { now: now.toISOString(), shop: null, connections: [], headline: empty };
 
-  const oversold = async (sinceMs: number): Promise<OversellWindow> => {
-    const row = await prisma.oversellIncident.aggregate({
-      where: { shopId: shop.id, occurredAt: { gte: new Date(now.getTime() - sinceMs) } },
-      _count: { _all: true },
-      _sum: { shortfall: true },
-    });
-    return { incidents: row._count._all, units: row._sum.shortfall ?? 0 };
-  };
+  const oversold = (sinceMs: number): Promise<OversellWindow> =>
+    countOversoldSince({ shopId: shop.id, since: new Date(now.getTime() - sinceMs) });
   const [report, oversold24h, oversold7d] = await Promise.all([
     shopStatus(shopDomain),
     oversold(DAY_MS),

@@ -1,7 +1,22 @@
+/**
+ * The Sync health page: what needs the merchant's attention in one shop (open failures, catalog
+ * issues, unmatched order lines, drift) and its two actions, "Mark resolved" on a failure and
+ * "Reconcile now" on a connection. Reads and writes through
+ * `repositories/admin/sync-health.server.ts`.
+ */
 import { z } from "zod";
-import prisma from "../../db.server";
+import {
+  findHealthConnection,
+  listHealthConnections,
+  listListingLabels,
+  listOpenCatalogIssues,
+  listOpenFailures,
+  listOpenUnmatchedLines,
+  listRecentDrift,
+  resolveFailure,
+} from "../../repositories/admin/sync-health.server";
 import { enqueueReconcile, enqueueSafely } from "../../queues/jobs.server";
-import type { FormFailure } from "./forms.server";
+import { STALE_PAGE, type FormFailure } from "./forms.server";
 import { requireShop } from "./shop.server";
 
 const LIMIT = 100;
@@ -62,30 +77,11 @@ export async function getSyncHealth(shopDomain: string): Promise<SyncHealth> {
   const shop = await requireShop(shopDomain);
   const shopId = shop.id;
   const [connections, failures, catalogIssues, unmatchedLines, drift] = await Promise.all([
-    prisma.connection.findMany({
-      where: { shopId },
-      orderBy: [{ role: "asc" }, { createdAt: "asc" }],
-    }),
-    prisma.syncFailure.findMany({
-      where: { shopId, resolvedAt: null },
-      orderBy: { occurredAt: "desc" },
-      take: LIMIT,
-    }),
-    prisma.catalogIssue.findMany({
-      where: { shopId, resolvedAt: null },
-      orderBy: { lastSeenAt: "desc" },
-      take: LIMIT,
-    }),
-    prisma.unmatchedLine.findMany({
-      where: { shopId, resolvedAt: null },
-      orderBy: { lastSeenAt: "desc" },
-      take: LIMIT,
-    }),
-    prisma.driftRecord.findMany({
-      where: { shopId },
-      orderBy: { detectedAt: "desc" },
-      take: DRIFT_LIMIT,
-    }),
+    listHealthConnections({ shopId }),
+    listOpenFailures({ shopId, limit: LIMIT }),
+    listOpenCatalogIssues({ shopId, limit: LIMIT }),
+    listOpenUnmatchedLines({ shopId, limit: LIMIT }),
+    listRecentDrift({ shopId, limit: DRIFT_LIMIT }),
   ]);
   const listingIds = [
     ...new Set(
@@ -94,10 +90,7 @@ export async function getSyncHealth(shopDomain: string): Promise<SyncHealth> {
       ),
     ),
   ];
-  const listings = await prisma.listing.findMany({
-    where: { shopId, id: { in: listingIds } },
-    select: { id: true, sku: true, remoteRef: true },
-  });
+  const listings = await listListingLabels({ shopId, listingIds });
   const listingLabel = new Map(listings.map((l) => [l.id, l.sku ?? l.remoteRef]));
   const names = new Map(connections.map((c) => [c.id, c.name]));
   const connection = (id: string) => names.get(id) ?? id;
@@ -152,15 +145,23 @@ export async function getSyncHealth(shopDomain: string): Promise<SyncHealth> {
   };
 }
 
-export const ZHealthAction = z.discriminatedUnion("intent", [
-  z.object({ intent: z.literal("resolve_failure"), failureId: z.string().regex(/^\d{1,18}$/) }),
-  z.object({ intent: z.literal("reconcile"), connectionId: z.uuid() }),
-]);
+export const ZHealthAction = z.discriminatedUnion(
+  "intent",
+  [
+    z.object({
+      intent: z.literal("resolve_failure"),
+      failureId: z.string().regex(/^\d{1,18}$/, STALE_PAGE),
+    }),
+    z.object({ intent: z.literal("reconcile"), connectionId: z.uuid(STALE_PAGE) }),
+  ],
+  { error: STALE_PAGE },
+);
 export type HealthAction = z.infer<typeof ZHealthAction>;
 
 /**
  * "Mark resolved" on a sync failure (idempotent: resolving twice keeps the first time), or
  * "Reconcile now" on a connection (a coalesced reconcile job; the worker does the reading).
+ * A failure or connection this shop does not have is a 404 with a form error.
  */
 export async function performHealthAction(input: {
   shopDomain: string;
@@ -169,26 +170,34 @@ export async function performHealthAction(input: {
   const shop = await requireShop(input.shopDomain);
   const action = input.action;
   if (action.intent === "resolve_failure") {
-    const id = BigInt(action.failureId);
-    const failure = await prisma.syncFailure.findFirst({
-      where: { id, shopId: shop.id },
-      select: { id: true },
+    const resolved = await resolveFailure({
+      shopId: shop.id,
+      failureId: BigInt(action.failureId),
+      at: new Date(),
     });
-    if (!failure) {
-      return { ok: false, intent: action.intent, fieldErrors: {}, formError: "Unknown failure" };
+    if (!resolved) {
+      return {
+        ok: false,
+        intent: action.intent,
+        fieldErrors: {},
+        formError: "Unknown failure",
+        status: 404,
+      };
     }
-    await prisma.syncFailure.updateMany({
-      where: { id, shopId: shop.id, resolvedAt: null },
-      data: { resolvedAt: new Date() },
-    });
     return { ok: true, message: "Failure marked resolved" };
   }
-  const connection = await prisma.connection.findFirst({
-    where: { id: action.connectionId, shopId: shop.id },
-    select: { id: true, name: true, status: true },
+  const connection = await findHealthConnection({
+    shopId: shop.id,
+    connectionId: action.connectionId,
   });
   if (!connection) {
-    return { ok: false, intent: action.intent, fieldErrors: {}, formError: "Unknown connection" };
+    return {
+      ok: false,
+      intent: action.intent,
+      fieldErrors: {},
+      formError: "Unknown connection",
+      status: 404,
+    };
   }
   const queued = await enqueueSafely("manual reconcile", () =>
     enqueueReconcile({ connectionId: connection.id, reason: "manual" }),
@@ -199,6 +208,7 @@ export async function performHealthAction(input: {
       intent: action.intent,
       fieldErrors: {},
       formError: "The job queue is unavailable right now; try again in a minute",
+      status: 422,
     };
   }
   return { ok: true, message: `Reconciliation of ${connection.name} queued` };

@@ -1,0 +1,87 @@
+/**
+ * The Sync health page's read model and its two writes: the shop's connections, open sync
+ * failures, open catalog issues, open unmatched order lines, recent drift, the labels of the
+ * listings they name; resolving a failure, finding a connection to reconcile.
+ */
+import prisma from "../../db.server";
+
+/** Every connection of the shop, source first, then by creation. */
+export async function listHealthConnections(input: { shopId: string }) {
+  return prisma.connection.findMany({
+    where: { shopId: input.shopId },
+    orderBy: [{ role: "asc" }, { createdAt: "asc" }],
+  });
+}
+
+/** Unresolved sync failures, newest first. */
+export async function listOpenFailures(input: { shopId: string; limit: number }) {
+  return prisma.syncFailure.findMany({
+    where: { shopId: input.shopId, resolvedAt: null },
+    orderBy: { occurredAt: "desc" },
+    take: input.limit,
+  });
+}
+
+/** Unresolved catalog issues, most recently seen first. */
+export async function listOpenCatalogIssues(input: { shopId: string; limit: number }) {
+  return prisma.catalogIssue.findMany({
+    where: { shopId: input.shopId, resolvedAt: null },
+    orderBy: { lastSeenAt: "desc" },
+    take: input.limit,
+  });
+}
+
+/** Order lines no stock item matched (and not resolved since), most recently seen first. */
+export async function listOpenUnmatchedLines(input: { shopId: string; limit: number }) {
+  return prisma.unmatchedLine.findMany({
+    where: { shopId: input.shopId, resolvedAt: null },
+    orderBy: { lastSeenAt: "desc" },
+    take: input.limit,
+  });
+}
+
+/** Drift found by reconciliation, newest first. */
+export async function listRecentDrift(input: { shopId: string; limit: number }) {
+  return prisma.driftRecord.findMany({
+    where: { shopId: input.shopId },
+    orderBy: { detectedAt: "desc" },
+    take: input.limit,
+  });
+}
+
+/** SKU and remote reference of these listings of the shop. */
+export async function listListingLabels(input: { shopId: string; listingIds: string[] }) {
+  return prisma.listing.findMany({
+    where: { shopId: input.shopId, id: { in: input.listingIds } },
+    select: { id: true, sku: true, remoteRef: true },
+  });
+}
+
+/**
+ * Marks a failure of the shop resolved now (a second call keeps the first time). False when the
+ * shop has no such failure.
+ */
+export async function resolveFailure(input: {
+  shopId: string;
+  failureId: bigint;
+  at: Date;
+}): Promise<boolean> {
+  const failure = await prisma.syncFailure.findFirst({
+    where: { id: input.failureId, shopId: input.shopId },
+    select: { id: true },
+  });
+  if (!failure) return false;
+  await prisma.syncFailure.updateMany({
+    where: { id: input.failureId, shopId: input.shopId, resolvedAt: null },
+    data: { resolvedAt: input.at },
+  });
+  return true;
+}
+
+/** One connection of the shop, or null. */
+export async function findHealthConnection(input: { shopId: string; connectionId: string }) {
+  return prisma.connection.findFirst({
+    where: { id: input.connectionId, shopId: input.shopId },
+    select: { id: true, name: true, status: true },
+  });
+}
