@@ -1,11 +1,14 @@
 /**
- * The port every channel implements (Shopify now; Amazon, eBay, Walmart next — their shapes are
- * in ../shared/docs/platform/marketplaces.md §10). Services talk to channels only through it;
- * adapters throw only the closed error set in ./errors.ts.
+ * The channel port: everything a service may ask of a sales channel (a Shopify store, a
+ * marketplace account). Services receive adapters from the registry (`registry.server.ts`) keyed
+ * by connection kind and never learn which channel they talk to; adapters throw only the closed
+ * error set in ./errors.ts. Shapes follow ../shared/docs/platform/marketplaces.md §10.
  */
+import type { LedgerOperation } from "../domain/operations";
+
 export type ChannelKind = "shopify" | "amazon" | "ebay" | "walmart";
 
-/** What a service knows about a connection when it calls an adapter (credentials decrypted). */
+/** What a service knows about a connection when it calls an adapter. */
 export type ConnectionContext = {
   id: string;
   shopId: string;
@@ -13,6 +16,7 @@ export type ConnectionContext = {
   role: "source" | "sales";
   /** Shop domain for Shopify; seller / partner id for marketplaces. */
   accountRef: string;
+  /** The channel's API origin; null means the real host (or the sandbox rewrite for Shopify). */
   apiBaseUrl: string | null;
   settings: Record<string, unknown>;
   /**
@@ -23,56 +27,248 @@ export type ConnectionContext = {
   throttleWaitMs?: number;
 };
 
-export type RawInbound = {
-  method: string;
-  url: string;
-  headers: Headers;
-  body: string;
+// ---------------------------------------------------------------------------------------------
+// Capabilities
+
+export type Capabilities = {
+  /** Writes can carry the quantity we expect the channel to show (Shopify only). */
+  compareAndSet: boolean;
+  /** Items per write call. */
+  maxItemsPerWrite: number;
+  /** Items per read call. */
+  maxItemsPerRead: number;
+  /**
+   * `immediate`: a write is applied when the call returns. `accepted`: the channel queues it
+   * (Amazon `ACCEPTED`, feeds); it counts only once confirmed by read-back or notification.
+   */
+  confirmation: "immediate" | "accepted";
+  /** Whether order events carry their lines (SKU, quantity) or only an order id to fetch. */
+  orderSignal: "with_lines" | "id_only";
+  /** Whether the channel tells us about cancellations, or they must be polled. */
+  cancellationEvents: boolean;
+  /** Revisions allowed per listing per calendar day (eBay: 250); null when unlimited. */
+  dailyRevisionsPerListing: number | null;
+  /** How inbound events reach us. */
+  inbound: "webhook" | "queue" | "poll";
 };
 
-export type Verification = { ok: true } | { ok: false; status: 401 | 412; reason: string };
+// ---------------------------------------------------------------------------------------------
+// Outbound: quantities
 
-/** One absolute quantity to show for a listing. `expected` enables compare-and-set. */
-export type QuantityWrite = {
+export type RemoteRef = { remoteRef: string; remoteLocationRef: string };
+
+/** One absolute quantity to show for a listing. */
+export type QuantityWrite = RemoteRef & {
   listingId: string;
-  remoteRef: string;
-  remoteLocationRef: string;
+  /** SKU on the channel (marketplaces address listings by seller SKU). */
+  sku?: string | null;
   quantity: number;
-  /** What we believe the channel shows now (CAS), or null to write unconditionally. */
+  /** What we believe the channel shows now (compare-and-set), or null to write unconditionally. */
   expected: number | null;
 };
 
 export type WriteResult = { listingId: string } & (
   | { state: "applied"; quantity: number }
-  /** Accepted but applied later (Amazon ACCEPTED, Walmart feeds). */
-  | { state: "pending"; trackingId: string }
-  /** The compare-and-set expectation was wrong: the channel shows `observed`. */
+  /** Accepted but applied later (Amazon ACCEPTED, Walmart feeds): confirm with `confirmWrites`. */
+  | { state: "pending"; trackingId: string; quantity: number }
+  /** The compare-and-set expectation was wrong: the channel shows `observed` (null: unknown). */
   | { state: "stale"; observed: number | null }
+  /** The channel asked us to slow down for this item; nothing was written. */
+  | { state: "throttled"; retryAfterMs: number }
   | { state: "rejected"; retryable: boolean; code?: string; message: string }
 );
 
-export type RemoteRef = { remoteRef: string; remoteLocationRef: string };
+/** A write the channel accepted but has not confirmed yet. */
+export type PendingWrite = RemoteRef & {
+  listingId: string;
+  sku?: string | null;
+  trackingId: string;
+  quantity: number;
+};
+
 export type RemoteQuantity = RemoteRef & {
-  /** The sellable quantity the channel shows. */
+  /** The sellable quantity the channel shows; null when the item is not stocked there. */
   quantity: number | null;
   /** Every state the channel exposes (Shopify: on_hand, committed, reserved, …). */
   states: Record<string, number>;
   observedAt: Date;
 };
 
-export type Capabilities = {
-  compareAndSet: boolean;
-  /** Items per write call. */
-  maxItemsPerWrite: number;
-  /** Items per read call. */
-  maxItemsPerRead: number;
+// ---------------------------------------------------------------------------------------------
+// Catalog
+
+export type RemoteLocation = {
+  id: string;
+  name: string;
+  isActive: boolean;
+  fulfillsOnlineOrders: boolean;
 };
+
+/** One sellable thing on the channel, as the catalog lists it. */
+export type CatalogEntry = {
+  /** What quantities are written against (Shopify inventory item gid, seller SKU). */
+  remoteRef: string;
+  /** What orders name (Shopify variant gid); null when orders name `remoteRef` or the SKU. */
+  remoteVariantRef: string | null;
+  sku: string | null;
+  title: string;
+  /** Quantity is tracked by the channel (untracked variants defeat every buffer). */
+  tracked: boolean;
+  /** The channel keeps selling at zero (Shopify inventoryPolicy CONTINUE). */
+  sellsWhenOutOfStock: boolean;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Inbound
+
+export type RawInbound = {
+  method: string;
+  url: string;
+  headers: Headers;
+  /** The raw body, exactly as received (signatures are computed over these bytes). */
+  body: string;
+};
+
+/** The envelope of a delivery, read before its payload is trusted. */
+export type DeliveryEnvelope = {
+  /** The account the delivery is about (shop domain, seller id); null when the URL names it. */
+  accountRef: string | null;
+  topic: string;
+  /** The channel's own dedupe key (X-Shopify-Event-Id, notificationId, eventId). */
+  eventId: string;
+  deliveryId: string | null;
+  /** The channel's own time of the event. */
+  occurredAt: Date | null;
+};
+
+export type PayloadCheck =
+  { ok: true; payload: unknown; resourceId: string | null } | { ok: false; reason: string };
+
+/** What a level the channel reports now shows (an observation, not an event). */
+export type LevelObservation = RemoteRef & { quantity: number | null; at: Date };
+
+/** What a stored delivery means for StockGuard. Pure: no I/O. */
+export type InboundMeaning =
+  | { kind: "ledger"; operations: LedgerOperation[] }
+  | { kind: "level"; level: LevelObservation }
+  /** The event names an order but carries no lines: fetch it (eBay). */
+  | { kind: "order_reference"; orderId: string }
+  | { kind: "catalog_changed" }
+  | { kind: "ignored"; reason: string };
+
+export interface InboundPort {
+  /** Reads the delivery's envelope; a string is the reason it is malformed. */
+  envelope(raw: RawInbound): DeliveryEnvelope | string;
+  /** True when the delivery is signed with one of `secrets`. Constant-time. */
+  verify(raw: RawInbound, secret: string): boolean;
+  /** Validates a topic's payload and strips what StockGuard must not keep (customer data). */
+  check(topic: string, payload: unknown): PayloadCheck;
+  /** A stored, checked delivery → its meaning. */
+  translate(connectionId: string, topic: string, payload: unknown): InboundMeaning;
+}
+
+/** An order read back from the channel (for `order_reference` events and polling). */
+export type ChannelOrder = {
+  orderId: string;
+  updatedAt: string;
+  operations: LedgerOperation[];
+};
+
+// ---------------------------------------------------------------------------------------------
+// Source store: where physical stock lives (Shopify). Moves units between quantity states.
+
+/** A state move at one level: `quantity` units from one state to another. */
+export type StateMove = {
+  inventoryItemId: string;
+  locationId: string;
+  quantity: number;
+  from: string;
+  to: string;
+  /** CAS on the state StockGuard owns (reserved / safety_stock / quality_control / damaged). */
+  ownedState: string;
+  ownedExpected: number;
+};
+
+/** A delta on one state (the source outbox: a marketplace shipment leaving `reserved`). */
+export type StateAdjustment = {
+  inventoryItemId: string;
+  locationId: string;
+  name: string;
+  delta: number;
+  /** CAS on the state; null opts out (`available`, which moves with concurrent sales). */
+  expected: number | null;
+  ledgerDocumentUri: string;
+};
+
+export type StateChangeOutcome =
+  | { ok: true; after: Map<string, number> }
+  | { ok: false; stale: boolean; errors: { code: string | null; message: string }[] };
+
+export interface SourceStorePort {
+  /** Moves units between quantity states at a level (on_hand unchanged). */
+  move(
+    conn: ConnectionContext,
+    moves: StateMove[],
+    keyParts: (string | number)[],
+  ): Promise<StateChangeOutcome>;
+  /** Applies deltas to one state (on_hand changes too), exactly once per `key`. */
+  adjust(
+    conn: ConnectionContext,
+    name: string,
+    changes: StateAdjustment[],
+    key: string,
+  ): Promise<StateChangeOutcome>;
+  /** Key of a level state in `StateChangeOutcome.after`. */
+  levelKey(remoteRef: string, remoteLocationRef: string, state: string): string;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Notification subscriptions a connection needs (created by StockGuard where it must). */
+export type SubscriptionReport = { present: string[]; created: string[]; removed: string[] };
 
 export interface ChannelAdapter {
   readonly kind: ChannelKind;
   readonly capabilities: Capabilities;
-  /** Writes absolute quantities in batches of at most `maxItemsPerWrite`. */
-  writeQuantities(conn: ConnectionContext, writes: QuantityWrite[]): Promise<WriteResult[]>;
+
+  /** Writes absolute quantities (chunked to `maxItemsPerWrite`); `version` keys retries. */
+  writeQuantities(
+    conn: ConnectionContext,
+    writes: QuantityWrite[],
+    version?: string,
+  ): Promise<WriteResult[]>;
   /** Reads what the channel shows, for reconciliation and after a stale write. */
   readQuantities(conn: ConnectionContext, refs: RemoteRef[]): Promise<RemoteQuantity[]>;
+  /** Confirms accepted writes (read-back or feed status); channels with `accepted` only. */
+  confirmWrites?(conn: ConnectionContext, pending: PendingWrite[]): Promise<WriteResult[]>;
+
+  listLocations(conn: ConnectionContext): Promise<RemoteLocation[]>;
+  listCatalog(conn: ConnectionContext): AsyncIterable<CatalogEntry[]>;
+
+  readonly inbound: InboundPort;
+  /** Reads an order back (channels whose events carry only an order id). */
+  fetchOrder?(conn: ConnectionContext, orderId: string): Promise<ChannelOrder | null>;
+  /**
+   * Makes sure the channel sends this connection's events to `callbackUrl` (creating missing
+   * subscriptions); channels whose subscriptions come from the app's configuration omit it.
+   */
+  ensureSubscriptions?(
+    conn: ConnectionContext,
+    callback: { callbackUrl: string },
+  ): Promise<SubscriptionReport>;
+
+  /**
+   * Checks credentials against the channel before they are stored (a token that works, its
+   * scopes) and names the account; throws `ChannelAuthError` when they do not work.
+   */
+  describeAccount(
+    account: { accountRef: string; apiBaseUrl: string | null },
+    credentials: Record<string, unknown>,
+  ): Promise<{ name: string; scopes: string[] }>;
+
+  /** Drops cached credentials of a connection after the channel refused them. */
+  forgetCredentials(connectionId: string): void;
+
+  /** Present only for channels that can hold the physical stock (the source store). */
+  readonly source?: SourceStorePort;
 }

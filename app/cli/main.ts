@@ -10,14 +10,44 @@ import { DomainError } from "../domain/errors";
 import { disconnectDb } from "../db.server";
 import { env } from "../env.server";
 import { runShutdown } from "../lib/lifecycle.server";
-import prisma from "../db.server";
 import { connectChannel } from "../services/connect-channel.server";
 import { createRule } from "../services/rules.server";
 import { connectShopAndImport } from "../services/shop-connect.server";
+import { findShop } from "../services/shops.server";
 import { shopStatus } from "../services/status.server";
 
 process.env.STOCKGUARD_PROCESS ??= "cli";
 process.env.LOG_LEVEL ??= "warn";
+
+/** Where a secret may come from, most private first. */
+const TOKEN_ENV = "STOCKGUARD_TOKEN";
+
+type TokenOptions = { token?: string; tokenStdin?: boolean };
+
+/**
+ * A token from stdin (`--token-stdin`), from STOCKGUARD_TOKEN, or — kept for the sandbox
+ * contract, with a warning — from `--token` (visible in `ps` and shell history).
+ */
+export async function readToken(
+  opts: TokenOptions,
+  stdin: AsyncIterable<Buffer | string> = process.stdin,
+): Promise<string | undefined> {
+  if (opts.tokenStdin) {
+    let text = "";
+    for await (const chunk of stdin) {
+      text += chunk.toString();
+      if (text.length > 4096) throw new Error("the token on stdin is longer than 4096 characters");
+    }
+    return text.trim();
+  }
+  if (opts.token !== undefined) {
+    process.stderr.write(
+      `warning: --token exposes the token in ps and shell history; prefer --token-stdin or ${TOKEN_ENV}\n`,
+    );
+    return opts.token;
+  }
+  return process.env[TOKEN_ENV];
+}
 
 function print(value: unknown, json: boolean): void {
   if (json) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -39,10 +69,16 @@ export function buildProgram(): Command {
       "Register a store with an Admin API access token and import its catalog and source-location quantities",
     )
     .requiredOption("--shop <domain>", "the store's myshopify.com domain")
-    .requiredOption("--token <admin-api-token>", "an Admin API access token for the store")
+    .option("--token-stdin", "read the store's Admin API access token from stdin")
+    .option(
+      "--token <admin-api-token>",
+      `the token as an argument (visible in ps; prefer --token-stdin or ${TOKEN_ENV})`,
+    )
     .option("--json", "print JSON", false)
-    .action(async (opts: { shop: string; token: string; json: boolean }) => {
-      const result = await connectShopAndImport({ shop: opts.shop, token: opts.token });
+    .action(async (opts: { shop: string; json: boolean } & TokenOptions) => {
+      const token = await readToken(opts);
+      if (!token) throw new Error(`an Admin API token is required (--token-stdin or ${TOKEN_ENV})`);
+      const result = await connectShopAndImport({ shop: opts.shop, token });
       print(result, opts.json);
     });
 
@@ -52,7 +88,11 @@ export function buildProgram(): Command {
     .requiredOption("--shop <domain>", "the shop (source store) whose stock the channel sells")
     .requiredOption("--kind <kind>", "shopify | amazon | ebay | walmart")
     .option("--store <domain>", "shopify: the other store's myshopify.com domain")
-    .option("--token <admin-api-token>", "shopify: an Admin API access token for that store")
+    .option("--token-stdin", "shopify: read that store's Admin API access token from stdin")
+    .option(
+      "--token <admin-api-token>",
+      `shopify: the token as an argument (visible in ps; prefer --token-stdin or ${TOKEN_ENV})`,
+    )
     .option(
       "--webhook-secret <secret>",
       "shopify: the secret that store signs its webhooks with, if not the app's",
@@ -64,21 +104,22 @@ export function buildProgram(): Command {
     .option("--name <name>", "display name")
     .option("--json", "print JSON", false)
     .action(
-      async (opts: {
-        shop: string;
-        kind: string;
-        store?: string;
-        token?: string;
-        webhookSecret?: string;
-        location?: string;
-        name?: string;
-        json: boolean;
-      }) => {
+      async (
+        opts: {
+          shop: string;
+          kind: string;
+          store?: string;
+          webhookSecret?: string;
+          location?: string;
+          name?: string;
+          json: boolean;
+        } & TokenOptions,
+      ) => {
         const result = await connectChannel({
           kind: opts.kind as "shopify",
           shop: opts.shop,
           store: opts.store ?? "",
-          token: opts.token ?? "",
+          token: (await readToken(opts)) ?? "",
           webhookSecret: opts.webhookSecret,
           locationId: opts.location,
           name: opts.name,
@@ -109,7 +150,7 @@ export function buildProgram(): Command {
         sku?: string;
         json: boolean;
       }) => {
-        const shop = await prisma.shop.findUnique({ where: { domain: opts.shop } });
+        const shop = await findShop(opts.shop);
         if (!shop) throw new Error(`unknown shop ${opts.shop}`);
         const rule = await createRule(shop.id, {
           kind: opts.kind as "reserve_units",

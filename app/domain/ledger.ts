@@ -1,4 +1,3 @@
-import { ats } from "./availability";
 import { DomainError, InvalidQuantityError, MissingIdempotencyKeyError } from "./errors";
 import { isInt, isNonNegativeInt, ZERO_FACTS, type FactDelta, type LevelFacts } from "./types";
 
@@ -220,9 +219,4 @@ export function requireKey(key: string | undefined | null): string {
   if (key.length > 300)
     throw new DomainError("invalid_command", "idempotency key longer than 300 characters");
   return key;
-}
-
-/** True when the delta lowers what can be sold (the only movements that can oversell). */
-export function lowersAts(delta: FactDelta): boolean {
-  return ats({ ...delta }) < 0;
 }

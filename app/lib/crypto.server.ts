@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 
 /**
  * AES-256-GCM for channel credentials at rest. The stored form is
@@ -17,9 +17,10 @@ export function parseKey(raw: string): Buffer {
   return key;
 }
 
-/** Development and test key: derived from a fixed label so local data stays readable. */
-export function developmentKey(): Buffer {
-  return createHash("sha256").update("stockguard-development-key-not-for-production").digest();
+/** True when `stored` has the sealed form (anything else is a legacy plaintext value). */
+export function isEncrypted(stored: string): boolean {
+  const parts = stored.split(".");
+  return parts.length === 4 && parts[0] === VERSION;
 }
 
 export function encrypt(plaintext: string, key: Buffer): string {

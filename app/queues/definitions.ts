@@ -48,10 +48,3 @@ export type JobPayloads = {
   reconcile: ReconcileJob;
   maintenance: MaintenanceJob;
 };
-
-export const PAYLOAD_SCHEMAS = {
-  ingest: ZIngestJob,
-  push: ZPushJob,
-  reconcile: ZReconcileJob,
-  maintenance: ZMaintenanceJob,
-} satisfies { [K in QueueName]: z.ZodType<JobPayloads[K]> };

@@ -1,13 +1,14 @@
-import { sql, type SqlClient } from "../lib/sql.server";
-import type { LineState } from "../domain/ledger";
-import type { BufferRule, FactDelta, LevelFacts } from "../domain/types";
-
 /**
  * SQL of the ledger, one function per statement, always scoped by shop (or by ids that were
  * resolved within the shop). Every function takes the transaction it runs in: the apply service
- * owns transaction boundaries and lock order.
+ * owns transaction boundaries and lock order (`transaction` in ./tx.server.ts).
  */
-export type Tx = SqlClient;
+import type { LineState } from "../domain/ledger";
+import type { BufferRule, FactDelta, LevelFacts } from "../domain/types";
+import { db, sql } from "../lib/sql.server";
+import type { Tx } from "./tx.server";
+
+export type { Tx };
 
 export type LevelRow = LevelFacts & {
   itemId: string;
@@ -58,86 +59,6 @@ export async function shopState(tx: Tx, shopId: string) {
                        FROM connection c WHERE c.shop_id = s.id), '[]'::json) AS connections
       FROM shop s WHERE s.id = ${shopId}::uuid`);
   return rows[0] ?? null;
-}
-
-/** Existing commitment rows of some lines of one order (all their component items). */
-export async function findOrderLines(
-  tx: Tx,
-  connectionId: string,
-  orderId: string,
-  lineIds: string[],
-): Promise<(OrderLineRow & { lineId: string })[]> {
-  return tx.query(sql`
-    SELECT id, line_id AS "lineId", item_id AS "itemId", location_id AS "locationId",
-           listing_id AS "listingId", per_unit AS "perUnit", ordered,
-           ordered_version AS "orderedVersion", cancelled_all AS "cancelledAll", cancelled,
-           shipped, returned, committed
-      FROM order_line
-     WHERE connection_id = ${connectionId}::uuid AND order_id = ${orderId}
-       AND line_id = ANY(${lineIds}::text[])`);
-}
-
-/**
- * Listings of a connection that a line could be: by remote ref (variant / inventory item /
- * seller SKU) or by normalised SKU. Returns components for each.
- */
-export async function findListingsForLines(
-  tx: Tx,
-  connectionId: string,
-  refs: string[],
-  skus: string[],
-): Promise<
-  {
-    id: string;
-    remoteRef: string;
-    remoteVariantRef: string | null;
-    sku: string | null;
-    components: ComponentRow[];
-  }[]
-> {
-  const rows = await tx.query<{
-    id: string;
-    remoteRef: string;
-    remoteVariantRef: string | null;
-    sku: string | null;
-    itemId: string | null;
-    quantity: number | null;
-  }>(sql`
-    SELECT l.id, l.remote_ref AS "remoteRef", l.remote_variant_ref AS "remoteVariantRef", l.sku,
-           c.item_id AS "itemId", c.quantity
-      FROM listing l
-      LEFT JOIN listing_component c ON c.listing_id = l.id
-     WHERE l.connection_id = ${connectionId}::uuid
-       AND l.status <> 'disabled'
-       AND (l.remote_ref = ANY(${refs}::text[]) OR l.remote_variant_ref = ANY(${refs}::text[])
-            OR l.sku = ANY(${skus}::text[]))
-     ORDER BY l.id`);
-  const byId = new Map<
-    string,
-    {
-      id: string;
-      remoteRef: string;
-      remoteVariantRef: string | null;
-      sku: string | null;
-      components: ComponentRow[];
-    }
-  >();
-  for (const row of rows) {
-    let listing = byId.get(row.id);
-    if (!listing) {
-      listing = {
-        id: row.id,
-        remoteRef: row.remoteRef,
-        remoteVariantRef: row.remoteVariantRef,
-        sku: row.sku,
-        components: [],
-      };
-      byId.set(row.id, listing);
-    }
-    if (row.itemId && row.quantity)
-      listing.components.push({ listingId: row.id, itemId: row.itemId, quantity: row.quantity });
-  }
-  return [...byId.values()];
 }
 
 export async function findItemsBySku(
@@ -373,28 +294,6 @@ export async function recordUnmatched(
     DO UPDATE SET last_seen_at = now(), quantity = GREATEST(unmatched_line.quantity, EXCLUDED.quantity)`);
 }
 
-export async function listingsForItems(
-  tx: Tx,
-  itemIds: string[],
-): Promise<{ listings: ListingRow[]; components: ComponentRow[] }> {
-  if (itemIds.length === 0) return { listings: [], components: [] };
-  const rows = await tx.query<ListingRow & { components: ComponentRow[] }>(sql`
-    SELECT l.id, l.connection_id AS "connectionId", c.role::text AS "connectionRole",
-           c.status::text AS "connectionStatus", l.sku, l.source_location_id AS "sourceLocationId",
-           l.published_quantity AS "publishedQuantity", l.pushed_quantity AS "pushedQuantity",
-           l.last_pushed_at AS "lastPushedAt", l.remote_quantity AS "remoteQuantity",
-           l.remote_observed_at AS "remoteObservedAt", l.status::text AS status,
-           (SELECT json_agg(json_build_object('listingId', lc2.listing_id, 'itemId', lc2.item_id, 'quantity', lc2.quantity))
-              FROM listing_component lc2 WHERE lc2.listing_id = l.id) AS components
-      FROM listing l
-      JOIN connection c ON c.id = l.connection_id
-     WHERE l.id IN (SELECT listing_id FROM listing_component WHERE item_id = ANY(${itemIds}::uuid[]))`);
-  return {
-    listings: rows.map(({ components: _c, ...listing }) => listing),
-    components: rows.flatMap((r) => r.components ?? []),
-  };
-}
-
 /**
  * Marks listings for push when their published quantity changed (or, for source-store listings,
  * when anything at their level changed: reserved / held / safety states are projected there
@@ -424,64 +323,6 @@ export async function markListingsChanged(
      WHERE l.id = u.id AND (u.force OR l.published_quantity <> u.published)
     RETURNING l.id`);
   return new Set(rows.map((r) => r.id));
-}
-
-export async function insertIncident(
-  tx: Tx,
-  input: {
-    shopId: string;
-    itemId: string;
-    sku: string;
-    connectionId: string | null;
-    orderRef: string | null;
-    lineRef: string | null;
-    movementId: bigint;
-    receiptId: bigint | null;
-    shortfall: number;
-    atsBefore: number;
-    atsAfter: number;
-    snapshot: unknown;
-    rootCause: string;
-  },
-): Promise<bigint> {
-  const rows = await tx.query<{ id: bigint }>(sql`
-    INSERT INTO oversell_incident (shop_id, item_id, sku, connection_id, order_ref, line_ref, movement_id,
-                                   receipt_id, shortfall, ats_before, ats_after, snapshot, root_cause)
-    VALUES (${input.shopId}::uuid, ${input.itemId}::uuid, ${input.sku}, ${input.connectionId}::uuid,
-            ${input.orderRef}, ${input.lineRef}, ${input.movementId}, ${input.receiptId}, ${input.shortfall},
-            ${input.atsBefore}, ${input.atsAfter}, ${JSON.stringify(input.snapshot)}::jsonb, ${input.rootCause})
-    RETURNING id`);
-  return rows[0]!.id;
-}
-
-export async function markReceiptApplied(tx: Tx, receiptId: bigint): Promise<void> {
-  await tx.execute(sql`
-    UPDATE receipt SET status = 'applied', applied_at = now(), attempts = attempts + 1
-     WHERE id = ${receiptId}::bigint AND status = 'pending'`);
-}
-
-/**
- * The selling channel's own `available` moved with its order: shift what we know it shows,
- * unless we observed it after the order happened (then the observation already includes it).
- */
-export async function applyChannelMoves(
-  tx: Tx,
-  moves: Map<string, { units: number; at: string }>,
-): Promise<void> {
-  const entries = [...moves.entries()].filter(
-    ([, m]) => Number.isInteger(m.units) && m.units !== 0,
-  );
-  if (entries.length === 0) return;
-  await tx.execute(sql`
-    UPDATE listing l
-       SET remote_quantity = l.remote_quantity + u.units,
-           remote_state = CASE WHEN l.remote_state ? 'available'
-                               THEN jsonb_set(l.remote_state, '{available}', to_jsonb((l.remote_state->>'available')::int + u.units))
-                               ELSE l.remote_state END
-      FROM unnest(${entries.map(([id]) => id)}::uuid[], ${entries.map(([, m]) => m.units)}::int[],
-                  ${entries.map(([, m]) => m.at)}::timestamptz[]) AS u(id, units, at)
-     WHERE l.id = u.id AND l.remote_quantity IS NOT NULL
-       AND (l.remote_observed_at IS NULL OR l.remote_observed_at < u.at)`);
 }
 
 /**
@@ -602,4 +443,77 @@ export async function pendingToSource(tx: Tx, itemId: string, locationId: string
      WHERE item_id = ${itemId}::uuid AND location_id = ${locationId}::uuid
        AND status = 'pending'`);
   return rows[0]?.delta ?? 0;
+}
+
+/** Components of some listings (republishing outside an event). */
+export async function componentsOf(tx: Tx, listingIds: string[]): Promise<ComponentRow[]> {
+  return tx.query<ComponentRow>(sql`
+    SELECT listing_id AS "listingId", item_id AS "itemId", quantity FROM listing_component
+     WHERE listing_id = ANY(${listingIds}::uuid[])`);
+}
+
+/** Listings of a shop by id, with what computing their published quantity needs. */
+export async function listingsToPublish(
+  tx: Tx,
+  shopId: string,
+  listingIds: string[],
+): Promise<
+  { id: string; connectionId: string; sku: string | null; sourceLocationId: string | null }[]
+> {
+  return tx.query(sql`
+    SELECT id, connection_id AS "connectionId", sku, source_location_id AS "sourceLocationId"
+      FROM listing WHERE id = ANY(${listingIds}::uuid[]) AND shop_id = ${shopId}::uuid`);
+}
+
+export async function activeListingIds(shopId: string): Promise<string[]> {
+  const rows = await db().query<{ id: string }>(
+    sql`SELECT id FROM listing WHERE shop_id = ${shopId}::uuid AND status = 'active'`,
+  );
+  return rows.map((r) => r.id);
+}
+
+/** Per line of one order: its ordered quantity, units per listing, version and component count. */
+export async function orderLineSummary(
+  tx: Tx,
+  connectionId: string,
+  orderId: string,
+): Promise<
+  { lineId: string; ordered: number; perUnit: number; orderedVersion: string | null; n: number }[]
+> {
+  return tx.query(sql`
+    SELECT line_id AS "lineId", min(ordered) AS ordered, min(per_unit) AS "perUnit",
+           min(ordered_version) AS "orderedVersion", count(*)::int AS n
+      FROM order_line WHERE connection_id = ${connectionId}::uuid AND order_id = ${orderId}
+     GROUP BY line_id`);
+}
+
+/** How many of these idempotency keys already have a movement. */
+export async function countMovements(tx: Tx, shopId: string, keys: string[]): Promise<number> {
+  const rows = await tx.query<{ n: number }>(sql`
+    SELECT count(*)::int AS n FROM movement
+     WHERE shop_id = ${shopId}::uuid AND idempotency_key = ANY(${keys}::text[])`);
+  return rows[0]?.n ?? 0;
+}
+
+/** Records a newer version of some order lines whose quantities did not change. */
+export async function bumpOrderVersion(
+  tx: Tx,
+  input: { connectionId: string; orderId: string; lineIds: string[]; version: string | null },
+): Promise<void> {
+  if (input.version === null || input.lineIds.length === 0) return;
+  await tx.execute(sql`
+    UPDATE order_line SET ordered_version = ${input.version}, updated_at = now()
+     WHERE connection_id = ${input.connectionId}::uuid AND order_id = ${input.orderId}
+       AND line_id = ANY(${input.lineIds}::text[])
+       AND (ordered_version IS NULL OR ordered_version < ${input.version})`);
+}
+
+/** Commitment rows of the opening order (orders placed before StockGuard was connected). */
+export async function openingLines(
+  connectionId: string,
+  openingOrderId: string,
+): Promise<{ itemId: string; locationId: string; ordered: number; committed: number }[]> {
+  return db().query(sql`
+    SELECT item_id AS "itemId", location_id AS "locationId", ordered, committed FROM order_line
+     WHERE connection_id = ${connectionId}::uuid AND order_id = ${openingOrderId}`);
 }

@@ -1,34 +1,9 @@
+/**
+ * Listings: what each connection sells, what should be published there, what was written and
+ * what the channel last showed (push, read-back, webhook), per-listing failures and drift.
+ */
 import type { LevelFacts } from "../domain/types";
-import { sql, type SqlClient } from "../lib/sql.server";
-
-/** SQL of the push path: dirty listings, what was written, what the channel showed. */
-export type ConnectionRow = {
-  id: string;
-  shopId: string;
-  kind: "shopify" | "amazon" | "ebay" | "walmart";
-  role: "source" | "sales";
-  status: string;
-  accountRef: string;
-  apiBaseUrl: string | null;
-  credentials: string | null;
-  settings: Record<string, unknown>;
-  shopDomain: string;
-  shopStatus: string;
-  syncEnabled: boolean;
-};
-
-export async function loadConnection(
-  db: SqlClient,
-  connectionId: string,
-): Promise<ConnectionRow | null> {
-  const rows = await db.query<ConnectionRow>(sql`
-    SELECT c.id, c.shop_id AS "shopId", c.kind::text AS kind, c.role::text AS role, c.status::text AS status,
-           c.account_ref AS "accountRef", c.api_base_url AS "apiBaseUrl", c.credentials, c.settings,
-           s.domain AS "shopDomain", s.status::text AS "shopStatus", s.sync_enabled AS "syncEnabled"
-      FROM connection c JOIN shop s ON s.id = c.shop_id
-     WHERE c.id = ${connectionId}::uuid`);
-  return rows[0] ?? null;
-}
+import { db, sql } from "../lib/sql.server";
 
 export type DirtyListing = {
   id: string;
@@ -48,12 +23,8 @@ export type DirtyListing = {
 };
 
 /** Listings whose published quantity changed since the last push (partial index). */
-export async function dirtyListings(
-  db: SqlClient,
-  connectionId: string,
-  limit: number,
-): Promise<DirtyListing[]> {
-  return db.query<DirtyListing>(sql`
+export async function dirtyListings(connectionId: string, limit: number): Promise<DirtyListing[]> {
+  return db().query<DirtyListing>(sql`
     SELECT l.id, l.remote_ref AS "remoteRef", l.remote_location_ref AS "remoteLocationRef",
            l.published_quantity AS "publishedQuantity", l.published_version AS "publishedVersion",
            l.pushed_quantity AS "pushedQuantity", l.remote_quantity AS "remoteQuantity", l.remote_source AS "remoteSource",
@@ -68,31 +39,21 @@ export async function dirtyListings(
      LIMIT ${limit}`);
 }
 
-export async function countDirty(db: SqlClient, connectionId: string): Promise<number> {
-  const rows = await db.query<{ n: number }>(sql`
-    SELECT count(*)::int AS n FROM listing
-     WHERE connection_id = ${connectionId}::uuid AND published_version > pushed_version AND status = 'active'`);
-  return rows[0]?.n ?? 0;
-}
-
 /**
  * The channel now shows `quantity` (we wrote it, or it already matched). The listing is clean
  * only if nothing changed since we read `version`; the receipts it carried get their trace.
  */
-export async function recordPushed(
-  db: SqlClient,
-  input: {
-    listingId: string;
-    connectionId: string;
-    version: number;
-    quantity: number;
-    wrote: boolean;
-    at: Date;
-    receiptIds: bigint[];
-    remoteState?: Record<string, number> | null;
-  },
-): Promise<void> {
-  await db.execute(sql`
+export async function recordPushed(input: {
+  listingId: string;
+  connectionId: string;
+  version: number;
+  quantity: number;
+  wrote: boolean;
+  at: Date;
+  receiptIds: bigint[];
+  remoteState?: Record<string, number> | null;
+}): Promise<void> {
+  await db().execute(sql`
     UPDATE listing
        SET pushed_version = GREATEST(pushed_version, ${input.version}),
            pushed_quantity = CASE WHEN ${input.wrote} THEN ${input.quantity} ELSE pushed_quantity END,
@@ -106,7 +67,7 @@ export async function recordPushed(
            failure_count = 0, last_error = NULL, updated_at = now()
      WHERE id = ${input.listingId}::uuid`);
   if (input.receiptIds.length > 0) {
-    await db.execute(sql`
+    await db().execute(sql`
       INSERT INTO push_trace (receipt_id, connection_id, written_at)
       SELECT unnest(${input.receiptIds}::bigint[]), ${input.connectionId}::uuid, ${input.at}::timestamptz
       ON CONFLICT DO NOTHING`);
@@ -115,7 +76,6 @@ export async function recordPushed(
 
 /** recordPushed for many listings in two statements (the push path's hot loop). */
 export async function recordPushedBatch(
-  db: SqlClient,
   connectionId: string,
   rows: {
     listingId: string;
@@ -128,7 +88,7 @@ export async function recordPushedBatch(
   at: Date,
 ): Promise<void> {
   if (rows.length === 0) return;
-  await db.execute(sql`
+  await db().execute(sql`
     UPDATE listing l
        SET pushed_version = GREATEST(l.pushed_version, u.version),
            pushed_quantity = CASE WHEN u.wrote THEN u.quantity ELSE l.pushed_quantity END,
@@ -148,7 +108,7 @@ export async function recordPushedBatch(
      WHERE l.id = u.id`);
   const receipts = [...new Set(rows.flatMap((r) => r.receiptIds.map(String)))];
   if (receipts.length > 0) {
-    await db.execute(sql`
+    await db().execute(sql`
       INSERT INTO push_trace (receipt_id, connection_id, written_at)
       SELECT unnest(${receipts}::bigint[]), ${connectionId}::uuid, ${at}::timestamptz
       ON CONFLICT DO NOTHING`);
@@ -156,17 +116,14 @@ export async function recordPushedBatch(
 }
 
 /** What the channel showed when we read it or it told us (webhook). Newer observations only. */
-export async function recordRemote(
-  db: SqlClient,
-  input: {
-    listingId: string;
-    quantity: number | null;
-    state?: Record<string, number> | null;
-    source: "read" | "webhook";
-    at: Date;
-  },
-): Promise<void> {
-  await db.execute(sql`
+export async function recordRemote(input: {
+  listingId: string;
+  quantity: number | null;
+  state?: Record<string, number> | null;
+  source: "read" | "webhook";
+  at: Date;
+}): Promise<void> {
+  await db().execute(sql`
     UPDATE listing
        SET remote_quantity = ${input.quantity},
            remote_state = COALESCE(${input.state ? JSON.stringify(input.state) : null}::jsonb, remote_state),
@@ -179,7 +136,6 @@ export async function recordRemote(
 
 /** Many observations at once (catalog import, reconciliation pages). */
 export async function recordRemoteBatch(
-  db: SqlClient,
   rows: {
     listingId: string;
     quantity: number | null;
@@ -190,7 +146,7 @@ export async function recordRemoteBatch(
 ): Promise<void> {
   for (let i = 0; i < rows.length; i += 1_000) {
     const chunk = rows.slice(i, i + 1_000);
-    await db.execute(sql`
+    await db().execute(sql`
       UPDATE listing l
          SET remote_quantity = u.quantity, remote_state = COALESCE(u.state, l.remote_state),
              remote_source = ${source}, remote_observed_at = u.at, updated_at = now()
@@ -202,56 +158,33 @@ export async function recordRemoteBatch(
 }
 
 /** Marks a listing dirty without changing what should be published (reconcile, drift). */
-export async function markDirty(db: SqlClient, listingIds: string[], since: Date): Promise<void> {
+export async function markDirty(listingIds: string[], since: Date): Promise<void> {
   if (listingIds.length === 0) return;
-  await db.execute(sql`
+  await db().execute(sql`
     UPDATE listing SET published_version = published_version + 1,
                        dirty_since = COALESCE(dirty_since, ${since}::timestamptz), updated_at = now()
      WHERE id = ANY(${listingIds}::uuid[])`);
 }
 
-export async function recordListingFailure(
-  db: SqlClient,
-  input: {
-    shopId: string;
-    connectionId: string;
-    listingId: string;
-    kind: string;
-    reason: string;
-    permanent: boolean;
-  },
-): Promise<void> {
-  await db.execute(sql`
+export async function recordListingFailure(input: {
+  shopId: string;
+  connectionId: string;
+  listingId: string;
+  kind: string;
+  reason: string;
+  permanent: boolean;
+}): Promise<void> {
+  await db().execute(sql`
     UPDATE listing
        SET failure_count = failure_count + 1, last_error = ${input.reason}, last_error_at = now(),
            status = CASE WHEN ${input.permanent} THEN 'broken'::"ListingStatus" ELSE status END,
            status_reason = CASE WHEN ${input.permanent} THEN ${input.reason} ELSE status_reason END
      WHERE id = ${input.listingId}::uuid`);
   if (input.permanent) {
-    await db.execute(sql`
+    await db().execute(sql`
       INSERT INTO sync_failure (shop_id, connection_id, listing_id, kind, reason)
       VALUES (${input.shopId}::uuid, ${input.connectionId}::uuid, ${input.listingId}::uuid, ${input.kind}, ${input.reason})`);
   }
-}
-
-export async function recordConnectionFailure(
-  db: SqlClient,
-  input: { shopId: string; connectionId: string; kind: string; reason: string; details?: unknown },
-): Promise<void> {
-  await db.execute(sql`
-    INSERT INTO sync_failure (shop_id, connection_id, kind, reason, details)
-    VALUES (${input.shopId}::uuid, ${input.connectionId}::uuid, ${input.kind}, ${input.reason},
-            ${JSON.stringify(input.details ?? {})}::jsonb)`);
-}
-
-export async function touchConnectionPush(
-  db: SqlClient,
-  connectionId: string,
-  at: Date,
-): Promise<void> {
-  await db.execute(
-    sql`UPDATE connection SET last_push_at = ${at}::timestamptz WHERE id = ${connectionId}::uuid`,
-  );
 }
 
 /** Source store: balances, other channels' commitments and the outbox at the listings' levels. */
@@ -264,12 +197,11 @@ export type SourceLevel = LevelFacts & {
 };
 
 export async function sourceLevels(
-  db: SqlClient,
   sourceConnectionId: string,
   levels: { itemId: string; locationId: string }[],
 ): Promise<SourceLevel[]> {
   if (levels.length === 0) return [];
-  return db.query<SourceLevel>(sql`
+  return db().query<SourceLevel>(sql`
     WITH wanted AS (
       SELECT * FROM unnest(${levels.map((l) => l.itemId)}::uuid[], ${levels.map((l) => l.locationId)}::uuid[]) AS w(item_id, location_id)
     )
@@ -284,108 +216,148 @@ export async function sourceLevels(
       FROM stock_level s JOIN wanted w ON w.item_id = s.item_id AND w.location_id = s.location_id`);
 }
 
-export async function markAdjustmentsWritten(db: SqlClient, ids: bigint[]): Promise<void> {
-  if (ids.length === 0) return;
-  await db.execute(sql`
-    UPDATE source_adjustment SET status = 'written', written_at = now(), attempts = attempts + 1
-     WHERE id = ANY(${ids}::bigint[]) AND status IN ('pending', 'sending')`);
-}
-
-/** Pending rows join batch `batchKey` before the call that carries them is sent. */
-export async function claimAdjustments(
-  db: SqlClient,
-  ids: bigint[],
-  batchKey: string,
-): Promise<bigint[]> {
-  if (ids.length === 0) return [];
-  const rows = await db.query<{ id: bigint }>(sql`
-    UPDATE source_adjustment SET status = 'sending', batch_key = ${batchKey}, attempts = attempts + 1
-     WHERE id = ANY(${ids}::bigint[]) AND status = 'pending'
-    RETURNING id`);
-  return rows.map((r) => r.id);
-}
-
-/** Batches sent but never confirmed (the worker died, the response was lost), to resend as-is. */
-export async function unconfirmedBatches(
-  db: SqlClient,
+/** The listing a channel level belongs to (inbound level updates). */
+export async function listingAtLevel(
   connectionId: string,
-): Promise<
-  {
-    batchKey: string;
-    stateName: string;
-    ids: bigint[];
-    changes: { remoteRef: string; remoteLocationRef: string; delta: number; firstId: string }[];
-  }[]
-> {
-  const rows = await db.query<{
-    batchKey: string;
-    stateName: string;
-    id: bigint;
-    delta: number;
-    remoteRef: string;
-    remoteLocationRef: string;
+  remoteRef: string,
+  remoteLocationRef: string,
+): Promise<{
+  id: string;
+  remoteQuantity: number | null;
+  remoteState: Record<string, number> | null;
+  lastPushedAt: Date | null;
+  remoteObservedAt: Date | null;
+} | null> {
+  const rows = await db().query<{
+    id: string;
+    remoteQuantity: number | null;
+    remoteState: Record<string, number> | null;
+    lastPushedAt: Date | null;
+    remoteObservedAt: Date | null;
   }>(sql`
-    SELECT a.batch_key AS "batchKey", CASE WHEN a.delta < 0 THEN 'available' ELSE a.state_name END AS "stateName",
-           a.id, a.delta, l.remote_ref AS "remoteRef", l.remote_location_ref AS "remoteLocationRef"
-      FROM source_adjustment a
-      JOIN listing l ON l.connection_id = a.connection_id AND l.source_location_id = a.location_id
-      JOIN listing_component c ON c.listing_id = l.id AND c.item_id = a.item_id
-     WHERE a.connection_id = ${connectionId}::uuid AND a.status = 'sending'
-     ORDER BY a.batch_key, a.id`);
-  const batches = new Map<
-    string,
-    {
-      batchKey: string;
-      stateName: string;
-      ids: bigint[];
-      changes: Map<
-        string,
-        { remoteRef: string; remoteLocationRef: string; delta: number; firstId: string }
-      >;
-    }
-  >();
-  for (const r of rows) {
-    let b = batches.get(r.batchKey);
-    if (!b)
-      batches.set(
-        r.batchKey,
-        (b = { batchKey: r.batchKey, stateName: r.stateName, ids: [], changes: new Map() }),
-      );
-    b.ids.push(r.id);
-    const level = `${r.remoteRef}|${r.remoteLocationRef}`;
-    const change = b.changes.get(level) ?? {
-      remoteRef: r.remoteRef,
-      remoteLocationRef: r.remoteLocationRef,
-      delta: 0,
-      firstId: r.id.toString(),
-    };
-    change.delta += r.delta;
-    b.changes.set(level, change);
-  }
-  return [...batches.values()].map((b) => ({ ...b, changes: [...b.changes.values()] }));
+    SELECT id, remote_quantity AS "remoteQuantity", remote_state AS "remoteState",
+           last_pushed_at AS "lastPushedAt", remote_observed_at AS "remoteObservedAt"
+      FROM listing
+     WHERE connection_id = ${connectionId}::uuid AND remote_ref = ${remoteRef} AND remote_location_ref = ${remoteLocationRef}`);
+  return rows[0] ?? null;
 }
 
-export async function markAdjustmentsFailed(
-  db: SqlClient,
-  ids: bigint[],
-  error: string,
-): Promise<void> {
-  if (ids.length === 0) return;
-  await db.execute(sql`
-    UPDATE source_adjustment SET attempts = attempts + 1, error = ${error} WHERE id = ANY(${ids}::bigint[])`);
-}
+export type ReconcileListing = {
+  id: string;
+  remoteRef: string;
+  remoteLocationRef: string;
+  sku: string | null;
+  published: number;
+  pushed: number | null;
+  dirty: boolean;
+};
 
-/** Source listings at the levels of these items (to mark them after an outbox insert, etc.). */
-export async function sourceListingsFor(
-  db: SqlClient,
+/** Active listings of a connection in id order, a page at a time (reconciliation). */
+export async function listingPage(
   connectionId: string,
-  levels: { itemId: string; locationId: string }[],
-): Promise<string[]> {
-  if (levels.length === 0) return [];
-  const rows = await db.query<{ id: string }>(sql`
+  after: string,
+  limit: number,
+): Promise<ReconcileListing[]> {
+  return db().query<ReconcileListing>(sql`
+    SELECT id, remote_ref AS "remoteRef", remote_location_ref AS "remoteLocationRef", sku,
+           published_quantity AS published, pushed_quantity AS pushed, published_version > pushed_version AS dirty
+      FROM listing WHERE connection_id = ${connectionId}::uuid AND status = 'active' AND id > ${after}::uuid
+     ORDER BY id LIMIT ${limit}`);
+}
+
+export async function recordDrift(input: {
+  shopId: string;
+  connectionId: string;
+  listingId: string;
+  expected: number;
+  observed: number;
+  cause: string;
+  repaired: boolean;
+}): Promise<void> {
+  await db().execute(sql`
+    INSERT INTO drift_record (shop_id, connection_id, listing_id, expected, observed, cause, repaired)
+    VALUES (${input.shopId}::uuid, ${input.connectionId}::uuid, ${input.listingId}::uuid, ${input.expected},
+            ${input.observed}, ${input.cause}, ${input.repaired})`);
+}
+
+export type FlaggedSourceListing = {
+  id: string;
+  remoteRef: string;
+  remoteLocationRef: string;
+  itemId: string;
+  locationId: string;
+  sku: string;
+};
+
+/** Source-store levels an inbound update flagged for a read (`remote_source = 'webhook'`). */
+export async function flaggedSourceListings(
+  connectionId: string,
+  after: string,
+  limit: number,
+): Promise<FlaggedSourceListing[]> {
+  return db().query<FlaggedSourceListing>(sql`
+    SELECT l.id, l.remote_ref AS "remoteRef", l.remote_location_ref AS "remoteLocationRef",
+           c.item_id AS "itemId", l.source_location_id AS "locationId", i.sku
+      FROM listing l JOIN listing_component c ON c.listing_id = l.id JOIN stock_item i ON i.id = c.item_id
+     WHERE l.connection_id = ${connectionId}::uuid AND l.remote_source = 'webhook'
+       AND l.source_location_id IS NOT NULL AND l.id > ${after}::uuid
+     ORDER BY l.id LIMIT ${limit}`);
+}
+
+/** Flags source listings for another read (postponed counts). */
+export async function flagForSourceRead(listingIds: string[]): Promise<void> {
+  if (listingIds.length === 0) return;
+  await db().execute(
+    sql`UPDATE listing SET remote_source = 'webhook' WHERE id = ANY(${listingIds}::uuid[])`,
+  );
+}
+
+/** Flags every source listing of a connection for a read (reconciliation of physical stock). */
+export async function flagAllForSourceRead(connectionId: string): Promise<void> {
+  await db().execute(sql`
+    UPDATE listing SET remote_source = 'webhook'
+     WHERE connection_id = ${connectionId}::uuid AND source_location_id IS NOT NULL`);
+}
+
+/**
+ * Connections with work older than `olderThanMs` that no job seems to carry: listings dirty
+ * that long (a lost push job) or outbox rows not confirmed (a lost or crashed push).
+ */
+export async function connectionsWithStaleWork(olderThanMs: number): Promise<string[]> {
+  const rows = await db().query<{ connectionId: string }>(sql`
+    SELECT DISTINCT l.connection_id AS "connectionId" FROM listing l
+      JOIN connection c ON c.id = l.connection_id JOIN shop s ON s.id = c.shop_id
+     WHERE l.published_version > l.pushed_version AND l.status = 'active'
+       AND l.dirty_since < now() - make_interval(secs => ${olderThanMs / 1000})
+       AND c.status = 'active' AND s.status = 'active' AND s.sync_enabled
+    UNION
+    SELECT DISTINCT a.connection_id FROM source_adjustment a
+     WHERE a.status IN ('pending', 'sending') AND a.created_at < now() - make_interval(secs => ${olderThanMs / 1000})`);
+  return rows.map((r) => r.connectionId);
+}
+
+/** Marks dirty the source listings whose level has outbox rows waiting (so a push sends them). */
+export async function markOutboxListingsDirty(connectionId: string, since: Date): Promise<void> {
+  const rows = await db().query<{ id: string }>(sql`
     SELECT l.id FROM listing l JOIN listing_component c ON c.listing_id = l.id
-     WHERE l.connection_id = ${connectionId}::uuid
-       AND (c.item_id, l.source_location_id) IN (
-         SELECT * FROM unnest(${levels.map((l) => l.itemId)}::uuid[], ${levels.map((l) => l.locationId)}::uuid[]))`);
-  return rows.map((r) => r.id);
+      JOIN source_adjustment a ON a.item_id = c.item_id AND a.location_id = l.source_location_id
+     WHERE l.connection_id = ${connectionId}::uuid AND a.status IN ('pending', 'sending')`);
+  await markDirty(
+    rows.map((r) => r.id),
+    since,
+  );
+}
+
+/** Connections with source levels flagged for a read longer than 10 s (a lost read job). */
+export async function connectionsWithStaleFlags(): Promise<string[]> {
+  const rows = await db().query<{ connectionId: string }>(sql`
+    SELECT DISTINCT connection_id AS "connectionId" FROM listing
+     WHERE remote_source = 'webhook' AND source_location_id IS NOT NULL
+       AND remote_observed_at < now() - interval '10 seconds'`);
+  return rows.map((r) => r.connectionId);
+}
+
+/** Push traces are operational data: kept a week. */
+export async function pruneTraces(): Promise<number> {
+  return db().execute(sql`DELETE FROM push_trace WHERE written_at < now() - interval '7 days'`);
 }

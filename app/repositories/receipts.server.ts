@@ -1,6 +1,10 @@
-import { sql, type SqlClient } from "../lib/sql.server";
+/**
+ * Inbound receipts: every event stored before it is acknowledged, unique per connection and event
+ * id, and the one place a receipt's status is written (pending → applied | ignored | failed).
+ * Deliveries refused at the edge are recorded in `rejected_delivery` for support.
+ */
+import { db, sql, type SqlClient } from "../lib/sql.server";
 
-/** Inbound receipts: stored before acknowledging, unique per connection and event id. */
 export type ReceiptInput = {
   shopId: string;
   connectionId: string;
@@ -10,39 +14,52 @@ export type ReceiptInput = {
   resourceId: string | null;
   triggeredAt: Date | null;
   payload: unknown;
+  /**
+   * Every connection that is the same channel account. A delivery id already received for a
+   * connection outside this set is a replay with a swapped account header: it is not stored.
+   */
+  sameAccount: string[];
 };
 
-export async function storeReceipt(
-  db: SqlClient,
-  input: ReceiptInput,
-): Promise<{ id: bigint; duplicate: boolean; status: string }> {
-  const inserted = await db.query<{ id: bigint }>(sql`
-    INSERT INTO receipt (shop_id, connection_id, topic, event_id, webhook_id, resource_id, triggered_at, payload)
-    VALUES (${input.shopId}::uuid, ${input.connectionId}::uuid, ${input.topic}, ${input.eventId}, ${input.webhookId},
-            ${input.resourceId}, ${input.triggeredAt}::timestamptz, ${JSON.stringify(input.payload)}::jsonb)
-    ON CONFLICT (connection_id, event_id) DO NOTHING
-    RETURNING id`);
-  if (inserted[0]) return { id: inserted[0].id, duplicate: false, status: "pending" };
-  const existing = await db.query<{ id: bigint; status: string }>(sql`
+export type StoredReceipt =
+  { replayed: true } | { replayed: false; id: bigint; duplicate: boolean; status: string };
+
+export async function storeReceipt(input: ReceiptInput): Promise<StoredReceipt> {
+  const [result] = await db().query<{ id: bigint | null; replayed: boolean }>(sql`
+    WITH replay AS (
+      SELECT 1 FROM receipt r
+       WHERE ${input.webhookId}::text IS NOT NULL AND r.webhook_id = ${input.webhookId}
+         AND r.connection_id <> ALL(${input.sameAccount}::uuid[])
+       LIMIT 1
+    ), ins AS (
+      INSERT INTO receipt (shop_id, connection_id, topic, event_id, webhook_id, resource_id, triggered_at, payload)
+      SELECT ${input.shopId}::uuid, ${input.connectionId}::uuid, ${input.topic}, ${input.eventId}, ${input.webhookId},
+             ${input.resourceId}, ${input.triggeredAt}::timestamptz, ${JSON.stringify(input.payload)}::jsonb
+       WHERE NOT EXISTS (SELECT 1 FROM replay)
+      ON CONFLICT (connection_id, event_id) DO NOTHING
+      RETURNING id
+    )
+    SELECT (SELECT id FROM ins) AS id, EXISTS (SELECT 1 FROM replay) AS replayed`);
+  if (result?.replayed) return { replayed: true };
+  if (result?.id != null)
+    return { replayed: false, id: result.id, duplicate: false, status: "pending" };
+  const existing = await db().query<{ id: bigint; status: string }>(sql`
     SELECT id, status::text AS status FROM receipt
      WHERE connection_id = ${input.connectionId}::uuid AND event_id = ${input.eventId}`);
   const row = existing[0];
   if (!row) throw new Error("receipt conflict without a row");
-  return { id: row.id, duplicate: true, status: row.status };
+  return { replayed: false, id: row.id, duplicate: true, status: row.status };
 }
 
-export async function recordRejected(
-  db: SqlClient,
-  input: {
-    shopDomain: string;
-    shopId: string | null;
-    topic: string;
-    reason: string;
-    webhookId: string | null;
-    eventId: string | null;
-  },
-): Promise<void> {
-  await db.execute(sql`
+export async function recordRejected(input: {
+  shopDomain: string;
+  shopId: string | null;
+  topic: string;
+  reason: string;
+  webhookId: string | null;
+  eventId: string | null;
+}): Promise<void> {
+  await db().execute(sql`
     INSERT INTO rejected_delivery (shop_domain, shop_id, topic, reason, webhook_id, event_id)
     VALUES (${input.shopDomain}, ${input.shopId}::uuid, ${input.topic}, ${input.reason.slice(0, 1000)}, ${input.webhookId}, ${input.eventId})`);
 }
@@ -58,8 +75,8 @@ export type ReceiptRow = {
   triggeredAt: Date | null;
 };
 
-export async function loadReceipt(db: SqlClient, id: bigint): Promise<ReceiptRow | null> {
-  const rows = await db.query<ReceiptRow>(sql`
+export async function loadReceipt(id: bigint): Promise<ReceiptRow | null> {
+  const rows = await db().query<ReceiptRow>(sql`
     SELECT id, shop_id AS "shopId", connection_id AS "connectionId", topic, payload, status::text AS status,
            received_at AS "receivedAt", triggered_at AS "triggeredAt"
       FROM receipt WHERE id = ${id}::bigint`);
@@ -67,32 +84,41 @@ export async function loadReceipt(db: SqlClient, id: bigint): Promise<ReceiptRow
 }
 
 export async function markReceipt(
-  db: SqlClient,
   id: bigint,
   status: "applied" | "ignored" | "failed",
   error: string | null = null,
 ): Promise<void> {
-  await db.execute(sql`
+  await db().execute(sql`
     UPDATE receipt SET status = ${status}::"ReceiptStatus", applied_at = now(), attempts = attempts + 1,
                        error = ${error}
      WHERE id = ${id}::bigint AND status = 'pending'`);
 }
 
 /** Receipts stored but not applied after `olderThanMs` (Redis lost the job, a worker died). */
-export async function stalePendingReceipts(
-  db: SqlClient,
-  olderThanMs: number,
-  limit: number,
-): Promise<bigint[]> {
-  const rows = await db.query<{ id: bigint }>(sql`
+export async function stalePendingReceipts(olderThanMs: number, limit: number): Promise<bigint[]> {
+  const rows = await db().query<{ id: bigint }>(sql`
     SELECT id FROM receipt
      WHERE status = 'pending' AND received_at < now() - make_interval(secs => ${olderThanMs / 1000})
      ORDER BY received_at LIMIT ${limit}`);
   return rows.map((r) => r.id);
 }
 
-export async function hasPendingReceipts(db: SqlClient, connectionId: string): Promise<boolean> {
-  const rows = await db.query<{ one: number }>(sql`
+export async function hasPendingReceipts(connectionId: string): Promise<boolean> {
+  const rows = await db().query<{ one: number }>(sql`
     SELECT 1 AS one FROM receipt WHERE connection_id = ${connectionId}::uuid AND status = 'pending' LIMIT 1`);
   return rows.length > 0;
+}
+
+/** The ingest transaction marks its receipt applied in the same commit as the ledger effect. */
+export async function markReceiptApplied(tx: SqlClient, receiptId: bigint): Promise<void> {
+  await tx.execute(sql`
+    UPDATE receipt SET status = 'applied', applied_at = now(), attempts = attempts + 1
+     WHERE id = ${receiptId}::bigint AND status = 'pending'`);
+}
+
+/** Processed receipts are operational data: kept 30 days unless a recent movement names them. */
+export async function pruneReceipts(): Promise<number> {
+  return db().execute(sql`
+    DELETE FROM receipt WHERE status IN ('applied', 'ignored') AND received_at < now() - interval '30 days'
+       AND NOT EXISTS (SELECT 1 FROM movement m WHERE m.receipt_id = receipt.id AND m.created_at > now() - interval '30 days')`);
 }

@@ -1,13 +1,17 @@
+/**
+ * `channel:connect`: another store or a marketplace account sells the shop's stock. Shopify
+ * stores connect with an Admin API token (checked first) and optionally the secret their webhooks
+ * are signed with; credentials are sealed at rest; the catalog is matched by SKU and the first
+ * push is queued.
+ */
 import { z } from "zod";
-import { ShopifyAdminClient } from "../channels/shopify/client.server";
-import { SHOP_INFO } from "../channels/shopify/operations";
-import prisma from "../db.server";
+import { adapterFor, isSupportedKind } from "../channels/registry.server";
 import { env } from "../env.server";
-import { db } from "../lib/sql.server";
+import { seal } from "../lib/credentials.server";
 import { enqueuePush, enqueueSafely } from "../queues/jobs.server";
-import { loadConnection } from "../repositories/push.server";
+import * as connections from "../repositories/connections.server";
+import { shopByDomain } from "../repositories/shops.server";
 import { importCatalog, type ImportSummary } from "./catalog/import-catalog.server";
-import { sealCredentials, shopifyAdapter, toContext } from "./channels.server";
 import { ZShopDomain } from "./shop-connect.server";
 
 export const ZConnectChannel = z.discriminatedUnion("kind", [
@@ -26,56 +30,39 @@ export const ZConnectChannel = z.discriminatedUnion("kind", [
   z.object({ kind: z.enum(["amazon", "ebay", "walmart"]), shop: ZShopDomain }),
 ]);
 
-/**
- * `channel:connect`: another store or a marketplace account sells the shop's stock. Shopify
- * stores connect with an Admin API token (checked first) and optionally the secret their webhooks
- * are signed with; the catalog is matched by SKU and the first push is queued.
- */
 export async function connectChannel(
   input: z.input<typeof ZConnectChannel>,
 ): Promise<{ connectionId: string; import: ImportSummary }> {
   const data = ZConnectChannel.parse(input);
-  if (data.kind !== "shopify") {
+  if (data.kind !== "shopify" || !isSupportedKind(data.kind)) {
     throw new Error(
       `${data.kind} connections are not available yet: only Shopify stores can be connected in this version`,
     );
   }
-  const shop = await prisma.shop.findUnique({ where: { domain: data.shop } });
+  const shop = await shopByDomain(data.shop);
   if (!shop || shop.status !== "active")
     throw new Error(`shop ${data.shop} is not installed (run shop:connect first)`);
   if (data.store === data.shop) throw new Error("a store cannot be a sales channel of itself");
-  const client = new ShopifyAdminClient({
-    shop: data.store,
-    accessToken: data.token,
-    origin: env().SHOPIFY_ADMIN_API_ORIGIN,
+  const adapter = adapterFor("shopify");
+  const account = await adapter.describeAccount(
+    { accountRef: data.store, apiBaseUrl: env().SHOPIFY_ADMIN_API_ORIGIN ?? null },
+    { accessToken: data.token },
+  );
+  const connection = await connections.upsertSalesConnection({
+    shopId: shop.id,
+    kind: "shopify",
+    accountRef: data.store,
+    name: data.name ?? account.name,
+    renamed: Boolean(data.name),
+    credentials: seal({
+      accessToken: data.token,
+      ...(data.webhookSecret ? { webhookSecret: data.webhookSecret } : {}),
+    }),
+    ...(data.locationId ? { settings: { syncLocationId: data.locationId } } : {}),
   });
-  const { data: info } = await client.request<{ shop: { name: string } }>(SHOP_INFO);
-
-  const credentials = sealCredentials({
-    accessToken: data.token,
-    ...(data.webhookSecret ? { webhookSecret: data.webhookSecret } : {}),
-  });
-  const connection = await prisma.connection.upsert({
-    where: { shopId_kind_accountRef: { shopId: shop.id, kind: "shopify", accountRef: data.store } },
-    create: {
-      shopId: shop.id,
-      kind: "shopify",
-      role: "sales",
-      name: data.name ?? info.shop.name,
-      accountRef: data.store,
-      credentials,
-      settings: data.locationId ? { syncLocationId: data.locationId } : {},
-    },
-    update: {
-      credentials,
-      status: "active",
-      statusReason: null,
-      ...(data.name ? { name: data.name } : {}),
-      ...(data.locationId ? { settings: { syncLocationId: data.locationId } } : {}),
-    },
-  });
-  const row = await loadConnection(db(), connection.id);
-  const summary = await importCatalog(toContext(row!), shopifyAdapter());
+  adapter.forgetCredentials(connection.id);
+  const row = await connections.loadConnection(connection.id);
+  const summary = await importCatalog(connections.toContext(row!), adapter);
   await enqueueSafely("push", () => enqueuePush(connection.id, 0));
   return { connectionId: connection.id, import: summary };
 }

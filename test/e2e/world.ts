@@ -140,7 +140,12 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     },
   });
   const logs: string[] = [];
-  const spawnTs = (file: string, args: string[] = [], name = file) => {
+  const spawnTs = (
+    file: string,
+    args: string[] = [],
+    name = file,
+    extraEnv: Record<string, string> = {},
+  ) => {
     // PROFILE_DIR=/tmp/x writes a V8 CPU profile per process at exit (diagnosis of the bench).
     const profile =
       process.env.PROFILE_DIR && !file.includes("cli")
@@ -151,7 +156,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     const child = spawn(TSX, [...profile, file, ...args], {
       detached: true,
       cwd: ROOT,
-      env,
+      env: { ...env, ...extraEnv },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const collect = (chunk: Buffer) => {
@@ -199,8 +204,9 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   const workers: ChildProcess[] = [];
   for (let i = 0; i < (options.workers ?? 1); i++) workers.push(await startWorker());
 
-  const cli = async (args: string[]) => {
-    const child = spawnTs("app/cli/main.ts", args, "cli");
+  const cli = async (args: string[], token?: string) => {
+    // Tokens travel in the environment, never as arguments (they would show in ps).
+    const child = spawnTs("app/cli/main.ts", args, "cli", token ? { STOCKGUARD_TOKEN: token } : {});
     let out = "";
     child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
     const code = await new Promise<number>((resolve) => child.once("exit", (c) => resolve(c ?? 1)));
@@ -215,23 +221,13 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   if (options.delivery) shopify.sandbox.configureDelivery(options.delivery);
   const connectionIds = new Map<string, string>();
   shopify.sandbox.setShopSubscriptions(source, { secret: APP_SECRET, subscriptions });
-  await cli(["shop:connect", "--shop", source, "--token", `shpat_${source.split(".")[0]}`]);
+  await cli(["shop:connect", "--shop", source], `shpat_${source.split(".")[0]}`);
   for (const [index, store] of stores.entries()) {
     const ownSecret = options.ownSecretStore === index ? `own-secret-${store}` : undefined;
     shopify.sandbox.setShopSubscriptions(store, { secret: ownSecret ?? APP_SECRET, subscriptions });
-    const args = [
-      "channel:connect",
-      "--shop",
-      source,
-      "--kind",
-      "shopify",
-      "--store",
-      store,
-      "--token",
-      `shpat_${store.split(".")[0]}`,
-    ];
+    const args = ["channel:connect", "--shop", source, "--kind", "shopify", "--store", store];
     if (ownSecret) args.push("--webhook-secret", ownSecret);
-    connectionIds.set(store, await cli(args));
+    connectionIds.set(store, await cli(args, `shpat_${store.split(".")[0]}`));
   }
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   pool.on("error", () => undefined); // the fault tests restart the server under it

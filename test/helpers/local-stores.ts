@@ -1,9 +1,12 @@
 import type { ConnectionContext } from "../../app/channels/channel-adapter";
-import prisma from "../../app/db.server";
 import { resetEnvCache } from "../../app/env.server";
-import { db } from "../../app/lib/sql.server";
-import { loadConnection } from "../../app/repositories/push.server";
-import { sealCredentials, toContext } from "../../app/services/channels.server";
+import { seal } from "../../app/lib/credentials.server";
+import {
+  loadConnection,
+  toContext,
+  upsertSalesConnection,
+} from "../../app/repositories/connections.server";
+import { storeOfflineToken } from "../../app/repositories/sessions.server";
 import { recordInstall } from "../../app/services/shops.server";
 import type { ShopSeed } from "../sandbox/shopify/state";
 import { startLocalShopify, type LocalShopify } from "../sandbox/shopify/server";
@@ -34,10 +37,8 @@ export async function installSource(
   accessToken: string,
 ): Promise<{ shopId: string; source: ConnectionContext }> {
   const installed = await recordInstall({ domain });
-  await prisma.session.create({
-    data: { id: `offline_${domain}`, shop: domain, state: "", accessToken },
-  });
-  const source = toContext((await loadConnection(db(), installed.sourceConnectionId))!);
+  await storeOfflineToken({ shop: domain, accessToken, scopes: [] });
+  const source = toContext((await loadConnection(installed.sourceConnectionId))!);
   return { shopId: installed.shopId, source };
 }
 
@@ -47,15 +48,12 @@ export async function connectSalesStore(
   domain: string,
   accessToken: string,
 ): Promise<ConnectionContext> {
-  const sales = await prisma.connection.create({
-    data: {
-      shopId,
-      kind: "shopify",
-      role: "sales",
-      name: "Other",
-      accountRef: domain,
-      credentials: sealCredentials({ accessToken }),
-    },
+  const sales = await upsertSalesConnection({
+    shopId,
+    kind: "shopify",
+    accountRef: domain,
+    name: "Other",
+    credentials: seal({ accessToken }),
   });
-  return toContext((await loadConnection(db(), sales.id))!);
+  return toContext((await loadConnection(sales.id))!);
 }

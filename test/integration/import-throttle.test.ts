@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../../app/db.server";
 import { importCatalog } from "../../app/services/catalog/import-catalog.server";
-import { shopifyAdapter } from "../../app/services/channels.server";
+import { adapterFor } from "../../app/channels/registry.server";
 import { installSource, startLocalStores } from "../helpers/local-stores";
 import type { LocalShopify } from "../sandbox/shopify/server";
 
@@ -37,7 +37,7 @@ describe("catalog import under a tight API budget", () => {
   it("waits for the budget and imports every SKU", async () => {
     const { shopId, source } = await installSource(STORE, "token-big");
     const started = Date.now();
-    const summary = await importCatalog(source, shopifyAdapter());
+    const summary = await importCatalog(source, adapterFor("shopify"));
     expect(summary.variants).toBe(SKUS);
     expect(await prisma.stockItem.count({ where: { shopId } })).toBe(SKUS);
     // It really had to wait: three pages of 760 points cannot fit in a 1,000-point bucket.

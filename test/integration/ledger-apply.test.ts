@@ -3,11 +3,8 @@ import { describe, expect, it } from "vitest";
 import prisma from "../../app/db.server";
 import { DomainError } from "../../app/domain/errors";
 import type { LineCommand } from "../../app/domain/ledger";
-import {
-  applyLedgerEvent,
-  type LedgerEvent,
-  type LineOperation,
-} from "../../app/services/ledger/apply-event.server";
+import type { LedgerEvent, LineOperation } from "../../app/domain/operations";
+import { applyLedgerEvent } from "../../app/services/ledger/apply-event.server";
 import { addSalesConnection, seedShop } from "../factories/shop";
 
 const V0 = "2026-11-26T10:00:00.000Z";

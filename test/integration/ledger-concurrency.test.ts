@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import prisma from "../../app/db.server";
 import { ats } from "../../app/domain/availability";
-import { applyLedgerEvent, type LedgerEvent } from "../../app/services/ledger/apply-event.server";
+import type { LedgerEvent } from "../../app/domain/operations";
+import { applyLedgerEvent } from "../../app/services/ledger/apply-event.server";
 import { addSalesConnection, seedShop } from "../factories/shop";
 
 /**

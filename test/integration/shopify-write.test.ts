@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConnectionContext, QuantityWrite } from "../../app/channels/channel-adapter";
 import prisma from "../../app/db.server";
 import { importCatalog } from "../../app/services/catalog/import-catalog.server";
-import { shopifyAdapter } from "../../app/services/channels.server";
+import { adapterFor } from "../../app/channels/registry.server";
 import { connectSalesStore, installSource, startLocalStores } from "../helpers/local-stores";
 import type { LocalShopify } from "../sandbox/shopify/server";
 
@@ -35,8 +35,8 @@ beforeAll(async () => {
   );
   const { shopId, source } = await installSource(SOURCE, "token-0");
   other = await connectSalesStore(shopId, OTHER, "token-1");
-  await importCatalog(source, shopifyAdapter());
-  await importCatalog(other, shopifyAdapter());
+  await importCatalog(source, adapterFor("shopify"));
+  await importCatalog(other, adapterFor("shopify"));
 });
 
 afterAll(async () => {
@@ -61,7 +61,7 @@ describe("writeQuantities (inventorySetQuantities with changeFromQuantity)", () 
       quantity: 7,
       expected: 10,
     }));
-    const results = await shopifyAdapter().writeQuantities(other, writes, "v1");
+    const results = await adapterFor("shopify").writeQuantities(other, writes, "v1");
     const bySku = new Map(
       results.map((r) => [listings.find((l) => l.id === r.listingId)!.sku, r.state]),
     );
@@ -84,7 +84,7 @@ describe("writeQuantities (inventorySetQuantities with changeFromQuantity)", () 
         quantity: 5,
         expected: 8,
       }));
-    const results = await shopifyAdapter().writeQuantities(other, writes, "v2");
+    const results = await adapterFor("shopify").writeQuantities(other, writes, "v2");
     expect(results.map((r) => r.state)).toEqual(["stale", "stale"]);
     expect([available("A"), available("C")]).toEqual([7, 7]);
   });

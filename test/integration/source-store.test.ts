@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ConnectionContext } from "../../app/channels/channel-adapter";
-import { type ShopifyAdapter } from "../../app/channels/shopify/adapter.server";
+import type {
+  ChannelAdapter,
+  ConnectionContext,
+  SourceStorePort,
+} from "../../app/channels/channel-adapter";
 import prisma from "../../app/db.server";
-import { db } from "../../app/lib/sql.server";
 import { importCatalog } from "../../app/services/catalog/import-catalog.server";
-import { shopifyAdapter } from "../../app/services/channels.server";
+import { adapterFor } from "../../app/channels/registry.server";
 import { readSourceLevels } from "../../app/services/ingest/read-source-levels.server";
 import { applyLedgerEvent } from "../../app/services/ledger/apply-event.server";
 import { republishShop } from "../../app/services/ledger/republish.server";
@@ -47,10 +49,10 @@ beforeAll(async () => {
   );
   ({ shopId, source } = await installSource(SOURCE, "token-0"));
   other = await connectSalesStore(shopId, OTHER, "token-1");
-  await importCatalog(source, shopifyAdapter());
-  await importCatalog(other, shopifyAdapter());
-  await pushSourceConnection(db(), source, shopifyAdapter(), {});
-  await pushSalesConnection(db(), other, shopifyAdapter(), { settleMs: 10_000 });
+  await importCatalog(source, adapterFor("shopify"));
+  await importCatalog(other, adapterFor("shopify"));
+  await pushSourceConnection(source, adapterFor("shopify"), {});
+  await pushSalesConnection(other, adapterFor("shopify"), { settleMs: 10_000 });
 });
 
 afterAll(async () => {
@@ -73,8 +75,8 @@ describe("the source store", () => {
       data: { shopId, connectionId: source.id, kind: "reserve_units", value: 2 },
     });
     await republishShop(shopId);
-    await pushSourceConnection(db(), source, shopifyAdapter(), {});
-    await pushSalesConnection(db(), other, shopifyAdapter(), { settleMs: 10_000 });
+    await pushSourceConnection(source, adapterFor("shopify"), {});
+    await pushSalesConnection(other, adapterFor("shopify"), { settleMs: 10_000 });
     expect(level(SOURCE, "TEE")).toMatchObject({ available: 8, safety_stock: 2, on_hand: 10 });
     expect(level(OTHER, "TEE").available).toBe(10);
   });
@@ -102,7 +104,7 @@ describe("the source store", () => {
         },
       ],
     });
-    await pushSourceConnection(db(), source, shopifyAdapter(), {});
+    await pushSourceConnection(source, adapterFor("shopify"), {});
     expect(level(SOURCE, "TEE")).toMatchObject({
       reserved: 3,
       on_hand: 10,
@@ -127,13 +129,18 @@ describe("the source store", () => {
       ],
     });
     // …but the worker dies right after Shopify applied the batch, before recording it.
-    const real = shopifyAdapter();
-    const crashing = Object.create(real) as ShopifyAdapter;
-    crashing.adjust = async (...args: Parameters<ShopifyAdapter["adjust"]>) => {
-      await real.adjust(...args);
-      throw new Error("worker killed");
-    };
-    await expect(pushSourceConnection(db(), source, crashing, {})).rejects.toThrow("worker killed");
+    const real = adapterFor("shopify");
+    const store = real.source!;
+    const crashing = Object.assign(Object.create(real) as ChannelAdapter, {
+      source: {
+        ...store,
+        adjust: async (...args: Parameters<SourceStorePort["adjust"]>) => {
+          await store.adjust(...args);
+          throw new Error("worker killed");
+        },
+      },
+    });
+    await expect(pushSourceConnection(source, crashing, {})).rejects.toThrow("worker killed");
     expect(level(SOURCE, "TEE").on_hand).toBe(7);
     expect(await prisma.sourceAdjustment.findFirstOrThrow({ where: { shopId } })).toMatchObject({
       status: "sending",
@@ -149,7 +156,7 @@ describe("the source store", () => {
 
     // The next push resends the batch with the same key: Shopify answers from its idempotency
     // store, nothing is applied twice, and the row is confirmed.
-    await pushSourceConnection(db(), source, shopifyAdapter(), {});
+    await pushSourceConnection(source, adapterFor("shopify"), {});
     expect(await prisma.sourceAdjustment.findFirstOrThrow({ where: { shopId } })).toMatchObject({
       status: "written",
     });
@@ -169,7 +176,7 @@ describe("the source store", () => {
   });
 
   it("counts a real change at the source that lands between our write and its echo", async () => {
-    await pushSourceConnection(db(), source, shopifyAdapter(), {});
+    await pushSourceConnection(source, adapterFor("shopify"), {});
     // The merchant receives 5 units in the Shopify admin right after our last write.
     local.sandbox.adjustInventory(SOURCE, { sku: "TEE", name: "available", delta: 5 });
     await prisma.listing.updateMany({

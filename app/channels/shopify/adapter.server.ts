@@ -1,14 +1,22 @@
 import { createHash } from "node:crypto";
 import type {
+  CatalogEntry,
+  ChannelAdapter,
   ConnectionContext,
+  QuantityWrite,
+  RemoteLocation,
   RemoteQuantity,
   RemoteRef,
+  SourceStorePort,
+  StateAdjustment,
+  StateChangeOutcome,
+  StateMove,
   WriteResult,
-  QuantityWrite,
 } from "../channel-adapter";
-import { ChannelPermanentError, ChannelThrottledError } from "../errors";
+import { ChannelAuthError, ChannelPermanentError, ChannelThrottledError } from "../errors";
 import type { ShopifyBudget } from "./budget.server";
 import { ShopifyAdminClient, type ShopifyCost } from "./client.server";
+import { shopifyInbound } from "./inbound";
 import {
   adjustQuantitiesMutation,
   CATALOG,
@@ -18,10 +26,12 @@ import {
   LOCATIONS,
   moveQuantitiesMutation,
   setQuantitiesMutation,
+  SHOP_INFO,
   type CatalogData,
   type LevelsAtData,
   type LocationsData,
   type MutationPayload,
+  type ShopInfoData,
 } from "./operations";
 
 /** Shopify caps every input array at 250 entries (platform/shopify.md §2.10). */
@@ -35,34 +45,9 @@ export type ShopifyAdapterOptions = {
   /** SHOPIFY_ADMIN_API_ORIGIN (sandbox). */
   origin?: string;
   fetch?: typeof globalThis.fetch;
+  /** Drops a cached token after Shopify refused it. */
+  forgetToken?: (connectionId: string) => void;
 };
-
-/** A state move at one level: `quantity` units from one state to another (source store). */
-export type StateMove = {
-  inventoryItemId: string;
-  locationId: string;
-  quantity: number;
-  from: string;
-  to: string;
-  /** CAS on the state StockGuard owns (reserved / safety_stock / quality_control / damaged). */
-  ownedState: string;
-  ownedExpected: number;
-};
-
-/** A delta on one state (source-store outbox: a marketplace shipment leaving `reserved`). */
-export type StateAdjustment = {
-  inventoryItemId: string;
-  locationId: string;
-  name: string;
-  delta: number;
-  /** CAS on the state; null opts out (`available`, which moves with concurrent sales). */
-  expected: number | null;
-  ledgerDocumentUri: string;
-};
-
-export type MutationOutcome =
-  | { ok: true; after: Map<string, number> }
-  | { ok: false; stale: boolean; errors: MutationPayload["userErrors"] };
 
 /** Stable UUID-shaped key from the logical content of a write (same content ⇒ same key). */
 export function idempotencyKey(...parts: (string | number)[]): string {
@@ -81,15 +66,49 @@ export function estimateLevelsCost(ids: number): number {
  * and moves units between quantity states (the source store), all with mandatory idempotency
  * keys, in batches of at most 250, under the shop's shared cost budget.
  */
-export class ShopifyAdapter {
+export class ShopifyAdapter implements ChannelAdapter {
   readonly kind = "shopify" as const;
   readonly capabilities = {
     compareAndSet: true,
     maxItemsPerWrite: MAX_BATCH,
     maxItemsPerRead: LEVELS_BATCH_SIZE,
+    confirmation: "immediate",
+    orderSignal: "with_lines",
+    cancellationEvents: true,
+    dailyRevisionsPerListing: null,
+    inbound: "webhook",
+  } as const;
+  readonly inbound = shopifyInbound;
+  readonly source: SourceStorePort = {
+    move: (conn, moves, keyParts) => this.move(conn, moves, keyParts),
+    adjust: (conn, name, changes, key) => this.adjust(conn, name, changes, key),
+    levelKey,
   };
 
   constructor(private readonly options: ShopifyAdapterOptions) {}
+
+  async describeAccount(
+    account: { accountRef: string; apiBaseUrl: string | null },
+    credentials: Record<string, unknown>,
+  ): Promise<{ name: string; scopes: string[] }> {
+    const accessToken = typeof credentials.accessToken === "string" ? credentials.accessToken : "";
+    if (!accessToken) throw new ChannelAuthError("an Admin API access token is required");
+    const client = new ShopifyAdminClient({
+      shop: account.accountRef,
+      accessToken,
+      origin: account.apiBaseUrl ?? this.options.origin,
+      fetch: this.options.fetch,
+    });
+    const { data } = await client.request<ShopInfoData>(SHOP_INFO);
+    return {
+      name: data.shop.name,
+      scopes: data.currentAppInstallation?.accessScopes.map((s) => s.handle) ?? [],
+    };
+  }
+
+  forgetCredentials(connectionId: string): void {
+    this.options.forgetToken?.(connectionId);
+  }
 
   async client(conn: ConnectionContext): Promise<ShopifyAdminClient> {
     const accessToken = await this.options.tokens(conn);
@@ -125,7 +144,7 @@ export class ShopifyAdapter {
     }
   }
 
-  async locations(conn: ConnectionContext): Promise<LocationsData["locations"]["nodes"]> {
+  async listLocations(conn: ConnectionContext): Promise<RemoteLocation[]> {
     const all: LocationsData["locations"]["nodes"] = [];
     let after: string | null = null;
     do {
@@ -141,14 +160,21 @@ export class ShopifyAdapter {
     return all;
   }
 
-  async *catalog(conn: ConnectionContext): AsyncGenerator<CatalogData["productVariants"]["nodes"]> {
+  async *listCatalog(conn: ConnectionContext): AsyncGenerator<CatalogEntry[]> {
     let after: string | null = null;
     do {
       const { data }: { data: CatalogData } = await this.request<CatalogData>(conn, 760, CATALOG, {
         first: CATALOG_PAGE_SIZE,
         after,
       });
-      yield data.productVariants.nodes;
+      yield data.productVariants.nodes.map((v) => ({
+        remoteRef: v.inventoryItem.id,
+        remoteVariantRef: v.id,
+        sku: v.sku,
+        title: v.displayName,
+        tracked: v.inventoryItem.tracked,
+        sellsWhenOutOfStock: v.inventoryPolicy === "CONTINUE",
+      }));
       after = data.productVariants.pageInfo.hasNextPage
         ? data.productVariants.pageInfo.endCursor
         : null;
@@ -311,7 +337,7 @@ export class ShopifyAdapter {
     conn: ConnectionContext,
     moves: StateMove[],
     keyParts: (string | number)[],
-  ): Promise<MutationOutcome> {
+  ): Promise<StateChangeOutcome> {
     if (moves.length === 0) return { ok: true, after: new Map() };
     const key = idempotencyKey("move", conn.id, ...keyParts);
     const doc = `gid://stockguard/Projection/${key}`;
@@ -347,7 +373,7 @@ export class ShopifyAdapter {
     name: string,
     changes: StateAdjustment[],
     key: string,
-  ): Promise<MutationOutcome> {
+  ): Promise<StateChangeOutcome> {
     if (changes.length === 0) return { ok: true, after: new Map() };
     const { data } = await this.request<{ inventoryAdjustQuantities: MutationPayload }>(
       conn,
@@ -402,7 +428,7 @@ function afterQuantities(payload: MutationPayload): Map<string, number> {
   return after;
 }
 
-function outcome(payload: MutationPayload): MutationOutcome {
+function outcome(payload: MutationPayload): StateChangeOutcome {
   if (payload.userErrors.length === 0) return { ok: true, after: afterQuantities(payload) };
   return {
     ok: false,
@@ -417,5 +443,3 @@ function dedupeLevels(writes: QuantityWrite[]): QuantityWrite[] {
   for (const w of writes) byLevel.set(`${w.remoteRef}|${w.remoteLocationRef}`, w);
   return [...byLevel.values()];
 }
-
-export { levelKey as shopifyLevelKey };

@@ -27,6 +27,11 @@ export const SHOP_INFO = `#graphql
     currentAppInstallation { accessScopes { handle } }
   }`;
 
+export type ShopInfoData = {
+  shop: { id: string; name: string; myshopifyDomain: string };
+  currentAppInstallation: { accessScopes: { handle: string }[] } | null;
+};
+
 export const LOCATIONS = `#graphql
   query StockGuardLocations($first: Int!, $after: String) {
     locations(first: $first, after: $after) {

@@ -1,5 +1,5 @@
 import type { LineCommand } from "../../domain/ledger";
-import type { LineOperation } from "../../services/ledger/apply-event.server";
+import type { LineOperation } from "../../domain/operations";
 import type { TopicPayload } from "./webhook-schemas";
 
 /**

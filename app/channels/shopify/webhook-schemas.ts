@@ -127,14 +127,6 @@ export function isShopifyTopic(topic: string): topic is ShopifyTopic {
   return Object.hasOwn(TOPIC_SCHEMAS, topic);
 }
 
-/** `ORDERS_CREATE` (the library's form) → `orders/create`. */
-export function topicFromLibrary(topic: string): string {
-  const known = Object.keys(TOPIC_SCHEMAS).find(
-    (t) => t.replace(/[/.]/g, "_").toUpperCase() === topic,
-  );
-  return known ?? topic.toLowerCase();
-}
-
 /** The resource a payload is about (order id, inventory item id, ...), for support and redaction. */
 export function resourceIdOf(topic: ShopifyTopic, payload: unknown): string | null {
   const p = payload as Record<string, unknown>;

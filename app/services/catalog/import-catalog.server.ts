@@ -1,19 +1,30 @@
-import type { ConnectionContext } from "../../channels/channel-adapter";
-import type { ShopifyAdapter } from "../../channels/shopify/adapter.server";
-import type { CatalogData } from "../../channels/shopify/operations";
+/**
+ * Catalog import, on connect and after catalog webhooks. Entries are matched by normalised SKU;
+ * duplicate or empty SKUs are reported to the merchant as catalog issues and left out, never
+ * guessed.
+ *
+ * - Source store: its active locations become the hub's source locations; every SKU becomes a
+ *   stock item with one listing per location. On the first import the physical quantities open
+ *   the ledger (on_hand, plus orders already committed at the store as an opening commitment,
+ *   and safety stock, quality control and damaged units as found).
+ * - Another channel: its entries become listings of the hub's items at the channel's sync
+ *   location.
+ */
+import type {
+  CatalogEntry,
+  ChannelAdapter,
+  ConnectionContext,
+  RemoteLocation,
+} from "../../channels/channel-adapter";
+import type { ItemOperation, LineOperation } from "../../domain/operations";
 import { normalizeSku } from "../../domain/sku";
-import { db, sql, transaction } from "../../lib/sql.server";
 import { log } from "../../logger.server";
-import * as push from "../../repositories/push.server";
-import {
-  applyLedgerEvent,
-  type ItemOperation,
-  type LineOperation,
-} from "../ledger/apply-event.server";
+import * as catalog from "../../repositories/catalog.server";
+import * as connections from "../../repositories/connections.server";
+import * as listings from "../../repositories/listings.server";
 import { OPENING_ORDER_ID } from "../ingest/read-source-levels.server";
+import { applyLedgerEvent } from "../ledger/apply-event.server";
 import { republishListings } from "../ledger/republish.server";
-
-type Variant = CatalogData["productVariants"]["nodes"][number];
 
 export type ImportSummary = {
   connectionId: string;
@@ -28,50 +39,67 @@ export type ImportSummary = {
 };
 
 /**
- * Catalog import, on connect and after catalog webhooks. Variants are matched by normalised SKU;
- * duplicate or empty SKUs are reported to the merchant as catalog issues and left out, never
- * guessed.
- *
- * - Source store: its active locations become the hub's source locations; every SKU becomes a
- *   stock item with one listing per location. On the first import the physical quantities open
- *   the ledger (on_hand, plus orders already committed in Shopify as an opening commitment, and
- *   safety stock, quality control and damaged units as found).
- * - Another store: its variants become listings of the hub's items at the store's sync location.
+ * A large catalog spends the channel's API budget several times over; an import waits for it to
+ * refill rather than failing half-way (an import cannot resume from the middle).
  */
 const IMPORT_THROTTLE_WAIT_MS = 60_000;
+const CHUNK = 250;
 
 export async function importCatalog(
   connection: ConnectionContext,
-  adapter: ShopifyAdapter,
+  adapter: ChannelAdapter,
 ): Promise<ImportSummary> {
-  // A large catalog spends the store's API budget several times over; wait for it to refill
-  // rather than failing half-way (an import cannot resume from the middle).
   const conn: ConnectionContext = { ...connection, throttleWaitMs: IMPORT_THROTTLE_WAIT_MS };
   const logger = log({ connectionId: conn.id, shop: conn.accountRef });
-  const locations = (await adapter.locations(conn)).filter((l) => l.isActive);
-  const variants: Variant[] = [];
-  for await (const page of adapter.catalog(conn)) variants.push(...page);
+  const locations = (await adapter.listLocations(conn)).filter((l) => l.isActive);
+  const entries: CatalogEntry[] = [];
+  for await (const page of adapter.listCatalog(conn)) entries.push(...page);
 
   // Group by normalised SKU; report duplicates and empties.
-  const bySku = new Map<string, Variant[]>();
-  const empty: Variant[] = [];
-  for (const v of variants) {
-    const sku = normalizeSku(v.sku);
-    if (sku === null) empty.push(v);
-    else bySku.set(sku, [...(bySku.get(sku) ?? []), v]);
+  const bySku = new Map<string, CatalogEntry[]>();
+  const empty: CatalogEntry[] = [];
+  for (const entry of entries) {
+    const sku = normalizeSku(entry.sku);
+    if (sku === null) empty.push(entry);
+    else bySku.set(sku, [...(bySku.get(sku) ?? []), entry]);
   }
-  const unique = new Map<string, Variant>();
-  const duplicates: [string, Variant[]][] = [];
+  const unique = new Map<string, CatalogEntry>();
+  const duplicates: [string, CatalogEntry[]][] = [];
   for (const [sku, list] of bySku) {
     if (list.length === 1) unique.set(sku, list[0]!);
     else duplicates.push([sku, list]);
   }
-  await recordIssues(conn, duplicates, empty);
+  await catalog.replaceCatalogIssues({
+    shopId: conn.shopId,
+    connectionId: conn.id,
+    kinds: ["duplicate_sku", "empty_sku"],
+    issues: [
+      ...duplicates.map(([sku, list]) => ({
+        kind: "duplicate_sku" as const,
+        sku,
+        remoteRefs: list.map((e) => e.remoteVariantRef ?? e.remoteRef),
+        details: `${list.length} variants share SKU ${sku}: ${list.map((e) => e.title).join(", ")}. None of them is synced until the SKUs are unique.`,
+      })),
+      ...(empty.length > 0
+        ? [
+            {
+              kind: "empty_sku" as const,
+              sku: null,
+              remoteRefs: empty.map((e) => e.remoteVariantRef ?? e.remoteRef),
+              details: `${empty.length} variant(s) have no SKU and cannot be matched: ${empty
+                .slice(0, 10)
+                .map((e) => e.title)
+                .join(", ")}${empty.length > 10 ? ", …" : ""}`,
+            },
+          ]
+        : []),
+    ],
+  });
 
   const summary: ImportSummary = {
     connectionId: conn.id,
     role: conn.role,
-    variants: variants.length,
+    variants: entries.length,
     listings: 0,
     items: 0,
     duplicateSkus: duplicates.length,
@@ -81,114 +109,60 @@ export async function importCatalog(
   };
   if (conn.role === "source") await importSource(conn, adapter, locations, unique, summary);
   else await importSales(conn, adapter, locations, unique, summary);
-  const [previous] = await db().query<{ importedAt: Date | null }>(sql`
-    WITH before AS (SELECT imported_at FROM connection WHERE id = ${conn.id}::uuid)
-    UPDATE connection SET imported_at = now() WHERE id = ${conn.id}::uuid
-    RETURNING (SELECT imported_at FROM before) AS "importedAt"`);
-  // A first import can add tens of thousands of rows at once; refresh the planner's statistics
-  // now rather than when autovacuum gets to it, so the first orders do not run on plans made
-  // for empty tables. Later imports (catalog refreshes) add a few rows at most. Best effort: a
-  // database user that does not own the tables cannot.
-  if (!previous?.importedAt && variants.length >= 500) {
-    await db()
-      .execute(sql`ANALYZE stock_item, stock_level, listing, listing_component`)
+  const previous = await connections.markImported(conn.id);
+  // A first import can add tens of thousands of rows at once: refresh the planner's statistics.
+  if (!previous && entries.length >= 500) {
+    await catalog
+      .analyzeCatalogTables()
       .catch((error: unknown) => logger.warn({ err: error }, "ANALYZE after import failed"));
   }
   logger.info(summary, "catalog imported");
   return summary;
 }
 
-async function recordIssues(
-  conn: ConnectionContext,
-  duplicates: [string, Variant[]][],
-  empty: Variant[],
-): Promise<void> {
-  await transaction(async (tx) => {
-    await tx.execute(sql`
-      UPDATE catalog_issue SET resolved_at = now()
-       WHERE connection_id = ${conn.id}::uuid AND resolved_at IS NULL AND kind IN ('duplicate_sku', 'empty_sku')`);
-    for (const [sku, list] of duplicates) {
-      await tx.execute(sql`
-        INSERT INTO catalog_issue (shop_id, connection_id, kind, sku, remote_refs, details)
-        VALUES (${conn.shopId}::uuid, ${conn.id}::uuid, 'duplicate_sku', ${sku}, ${list.map((v) => v.id)}::text[],
-                ${`${list.length} variants share SKU ${sku}: ${list.map((v) => v.displayName).join(", ")}. None of them is synced until the SKUs are unique.`})
-        ON CONFLICT (connection_id, kind, sku)
-        DO UPDATE SET remote_refs = EXCLUDED.remote_refs, details = EXCLUDED.details, last_seen_at = now(), resolved_at = NULL`);
-    }
-    if (empty.length > 0) {
-      await tx.execute(sql`
-        INSERT INTO catalog_issue (shop_id, connection_id, kind, sku, remote_refs, details)
-        VALUES (${conn.shopId}::uuid, ${conn.id}::uuid, 'empty_sku', NULL, ${empty.map((v) => v.id)}::text[],
-                ${`${empty.length} variant(s) have no SKU and cannot be matched: ${empty
-                  .slice(0, 10)
-                  .map((v) => v.displayName)
-                  .join(", ")}${empty.length > 10 ? ", …" : ""}`})
-        ON CONFLICT (connection_id, kind, sku)
-        DO UPDATE SET remote_refs = EXCLUDED.remote_refs, details = EXCLUDED.details, last_seen_at = now(), resolved_at = NULL`);
-    }
-  });
-}
-
 async function importSource(
   conn: ConnectionContext,
-  adapter: ShopifyAdapter,
-  locations: { id: string; name: string; fulfillsOnlineOrders: boolean }[],
-  variants: Map<string, Variant>,
+  adapter: ChannelAdapter,
+  locations: RemoteLocation[],
+  entries: Map<string, CatalogEntry>,
   summary: ImportSummary,
 ): Promise<void> {
-  const first =
-    (
-      await db().query<{ importedAt: Date | null }>(sql`
-    SELECT imported_at AS "importedAt" FROM connection WHERE id = ${conn.id}::uuid`)
-    )[0]?.importedAt === null;
-  // Locations: the first one Shopify lists is primary unless one is already.
-  const hubLocations = new Map<string, string>();
-  for (const [index, location] of locations.entries()) {
-    const rows = await db().query<{ id: string }>(sql`
-      INSERT INTO location (id, shop_id, connection_id, remote_id, name, is_source, is_primary, active, updated_at)
-      VALUES (gen_random_uuid(), ${conn.shopId}::uuid, ${conn.id}::uuid, ${location.id}, ${location.name}, true,
-              ${index === 0} AND NOT EXISTS (SELECT 1 FROM location WHERE shop_id = ${conn.shopId}::uuid AND is_primary),
-              true, now())
-      ON CONFLICT (connection_id, remote_id) DO UPDATE SET name = EXCLUDED.name, active = true, updated_at = now()
-      RETURNING id`);
-    hubLocations.set(location.id, rows[0]!.id);
-  }
+  const first = (await connections.importedAt(conn.id)) === null;
+  const hubLocations = await catalog.upsertSourceLocations(conn.shopId, conn.id, locations);
   summary.locations = hubLocations.size;
 
-  const entries = [...variants.entries()];
+  const all = [...entries.entries()];
   const listingIds: string[] = [];
-  for (let i = 0; i < entries.length; i += 250) {
-    const chunk = entries.slice(i, i + 250);
-    const items = await db().query<{ id: string; sku: string }>(sql`
-      INSERT INTO stock_item (id, shop_id, sku, title, updated_at)
-      SELECT gen_random_uuid(), ${conn.shopId}::uuid, u.sku, u.title, now()
-        FROM unnest(${chunk.map(([sku]) => sku)}::text[], ${chunk.map(([, v]) => v.displayName)}::text[]) AS u(sku, title)
-      ON CONFLICT (shop_id, sku) DO UPDATE SET title = EXCLUDED.title, updated_at = now()
-      RETURNING id, sku`);
-    const itemOf = new Map(items.map((r) => [r.sku, r.id]));
-    summary.items += items.length;
+  for (let i = 0; i < all.length; i += CHUNK) {
+    const chunk = all.slice(i, i + CHUNK);
+    const itemOf = await catalog.upsertItems(
+      conn.shopId,
+      chunk.map(([sku, e]) => ({ sku, title: e.title })),
+    );
+    summary.items += itemOf.size;
     for (const [remoteLocation, locationId] of hubLocations) {
-      const rows = await upsertListings(
-        conn,
-        chunk.map(([sku, v]) => ({
-          sku,
-          variant: v,
-          itemId: itemOf.get(sku)!,
-          remoteLocation,
-          sourceLocationId: locationId,
-        })),
+      listingIds.push(
+        ...(await catalog.upsertListings(
+          conn.shopId,
+          conn.id,
+          chunk.map(([sku, e]) => ({
+            remoteRef: e.remoteRef,
+            remoteLocationRef: remoteLocation,
+            remoteVariantRef: e.remoteVariantRef,
+            sku,
+            title: e.title,
+            itemId: itemOf.get(sku)!,
+            sourceLocationId: locationId,
+          })),
+        )),
       );
-      listingIds.push(...rows);
-      await db().execute(sql`
-        INSERT INTO stock_level (shop_id, item_id, location_id)
-        SELECT ${conn.shopId}::uuid, unnest(${chunk.map(([sku]) => itemOf.get(sku)!)}::uuid[]), ${locationId}::uuid
-        ON CONFLICT (item_id, location_id) DO NOTHING`);
+      await catalog.ensureLevels(conn.shopId, [...itemOf.values()], locationId);
     }
   }
   summary.listings = listingIds.length;
 
   // Quantities at every location, read in batches; they open (or correct) the ledger.
-  const refs = await listingRefs(conn.id);
+  const refs = await catalog.listingRefs(conn.id);
   const reads = await adapter.readQuantities(conn, refs);
   const readOf = new Map(reads.map((r) => [`${r.remoteRef}|${r.remoteLocationRef}`, r]));
   const importKey = new Date().toISOString();
@@ -196,7 +170,7 @@ async function importSource(
   for (const ref of refs) {
     const read = readOf.get(`${ref.remoteRef}|${ref.remoteLocationRef}`);
     if (!read) continue;
-    await push.recordRemote(db(), {
+    await listings.recordRemote({
       listingId: ref.id,
       quantity: read.quantity,
       state: read.states,
@@ -204,55 +178,50 @@ async function importSource(
       at: read.observedAt,
     });
     const s = read.states;
+    const at = (what: string) => `${conn.id}/import/${importKey}/${ref.id}/${what}`;
+    const target = { itemId: ref.itemId, locationId: ref.sourceLocationId, connectionId: conn.id };
     operations.push({
       type: "item",
-      key: `${conn.id}/import/${importKey}/${ref.id}/on_hand`,
-      itemId: ref.itemId,
-      locationId: ref.sourceLocationId,
-      connectionId: conn.id,
+      key: at("on_hand"),
+      ...target,
       command: { kind: "on_hand_counted", onHand: s.on_hand ?? 0, pendingToSource: 0 },
     });
-    if (first) {
-      operations.push(
-        {
-          type: "item",
-          key: `${conn.id}/import/${importKey}/${ref.id}/safety`,
-          itemId: ref.itemId,
-          locationId: ref.sourceLocationId,
-          connectionId: conn.id,
-          command: { kind: "safety_stock_set", quantity: Math.max(0, s.safety_stock ?? 0) },
+    if (!first) continue;
+    operations.push(
+      {
+        type: "item",
+        key: at("safety"),
+        ...target,
+        command: { kind: "safety_stock_set", quantity: Math.max(0, s.safety_stock ?? 0) },
+      },
+      {
+        type: "item",
+        key: at("unsellable"),
+        ...target,
+        command: {
+          kind: "unsellable_set",
+          held: Math.max(0, s.quality_control ?? 0),
+          damaged: Math.max(0, s.damaged ?? 0),
         },
-        {
-          type: "item",
-          key: `${conn.id}/import/${importKey}/${ref.id}/unsellable`,
-          itemId: ref.itemId,
-          locationId: ref.sourceLocationId,
-          connectionId: conn.id,
-          command: {
-            kind: "unsellable_set",
-            held: Math.max(0, s.quality_control ?? 0),
-            damaged: Math.max(0, s.damaged ?? 0),
-          },
-        },
-      );
-      const opening = Math.max(0, (s.committed ?? 0) + (s.reserved ?? 0));
-      if (opening > 0) {
-        operations.push({
-          type: "line",
-          key: `${conn.id}/opening/${ref.itemId}/${ref.sourceLocationId}/ordered`,
-          connectionId: conn.id,
-          orderId: OPENING_ORDER_ID,
-          lineId: `${ref.itemId}@${ref.sourceLocationId}`,
-          sku: ref.sku,
-          command: { kind: "placed", quantity: opening, version: importKey },
-        });
-      }
+      },
+    );
+    const opening = Math.max(0, (s.committed ?? 0) + (s.reserved ?? 0));
+    if (opening > 0) {
+      operations.push({
+        type: "line",
+        key: `${conn.id}/opening/${ref.itemId}/${ref.sourceLocationId}/ordered`,
+        connectionId: conn.id,
+        orderId: OPENING_ORDER_ID,
+        lineId: `${ref.itemId}@${ref.sourceLocationId}`,
+        sku: ref.sku,
+        command: { kind: "placed", quantity: opening, version: importKey },
+      });
     }
   }
   for (let i = 0; i < operations.length; i += 300) {
     await applyLedgerEvent({
       shopId: conn.shopId,
-      actor: "shopify:import",
+      actor: `${conn.kind}:import`,
       operations: operations.slice(i, i + 300),
     });
   }
@@ -261,9 +230,9 @@ async function importSource(
 
 async function importSales(
   conn: ConnectionContext,
-  adapter: ShopifyAdapter,
-  locations: { id: string; name: string; fulfillsOnlineOrders: boolean }[],
-  variants: Map<string, Variant>,
+  adapter: ChannelAdapter,
+  locations: RemoteLocation[],
+  entries: Map<string, CatalogEntry>,
   summary: ImportSummary,
 ): Promise<void> {
   const configured =
@@ -273,122 +242,57 @@ async function importSales(
     locations.find((l) => l.fulfillsOnlineOrders) ??
     locations[0];
   if (!location) throw new Error(`${conn.accountRef} has no active location to sync`);
-  if (configured !== location.id) {
-    await db().execute(sql`
-      UPDATE connection SET settings = settings || ${JSON.stringify({ syncLocationId: location.id })}::jsonb
-       WHERE id = ${conn.id}::uuid`);
-  }
+  if (configured !== location.id)
+    await connections.mergeSettings(conn.id, { syncLocationId: location.id });
   summary.locations = 1;
-  const entries = [...variants.entries()];
-  const items = await db().query<{ id: string; sku: string }>(sql`
-    SELECT id, sku FROM stock_item WHERE shop_id = ${conn.shopId}::uuid AND sku = ANY(${entries.map(([sku]) => sku)}::text[])`);
-  const itemOf = new Map(items.map((r) => [r.sku, r.id]));
-  const matched = entries.filter(([sku]) => itemOf.has(sku));
-  const unmatched = entries.filter(([sku]) => !itemOf.has(sku));
+  const all = [...entries.entries()];
+  const itemOf = await catalog.itemsBySku(
+    conn.shopId,
+    all.map(([sku]) => sku),
+  );
+  const matched = all.filter(([sku]) => itemOf.has(sku));
+  const unmatched = all.filter(([sku]) => !itemOf.has(sku));
   summary.unmatchedSkus = unmatched.length;
-  await db().execute(sql`
-    UPDATE catalog_issue SET resolved_at = now()
-     WHERE connection_id = ${conn.id}::uuid AND kind = 'unmatched_sku' AND resolved_at IS NULL`);
-  for (const [sku, v] of unmatched) {
-    await db().execute(sql`
-      INSERT INTO catalog_issue (shop_id, connection_id, kind, sku, remote_refs, details)
-      VALUES (${conn.shopId}::uuid, ${conn.id}::uuid, 'unmatched_sku', ${sku}, ${[v.id]}::text[],
-              ${`${v.displayName} (SKU ${sku}) matches no SKU of the source store; it is not synced.`})
-      ON CONFLICT (connection_id, kind, sku) DO UPDATE SET last_seen_at = now(), resolved_at = NULL`);
-  }
+  await catalog.replaceCatalogIssues({
+    shopId: conn.shopId,
+    connectionId: conn.id,
+    kinds: ["unmatched_sku"],
+    issues: unmatched.map(([sku, e]) => ({
+      kind: "unmatched_sku" as const,
+      sku,
+      remoteRefs: [e.remoteVariantRef ?? e.remoteRef],
+      details: `${e.title} (SKU ${sku}) matches no SKU of the source store; it is not synced.`,
+    })),
+  });
   const listingIds: string[] = [];
-  for (let i = 0; i < matched.length; i += 250) {
-    const chunk = matched.slice(i, i + 250);
+  for (let i = 0; i < matched.length; i += CHUNK) {
     listingIds.push(
-      ...(await upsertListings(
-        conn,
-        chunk.map(([sku, v]) => ({
+      ...(await catalog.upsertListings(
+        conn.shopId,
+        conn.id,
+        matched.slice(i, i + CHUNK).map(([sku, e]) => ({
+          remoteRef: e.remoteRef,
+          remoteLocationRef: location.id,
+          remoteVariantRef: e.remoteVariantRef,
           sku,
-          variant: v,
+          title: e.title,
           itemId: itemOf.get(sku)!,
-          remoteLocation: location.id,
           sourceLocationId: null,
         })),
       )),
     );
   }
   summary.listings = listingIds.length;
-  const refs = await listingRefs(conn.id);
-  for (const read of await adapter.readQuantities(conn, refs)) {
-    const ref = refs.find(
-      (r) => r.remoteRef === read.remoteRef && r.remoteLocationRef === read.remoteLocationRef,
-    );
-    if (ref)
-      await push.recordRemote(db(), {
-        listingId: ref.id,
-        quantity: read.quantity,
-        state: read.states,
-        source: "read",
-        at: read.observedAt,
-      });
-  }
+  const refs = await catalog.listingRefs(conn.id);
+  const refOf = new Map(refs.map((r) => [`${r.remoteRef}|${r.remoteLocationRef}`, r]));
+  await listings.recordRemoteBatch(
+    (await adapter.readQuantities(conn, refs)).flatMap((read) => {
+      const ref = refOf.get(`${read.remoteRef}|${read.remoteLocationRef}`);
+      return ref
+        ? [{ listingId: ref.id, quantity: read.quantity, state: read.states, at: read.observedAt }]
+        : [];
+    }),
+    "read",
+  );
   await republishListings(conn.shopId, listingIds, true);
-}
-
-async function upsertListings(
-  conn: ConnectionContext,
-  rows: {
-    sku: string;
-    variant: Variant;
-    itemId: string;
-    remoteLocation: string;
-    sourceLocationId: string | null;
-  }[],
-): Promise<string[]> {
-  if (rows.length === 0) return [];
-  const listings = await db().query<{ id: string }>(sql`
-    INSERT INTO listing (id, shop_id, connection_id, remote_ref, remote_location_ref, remote_variant_ref, sku, title,
-                         source_location_id, status, updated_at)
-    SELECT gen_random_uuid(), ${conn.shopId}::uuid, ${conn.id}::uuid, u.remote_ref, u.location, u.variant, u.sku, u.title,
-           u.source_location_id, 'active', now()
-      FROM unnest(${rows.map((r) => r.variant.inventoryItem.id)}::text[], ${rows.map((r) => r.remoteLocation)}::text[],
-                  ${rows.map((r) => r.variant.id)}::text[], ${rows.map((r) => r.sku)}::text[],
-                  ${rows.map((r) => r.variant.displayName)}::text[], ${rows.map((r) => r.sourceLocationId)}::uuid[])
-           AS u(remote_ref, location, variant, sku, title, source_location_id)
-    ON CONFLICT (connection_id, remote_ref, remote_location_ref)
-    DO UPDATE SET remote_variant_ref = EXCLUDED.remote_variant_ref, sku = EXCLUDED.sku, title = EXCLUDED.title,
-                  status = CASE WHEN listing.status = 'disabled' THEN listing.status ELSE 'active'::"ListingStatus" END,
-                  updated_at = now()
-    RETURNING id`);
-  // Components: a new listing is one unit of its item. A plain listing whose SKU now points at
-  // another item is remapped; bundles and multipacks (set by the merchant) are left alone.
-  const remoteRefs = rows.map((r) => r.variant.inventoryItem.id);
-  const remoteLocations = rows.map((r) => r.remoteLocation);
-  const itemIds = rows.map((r) => r.itemId);
-  await db().execute(sql`
-    INSERT INTO listing_component (listing_id, item_id, quantity)
-    SELECT l.id, u.item_id, 1
-      FROM unnest(${remoteRefs}::text[], ${remoteLocations}::text[], ${itemIds}::uuid[]) AS u(remote_ref, location, item_id)
-      JOIN listing l ON l.connection_id = ${conn.id}::uuid AND l.remote_ref = u.remote_ref AND l.remote_location_ref = u.location
-     WHERE NOT EXISTS (SELECT 1 FROM listing_component c WHERE c.listing_id = l.id)
-    ON CONFLICT (listing_id, item_id) DO NOTHING`);
-  await db().execute(sql`
-    UPDATE listing_component c SET item_id = u.item_id
-      FROM unnest(${remoteRefs}::text[], ${remoteLocations}::text[], ${itemIds}::uuid[]) AS u(remote_ref, location, item_id)
-      JOIN listing l ON l.connection_id = ${conn.id}::uuid AND l.remote_ref = u.remote_ref AND l.remote_location_ref = u.location
-     WHERE c.listing_id = l.id AND c.item_id <> u.item_id AND c.quantity = 1
-       AND (SELECT count(*) FROM listing_component c2 WHERE c2.listing_id = l.id) = 1`);
-  return listings.map((l) => l.id);
-}
-
-async function listingRefs(connectionId: string) {
-  return db().query<{
-    id: string;
-    remoteRef: string;
-    remoteLocationRef: string;
-    itemId: string;
-    sourceLocationId: string;
-    sku: string;
-  }>(sql`
-    SELECT l.id, l.remote_ref AS "remoteRef", l.remote_location_ref AS "remoteLocationRef", c.item_id AS "itemId",
-           l.source_location_id AS "sourceLocationId", i.sku
-      FROM listing l
-      JOIN listing_component c ON c.listing_id = l.id
-      JOIN stock_item i ON i.id = c.item_id
-     WHERE l.connection_id = ${connectionId}::uuid AND l.status = 'active'`);
 }

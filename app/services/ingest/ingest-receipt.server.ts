@@ -1,19 +1,19 @@
-import {
-  fulfillmentOperations,
-  orderOperations,
-  refundOperations,
-} from "../../channels/shopify/translate";
-import { TOPIC_SCHEMAS, type ShopifyTopic } from "../../channels/shopify/webhook-schemas";
+/**
+ * The ingest job: one stored receipt → what it means (the channel adapter's inbound port) → one
+ * ledger transaction, a level observation, or a catalog refresh. Safe to run twice: the receipt
+ * status is checked first and every ledger effect is keyed, so a retried or swept job changes
+ * nothing the second time.
+ */
+import { adapterFor } from "../../channels/registry.server";
 import { DomainError } from "../../domain/errors";
-import { db } from "../../lib/sql.server";
 import { metrics } from "../../lib/metrics.server";
 import { log } from "../../logger.server";
 import { enqueueMaintenance, enqueuePushes, enqueueSafely } from "../../queues/jobs.server";
-import { loadConnection } from "../../repositories/push.server";
+import { loadConnection } from "../../repositories/connections.server";
 import { loadReceipt, markReceipt } from "../../repositories/receipts.server";
-import { applyLedgerEvent, type LineOperation } from "../ledger/apply-event.server";
+import { applyLedgerEvent } from "../ledger/apply-event.server";
 import { applyIfNoOp } from "./noop-snapshot.server";
-import { observeInventoryLevel } from "./observe-level.server";
+import { observeLevel } from "./observe-level.server";
 
 export type IngestOutcome =
   | { status: "missing" | "already" }
@@ -28,83 +28,66 @@ export type IngestOutcome =
   | { status: "ignored"; reason: string }
   | { status: "observed"; action: string };
 
-/**
- * Applies one stored receipt. Safe to run twice: the receipt status is checked first and every
- * ledger effect is keyed, so a retried or swept job changes nothing the second time.
- */
 export async function ingestReceipt(receiptId: bigint): Promise<IngestOutcome> {
-  const receipt = await loadReceipt(db(), receiptId);
+  const receipt = await loadReceipt(receiptId);
   if (!receipt) return { status: "missing" };
   if (receipt.status !== "pending") return { status: "already" };
-  const connection = await loadConnection(db(), receipt.connectionId);
+  const connection = await loadConnection(receipt.connectionId);
   if (!connection) {
-    await markReceipt(db(), receiptId, "ignored", "connection removed");
+    await markReceipt(receiptId, "ignored", "connection removed");
     return { status: "ignored", reason: "connection removed" };
   }
-  const topic = receipt.topic as ShopifyTopic;
+  const topic = receipt.topic;
   const logger = log({
     shop: connection.shopDomain,
     receiptId: receiptId.toString(),
     topic,
     connectionId: connection.id,
   });
-  const parsed = TOPIC_SCHEMAS[topic]?.safeParse(receipt.payload);
-  if (!parsed?.success) {
-    await markReceipt(db(), receiptId, "failed", "payload no longer matches its schema");
+  const inbound = adapterFor(connection.kind).inbound;
+  const checked = inbound.check(topic, receipt.payload);
+  if (!checked.ok) {
+    await markReceipt(
+      receiptId,
+      "failed",
+      `payload no longer matches its schema: ${checked.reason}`,
+    );
     throw new DomainError(
       "invalid_command",
       `receipt ${receiptId} has an invalid ${topic} payload`,
     );
   }
-
-  let operations: LineOperation[] = [];
-  switch (topic) {
-    case "orders/create":
-    case "orders/updated":
-    case "orders/cancelled":
-      operations = orderOperations(connection.id, topic, parsed.data as never);
-      break;
-    case "refunds/create":
-      operations = refundOperations(connection.id, parsed.data as never);
-      break;
-    case "fulfillments/create":
-    case "fulfillments/update":
-      operations = fulfillmentOperations(connection.id, parsed.data as never);
-      break;
-    case "orders/edited":
-      // The edit's absolute result arrives as orders/updated (same order, later updated_at),
-      // which is last-writer-wins per line; deltas here would double count against it.
-      await markReceipt(
-        db(),
-        receiptId,
-        "ignored",
-        "applied through the orders/updated snapshot that follows every edit",
-      );
-      return { status: "ignored", reason: "superseded by orders/updated" };
-    case "inventory_levels/update": {
-      const { action } = await observeInventoryLevel(
-        connection,
-        parsed.data as never,
-        receipt.receivedAt,
-      );
-      await markReceipt(db(), receiptId, "applied");
+  const meaning = inbound.translate(connection.id, topic, checked.payload);
+  switch (meaning.kind) {
+    case "ignored":
+      await markReceipt(receiptId, "ignored", meaning.reason);
+      return { status: "ignored", reason: meaning.reason };
+    case "level": {
+      const { action } = await observeLevel(connection, meaning.level, receipt.receivedAt);
+      await markReceipt(receiptId, "applied");
       return { status: "observed", action };
     }
-    case "products/update":
-    case "inventory_items/create":
-    case "inventory_items/delete":
+    case "catalog_changed":
       await enqueueMaintenance({ task: "import_catalog", connectionId: connection.id }, 1_000);
-      await markReceipt(db(), receiptId, "applied");
+      await markReceipt(receiptId, "applied");
       return { status: "observed", action: "catalog import scheduled" };
+    case "order_reference":
+      // Channels whose events name only the order are read back by their own poll/fetch path.
+      await markReceipt(receiptId, "ignored", "order reference without a fetch path");
+      return { status: "ignored", reason: "order reference" };
+    case "ledger":
+      break;
   }
-
+  const operations = meaning.operations;
+  const lineOperations = operations.filter((op) => op.type === "line");
   if (
-    await applyIfNoOp({
+    lineOperations.length === operations.length &&
+    (await applyIfNoOp({
       shopId: connection.shopId,
       connectionId: connection.id,
       receiptId,
-      operations,
-    })
+      operations: lineOperations,
+    }))
   ) {
     metrics().ingestSeconds.observe({ topic }, (Date.now() - receipt.receivedAt.getTime()) / 1000);
     return {
@@ -120,7 +103,7 @@ export async function ingestReceipt(receiptId: bigint): Promise<IngestOutcome> {
     const result = await applyLedgerEvent({
       shopId: connection.shopId,
       receiptId,
-      actor: `shopify:${topic}`,
+      actor: `${connection.kind}:${topic}`,
       receivedAt: receipt.receivedAt,
       operations,
       markReceiptApplied: true,
@@ -131,18 +114,18 @@ export async function ingestReceipt(receiptId: bigint): Promise<IngestOutcome> {
       metrics().oversells.inc(units);
       logger.warn({ incidents: result.incidents.length, units }, "oversell recorded");
     }
-    const connections = new Set(result.changedListings.map((l) => l.connectionId));
-    if (connection.syncEnabled) await enqueueSafely("push", () => enqueuePushes(connections));
+    const touched = new Set(result.changedListings.map((l) => l.connectionId));
+    if (connection.syncEnabled) await enqueueSafely("push", () => enqueuePushes(touched));
     return {
       status: "applied",
       applied: result.applied,
       duplicates: result.duplicates,
       unmatched: result.unmatched,
       incidents: result.incidents.length,
-      pushes: connections.size,
+      pushes: touched.size,
     };
   } catch (error) {
-    if (error instanceof DomainError) await markReceipt(db(), receiptId, "failed", error.message);
+    if (error instanceof DomainError) await markReceipt(receiptId, "failed", error.message);
     throw error;
   }
 }

@@ -1,19 +1,13 @@
-import { db, sql } from "../../lib/sql.server";
+import { adapterFor } from "../../channels/registry.server";
+import type { ItemOperation, LineOperation } from "../../domain/operations";
+import { acquireConnectionLock, ConnectionBusyError } from "../../lib/locks.server";
 import { log } from "../../logger.server";
 import { enqueueMaintenance, enqueuePushes, enqueueSafely } from "../../queues/jobs.server";
-import * as push from "../../repositories/push.server";
+import * as connections from "../../repositories/connections.server";
+import { openingLines } from "../../repositories/ledger.server";
+import * as listings from "../../repositories/listings.server";
 import { hasPendingReceipts } from "../../repositories/receipts.server";
-import {
-  acquireConnectionLock,
-  ConnectionBusyError,
-  shopifyAdapter,
-  toContext,
-} from "../channels.server";
-import {
-  applyLedgerEvent,
-  type ItemOperation,
-  type LineOperation,
-} from "../ledger/apply-event.server";
+import { applyLedgerEvent } from "../ledger/apply-event.server";
 
 /**
  * After this many postponements a level whose Shopify `committed` still differs from ours is
@@ -42,7 +36,7 @@ type Outcome = { read: number; counted: number; postponed: number };
  *   fulfilment seen by Shopify but not yet by us would otherwise be counted twice).
  */
 export async function readSourceLevels(connectionId: string, attempt: number): Promise<Outcome> {
-  const connection = await push.loadConnection(db(), connectionId);
+  const connection = await connections.loadConnection(connectionId);
   if (!connection || connection.role !== "source" || connection.shopStatus !== "active") {
     return { read: 0, counted: 0, postponed: 0 };
   }
@@ -67,9 +61,7 @@ export async function readSourceLevels(connectionId: string, attempt: number): P
   }
   total.postponed = postponed.length;
   if (postponed.length > 0) {
-    await db().execute(
-      sql`UPDATE listing SET remote_source = 'webhook' WHERE id = ANY(${postponed}::uuid[])`,
-    );
+    await listings.flagForSourceRead(postponed);
     if (!waitingForReceipts || attempt < MAX_WAIT_FOR_RECEIPTS) {
       await enqueueSafely("source read", () =>
         enqueueMaintenance(
@@ -83,7 +75,7 @@ export async function readSourceLevels(connectionId: string, attempt: number): P
 }
 
 async function readPage(
-  connection: push.ConnectionRow,
+  connection: connections.ConnectionRow,
   attempt: number,
   after: string,
 ): Promise<{
@@ -94,42 +86,23 @@ async function readPage(
   waitingForReceipts: boolean;
 } | null> {
   const connectionId = connection.id;
-  const flagged = await db().query<{
-    id: string;
-    remoteRef: string;
-    remoteLocationRef: string;
-    itemId: string;
-    locationId: string;
-    sku: string;
-  }>(sql`
-    SELECT l.id, l.remote_ref AS "remoteRef", l.remote_location_ref AS "remoteLocationRef",
-           c.item_id AS "itemId", l.source_location_id AS "locationId", i.sku
-      FROM listing l JOIN listing_component c ON c.listing_id = l.id JOIN stock_item i ON i.id = c.item_id
-     WHERE l.connection_id = ${connectionId}::uuid AND l.remote_source = 'webhook'
-       AND l.source_location_id IS NOT NULL AND l.id > ${after}::uuid
-     ORDER BY l.id LIMIT ${PAGE}`);
+  const flagged = await listings.flaggedSourceListings(connectionId, after, PAGE);
   if (flagged.length === 0) return null;
 
-  const reads = await shopifyAdapter().readQuantities(toContext(connection), flagged);
-  const levels = await push.sourceLevels(
-    db(),
+  const reads = await adapterFor(connection.kind).readQuantities(
+    connections.toContext(connection),
+    flagged,
+  );
+  const levels = await listings.sourceLevels(
     connectionId,
     flagged.map((f) => ({ itemId: f.itemId, locationId: f.locationId })),
   );
-  const openings = await db().query<{
-    itemId: string;
-    locationId: string;
-    ordered: number;
-    committed: number;
-  }>(sql`
-    SELECT item_id AS "itemId", location_id AS "locationId", ordered, committed FROM order_line
-     WHERE connection_id = ${connectionId}::uuid AND order_id = ${OPENING_ORDER_ID}`);
-  const receiptsInFlight = await hasPendingReceipts(db(), connectionId);
+  const openings = await openingLines(connectionId, OPENING_ORDER_ID);
+  const receiptsInFlight = await hasPendingReceipts(connectionId);
 
   const operations: (ItemOperation | LineOperation)[] = [];
   const postponed: string[] = [];
-  await push.recordRemoteBatch(
-    db(),
+  await listings.recordRemoteBatch(
     flagged.flatMap((f) => {
       const read = reads.find(
         (r) => r.remoteRef === f.remoteRef && r.remoteLocationRef === f.remoteLocationRef,

@@ -1,13 +1,13 @@
-import { computePublished } from "../../domain/publish";
-import { sql, transaction } from "../../lib/sql.server";
-import * as repo from "../../repositories/ledger.server";
-
 /**
  * Recomputes the published quantity of listings outside any event: after a catalog import,
  * a buffer-rule change, a listing remap. Works in chunks, each under the same item locks the
  * apply path takes, so a concurrent sale can never be overwritten by a stale computation.
- * Returns the connections that have listings to push.
  */
+import { computePublished } from "../../domain/publish";
+import * as ledger from "../../repositories/ledger.server";
+import { transaction } from "../../repositories/tx.server";
+
+/** Returns the connections that have listings to push. */
 export async function republishListings(
   shopId: string,
   listingIds: string[],
@@ -17,22 +17,13 @@ export async function republishListings(
   for (let i = 0; i < listingIds.length; i += 200) {
     const chunk = listingIds.slice(i, i + 200);
     await transaction(async (tx) => {
-      const shop = await repo.shopState(tx, shopId);
+      const shop = await ledger.shopState(tx, shopId);
       if (!shop) return;
-      const componentRows = await tx.query<repo.ComponentRow>(sql`
-        SELECT listing_id AS "listingId", item_id AS "itemId", quantity FROM listing_component
-         WHERE listing_id = ANY(${chunk}::uuid[])`);
+      const componentRows = await ledger.componentsOf(tx, chunk);
       const itemIds = [...new Set(componentRows.map((c) => c.itemId))];
-      const locked = await repo.lockItemsWithBundlePartners(tx, shopId, itemIds);
-      const levels = await repo.loadLevels(tx, [...locked.keys()]);
-      const listings = await tx.query<{
-        id: string;
-        connectionId: string;
-        sku: string | null;
-        sourceLocationId: string | null;
-      }>(sql`
-        SELECT id, connection_id AS "connectionId", sku, source_location_id AS "sourceLocationId"
-          FROM listing WHERE id = ANY(${chunk}::uuid[]) AND shop_id = ${shopId}::uuid`);
+      const locked = await ledger.lockItemsWithBundlePartners(tx, shopId, itemIds);
+      const levels = await ledger.loadLevels(tx, [...locked.keys()]);
+      const listings = await ledger.listingsToPublish(tx, shopId, chunk);
       const published = computePublished(
         listings.map((l) => ({
           ...l,
@@ -43,7 +34,7 @@ export async function republishListings(
         levels,
         shop.rules,
       );
-      const marked = await repo.markListingsChanged(tx, {
+      const marked = await ledger.markListingsChanged(tx, {
         listings: listings.map((l) => ({ id: l.id, published: published.get(l.id) ?? 0, force })),
         receiptId: null,
         since: new Date(),
@@ -55,12 +46,5 @@ export async function republishListings(
 }
 
 export async function republishShop(shopId: string): Promise<Set<string>> {
-  const { db } = await import("../../lib/sql.server");
-  const rows = await db().query<{ id: string }>(
-    sql`SELECT id FROM listing WHERE shop_id = ${shopId}::uuid AND status = 'active'`,
-  );
-  return republishListings(
-    shopId,
-    rows.map((r) => r.id),
-  );
+  return republishListings(shopId, await ledger.activeListingIds(shopId));
 }

@@ -1,42 +1,37 @@
+/**
+ * The push job: one connection, its dirty listings, the adapter for its channel kind. Follow-ups
+ * are scheduled here: another round when more than a batch was dirty, and a delayed run when a
+ * write had to wait for an unexplained channel drop to settle.
+ */
+import type { ChannelAdapter, ConnectionContext } from "../../channels/channel-adapter";
 import { ChannelAuthError, ChannelPermanentError } from "../../channels/errors";
+import { adapterFor } from "../../channels/registry.server";
 import { env } from "../../env.server";
-import { db, sql } from "../../lib/sql.server";
+import { acquireConnectionLock, ConnectionBusyError } from "../../lib/locks.server";
 import { log } from "../../logger.server";
 import { enqueueDeferredPush, enqueuePush, enqueueSafely } from "../../queues/jobs.server";
-import * as push from "../../repositories/push.server";
-import {
-  acquireConnectionLock,
-  ConnectionBusyError,
-  forgetToken,
-  shopifyAdapter,
-  toContext,
-} from "../channels.server";
+import * as connections from "../../repositories/connections.server";
 import { pushSalesConnection, type PushOutcome } from "./push-sales.server";
 import { pushSourceConnection } from "./push-source.server";
 
 export type PushResult = PushOutcome | { skipped: string };
 
-/**
- * The push job: one connection, its dirty listings, the adapter for its channel. Follow-ups are
- * scheduled here: another round when more than a batch was dirty, and a delayed run when a
- * write had to wait for an unexplained channel drop to settle.
- */
 export async function pushConnection(
   connectionId: string,
   options: { now?: () => Date; deferredCheck?: boolean } = {},
 ): Promise<PushResult> {
   const now = options.now ?? (() => new Date());
   const startedAt = Date.now();
-  const row = await push.loadConnection(db(), connectionId);
+  const row = await connections.loadConnection(connectionId);
   if (!row) return { skipped: "connection removed" };
   if (row.shopStatus !== "active" || !row.syncEnabled)
     return { skipped: "sync disabled for the shop" };
   if (row.status !== "active") return { skipped: `connection ${row.status}` };
-  if (row.kind !== "shopify") throw new ChannelPermanentError(`no adapter for ${row.kind} yet`);
-  const conn = toContext(row);
+  const adapter = adapterFor(row.kind);
+  const conn = connections.toContext(row);
   const logger = log({ shop: row.shopDomain, connectionId, role: row.role });
   // Two pushes of one connection never run at once (the coalesced job and a deferred re-check
-  // could otherwise overlap): a short Redis lock, renewed while held (acquireConnectionLock).
+  // could otherwise overlap): a short Redis lock, renewed while held.
   const release = await acquireConnectionLock(connectionId);
   if (!release) {
     // A deferred re-check that finds a push running has nothing to add: that push either started
@@ -48,41 +43,14 @@ export async function pushConnection(
   }
   let outcome: PushOutcome;
   try {
-    outcome =
-      row.role === "source"
-        ? await pushSourceConnection(db(), conn, shopifyAdapter(), { now })
-        : await pushSalesConnection(db(), conn, shopifyAdapter(), {
-            now,
-            settleMs: env().PUSH_SETTLE_MS,
-          });
+    outcome = await push(conn, adapter, now);
   } catch (error) {
-    if (error instanceof ChannelAuthError) {
-      forgetToken(connectionId);
-      await db().execute(sql`
-        UPDATE connection SET status = 'error', status_reason = ${error.message} WHERE id = ${connectionId}::uuid`);
-      await push.recordConnectionFailure(db(), {
-        shopId: row.shopId,
-        connectionId,
-        kind: "auth",
-        reason: error.message,
-      });
-      logger.error(
-        { err: error.message },
-        "channel rejected our credentials; connection needs attention",
-      );
-    } else if (error instanceof ChannelPermanentError) {
-      await push.recordConnectionFailure(db(), {
-        shopId: row.shopId,
-        connectionId,
-        kind: "push_rejected",
-        reason: error.message,
-      });
-    }
+    await recordFailure(conn, adapter, error);
     throw error;
   } finally {
     await release();
   }
-  await push.touchConnectionPush(db(), connectionId, now());
+  await connections.touchConnectionPush(connectionId, now());
   if (outcome.more) await enqueueSafely("push", () => enqueuePush(connectionId, 0));
   if (outcome.deferredUntil) {
     const delay = Math.max(50, outcome.deferredUntil.getTime() - now().getTime());
@@ -91,4 +59,46 @@ export async function pushConnection(
   if (outcome.wrote + outcome.stale + outcome.rejected > 0)
     logger.debug({ ...outcome, ms: Date.now() - startedAt }, "pushed");
   return outcome;
+}
+
+function push(
+  conn: ConnectionContext,
+  adapter: ChannelAdapter,
+  now: () => Date,
+): Promise<PushOutcome> {
+  if (conn.role === "source") {
+    if (!adapter.source)
+      throw new ChannelPermanentError(`${conn.kind} cannot hold a shop's physical stock`);
+    return pushSourceConnection(conn, adapter, { now });
+  }
+  return pushSalesConnection(conn, adapter, { now, settleMs: env().PUSH_SETTLE_MS });
+}
+
+/** Credentials refused → the connection needs attention; a permanent refusal is recorded. */
+async function recordFailure(
+  conn: ConnectionContext,
+  adapter: ChannelAdapter,
+  error: unknown,
+): Promise<void> {
+  if (error instanceof ChannelAuthError) {
+    adapter.forgetCredentials(conn.id);
+    await connections.markConnectionError(conn.id, error.message);
+    await connections.recordConnectionFailure({
+      shopId: conn.shopId,
+      connectionId: conn.id,
+      kind: "auth",
+      reason: error.message,
+    });
+    log({ connectionId: conn.id }).error(
+      { err: error.message },
+      "channel rejected our credentials; connection needs attention",
+    );
+  } else if (error instanceof ChannelPermanentError) {
+    await connections.recordConnectionFailure({
+      shopId: conn.shopId,
+      connectionId: conn.id,
+      kind: "push_rejected",
+      reason: error.message,
+    });
+  }
 }

@@ -1,9 +1,17 @@
-import type { ConnectionContext, QuantityWrite } from "../../channels/channel-adapter";
-import type { ShopifyAdapter } from "../../channels/shopify/adapter.server";
+/**
+ * Push to a store or marketplace that sells the hub's stock: read the current published
+ * quantity of dirty listings (jobs carry keys only), plan, write absolute numbers (with
+ * compare-and-set where the channel has it), and on a stale expectation re-read and recompute —
+ * never overwrite blindly.
+ */
+import type {
+  ChannelAdapter,
+  ConnectionContext,
+  QuantityWrite,
+} from "../../channels/channel-adapter";
 import { planSalesWrites } from "../../domain/plan";
 import { log } from "../../logger.server";
-import type { SqlClient } from "../../lib/sql.server";
-import * as push from "../../repositories/push.server";
+import * as listings from "../../repositories/listings.server";
 import { pushMetrics } from "./metrics.server";
 
 export type PushOutcome = {
@@ -17,15 +25,9 @@ export type PushOutcome = {
 
 export const BATCH = 250;
 
-/**
- * Push to a store or marketplace that sells the hub's stock: read the current published
- * quantity of dirty listings (jobs carry keys only), plan, write absolute numbers with
- * compare-and-set, and on a stale expectation re-read and recompute — never overwrite blindly.
- */
 export async function pushSalesConnection(
-  db: SqlClient,
   conn: ConnectionContext,
-  adapter: ShopifyAdapter,
+  adapter: ChannelAdapter,
   options: { now?: () => Date; settleMs: number },
 ): Promise<PushOutcome> {
   const now = options.now ?? (() => new Date());
@@ -40,11 +42,11 @@ export async function pushSalesConnection(
   const logger = log({ connectionId: conn.id, shop: conn.accountRef });
 
   for (let round = 0; round < 4; round++) {
-    const listings = await push.dirtyListings(db, conn.id, BATCH);
-    if (listings.length === 0) return outcome;
-    const byId = new Map(listings.map((l) => [l.id, l]));
+    const dirty = await listings.dirtyListings(conn.id, BATCH);
+    if (dirty.length === 0) return outcome;
+    const byId = new Map(dirty.map((l) => [l.id, l]));
     const plan = planSalesWrites(
-      listings.map((l) => ({
+      dirty.map((l) => ({
         listingId: l.id,
         published: l.publishedQuantity,
         pushedQuantity: l.pushedQuantity,
@@ -57,8 +59,7 @@ export async function pushSalesConnection(
     );
 
     const at = now();
-    await push.recordPushedBatch(
-      db,
+    await listings.recordPushedBatch(
       conn.id,
       plan.upToDate.map((id) => {
         const l = byId.get(id)!;
@@ -79,7 +80,7 @@ export async function pushSalesConnection(
         outcome.deferredUntil = d.until;
     }
     if (plan.writes.length === 0) {
-      outcome.more = listings.length === BATCH && plan.deferred.length < listings.length;
+      outcome.more = dirty.length === BATCH && plan.deferred.length < dirty.length;
       return outcome;
     }
 
@@ -101,7 +102,7 @@ export async function pushSalesConnection(
 
     const stale: string[] = [];
     const written = now();
-    const applied: Parameters<typeof push.recordPushedBatch>[2] = [];
+    const applied: Parameters<typeof listings.recordPushedBatch>[1] = [];
     for (const r of results) {
       const l = byId.get(r.listingId)!;
       if (r.state === "applied") {
@@ -119,7 +120,7 @@ export async function pushSalesConnection(
       } else if (r.state === "rejected") {
         outcome.rejected++;
         logger.warn({ listingId: l.id, code: r.code, reason: r.message }, "write rejected");
-        await push.recordListingFailure(db, {
+        await listings.recordListingFailure({
           shopId: conn.shopId,
           connectionId: conn.id,
           listingId: l.id,
@@ -130,9 +131,9 @@ export async function pushSalesConnection(
         pushMetrics.failure(conn.kind, "write_rejected");
       }
     }
-    await push.recordPushedBatch(db, conn.id, applied, written);
+    await listings.recordPushedBatch(conn.id, applied, written);
     if (stale.length === 0) {
-      outcome.more = listings.length === BATCH;
+      outcome.more = dirty.length === BATCH;
       if (!outcome.more) return outcome;
       continue;
     }
@@ -151,7 +152,7 @@ export async function pushSalesConnection(
       const read = reads.find(
         (x) => x.remoteRef === l.remoteRef && x.remoteLocationRef === l.remoteLocationRef,
       );
-      await push.recordRemote(db, {
+      await listings.recordRemote({
         listingId: id,
         quantity: read?.quantity ?? null,
         source: "read",

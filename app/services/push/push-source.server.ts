@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
-import type { ConnectionContext } from "../../channels/channel-adapter";
+import type {
+  ChannelAdapter,
+  ConnectionContext,
+  SourceStorePort,
+  StateAdjustment,
+  StateMove,
+} from "../../channels/channel-adapter";
 import { ChannelPermanentError } from "../../channels/errors";
-import {
-  shopifyLevelKey,
-  type ShopifyAdapter,
-  type StateAdjustment,
-  type StateMove,
-} from "../../channels/shopify/adapter.server";
 import {
   OWNED_STATES,
   sourceTargets,
@@ -14,15 +14,15 @@ import {
   type OwnedState,
   type StateMap,
 } from "../../domain/plan";
-import type { SqlClient } from "../../lib/sql.server";
 import { log } from "../../logger.server";
-import * as push from "../../repositories/push.server";
+import * as listings from "../../repositories/listings.server";
+import * as outbox from "../../repositories/outbox.server";
 import { pushMetrics } from "./metrics.server";
 import { BATCH, type PushOutcome } from "./push-sales.server";
 
 type Work = {
-  listing: push.DirtyListing;
-  level: push.SourceLevel;
+  listing: listings.DirtyListing;
+  level: listings.SourceLevel;
   remote: Record<string, number>;
   wrote: boolean;
 };
@@ -42,11 +42,12 @@ type Work = {
  * A stale expectation means someone else changed an owned state: re-read and recompute.
  */
 export async function pushSourceConnection(
-  db: SqlClient,
   conn: ConnectionContext,
-  adapter: ShopifyAdapter,
+  adapter: ChannelAdapter,
   options: { now?: () => Date },
 ): Promise<PushOutcome> {
+  const store = adapter.source;
+  if (!store) throw new ChannelPermanentError(`${conn.kind} cannot be a source store`);
   const now = options.now ?? (() => new Date());
   const outcome: PushOutcome = {
     wrote: 0,
@@ -59,22 +60,21 @@ export async function pushSourceConnection(
   const logger = log({ connectionId: conn.id, shop: conn.accountRef });
 
   for (let round = 0; round < 6; round++) {
-    const listings = (await push.dirtyListings(db, conn.id, BATCH)).filter(
+    const dirty = (await listings.dirtyListings(conn.id, BATCH)).filter(
       (l) => l.itemId && l.sourceLocationId,
     );
-    if (listings.length === 0) return outcome;
+    if (dirty.length === 0) return outcome;
 
-    const unknown = listings.filter((l) => !l.remoteState);
-    if (unknown.length > 0) await refresh(db, conn, adapter, unknown, now);
+    const unknown = dirty.filter((l) => !l.remoteState);
+    if (unknown.length > 0) await refresh(conn, adapter, unknown, now);
     const fresh =
       unknown.length > 0
-        ? (await push.dirtyListings(db, conn.id, BATCH)).filter(
+        ? (await listings.dirtyListings(conn.id, BATCH)).filter(
             (l) => l.itemId && l.sourceLocationId,
           )
-        : listings;
+        : dirty;
 
-    const levels = await push.sourceLevels(
-      db,
+    const levels = await listings.sourceLevels(
       conn.id,
       fresh.map((l) => ({ itemId: l.itemId!, locationId: l.sourceLocationId! })),
     );
@@ -84,7 +84,7 @@ export async function pushSourceConnection(
         (v) => v.itemId === listing.itemId && v.locationId === listing.sourceLocationId,
       );
       if (!level) {
-        await push.recordPushed(db, {
+        await listings.recordPushed({
           listingId: listing.id,
           connectionId: conn.id,
           version: listing.publishedVersion,
@@ -104,8 +104,8 @@ export async function pushSourceConnection(
     //    Deltas compose, so no compare-and-set: a batch's parameters depend only on its rows,
     //    and the batch key stored with them makes any resend exactly-once at Shopify.
     let stale = false;
-    for (const batch of await push.unconfirmedBatches(db, conn.id)) {
-      const result = await adapter.adjust(
+    for (const batch of await outbox.unconfirmedBatches(conn.id)) {
+      const result = await store.adjust(
         conn,
         batch.stateName,
         batch.changes.map((c) => ({
@@ -122,7 +122,7 @@ export async function pushSourceConnection(
         throw new ChannelPermanentError(
           `resending outbox batch ${batch.batchKey} was rejected: ${describe(result.errors)}`,
         );
-      await push.markAdjustmentsWritten(db, batch.ids);
+      await outbox.markAdjustmentsWritten(batch.ids);
       // The levels these rows touched are re-read below if they are in this round's work.
       for (const w of work) {
         const mine = w.level.pending.filter((p) => batch.ids.some((id) => id.toString() === p.id));
@@ -131,7 +131,7 @@ export async function pushSourceConnection(
         const delta = mine.reduce((sum, p) => sum + p.delta, 0);
         w.remote[batch.stateName] = (w.remote[batch.stateName] ?? 0) + delta;
         w.remote.on_hand = (w.remote.on_hand ?? 0) + delta;
-        applyAfter(w, result.after);
+        applyAfter(store, w, result.after);
         w.wrote = true;
       }
     }
@@ -145,7 +145,7 @@ export async function pushSourceConnection(
         const delta = pending.reduce((sum, p) => sum + p.delta, 0);
         const ids = pending.map((p) => BigInt(p.id));
         if (delta === 0) {
-          await push.markAdjustmentsWritten(db, ids);
+          await outbox.markAdjustmentsWritten(ids);
           continue;
         }
         changes.push({
@@ -162,8 +162,7 @@ export async function pushSourceConnection(
       for (let i = 0; i < changes.length; i += BATCH) {
         const chunk = changes.slice(i, i + BATCH);
         const batchKey = randomUUID();
-        const claimed = await push.claimAdjustments(
-          db,
+        const claimed = await outbox.claimAdjustments(
           chunk.flatMap((c) => c.ids),
           batchKey,
         );
@@ -172,10 +171,9 @@ export async function pushSourceConnection(
           stale = true;
           break;
         }
-        const result = await adapter.adjust(conn, name, chunk, batchKey);
+        const result = await store.adjust(conn, name, chunk, batchKey);
         if (!result.ok) {
-          await push.markAdjustmentsFailed(
-            db,
+          await outbox.markAdjustmentsFailed(
             chunk.flatMap((c) => c.ids),
             describe(result.errors),
           );
@@ -183,15 +181,12 @@ export async function pushSourceConnection(
             `adjusting ${name} was rejected: ${describe(result.errors)}`,
           );
         }
-        await push.markAdjustmentsWritten(
-          db,
-          chunk.flatMap((c) => c.ids),
-        );
+        await outbox.markAdjustmentsWritten(chunk.flatMap((c) => c.ids));
         pushMetrics.writes(conn.kind, chunk.length);
         for (const c of chunk) {
           c.w.remote[name] = (c.w.remote[name] ?? 0) + c.delta;
           c.w.remote.on_hand = (c.w.remote.on_hand ?? 0) + c.delta;
-          applyAfter(c.w, result.after);
+          applyAfter(store, c.w, result.after);
           c.w.wrote = true;
         }
       }
@@ -227,7 +222,7 @@ export async function pushSourceConnection(
           });
           if (batch.length === BATCH) break;
         }
-        const result = await adapter.move(
+        const result = await store.move(
           conn,
           batch.map((b) => b.move),
           batch.flatMap((b) => [
@@ -251,7 +246,7 @@ export async function pushSourceConnection(
         for (const b of batch) {
           b.w.remote[b.state] = (b.w.remote[b.state] ?? 0) + b.diff;
           b.w.remote.available = (b.w.remote.available ?? 0) - b.diff;
-          applyAfter(b.w, result.after);
+          applyAfter(store, b.w, result.after);
           b.w.wrote = true;
         }
       }
@@ -261,7 +256,6 @@ export async function pushSourceConnection(
       outcome.stale++;
       logger.info("source store changed under us; re-reading levels");
       await refresh(
-        db,
         conn,
         adapter,
         work.map((w) => w.listing),
@@ -271,8 +265,7 @@ export async function pushSourceConnection(
     }
 
     const at = now();
-    await push.recordPushedBatch(
-      db,
+    await listings.recordPushedBatch(
       conn.id,
       work.map((w) => {
         pushMetrics.observeLatency(conn.kind, w.listing.dirtySince, at);
@@ -289,7 +282,7 @@ export async function pushSourceConnection(
       }),
       at,
     );
-    if (listings.length < BATCH) return outcome;
+    if (dirty.length < BATCH) return outcome;
   }
   outcome.more = true;
   return outcome;
@@ -303,31 +296,28 @@ function owned(remote: Record<string, number>): StateMap {
   return Object.fromEntries(OWNED_STATES.map((s) => [s, remote[s] ?? 0])) as StateMap;
 }
 
-function applyAfter(w: Work, after: Map<string, number>): void {
+function applyAfter(store: SourceStorePort, w: Work, after: Map<string, number>): void {
   for (const name of ["available", "on_hand", ...OWNED_STATES]) {
-    const value = after.get(
-      shopifyLevelKey(w.listing.remoteRef, w.listing.remoteLocationRef, name),
-    );
+    const value = after.get(store.levelKey(w.listing.remoteRef, w.listing.remoteLocationRef, name));
     if (value !== undefined) w.remote[name] = value;
   }
 }
 
 async function refresh(
-  db: SqlClient,
   conn: ConnectionContext,
-  adapter: ShopifyAdapter,
-  listings: push.DirtyListing[],
+  adapter: ChannelAdapter,
+  stale: listings.DirtyListing[],
   now: () => Date,
 ): Promise<void> {
   const reads = await adapter.readQuantities(
     conn,
-    listings.map((l) => ({ remoteRef: l.remoteRef, remoteLocationRef: l.remoteLocationRef })),
+    stale.map((l) => ({ remoteRef: l.remoteRef, remoteLocationRef: l.remoteLocationRef })),
   );
-  for (const l of listings) {
+  for (const l of stale) {
     const read = reads.find(
       (r) => r.remoteRef === l.remoteRef && r.remoteLocationRef === l.remoteLocationRef,
     );
-    await push.recordRemote(db, {
+    await listings.recordRemote({
       listingId: l.id,
       quantity: read?.quantity ?? null,
       state: read?.states ?? {},

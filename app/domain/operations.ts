@@ -1,0 +1,59 @@
+/**
+ * What a ledger event is made of: channel-neutral operations on order lines and on stock items,
+ * each with the idempotency key derived from the external event. Channel adapters translate
+ * deliveries into these; the apply service records them exactly once.
+ */
+import type { ItemCommand, LineCommand } from "./ledger";
+
+/** One effect on one order line (per channel order line, not per component). */
+export type LineOperation = {
+  type: "line";
+  /** Unique per effect, derived from the external event (channel, order, line, kind, ...). */
+  key: string;
+  connectionId: string;
+  orderId: string;
+  lineId: string;
+  /** The channel's SKU, as sent (normalised by the apply service). */
+  sku: string | null;
+  /** The channel's id of what was sold (variant / inventory item gid, seller SKU). */
+  remoteRef?: string | null;
+  command: LineCommand;
+};
+
+/** An effect on a stock item at a location (inspection, count, manual adjustment, ...). */
+export type ItemOperation = {
+  type: "item";
+  key: string;
+  itemId?: string;
+  sku?: string;
+  /** Hub location id; defaults to the primary source location. */
+  locationId?: string;
+  connectionId?: string | null;
+  command: ItemCommand;
+};
+
+export type LedgerOperation = LineOperation | ItemOperation;
+
+export type LedgerEvent = {
+  shopId: string;
+  receiptId?: bigint | null;
+  /** Who or what caused it: `shopify:orders/create`, `user:ops@shop.com`, `reconcile`. */
+  actor: string;
+  reason?: string | null;
+  /** When the event reached us (start of the sync-latency clock). */
+  receivedAt?: Date;
+  operations: LedgerOperation[];
+  /** Mark `receiptId` applied in the same transaction (the ingest path). */
+  markReceiptApplied?: boolean;
+};
+
+/** Ledger movement kind of each line command (the `movement.kind` enum). */
+export const LINE_MOVEMENT_KIND: Record<LineCommand["kind"], string> = {
+  placed: "order_placed",
+  edited: "order_edited",
+  cancelled_all: "order_cancelled",
+  cancelled: "line_cancelled",
+  shipped: "shipped",
+  returned: "returned",
+  refunded_no_restock: "refunded_no_restock",
+};

@@ -1,0 +1,77 @@
+/**
+ * Shops: install and uninstall (status, sync switch, the source connection), lookups by domain.
+ */
+import type { Prisma, PrismaClient } from "@prisma/client";
+import prisma from "../db.server";
+
+type Db = PrismaClient | Prisma.TransactionClient;
+
+/**
+ * The shop becomes active and syncing again, and its own store is registered as the `source`
+ * connection (physical stock lives there). Connections paused by an earlier uninstall resume;
+ * ones the merchant paused stay paused.
+ */
+export async function upsertInstalledShop(
+  input: { domain: string; name?: string | null },
+  client: Db = prisma,
+): Promise<{ shopId: string; sourceConnectionId: string }> {
+  const shop = await client.shop.upsert({
+    where: { domain: input.domain },
+    create: { domain: input.domain, name: input.name ?? null },
+    update: {
+      status: "active",
+      syncEnabled: true,
+      uninstalledAt: null,
+      ...(input.name ? { name: input.name } : {}),
+    },
+  });
+  const connection = await client.connection.upsert({
+    where: {
+      shopId_kind_accountRef: { shopId: shop.id, kind: "shopify", accountRef: input.domain },
+    },
+    create: {
+      shopId: shop.id,
+      kind: "shopify",
+      role: "source",
+      name: input.name ?? input.domain,
+      accountRef: input.domain,
+    },
+    update: { status: "active", statusReason: null },
+  });
+  await client.connection.updateMany({
+    where: { shopId: shop.id, status: "paused", statusReason: "uninstalled" },
+    data: { status: "active", statusReason: null },
+  });
+  return { shopId: shop.id, sourceConnectionId: connection.id };
+}
+
+/**
+ * Sessions removed, sync disabled, connections paused; the ledger is kept until `shop/redact`.
+ * Idempotent (Shopify may deliver `app/uninstalled` more than once, and after the data is gone).
+ */
+export async function markUninstalled(domain: string, client: PrismaClient = prisma) {
+  return client.$transaction(async (tx) => {
+    const sessions = await tx.session.deleteMany({ where: { shop: domain } });
+    const shops = await tx.shop.updateMany({
+      where: { domain, status: "active" },
+      data: { status: "uninstalled", syncEnabled: false, uninstalledAt: new Date() },
+    });
+    const shop = await tx.shop.findUnique({ where: { domain }, select: { id: true } });
+    if (shop) {
+      await tx.connection.updateMany({
+        where: { shopId: shop.id, status: "active" },
+        data: { status: "paused", statusReason: "uninstalled" },
+      });
+    }
+    return { sessionsDeleted: sessions.count, shopsDisabled: shops.count };
+  });
+}
+
+export async function shopByDomain(
+  domain: string,
+): Promise<{ id: string; domain: string; status: string; syncEnabled: boolean } | null> {
+  return prisma.shop.findUnique({
+    where: { domain },
+    select: { id: true, domain: true, status: true, syncEnabled: true },
+  });
+}

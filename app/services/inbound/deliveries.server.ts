@@ -1,0 +1,122 @@
+/**
+ * Inbound deliveries, channel-neutral: who a delivery is for (every connection that is this
+ * account, with the secret it signs with), storing it as a durable receipt and enqueuing its
+ * ingest, recording a refused one for support, and settling a level observation in the request.
+ */
+import type { ChannelKind, LevelObservation } from "../../channels/channel-adapter";
+import { adapterFor } from "../../channels/registry.server";
+import { open } from "../../lib/credentials.server";
+import { enqueueIngest, enqueueSafely } from "../../queues/jobs.server";
+import * as connections from "../../repositories/connections.server";
+import * as receipts from "../../repositories/receipts.server";
+import { observeLevel, type LevelOutcome } from "../ingest/observe-level.server";
+import { z } from "zod";
+
+export type DeliveryTarget = {
+  connectionId: string;
+  shopId: string;
+  role: "source" | "sales";
+  active: boolean;
+  /** The secret this connection's deliveries are signed with, when not the app's own. */
+  ownSecret: string | null;
+};
+
+const ZSigningSecret = z.object({ webhookSecret: z.string().min(1).optional() }).loose();
+const targetCache = new Map<string, { targets: DeliveryTarget[]; until: number }>();
+/** Known accounts are cached for a moment (hundreds of deliveries a second name the same few). */
+const TARGET_TTL_MS = 2_000;
+const MAX_CACHED = 10_000;
+
+/** Every connection of any shop that is this account on this channel (usually exactly one). */
+export async function deliveryTargets(
+  kind: ChannelKind,
+  accountRef: string,
+): Promise<DeliveryTarget[]> {
+  const key = `${kind}|${accountRef}`;
+  const cached = targetCache.get(key);
+  if (cached && cached.until > Date.now()) return cached.targets;
+  const rows = await connections.connectionsForAccount(kind, accountRef);
+  const targets = rows.map((r) => ({
+    connectionId: r.connectionId,
+    shopId: r.shopId,
+    role: r.role,
+    active: r.shopStatus === "active",
+    ownSecret:
+      r.role === "sales" ? (open(r.credentials, ZSigningSecret)?.webhookSecret ?? null) : null,
+  }));
+  // Unknown accounts are not cached: the cache cannot be grown by anonymous requests.
+  if (targets.length > 0) {
+    if (targetCache.size >= MAX_CACHED) targetCache.clear();
+    targetCache.set(key, { targets, until: Date.now() + TARGET_TTL_MS });
+  }
+  return targets;
+}
+
+export type StoredDelivery =
+  { replayed: true } | { replayed: false; receiptId: bigint; duplicate: boolean };
+
+/**
+ * Stores a verified, checked delivery for one connection and enqueues its ingest. A duplicate
+ * whose first delivery could not be enqueued is enqueued again (same job id). Throws when the
+ * receipt cannot be stored (the caller answers 5xx so the channel retries).
+ */
+export async function storeDelivery(input: {
+  target: DeliveryTarget;
+  /** Every target of the account (replays with a swapped account header are refused). */
+  sameAccount: DeliveryTarget[];
+  topic: string;
+  eventId: string;
+  deliveryId: string | null;
+  resourceId: string | null;
+  occurredAt: Date | null;
+  payload: unknown;
+}): Promise<StoredDelivery> {
+  const stored = await receipts.storeReceipt({
+    shopId: input.target.shopId,
+    connectionId: input.target.connectionId,
+    topic: input.topic,
+    eventId: input.eventId,
+    webhookId: input.deliveryId,
+    resourceId: input.resourceId,
+    triggeredAt: input.occurredAt,
+    payload: input.payload,
+    sameAccount: input.sameAccount.map((t) => t.connectionId),
+  });
+  if (stored.replayed) return stored;
+  if (!stored.duplicate || stored.status === "pending") {
+    await enqueueSafely("ingest", () => enqueueIngest(stored.id));
+  }
+  return { replayed: false, receiptId: stored.id, duplicate: stored.duplicate };
+}
+
+/** A signed delivery StockGuard refused (schema, topic): kept for support, never applied. */
+export async function recordRefusedDelivery(input: {
+  accountRef: string;
+  shopId: string | null;
+  topic: string;
+  reason: string;
+  deliveryId: string | null;
+  eventId: string | null;
+}): Promise<void> {
+  await receipts.recordRejected({
+    shopDomain: input.accountRef,
+    shopId: input.shopId,
+    topic: input.topic,
+    reason: input.reason,
+    webhookId: input.deliveryId,
+    eventId: input.eventId,
+  });
+}
+
+/** Settles a level update in the request (decision 0004): an echo, an observation, a read. */
+export async function observeLevelNow(
+  target: DeliveryTarget,
+  level: LevelObservation,
+): Promise<LevelOutcome> {
+  return observeLevel({ id: target.connectionId, role: target.role }, level, new Date());
+}
+
+/** The inbound port of a channel kind (signature, envelope, payload rules). */
+export function inboundPort(kind: ChannelKind) {
+  return adapterFor(kind).inbound;
+}

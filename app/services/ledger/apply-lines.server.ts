@@ -1,0 +1,92 @@
+/**
+ * Step 3 of a ledger event: order-line commands, in the order given. Each line component's
+ * commitment row is created (or locked) and moves by the domain's line algebra: last-writer-wins
+ * commands (placed, edited) are idempotent by version, the others by their keys.
+ */
+import { isZeroDelta } from "../../domain/availability";
+import {
+  applyLineCommand,
+  isLastWriterWins,
+  scaleLineCommand,
+  type LineState,
+} from "../../domain/ledger";
+import { LINE_MOVEMENT_KIND, type LineOperation } from "../../domain/operations";
+import { normalizeSku } from "../../domain/sku";
+import * as ledger from "../../repositories/ledger.server";
+import type { EventContext } from "./event-context.server";
+import type { ResolvedComponent } from "./resolve-lines.server";
+
+export async function applyLineOperations(
+  ctx: EventContext,
+  ops: LineOperation[],
+  resolved: Map<LineOperation, ResolvedComponent[]>,
+): Promise<void> {
+  for (const op of ops) {
+    const parts = resolved.get(op);
+    if (!parts) continue;
+    for (const part of parts) {
+      const locationId = part.locationId ?? (await ctx.commitLocation(part.itemId));
+      await ctx.level(part.itemId, locationId);
+      const row = await ledger.lockOrderLine(ctx.tx, {
+        shopId: ctx.shopId,
+        connectionId: op.connectionId,
+        orderId: op.orderId,
+        lineId: op.lineId,
+        itemId: part.itemId,
+        locationId,
+        listingId: part.listingId,
+        sku: normalizeSku(op.sku),
+        perUnit: part.perUnit,
+      });
+      const state: LineState = {
+        ordered: row.ordered,
+        orderedVersion: row.orderedVersion,
+        cancelledAll: row.cancelledAll,
+        cancelled: row.cancelled,
+        shipped: row.shipped,
+        returned: row.returned,
+      };
+      const applied = applyLineCommand(state, scaleLineCommand(op.command, row.perUnit));
+      const lww = isLastWriterWins(op.command);
+      if (lww && sameLine(state, applied.state)) {
+        ctx.result.duplicates++;
+        continue;
+      }
+      if (lww && isZeroDelta(applied.delta)) {
+        // A newer version with no effect (e.g. an order update that changed other fields):
+        // remember the version, no movement needed. LWW is idempotent without a key.
+        await ledger.saveOrderLine(ctx.tx, row.id, applied.state, row.committed);
+        continue;
+      }
+      const key = parts.length > 1 ? `${op.key}#${part.itemId}` : op.key;
+      const inserted = await ctx.record({
+        itemId: part.itemId,
+        locationId: row.locationId,
+        key: lww ? `${key}@${applied.state.orderedVersion}` : key,
+        kind: LINE_MOVEMENT_KIND[op.command.kind],
+        delta: applied.delta,
+        connectionId: op.connectionId,
+        orderRef: op.orderId,
+        lineRef: op.lineId,
+        listingId: row.listingId,
+        line: {
+          id: row.id,
+          state: applied.state,
+          committed: row.committed + applied.delta.committed,
+        },
+      });
+      if (!inserted) ctx.result.duplicates++;
+    }
+  }
+}
+
+function sameLine(a: LineState, b: LineState): boolean {
+  return (
+    a.ordered === b.ordered &&
+    a.orderedVersion === b.orderedVersion &&
+    a.cancelledAll === b.cancelledAll &&
+    a.cancelled === b.cancelled &&
+    a.shipped === b.shipped &&
+    a.returned === b.returned
+  );
+}

@@ -1,0 +1,241 @@
+/**
+ * The working state of one ledger event inside its transaction, after its items are locked: the
+ * balances of every locked item (exact under the locks, kept current in memory as movements are
+ * recorded), the listings that depend on them, and `record`, which writes one effect — the
+ * movement (idempotent by key), the source outbox row, and an oversell incident when the effect
+ * takes an item below zero.
+ */
+import { ats, isZeroDelta, newlyOversold } from "../../domain/availability";
+import { chooseCommitLocation } from "../../domain/allocation";
+import { DomainError } from "../../domain/errors";
+import { classifyOversell } from "../../domain/incidents";
+import type { LineState } from "../../domain/ledger";
+import type { LedgerEvent } from "../../domain/operations";
+import { sourceAdjustmentFor } from "../../domain/source-adjustments";
+import type { FactDelta, LevelFacts } from "../../domain/types";
+import { insertIncident } from "../../repositories/incidents.server";
+import * as ledger from "../../repositories/ledger.server";
+import type { Tx } from "../../repositories/tx.server";
+
+export type ApplyResult = {
+  applied: number;
+  duplicates: number;
+  unmatched: number;
+  incidents: { id: bigint; itemId: string; shortfall: number; rootCause: string }[];
+  changedListings: { listingId: string; connectionId: string; publishedQuantity: number }[];
+};
+
+export type Effect = {
+  itemId: string;
+  locationId: string;
+  key: string;
+  kind: string;
+  delta: FactDelta;
+  connectionId: string | null;
+  orderRef: string | null;
+  lineRef: string | null;
+  listingId: string | null;
+  line: { id: bigint; state: LineState; committed: number } | null;
+};
+
+const levelKey = (itemId: string, locationId: string) => `${itemId}|${locationId}`;
+
+export class EventContext {
+  readonly result: ApplyResult = {
+    applied: 0,
+    duplicates: 0,
+    unmatched: 0,
+    incidents: [],
+    changedListings: [],
+  };
+  /** Levels whose balances this event changed. */
+  readonly touched = new Set<string>();
+  private readonly levels = new Map<string, ledger.LevelRow>();
+  private locations: { id: string; isPrimary: boolean }[] | null = null;
+
+  constructor(
+    readonly tx: Tx,
+    readonly event: LedgerEvent,
+    readonly shop: NonNullable<Awaited<ReturnType<typeof ledger.shopState>>>,
+    readonly locked: Awaited<ReturnType<typeof ledger.lockAndLoad>>,
+  ) {
+    for (const row of locked.levels) this.levels.set(levelKey(row.itemId, row.locationId), row);
+  }
+
+  get shopId(): string {
+    return this.event.shopId;
+  }
+
+  get receiptId(): bigint | null {
+    return this.event.receiptId ?? null;
+  }
+
+  get sourceConnectionId(): string | null {
+    return this.shop.connections.find((c) => c.role === "source")?.id ?? null;
+  }
+
+  allLevels(): ledger.LevelRow[] {
+    return [...this.levels.values()];
+  }
+
+  isTouched(itemId: string, locationId: string): boolean {
+    return this.touched.has(levelKey(itemId, locationId));
+  }
+
+  async shopLocations(): Promise<{ id: string; isPrimary: boolean }[]> {
+    this.locations ??= await ledger.sourceLocations(this.tx, this.shopId);
+    return this.locations;
+  }
+
+  /** The shop's primary source location (where item operations default to). */
+  async primaryLocation(): Promise<string> {
+    const locations = await this.shopLocations();
+    const id = locations.find((l) => l.isPrimary)?.id ?? locations[0]?.id;
+    if (!id) throw new DomainError("unknown_location", "the shop has no source location");
+    return id;
+  }
+
+  /** The level row of an item at a source location, created (at zero) when missing. */
+  async level(itemId: string, locationId: string): Promise<ledger.LevelRow> {
+    const key = levelKey(itemId, locationId);
+    let row = this.levels.get(key);
+    if (!row) {
+      const location = (await this.shopLocations()).find((l) => l.id === locationId);
+      if (!location)
+        throw new DomainError(
+          "unknown_location",
+          `location ${locationId} is not a source location of this shop`,
+        );
+      await ledger.ensureLevel(this.tx, this.shopId, itemId, locationId);
+      row = {
+        itemId,
+        locationId,
+        isPrimary: location.isPrimary,
+        onHand: 0,
+        committed: 0,
+        held: 0,
+        damaged: 0,
+        safetyStock: 0,
+      };
+      this.levels.set(key, row);
+    }
+    return row;
+  }
+
+  itemAts(itemId: string): number {
+    let total = 0;
+    for (const row of this.levels.values()) if (row.itemId === itemId) total += ats(row);
+    return total;
+  }
+
+  /** Where a sale of this item is committed: the source location with the most ATS. */
+  async commitLocation(itemId: string): Promise<string> {
+    const candidates = [...this.levels.values()]
+      .filter((r) => r.itemId === itemId)
+      .map((r) => ({ locationId: r.locationId, ats: ats(r), isPrimary: r.isPrimary }));
+    const chosen = chooseCommitLocation(candidates);
+    if (chosen) return chosen;
+    try {
+      return await this.primaryLocation();
+    } catch {
+      throw new DomainError(
+        "unknown_location",
+        "the shop has no source location to commit stock at",
+      );
+    }
+  }
+
+  /** Writes one effect; false when its key was seen before (a duplicate). */
+  async record(effect: Effect): Promise<boolean> {
+    const movementId = await ledger.recordMovement(
+      this.tx,
+      {
+        shopId: this.shopId,
+        itemId: effect.itemId,
+        locationId: effect.locationId,
+        key: effect.key,
+        kind: effect.kind,
+        delta: effect.delta,
+        receiptId: this.receiptId,
+        connectionId: effect.connectionId,
+        orderRef: effect.orderRef,
+        lineRef: effect.lineRef,
+        actor: this.event.actor,
+        reason: this.event.reason ?? null,
+      },
+      effect.line,
+    );
+    if (movementId === null) return false;
+    const source = this.sourceConnectionId;
+    const adjustment = sourceAdjustmentFor(effect.kind, effect.delta, effect.connectionId, source);
+    if (adjustment && source) {
+      await ledger.insertSourceAdjustment(this.tx, {
+        shopId: this.shopId,
+        connectionId: source,
+        itemId: effect.itemId,
+        locationId: effect.locationId,
+        movementId,
+        ...adjustment,
+      });
+    }
+    const before = this.itemAts(effect.itemId);
+    if (!isZeroDelta(effect.delta)) {
+      addInPlace(await this.level(effect.itemId, effect.locationId), effect.delta);
+      this.touched.add(levelKey(effect.itemId, effect.locationId));
+    }
+    const shortfall = newlyOversold(before, this.itemAts(effect.itemId));
+    if (shortfall > 0) await this.recordIncident(effect, movementId, before, shortfall);
+    this.result.applied++;
+    return true;
+  }
+
+  private async recordIncident(
+    effect: Effect,
+    movementId: bigint,
+    before: number,
+    shortfall: number,
+  ): Promise<void> {
+    const { listings, components, skuOf } = this.locked;
+    const itemListings = listings.filter((l) =>
+      components.some((c) => c.listingId === l.id && c.itemId === effect.itemId),
+    );
+    const selling =
+      itemListings.find((l) => l.id === effect.listingId) ??
+      itemListings.find((l) => l.connectionId === effect.connectionId) ??
+      null;
+    const rootCause = classifyOversell({ movementKind: effect.kind, listing: selling });
+    const id = await insertIncident(this.tx, {
+      shopId: this.shopId,
+      itemId: effect.itemId,
+      sku: skuOf.get(effect.itemId) ?? "",
+      connectionId: effect.connectionId,
+      orderRef: effect.orderRef,
+      lineRef: effect.lineRef,
+      movementId,
+      receiptId: this.receiptId,
+      shortfall,
+      atsBefore: before,
+      atsAfter: this.itemAts(effect.itemId),
+      snapshot: itemListings.map((l) => ({
+        listingId: l.id,
+        connectionId: l.connectionId,
+        role: l.connectionRole,
+        published: l.publishedQuantity,
+        pushed: l.pushedQuantity,
+        lastPushedAt: l.lastPushedAt,
+        remote: l.remoteQuantity,
+        remoteObservedAt: l.remoteObservedAt,
+      })),
+      rootCause,
+    });
+    this.result.incidents.push({ id, itemId: effect.itemId, shortfall, rootCause });
+  }
+}
+
+function addInPlace(target: LevelFacts, delta: FactDelta): void {
+  target.onHand += delta.onHand;
+  target.committed += delta.committed;
+  target.held += delta.held;
+  target.damaged += delta.damaged;
+  target.safetyStock += delta.safetyStock;
+}
