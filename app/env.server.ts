@@ -55,6 +55,17 @@ const ZBaseEnv = z.object({
   WORKER_CONCURRENCY: intString(1, 256).default(8),
   /** Port of the worker's own /metrics and /healthz (0 disables). */
   WORKER_METRICS_PORT: intString(0, 65535).default(9464),
+  /** Interface the worker's metrics server listens on (loopback unless told otherwise). */
+  WORKER_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  /**
+   * Bearer token a scraper sends to `/metrics` (web, and the worker's port when set). Without
+   * it the web's `/metrics` answers 404: metrics name shops and connections.
+   */
+  STOCKGUARD_METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  /** Largest inbound webhook body accepted (bytes); larger ones get 413 before being read. */
+  WEBHOOK_MAX_BYTES: intString(1_024, 64 * 1024 * 1024).default(1024 * 1024),
+  /** `1` enables the sandbox sign-in (demo); refused in production and for non-local origins. */
+  STOCKGUARD_SANDBOX: z.enum(["0", "1"]).optional(),
   /** Interval of the scheduled reconciliation per connection (ms). */
   RECONCILE_INTERVAL_MS: intString(1_000, 86_400_000).default(900_000),
 });
@@ -109,6 +120,11 @@ export function parseBaseEnv(source: Record<string, string | undefined> = proces
   if (env.NODE_ENV === "production" && !env.STOCKGUARD_ENCRYPTION_KEY) {
     throw new ConfigError([
       "STOCKGUARD_ENCRYPTION_KEY is required in production (32 bytes, base64 or hex)",
+    ]);
+  }
+  if (env.NODE_ENV === "production" && env.STOCKGUARD_SANDBOX === "1") {
+    throw new ConfigError([
+      "STOCKGUARD_SANDBOX=1 is refused in production: the sandbox signs anyone in to any shop",
     ]);
   }
   return env;

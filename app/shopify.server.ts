@@ -1,13 +1,12 @@
 import "@shopify/shopify-app-remix/adapters/node";
 import { ApiVersion, AppDistribution, shopifyApp } from "@shopify/shopify-app-remix/server";
-import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prisma";
 import {
   installAdminApiOriginRewrite,
   SHOPIFY_API_VERSION,
 } from "./channels/shopify/admin-url.server";
-import prisma from "./db.server";
 import { env, shopifyEnv } from "./env.server";
 import { log } from "./logger.server";
+import { SealedSessionStorage } from "./repositories/sessions.server";
 import { recordInstall } from "./services/shops.server";
 
 /**
@@ -28,10 +27,8 @@ const shopify = shopifyApp({
   scopes: config.SCOPES,
   appUrl: config.SHOPIFY_APP_URL,
   authPathPrefix: "/auth",
-  sessionStorage: new PrismaSessionStorage(prisma, {
-    connectionRetries: 3,
-    connectionRetryIntervalMs: 1000,
-  }),
+  // Admin API tokens are sealed at rest (AES-256-GCM, STOCKGUARD_ENCRYPTION_KEY).
+  sessionStorage: new SealedSessionStorage(),
   distribution: AppDistribution.AppStore,
   useOnlineTokens: false,
   future: {

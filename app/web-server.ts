@@ -35,6 +35,16 @@ async function main(): Promise<void> {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", true);
+  // A declared body over the webhook limit is refused before Remix or any handler runs; bodies
+  // without a length are bounded while they are read (app/webhooks/body.server.ts).
+  app.use("/webhooks", (req, res, next) => {
+    const declared = Number(req.headers["content-length"] ?? 0);
+    if (declared > config.WEBHOOK_MAX_BYTES) {
+      res.status(413).set("Connection", "close").json({ error: "payload too large" });
+      return;
+    }
+    next();
+  });
   // Webhook bodies are small and answered with empty 200s; compress only documents and assets.
   app.use(
     compression({

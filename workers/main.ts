@@ -67,7 +67,11 @@ async function main(): Promise<void> {
   env();
   const workers = await startWorkers();
   await registerSchedules();
-  const metricsServer = startMetricsServer(env().WORKER_METRICS_PORT);
+  const metricsServer = startMetricsServer(
+    env().WORKER_METRICS_PORT,
+    env().WORKER_METRICS_HOST,
+    env().STOCKGUARD_METRICS_TOKEN,
+  );
   logger().info({ queues: workers.map((w) => w.name) }, "StockGuard worker started");
 
   let stopping = false;

@@ -1,4 +1,5 @@
 import { createServer, type Server } from "node:http";
+import { metricsAccess } from "../app/lib/metrics-auth.server";
 import { metrics } from "../app/lib/metrics.server";
 import { logger } from "../app/logger.server";
 import { QUEUES } from "../app/queues/definitions";
@@ -6,9 +7,15 @@ import { queue } from "../app/queues/queues.server";
 
 /**
  * The worker's Prometheus endpoint: queue depth per state (read from Redis at scrape time),
- * push latency, channel writes, throttle waits and failures recorded by the processors.
+ * push latency, channel writes, throttle waits and failures recorded by the processors. It
+ * listens on loopback unless WORKER_METRICS_HOST says otherwise, and asks for the bearer token
+ * when STOCKGUARD_METRICS_TOKEN is set.
  */
-export function startMetricsServer(port: number): Server | null {
+export function startMetricsServer(
+  port: number,
+  host = "127.0.0.1",
+  token: string | undefined = undefined,
+): Server | null {
   if (port === 0) return null;
   const m = metrics();
   m.queueDepth.reset();
@@ -33,6 +40,10 @@ export function startMetricsServer(port: number): Server | null {
       res.writeHead(404).end();
       return;
     }
+    if (token && metricsAccess(req.headers.authorization, token) !== "allowed") {
+      res.writeHead(401, { "WWW-Authenticate": 'Bearer realm="metrics"' }).end();
+      return;
+    }
     collect()
       .catch(() => undefined)
       .then(() => m.registry.metrics())
@@ -42,6 +53,6 @@ export function startMetricsServer(port: number): Server | null {
   server.on("error", (error) =>
     logger().warn({ err: error.message, port }, "worker metrics server not started"),
   );
-  server.listen(port, "0.0.0.0");
+  server.listen(port, host);
   return server;
 }

@@ -59,6 +59,11 @@ function createMetrics() {
       labelNames: ["channel", "kind"],
       registers: [registry],
     }),
+    receiptsAbandoned: new client.Counter({
+      name: "stockguard_receipts_abandoned_total",
+      help: "Receipts failed after the sweeper revived them the maximum number of times",
+      registers: [registry],
+    }),
     oversells: new client.Counter({
       name: "stockguard_oversold_units_total",
       help: "Units sold beyond availability (recorded as incidents)",

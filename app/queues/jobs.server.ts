@@ -89,6 +89,23 @@ export async function enqueueMaintenance(job: MaintenanceJob, delayMs = 0): Prom
   });
 }
 
+/**
+ * A catalog refresh asked for by something anyone can trigger (a level update naming an item we
+ * do not track): at most one per connection per `throttleMs`, however often it is asked
+ * (BullMQ deduplication in throttle mode), so replayed deliveries cannot drive imports.
+ */
+export async function enqueueThrottledCatalogRefresh(
+  connectionId: string,
+  throttleMs = 600_000,
+): Promise<void> {
+  await producersReady();
+  await queue("maintenance").add(
+    "import_catalog",
+    { task: "import_catalog", connectionId },
+    { delay: 2_000, deduplication: { id: `catalog-unknown-${connectionId}`, ttl: throttleMs } },
+  );
+}
+
 /** Enqueue without failing the caller: the sweeper and reconciliation recover a lost job. */
 export async function enqueueSafely(what: string, fn: () => Promise<void>): Promise<boolean> {
   try {

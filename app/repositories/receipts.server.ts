@@ -94,13 +94,38 @@ export async function markReceipt(
      WHERE id = ${id}::bigint AND status = 'pending'`);
 }
 
-/** Receipts stored but not applied after `olderThanMs` (Redis lost the job, a worker died). */
-export async function stalePendingReceipts(olderThanMs: number, limit: number): Promise<bigint[]> {
+/**
+ * Receipts stored but not applied after `olderThanMs` (Redis lost the job, a worker died), the
+ * least-revived first, each counted as revived once more. Receipts revived `cap` times are left
+ * for `abandonOverRevived`.
+ */
+export async function reviveStalePending(
+  olderThanMs: number,
+  limit: number,
+  cap: number,
+): Promise<bigint[]> {
   const rows = await db().query<{ id: bigint }>(sql`
-    SELECT id FROM receipt
-     WHERE status = 'pending' AND received_at < now() - make_interval(secs => ${olderThanMs / 1000})
-     ORDER BY received_at LIMIT ${limit}`);
+    WITH picked AS (
+      SELECT id FROM receipt
+       WHERE status = 'pending' AND revivals < ${cap}
+         AND received_at < now() - make_interval(secs => ${olderThanMs / 1000})
+       ORDER BY revivals, received_at LIMIT ${limit}
+       FOR UPDATE SKIP LOCKED
+    )
+    UPDATE receipt r SET revivals = r.revivals + 1 FROM picked WHERE r.id = picked.id
+    RETURNING r.id`);
   return rows.map((r) => r.id);
+}
+
+/** Pending receipts revived `cap` times are failed; returns them for the alert. */
+export async function abandonOverRevived(
+  cap: number,
+): Promise<{ id: bigint; shopId: string; connectionId: string; topic: string }[]> {
+  return db().query(sql`
+    UPDATE receipt SET status = 'failed', applied_at = now(),
+                       error = ${`gave up after ${cap} revivals by the sweeper`}
+     WHERE status = 'pending' AND revivals >= ${cap}
+    RETURNING id, shop_id AS "shopId", connection_id AS "connectionId", topic`);
 }
 
 export async function hasPendingReceipts(connectionId: string): Promise<boolean> {

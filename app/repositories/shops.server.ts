@@ -46,7 +46,8 @@ export async function upsertInstalledShop(
 }
 
 /**
- * Sessions removed, sync disabled, connections paused; the ledger is kept until `shop/redact`.
+ * Sessions removed, sync disabled, connections paused, other channels' credentials deleted; the
+ * ledger is kept until `shop/redact`.
  * Idempotent (Shopify may deliver `app/uninstalled` more than once, and after the data is gone).
  */
 export async function markUninstalled(domain: string, client: PrismaClient = prisma) {
@@ -58,6 +59,16 @@ export async function markUninstalled(domain: string, client: PrismaClient = pri
     });
     const shop = await tx.shop.findUnique({ where: { domain }, select: { id: true } });
     if (shop) {
+      // Other stores' and marketplaces' credentials go with the install: nothing of theirs is
+      // kept for a shop that left (a reinstall asks the merchant to connect them again).
+      await tx.connection.updateMany({
+        where: { shopId: shop.id, credentials: { not: null } },
+        data: {
+          credentials: null,
+          status: "disconnected",
+          statusReason: "credentials removed when the app was uninstalled; connect it again",
+        },
+      });
       await tx.connection.updateMany({
         where: { shopId: shop.id, status: "active" },
         data: { status: "paused", statusReason: "uninstalled" },

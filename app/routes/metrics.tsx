@@ -1,7 +1,23 @@
+/**
+ * Prometheus metrics of this web process (webhook acks, receipts, enqueue failures), for a
+ * scraper holding STOCKGUARD_METRICS_TOKEN; 404 when no token is configured, 401 without it.
+ */
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { env } from "../env.server";
+import { metricsAccess } from "../lib/metrics-auth.server";
 import { metrics } from "../lib/metrics.server";
 
-/** Prometheus metrics of this web process (webhook acks, receipts, enqueue failures). */
-export const loader = async () => {
+export const loader = async ({ request }: LoaderFunctionArgs) => {
+  const access = metricsAccess(
+    request.headers.get("authorization"),
+    env().STOCKGUARD_METRICS_TOKEN,
+  );
+  if (access === "disabled") return new Response("Not Found", { status: 404 });
+  if (access === "missing")
+    return new Response("Unauthorized", {
+      status: 401,
+      headers: { "WWW-Authenticate": 'Bearer realm="metrics"' },
+    });
   const registry = metrics().registry;
   return new Response(await registry.metrics(), {
     headers: { "Content-Type": registry.contentType },

@@ -2,12 +2,17 @@ import { env, shopifyEnv } from "../env.server";
 
 /**
  * The sandbox (the demo on a machine with no Shopify) signs in to the embedded admin without
- * Shopify's admin around it. Only when BOTH are set: STOCKGUARD_SANDBOX=1 and
- * SHOPIFY_ADMIN_API_ORIGIN (every Admin API call goes to a local Shopify). A production
- * deployment sets neither, and these routes answer 404 there.
+ * Shopify's admin around it. Only when ALL hold: STOCKGUARD_SANDBOX=1, not production (the
+ * process refuses to start with both), and SHOPIFY_ADMIN_API_ORIGIN on this machine (every Admin
+ * API call goes to a local Shopify). Otherwise these routes answer 404.
  */
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+
 export function sandboxEnabled(): boolean {
-  return process.env.STOCKGUARD_SANDBOX === "1" && Boolean(env().SHOPIFY_ADMIN_API_ORIGIN);
+  const config = env();
+  if (config.STOCKGUARD_SANDBOX !== "1" || config.NODE_ENV === "production") return false;
+  const origin = config.SHOPIFY_ADMIN_API_ORIGIN;
+  return origin !== undefined && LOOPBACK.has(new URL(origin).hostname);
 }
 
 export function requireSandbox(): void {

@@ -4,6 +4,7 @@
  * source-level reads.
  */
 import { adapterFor } from "../channels/registry.server";
+import { metrics } from "../lib/metrics.server";
 import { log } from "../logger.server";
 import type { MaintenanceJob } from "../queues/definitions";
 import {
@@ -23,6 +24,12 @@ import { readSourceLevels } from "./ingest/read-source-levels.server";
 export const SWEEP_AFTER_MS = 10_000;
 /** Dirty listings older than this get their push re-enqueued (a lost push job). */
 export const STALE_DIRTY_MS = 10_000;
+/**
+ * A receipt whose ingest keeps failing is revived at most this many times (each revival retries
+ * its job ~30 times over ~2.5 min), then failed with an alert: a poison event must not retry
+ * forever or crowd out real ones.
+ */
+export const MAX_REVIVALS = 20;
 
 export async function runMaintenance(job: MaintenanceJob): Promise<unknown> {
   switch (job.task) {
@@ -52,8 +59,26 @@ async function importConnectionCatalog(connectionId: string): Promise<unknown> {
  * job, a worker was killed), pushes of listings that stayed dirty, pending outbox writes, and
  * source reads whose job was lost.
  */
-export async function sweep(): Promise<{ receipts: number; connections: number }> {
-  const stuck = await receipts.stalePendingReceipts(SWEEP_AFTER_MS, 1_000);
+export async function sweep(): Promise<{
+  receipts: number;
+  connections: number;
+  abandoned: number;
+}> {
+  const abandoned = await receipts.abandonOverRevived(MAX_REVIVALS);
+  for (const receipt of abandoned) {
+    metrics().receiptsAbandoned.inc();
+    await connections.recordConnectionFailure({
+      shopId: receipt.shopId,
+      connectionId: receipt.connectionId,
+      kind: "receipt_abandoned",
+      reason: `a ${receipt.topic} event (receipt ${receipt.id}) could not be applied after ${MAX_REVIVALS} revivals; it needs attention`,
+      details: { receiptId: receipt.id.toString(), topic: receipt.topic },
+    });
+    log({ receiptId: receipt.id.toString(), topic: receipt.topic }).error(
+      "receipt abandoned after repeated failures",
+    );
+  }
+  const stuck = await receipts.reviveStalePending(SWEEP_AFTER_MS, 1_000, MAX_REVIVALS);
   for (const id of stuck) await reviveIngest(id);
   const stale = await listings.connectionsWithStaleWork(STALE_DIRTY_MS);
   for (const connectionId of stale) {
@@ -64,7 +89,7 @@ export async function sweep(): Promise<{ receipts: number; connections: number }
     await enqueueMaintenance({ task: "read_source_levels", connectionId, attempt: 5 });
   if (stuck.length + stale.length > 0)
     log({ receipts: stuck.length, connections: stale.length }).info("sweeper re-enqueued work");
-  return { receipts: stuck.length, connections: stale.length };
+  return { receipts: stuck.length, connections: stale.length, abandoned: abandoned.length };
 }
 
 /** Retention: traces and processed receipts are operational data, not the ledger. */

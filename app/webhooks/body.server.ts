@@ -5,8 +5,7 @@
  * than the limit (signatures can only be checked over the whole body).
  */
 
-/** Default limit of an inbound body (Shopify webhooks, marketplace notifications). */
-export const MAX_WEBHOOK_BYTES = 1024 * 1024;
+import { env } from "../env.server";
 
 export function tooLarge(): Response {
   return Response.json({ error: "payload too large" }, { status: 413 });
@@ -15,7 +14,7 @@ export function tooLarge(): Response {
 /** The body as text, or a 413 response. */
 export async function readBoundedBody(
   request: Request,
-  limit = MAX_WEBHOOK_BYTES,
+  limit = env().WEBHOOK_MAX_BYTES,
 ): Promise<string | Response> {
   const declared = request.headers.get("content-length");
   if (declared !== null && (!/^\d+$/.test(declared) || Number(declared) > limit)) {

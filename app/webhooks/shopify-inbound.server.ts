@@ -10,6 +10,7 @@
  */
 import { isShopifyTopic, type ShopifyTopic } from "../channels/shopify/webhook-schemas";
 import { shopifyEnv } from "../env.server";
+import { describeError, isUnstorableValue } from "../lib/data-errors";
 import { parseChannelJson } from "../lib/json";
 import { metrics } from "../lib/metrics.server";
 import { log } from "../logger.server";
@@ -49,7 +50,12 @@ export async function handleShopifyWebhook(
   const port = inboundPort("shopify");
   const raw = { method: request.method, url: request.url, headers: request.headers, body };
   const envelope = port.envelope(raw);
-  const domain = typeof envelope === "string" ? "" : (envelope.accountRef ?? "");
+  // The store is looked up by its header before the envelope is judged: a malformed envelope
+  // from a store we know is a 400 once signed, not a 401.
+  const domain =
+    typeof envelope === "string"
+      ? (request.headers.get("x-shopify-shop-domain") ?? "").toLowerCase().slice(0, 255)
+      : (envelope.accountRef ?? "");
   let targets: DeliveryTarget[];
   try {
     targets = domain ? await deliveryTargets("shopify", domain) : [];
@@ -143,7 +149,8 @@ export async function handleShopifyWebhook(
       }
       duplicate &&= stored.duplicate;
     } catch (error) {
-      if (isUnstorable(error)) return refuse(`payload cannot be stored: ${describe(error)}`);
+      if (isUnstorableValue(error))
+        return refuse(`payload cannot be stored: ${describeError(error)}`);
       logger.error(
         { err: (error as Error).message },
         "receipt not stored; asking Shopify to retry",
@@ -152,18 +159,4 @@ export async function handleShopifyWebhook(
     }
   }
   return answer(new Response(null, { status: 200 }), duplicate ? "duplicate" : "stored");
-}
-
-/**
- * PostgreSQL refuses the data itself (out of range, bad encoding, bad timestamp): retrying can
- * never succeed, so the delivery is refused with 400 rather than 503 (which Shopify would retry
- * for hours and then drop anyway).
- */
-function isUnstorable(error: unknown): boolean {
-  const code = (error as { code?: string }).code ?? "";
-  return code.startsWith("22");
-}
-
-function describe(error: unknown): string {
-  return ((error as Error).message ?? String(error)).slice(0, 200);
 }

@@ -16,7 +16,15 @@
  * per second per store, default 1000 = Shopify Plus), BENCH_COALESCE_MS (default 200).
  */
 import { readFileSync } from "node:fs";
-import { freePort, percentile, skuOf, startWorld, waitFor, type World } from "../e2e/world";
+import {
+  freePort,
+  percentile,
+  skuOf,
+  startWorld,
+  stopAllSpawned,
+  waitFor,
+  type World,
+} from "../e2e/world";
 
 const num = (name: string, fallback: number) =>
   process.env[name] ? Number(process.env[name]) : fallback;
@@ -278,11 +286,12 @@ async function main(): Promise<void> {
     const eventsPerS =
       r.n / Math.max(1, (new Date(r.last).getTime() - new Date(r.first).getTime()) / 1000);
 
-    const workerMetrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`)
+    const scrape = { headers: { authorization: `Bearer ${world.metricsToken}` } };
+    const workerMetrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`, scrape)
       .then((r) => r.text())
       .catch(() => "");
     // The web's own view of acknowledgements (request in → answer), beside the sender's.
-    const webMetrics = await fetch(`${world.webUrl}/metrics`)
+    const webMetrics = await fetch(`${world.webUrl}/metrics`, scrape)
       .then((r) => r.text())
       .catch(() => "");
     for (const line of summarizeHistograms(webMetrics, ["stockguard_webhook_ack_seconds"]))
@@ -383,6 +392,13 @@ async function main(): Promise<void> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  // A run that overstays its deadline stops its children and fails (nothing left running).
+  const deadlineS = Number(process.env.BENCH_TIMEOUT_S ?? 900);
+  setTimeout(() => {
+    console.error(`bench: deadline of ${deadlineS} s passed; stopping`);
+    stopAllSpawned("SIGKILL");
+    process.exit(2);
+  }, deadlineS * 1000).unref();
   (process.env.BENCH_MODE === "market"
     ? import("./market-bench").then((m) => m.runMarket())
     : main()

@@ -134,6 +134,8 @@ export async function startAdmin(options: {
       apiKey: API_KEY,
       apiSecret: API_SECRET,
       encryptionKey: Buffer.alloc(32, 5).toString("base64"),
+      // The sandbox sign-in exists only outside production.
+      nodeEnv: options.env?.STOCKGUARD_SANDBOX === "1" ? "development" : "production",
       extra: options.env,
     });
     const output: string[] = [];

@@ -36,6 +36,7 @@ export async function ownRedis(): Promise<OwnRedis> {
           maxRetriesPerRequest: 0,
           retryStrategy: () => null,
         });
+        client.on("error", () => undefined);
         try {
           await client.connect();
           return (await client.ping()) === "PONG";

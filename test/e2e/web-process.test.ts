@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
+import http from "node:http";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,6 +23,70 @@ function baseEnv(databaseUrl: string, port: number): NodeJS.ProcessEnv {
     apiKey: "web-process-key",
     apiSecret: "web-process-secret",
     encryptionKey: Buffer.alloc(32, 7).toString("base64"),
+    extra: { STOCKGUARD_METRICS_TOKEN: METRICS_TOKEN },
+  });
+}
+
+const METRICS_TOKEN = "web-process-metrics-token";
+
+/** The web's node process (npm → tsx → node): the deepest descendant of the spawned group. */
+function webPid(child: ChildProcess): number {
+  let pid = child.pid!;
+  for (;;) {
+    const children = spawnSync("pgrep", ["-P", String(pid)], { encoding: "utf8" })
+      .stdout.split("\n")
+      .filter(Boolean);
+    if (children.length === 0) return pid;
+    pid = Number(children[children.length - 1]);
+  }
+}
+
+/**
+ * Sends `size` bytes of body (declared, or chunked) and returns the answer's status, or "reset"
+ * when the server cut the connection while we were still sending (it stopped reading).
+ */
+function rawPost(
+  port: number,
+  path: string,
+  size: number,
+  declared: boolean,
+): Promise<number | "reset"> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        host: "127.0.0.1",
+        port,
+        path,
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-shopify-hmac-sha256": "c2lnbmF0dXJl",
+          "x-shopify-topic": "orders/create",
+          "x-shopify-shop-domain": "someone.myshopify.com",
+          ...(declared ? { "content-length": String(size) } : {}),
+        },
+      },
+      (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+        request.destroy();
+      },
+    );
+    request.on("error", (error) => {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ECONNRESET" || code === "EPIPE") resolve("reset");
+      else reject(error);
+    });
+    const chunk = Buffer.alloc(256 * 1024, 32);
+    let sent = 0;
+    const pump = () => {
+      while (sent < size && !request.destroyed) {
+        sent += chunk.length;
+        if (!request.write(chunk)) return void request.once("drain", pump);
+      }
+      if (!request.destroyed) request.end();
+    };
+    pump();
   });
 }
 
@@ -30,6 +95,7 @@ describe("npm run start", () => {
   let web: ChildProcess;
   let baseUrl: string;
   const output: string[] = [];
+  const port = () => Number(new URL(baseUrl).port);
 
   beforeAll(async () => {
     database = await createTestDatabase("sg_web");
@@ -63,10 +129,13 @@ describe("npm run start", () => {
     if (database) await dropTestDatabase(database.name);
   });
 
-  it("serves the app and its metrics", async () => {
+  it("serves the app, and its metrics only with the metrics token", async () => {
     const health = await fetch(`${baseUrl}/healthz`);
     expect(health.status).toBe(200);
-    const metrics = await fetch(`${baseUrl}/metrics`);
+    expect((await fetch(`${baseUrl}/metrics`)).status).toBe(401);
+    const metrics = await fetch(`${baseUrl}/metrics`, {
+      headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+    });
     expect(metrics.status).toBe(200);
     expect(await metrics.text()).toContain("# TYPE");
     // Outside the Shopify admin, the embedded app asks for a shop to log in to.
@@ -108,6 +177,41 @@ describe("npm run start", () => {
     } finally {
       await client.end();
     }
+  });
+
+  it("refuses oversized bodies with 413 without buffering them (memory stays flat)", async () => {
+    const rss = () =>
+      Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${webPid(web)}/status`, "utf8"))?.[1] ?? 0) /
+      1024;
+    const before = rss();
+    // Four anonymous 100 MB requests (declared) and one 20 MB chunked stream.
+    const declared = await Promise.all(
+      [1, 2, 3, 4].map(() => rawPost(port(), "/webhooks/app/uninstalled", 100 * 1024 * 1024, true)),
+    );
+    expect(declared).toEqual([413, 413, 413, 413]);
+    // Without a length the body is read up to the limit, then the connection is cut.
+    expect([413, "reset"]).toContain(
+      await rawPost(port(), "/webhooks/orders", 20 * 1024 * 1024, false),
+    );
+    expect(rss() - before).toBeLessThan(64);
+  });
+
+  it("serves no sandbox sign-in in production", async () => {
+    for (const route of [
+      "/sandbox/admin?shop=a.myshopify.com",
+      "/sandbox/id-token?shop=a.myshopify.com",
+    ]) {
+      expect((await fetch(`${baseUrl}${route}`)).status, route).toBe(404);
+    }
+    const env = { ...baseEnv(database.url, 1), STOCKGUARD_SANDBOX: "1" };
+    const run = spawnSync("npm", ["run", "-s", "start"], {
+      cwd: ROOT,
+      env,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain("STOCKGUARD_SANDBOX=1 is refused in production");
   });
 
   it("exits at start with a message naming a missing variable", () => {

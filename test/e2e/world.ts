@@ -51,11 +51,14 @@ export type World = {
   source: string;
   stores: string[];
   env: NodeJS.ProcessEnv;
+  /** Bearer token of the web's and worker's /metrics. */
+  metricsToken: string;
   databaseUrl: string;
   connectionIds: Map<string, string>;
   pg: pg.Pool;
   processes: { web: ChildProcess; workers: ChildProcess[] };
-  cli(args: string[]): Promise<string>;
+  /** Runs a CLI command; a token travels in STOCKGUARD_TOKEN, never as an argument. */
+  cli(args: string[], token?: string): Promise<string>;
   startWorker(): Promise<ChildProcess>;
   close(): Promise<void>;
   output(): string;
@@ -124,6 +127,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   const databaseUrl = options.databaseUrl ?? database!.url;
   const port = options.port ?? (await freePort());
   const webUrl = `http://127.0.0.1:${port}`;
+  const metricsToken = `metrics-${randomUUID()}`;
   const env = appProcessEnv({
     port,
     databaseUrl,
@@ -132,10 +136,13 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     apiKey: "sandbox-api-key",
     apiSecret: APP_SECRET,
     encryptionKey: Buffer.alloc(32, 9).toString("base64"),
+    // The sandbox sign-in (the demo) exists only outside production.
+    nodeEnv: options.env?.STOCKGUARD_SANDBOX === "1" ? "development" : "production",
     extra: {
       SHOPIFY_ADMIN_API_ORIGIN: shopify.url,
       LOG_LEVEL: options.logs ? "info" : "warn",
       WORKER_METRICS_PORT: "0",
+      STOCKGUARD_METRICS_TOKEN: metricsToken,
       ...options.env,
     },
   });
@@ -153,12 +160,14 @@ export async function startWorld(options: WorldOptions): Promise<World> {
         : [];
     // Own process group: signals reach tsx's node child too (kill(-pid)), so a SIGKILL really
     // kills the worker and close() leaves no orphan behind.
-    const child = spawn(TSX, [...profile, file, ...args], {
-      detached: true,
-      cwd: ROOT,
-      env: { ...env, ...extraEnv },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = track(
+      spawn(TSX, [...profile, file, ...args], {
+        detached: true,
+        cwd: ROOT,
+        env: { ...env, ...extraEnv },
+        stdio: ["ignore", "pipe", "pipe"],
+      }),
+    );
     const collect = (chunk: Buffer) => {
       if (process.env.WORLD_LOG_FILE)
         appendFileSync(process.env.WORLD_LOG_FILE, `[${name}] ${chunk.toString()}`);
@@ -186,6 +195,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       connection: { url: env.REDIS_URL },
       prefix: env.QUEUE_PREFIX,
     });
+    probe.on("error", () => undefined); // a fault test may have Redis down right now
     const before = (await probe.getWorkers()).length;
     const worker = spawnTs("workers/main.ts", [], "worker");
     await waitFor(
@@ -243,6 +253,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     source,
     stores,
     env,
+    metricsToken,
     databaseUrl,
     connectionIds,
     pg: pool,
@@ -271,6 +282,36 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       if (database && !process.env.KEEP_WORLD_DB) await dropTestDatabase(database.name);
     },
   };
+}
+
+/**
+ * Every process a world started, so an interrupted or timed-out run (Ctrl-C on a bench, a
+ * vitest worker being stopped) never leaves a web or worker process behind.
+ */
+const spawned = new Set<ChildProcess>();
+let exitHooks = false;
+
+export function track(child: ChildProcess): ChildProcess {
+  spawned.add(child);
+  child.once("exit", () => spawned.delete(child));
+  if (!exitHooks) {
+    exitHooks = true;
+    process.once("exit", () => {
+      for (const c of spawned) signalGroup(c, "SIGKILL");
+    });
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+      process.once(signal, () => {
+        for (const c of spawned) signalGroup(c, "SIGTERM");
+        setTimeout(() => process.exit(130), 2_000).unref();
+      });
+    }
+  }
+  return child;
+}
+
+/** Stops every process the worlds of this process started (bench deadline, interrupts). */
+export function stopAllSpawned(signal: NodeJS.Signals = "SIGTERM"): void {
+  for (const c of spawned) signalGroup(c, signal);
 }
 
 /** Signals a spawned process and everything it started (it leads its own process group). */

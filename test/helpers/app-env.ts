@@ -3,7 +3,8 @@ import path from "node:path";
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
 /**
- * The environment of a StockGuard process (web, worker, CLI) started by a test: production mode,
+ * The environment of a StockGuard process (web, worker, CLI) started by a test: production mode
+ * (development for the sandbox sign-in),
  * the given database, Redis, queue prefix and Shopify app credentials, Node 22 from node_modules
  * first on PATH, and none of vitest's own variables (the process must not think it is a test).
  */
@@ -15,11 +16,13 @@ export function appProcessEnv(settings: {
   apiKey: string;
   apiSecret: string;
   encryptionKey: string;
+  /** `development` for the sandbox (its sign-in is refused in production). */
+  nodeEnv?: "production" | "development";
   extra?: Record<string, string | undefined>;
 }): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    NODE_ENV: "production",
+    NODE_ENV: settings.nodeEnv ?? "production",
     PORT: String(settings.port),
     DATABASE_URL: settings.databaseUrl,
     REDIS_URL: settings.redisUrl,

@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     `  Admin (embedded app, sandbox sign-in): ${world.webUrl}/sandbox/admin?shop=${world.source}`,
   );
   say(
-    `  Web metrics:     ${world.webUrl}/metrics      Worker metrics: http://127.0.0.1:9464/metrics`,
+    `  Metrics:         ${world.webUrl}/metrics and http://127.0.0.1:9464/metrics (Authorization: Bearer ${world.metricsToken})`,
   );
   say(
     `  Local Shopify:   ${world.shopify.url}  (control API: ${world.shopify.url}/_control/shops)`,

@@ -5,11 +5,35 @@ import { z } from "zod";
  * needs are kept: zod strips everything else, so customer names, emails and addresses never
  * reach the database.
  */
-const id = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]).transform(String);
-const qty = z.number().int().min(0);
+/**
+ * Ids are 64-bit: integers past 2^53 arrive as their exact digits (app/lib/json.ts), so both forms
+ * are accepted and kept as strings.
+ */
+const id = z
+  .union([z.number().int().nonnegative(), z.string().regex(/^\d{1,20}$/)])
+  .transform(String);
+/** Units on one order line: bounded so no sum of them can overflow a 32-bit balance. */
+export const MAX_LINE_QUANTITY = 1_000_000;
+/** Units at one level (Shopify's own bound on inventory quantities is ±1,000,000,000). */
+export const MAX_LEVEL_QUANTITY = 1_000_000_000;
+const qty = z.number().int().min(0).max(MAX_LINE_QUANTITY);
+/** Text PostgreSQL can store: no NUL, no lone surrogate, bounded. */
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine(
+      (s) => !s.includes("\u0000") && s.isWellFormed(),
+      "contains characters that cannot be stored",
+    );
 const timestamp = z
   .string()
-  .refine((s) => !Number.isNaN(Date.parse(s)), "must be an ISO-8601 timestamp")
+  .max(64)
+  .refine((s) => {
+    const ms = Date.parse(s);
+    const year = Number.isNaN(ms) ? NaN : new Date(ms).getUTCFullYear();
+    return year >= 1970 && year <= 9999;
+  }, "must be an ISO-8601 timestamp")
   // Normalised to UTC so versions compare as strings across time-zone offsets.
   .transform((s) => new Date(s).toISOString());
 
@@ -17,7 +41,7 @@ export const ZLineItem = z.object({
   id,
   variant_id: id.nullish(),
   product_id: id.nullish(),
-  sku: z.string().nullish(),
+  sku: text(255).nullish(),
   quantity: qty,
   current_quantity: qty.optional(),
   fulfillable_quantity: qty.optional(),
@@ -29,7 +53,7 @@ export const ZRefundLine = z.object({
   quantity: qty,
   restock_type: z.enum(["no_restock", "cancel", "return", "legacy_restock"]),
   location_id: id.nullish(),
-  line_item: z.object({ sku: z.string().nullish(), variant_id: id.nullish() }).optional(),
+  line_item: z.object({ sku: text(255).nullish(), variant_id: id.nullish() }).optional(),
 });
 
 export const ZRefund = z.object({
@@ -42,17 +66,17 @@ export const ZRefund = z.object({
 export const ZFulfillment = z.object({
   id,
   order_id: id,
-  status: z.string(),
+  status: text(64),
   created_at: timestamp.optional(),
   location_id: id.nullish(),
   line_items: z
-    .array(z.object({ id, quantity: qty, sku: z.string().nullish(), variant_id: id.nullish() }))
+    .array(z.object({ id, quantity: qty, sku: text(255).nullish(), variant_id: id.nullish() }))
     .default([]),
 });
 
 export const ZOrder = z.object({
   id,
-  name: z.string().optional(),
+  name: text(255).optional(),
   created_at: timestamp,
   updated_at: timestamp,
   cancelled_at: timestamp.nullish(),
@@ -79,20 +103,20 @@ export const ZOrderEdit = z.object({
 export const ZInventoryLevelUpdate = z.object({
   inventory_item_id: id,
   location_id: id,
-  available: z.number().int().nullable(),
+  available: z.number().int().min(-MAX_LEVEL_QUANTITY).max(MAX_LEVEL_QUANTITY).nullable(),
   updated_at: timestamp,
 });
 
 export const ZProduct = z.object({
   id,
-  title: z.string().optional(),
+  title: text(1000).optional(),
   variants: z
     .array(
       z.object({
         id,
-        sku: z.string().nullish(),
+        sku: text(255).nullish(),
         inventory_item_id: id.nullish(),
-        title: z.string().optional(),
+        title: text(1000).optional(),
       }),
     )
     .default([]),
@@ -100,7 +124,7 @@ export const ZProduct = z.object({
 
 export const ZInventoryItem = z.object({
   id,
-  sku: z.string().nullish(),
+  sku: text(255).nullish(),
   tracked: z.boolean().optional(),
 });
 export const ZInventoryItemDelete = z.object({ id });

@@ -6,11 +6,12 @@
  */
 import { adapterFor } from "../../channels/registry.server";
 import { DomainError } from "../../domain/errors";
+import { describeError, isUnstorableValue } from "../../lib/data-errors";
 import { metrics } from "../../lib/metrics.server";
 import { log } from "../../logger.server";
 import { enqueueMaintenance, enqueuePushes, enqueueSafely } from "../../queues/jobs.server";
 import { loadConnection } from "../../repositories/connections.server";
-import { loadReceipt, markReceipt } from "../../repositories/receipts.server";
+import { loadReceipt, markReceipt, recordRejected } from "../../repositories/receipts.server";
 import { applyLedgerEvent } from "../ledger/apply-event.server";
 import { applyIfNoOp } from "./noop-snapshot.server";
 import { observeLevel } from "./observe-level.server";
@@ -126,6 +127,20 @@ export async function ingestReceipt(receiptId: bigint): Promise<IngestOutcome> {
     };
   } catch (error) {
     if (error instanceof DomainError) await markReceipt(receiptId, "failed", error.message);
+    if (isUnstorableValue(error)) {
+      // The database refuses the values themselves: failing now beats retrying forever.
+      const reason = `cannot be stored: ${describeError(error)}`;
+      await markReceipt(receiptId, "failed", reason);
+      await recordRejected({
+        shopDomain: connection.shopDomain,
+        shopId: connection.shopId,
+        topic,
+        reason,
+        webhookId: null,
+        eventId: null,
+      });
+      throw new DomainError("invalid_command", `receipt ${receiptId} ${reason}`);
+    }
     throw error;
   }
 }

@@ -11,7 +11,12 @@
  *   once if it shows more than published, and waits for the order if it shows less.
  */
 import type { LevelObservation } from "../../channels/channel-adapter";
-import { enqueueMaintenance, enqueuePush, enqueueSafely } from "../../queues/jobs.server";
+import {
+  enqueueMaintenance,
+  enqueuePush,
+  enqueueSafely,
+  enqueueThrottledCatalogRefresh,
+} from "../../queues/jobs.server";
 import * as listings from "../../repositories/listings.server";
 
 /** Whether the update told us something new (recorded), and what was done about it. */
@@ -29,9 +34,7 @@ export async function observeLevel(
   );
   if (!listing) {
     // A level we do not track: a new variant, or a location we do not sync. Refresh the catalog.
-    await enqueueSafely("catalog", () =>
-      enqueueMaintenance({ task: "import_catalog", connectionId: connection.id }, 2_000),
-    );
+    await enqueueSafely("catalog", () => enqueueThrottledCatalogRefresh(connection.id));
     return { recorded: false, action: "unknown level: catalog refresh scheduled" };
   }
   // Level timestamps may carry whole seconds only: only a payload clearly older than our last
