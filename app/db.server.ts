@@ -1,13 +1,13 @@
+/**
+ * The Prisma client (template shape): one per process, kept on `globalThis` so Vite's dev
+ * reloads do not open a new pool each time. Queries go through the `pg` driver adapter (no
+ * native query engine).
+ */
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "@prisma/client";
 import pg from "pg";
 import { env } from "./env.server";
 
-/**
- * The Prisma client (template shape): one per process, kept on `globalThis` outside production
- * so Vite's dev reloads do not open a new pool each time. Queries go through the `pg` driver
- * adapter (no native query engine).
- */
 declare global {
   var prismaGlobal: PrismaClient | undefined;
 }

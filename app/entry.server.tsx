@@ -1,3 +1,8 @@
+/**
+ * Remix's server entry (template shape): streams each document response with Shopify's document
+ * headers added; bots get the whole page at once (`onAllReady`), and a render still pending
+ * shortly after `streamTimeout` is aborted.
+ */
 import { PassThrough } from "node:stream";
 import { createReadableStreamFromReadable, type EntryContext } from "@remix-run/node";
 import { RemixServer } from "@remix-run/react";

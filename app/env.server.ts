@@ -1,5 +1,3 @@
-import { z } from "zod";
-
 /**
  * Configuration, parsed once from `process.env` and shared by web, worker and CLI.
  *
@@ -7,6 +5,8 @@ import { z } from "zod";
  * the README's configuration table. A missing or malformed variable stops the process at start
  * with a message that names it, instead of a stack trace on the first request.
  */
+import { z } from "zod";
+
 
 const urlString = (protocols: string[]) =>
   z.string().refine(

@@ -1,9 +1,9 @@
-import pino, { type Logger } from "pino";
-
 /**
  * One pino logger per process. Secrets never reach logs: known secret-bearing keys are redacted
  * wherever they appear (tokens, credentials, HMACs, authorization headers).
  */
+import pino, { type Logger } from "pino";
+
 const REDACT = [
   "accessToken",
   "*.accessToken",

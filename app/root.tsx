@@ -1,3 +1,4 @@
+/** The root document every page renders in: the HTML shell, Remix's meta, links and scripts. */
 import { Links, Meta, Outlet, Scripts, ScrollRestoration } from "@remix-run/react";
 
 export default function App() {

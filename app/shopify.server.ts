@@ -1,3 +1,7 @@
+/**
+ * The one composition root for Shopify (template shape). Web routes and workers import the
+ * same instance, so session storage and token refresh behave alike in both processes.
+ */
 import "@shopify/shopify-app-remix/adapters/node";
 import { ApiVersion, AppDistribution, shopifyApp } from "@shopify/shopify-app-remix/server";
 import {
@@ -9,10 +13,6 @@ import { log } from "./logger.server";
 import { SealedSessionStorage } from "./repositories/sessions.server";
 import { recordInstall } from "./services/shops.server";
 
-/**
- * The one composition root for Shopify (template shape). Web routes and workers import the
- * same instance, so session storage and token refresh behave alike in both processes.
- */
 const config = shopifyEnv();
 installAdminApiOriginRewrite(env().SHOPIFY_ADMIN_API_ORIGIN);
 

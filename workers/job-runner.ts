@@ -1,3 +1,7 @@
+/**
+ * `processor`, the wrapper every queue's processor is built with: it parses `job.data`, records
+ * job timings, and is the one place where typed errors become BullMQ retries, delays or failures.
+ */
 import { DelayedError, UnrecoverableError, type Job, type Processor } from "bullmq";
 import type { z } from "zod";
 import {

@@ -1,3 +1,9 @@
+/**
+ * The worker's Prometheus endpoint: queue depth per state (read from Redis at scrape time),
+ * push latency, channel writes, throttle waits and failures recorded by the processors. It
+ * listens on loopback unless WORKER_METRICS_HOST says otherwise, and asks for the bearer token
+ * when STOCKGUARD_METRICS_TOKEN is set.
+ */
 import { createServer, type Server } from "node:http";
 import { metricsAccess } from "../app/lib/metrics-auth.server";
 import { metrics } from "../app/lib/metrics.server";
@@ -5,12 +11,6 @@ import { logger } from "../app/logger.server";
 import { QUEUES } from "../app/queues/definitions";
 import { queue } from "../app/queues/queues.server";
 
-/**
- * The worker's Prometheus endpoint: queue depth per state (read from Redis at scrape time),
- * push latency, channel writes, throttle waits and failures recorded by the processors. It
- * listens on loopback unless WORKER_METRICS_HOST says otherwise, and asks for the bearer token
- * when STOCKGUARD_METRICS_TOKEN is set.
- */
 export function startMetricsServer(
   port: number,
   host = "127.0.0.1",

@@ -1,3 +1,7 @@
+/**
+ * The worker's processor and concurrency per queue (ingest, push, reconcile, maintenance), each
+ * built with job-runner.ts around one service call.
+ */
 import type { Processor } from "bullmq";
 import { env } from "../app/env.server";
 import {

@@ -1,10 +1,10 @@
-import { env } from "../app/env.server";
-import { producersReady, queue } from "../app/queues/queues.server";
-
 /**
  * Periodic work, registered idempotently by every worker process (BullMQ job schedulers are
  * upserted by id, so N workers still produce one job per tick).
  */
+import { env } from "../app/env.server";
+import { producersReady, queue } from "../app/queues/queues.server";
+
 export async function registerSchedules(): Promise<void> {
   await producersReady(10_000);
   const maintenance = queue("maintenance");

@@ -1,3 +1,8 @@
+/**
+ * How admin pages report an action's `ActionResult`: an App Bridge toast on success, and on
+ * failure a form-level banner and per-field messages, shown only on the form (`intent`) that
+ * was submitted.
+ */
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { Banner } from "@shopify/polaris";
 import { useEffect } from "react";

@@ -1,3 +1,4 @@
+/** The Polaris badge the admin pages show for a connection's status, toned by status. */
 import { Badge } from "@shopify/polaris";
 
 const TONE = {

@@ -1,3 +1,7 @@
+/**
+ * Available to sell (ATS) from a level's facts, per level and per item, small helpers on fact
+ * deltas, and the units a change of ATS newly oversells (what the ledger records as incidents).
+ */
 import type { LevelFacts } from "./types";
 
 /**

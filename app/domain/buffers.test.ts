@@ -1,3 +1,7 @@
+/**
+ * Property tests of buffers.ts: the published quantity stays between 0 and ATS and is monotone
+ * in ATS, each operator works as documented, and per kind the most specific matching rule wins.
+ */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { publishedQuantity, resolvePolicy, ruleSpecificity, validateRule } from "./buffers";

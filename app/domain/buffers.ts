@@ -1,3 +1,7 @@
+/**
+ * Buffer rules: their validation, the choice per kind of the most specific rule for a listing,
+ * and the published quantity a channel may show once they are applied to its availability.
+ */
 import { DomainError } from "./errors";
 import type { BufferKind, BufferPolicy, BufferRule } from "./types";
 

@@ -1,3 +1,7 @@
+/**
+ * Property tests of bundle availability (complete sets over components, bundles.ts) and of the
+ * source store's location allocation and commit location (allocation.ts).
+ */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { bundleAvailability, listingAvailability } from "./bundles";

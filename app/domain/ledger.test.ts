@@ -1,3 +1,8 @@
+/**
+ * Property tests of the order-line algebra (ledger.ts): any order of line commands, duplicates
+ * included, ends in the same ledger (a unique-key gate stands in for the database); plus the
+ * item commands (inspections, counts, manual adjustments) and their input checks.
+ */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { addFacts } from "./availability";

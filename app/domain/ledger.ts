@@ -1,6 +1,3 @@
-import { DomainError, InvalidQuantityError, MissingIdempotencyKeyError } from "./errors";
-import { isInt, isNonNegativeInt, ZERO_FACTS, type FactDelta, type LevelFacts } from "./types";
-
 /**
  * Translation of channel-neutral commands into ledger movements (fact deltas).
  *
@@ -14,6 +11,9 @@ import { isInt, isNonNegativeInt, ZERO_FACTS, type FactDelta, type LevelFacts } 
  * their keys), ends in the same state. The committed delta of a command is the difference of
  * that function before and after it.
  */
+import { DomainError, InvalidQuantityError, MissingIdempotencyKeyError } from "./errors";
+import { isInt, isNonNegativeInt, ZERO_FACTS, type FactDelta, type LevelFacts } from "./types";
+
 
 export type LineState = {
   /** Units ordered on the line after edits (per stock item: line quantity × units per listing). */

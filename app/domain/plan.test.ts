@@ -1,3 +1,8 @@
+/**
+ * Tests of push planning (plan.ts): which sales writes go out now, wait for a drop to settle or
+ * are skipped, and the source store projection (states that make its storefront offer exactly
+ * the published quantity, never a negative number) with the moves that reach it.
+ */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ats } from "./availability";

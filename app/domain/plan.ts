@@ -1,9 +1,10 @@
-import type { LevelFacts } from "./types";
-
 /**
  * Push planning: what to write to a channel, given what we want it to show (published) and what
- * we know it shows (remote). Pure; the push service feeds it rows and executes the result.
+ * we know it shows (remote), and for the source store the quantity states that make it offer the
+ * published quantity. Pure; the push service feeds it rows and executes the result.
  */
+import type { LevelFacts } from "./types";
+
 export type RemoteSource = "push" | "read" | "webhook";
 
 export type ListingPlanInput = {

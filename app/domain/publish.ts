@@ -1,3 +1,8 @@
+/**
+ * The published quantity of every listing, from item levels and buffer rules: bundles count
+ * complete sets, and a source-store listing gets its location's share of the item's quantity.
+ * Used by the ledger services after every event and when listings are republished.
+ */
 import { allocateAcrossLocations } from "./allocation";
 import { ats } from "./availability";
 import { resolvePolicy, publishedQuantity } from "./buffers";

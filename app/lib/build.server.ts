@@ -1,12 +1,12 @@
+/**
+ * Builds the Remix app when `build/` is missing or older than its sources (the web entry and
+ * the test setup call `ensureBuild`, so a fresh clone needs no separate build step). It returns
+ * false when the build failed.
+ */
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 
-/**
- * Builds the Remix app when `build/` is missing or older than its sources (the web entry and
- * the test setup call this, so a fresh clone needs no separate build step). Returns false when
- * the build failed.
- */
 function newestSourceMtime(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {

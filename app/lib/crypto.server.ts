@@ -1,9 +1,9 @@
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-
 /**
  * AES-256-GCM for channel credentials at rest. The stored form is
  * `v1.<iv>.<tag>.<ciphertext>` (base64url parts), so a key rotation can add `v2` later.
  */
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+
 const VERSION = "v1";
 
 export function parseKey(raw: string): Buffer {

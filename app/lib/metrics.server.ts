@@ -1,9 +1,9 @@
-import client from "prom-client";
-
 /**
  * Prometheus metrics, one registry per process (web and worker each serve their own
  * `/metrics`). prom-client lives in node_modules once, so the Remix bundle and the entry share it.
  */
+import client from "prom-client";
+
 declare global {
   var stockguardMetrics: ReturnType<typeof createMetrics> | undefined;
 }

@@ -1,14 +1,14 @@
-import { createHash } from "node:crypto";
-import pg from "pg";
-import { env } from "../env.server";
-import { onShutdown } from "./lifecycle.server";
-
 /**
  * Raw SQL for the hot paths (ledger apply, push planning): a `pg` pool of its own, a tagged
  * template that turns `${value}` into numbered parameters, and explicit transactions.
  * Prisma stays the schema owner and the client for everything else; see
  * docs/decisions/0002-raw-sql-for-the-ledger-hot-path.md for why and for the measurements.
  */
+import { createHash } from "node:crypto";
+import pg from "pg";
+import { env } from "../env.server";
+import { onShutdown } from "./lifecycle.server";
+
 export type Sql = { text: string; values: unknown[] };
 
 /** A fragment inserted verbatim (identifiers, fixed SQL); never user input. */

@@ -1,13 +1,13 @@
-import { Redis, type RedisOptions } from "ioredis";
-import { env } from "../env.server";
-import { log } from "../logger.server";
-
 /**
  * Redis connections for BullMQ, following BullMQ's production guide:
  * - producers (the web process, the CLI) fail fast: `enableOfflineQueue: false`, so a webhook
  *   whose job cannot be enqueued answers 5xx at once instead of hanging past Shopify's 5 s;
  * - workers wait for Redis forever: `maxRetriesPerRequest: null`.
  */
+import { Redis, type RedisOptions } from "ioredis";
+import { env } from "../env.server";
+import { log } from "../logger.server";
+
 export type RedisRole = "producer" | "worker";
 
 export function redisOptions(role: RedisRole): RedisOptions {

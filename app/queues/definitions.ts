@@ -1,10 +1,10 @@
-import { z } from "zod";
-
 /**
  * Every queue StockGuard uses, with its payload schema. Jobs carry keys, never quantities: the
  * processor re-reads current state, so a late or repeated job cannot write a stale number.
  * Payloads are parsed with these schemas by the processor (`job.data` is untrusted JSON).
  */
+import { z } from "zod";
+
 export const QUEUES = {
   /** A stored webhook/poll receipt to apply to the ledger. */
   ingest: "ingest",

@@ -1,11 +1,11 @@
+/**
+ * Producers. Ids never contain `:` (BullMQ's key separator). Every job carries keys only.
+ */
 import { env } from "../env.server";
 import { log } from "../logger.server";
 import type { MaintenanceJob, ReconcileJob } from "./definitions";
 import { producersReady, queue } from "./queues.server";
 
-/**
- * Producers. Ids never contain `:` (BullMQ's key separator). Every job carries keys only.
- */
 
 /**
  * For the sweeper: a receipt whose job exhausted its attempts (a long outage) keeps its failed

@@ -1,3 +1,8 @@
+/**
+ * Queue producers: one `Queue` per name per process, sharing one fail-fast connection, with each
+ * queue's default job options. Jobs ids and deduplication ids never contain `:` (BullMQ key
+ * separator).
+ */
 import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { env } from "../env.server";
@@ -5,10 +10,6 @@ import { onShutdown } from "../lib/lifecycle.server";
 import { createRedis, waitReady } from "./connection.server";
 import { QUEUES, type JobPayloads, type QueueName } from "./definitions";
 
-/**
- * Producers: one `Queue` per name per process, sharing one fail-fast connection. Jobs ids and
- * deduplication ids never contain `:` (BullMQ key separator).
- */
 type Producers = { redis: Redis; queues: Map<QueueName, Queue> };
 
 declare global {
@@ -70,11 +71,6 @@ export const DEFAULT_JOB_OPTIONS: Record<QueueName, JobsOptions> = {
 };
 
 /**
- * Producers connect lazily and never queue commands offline, so a command sent before the
- * connection is up would fail: wait briefly for it (bounded, so a Redis outage costs a webhook
- * at most this long; the receipt is already stored and the sweeper enqueues it later).
- */
-/**
  * Exponential backoff with jitter, capped at 5 s (`type: "capped"` jobs); other types fall back to
  * BullMQ's built-ins. Used by every worker (Worker `settings.backoffStrategy`).
  */
@@ -84,6 +80,11 @@ export function cappedBackoff(attemptsMade: number, type?: string): number {
   return Math.round(base * (0.5 + Math.random() * 0.5));
 }
 
+/**
+ * Producers connect lazily and never queue commands offline, so a command sent before the
+ * connection is up would fail: wait briefly for it (bounded, so a Redis outage costs a webhook
+ * at most this long; the receipt is already stored and the sweeper enqueues it later).
+ */
 export async function producersReady(timeoutMs = 250): Promise<void> {
   await waitReady(producers().redis, timeoutMs);
 }

@@ -1,3 +1,4 @@
+/** `/auth/*`: Shopify's auth paths (authPathPrefix in shopify.server.ts), handled by `authenticate.admin`. */
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { authenticate } from "../shopify.server";
 

@@ -1,3 +1,7 @@
+/**
+ * `/webhooks/catalog` (shopify.app.toml): product and inventory-item changes, through the shared
+ * Shopify inbound edge.
+ */
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { handleShopifyWebhook } from "../webhooks/shopify-inbound.server";
 

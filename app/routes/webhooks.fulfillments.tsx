@@ -1,3 +1,4 @@
+/** `/webhooks/fulfillments` (shopify.app.toml): fulfillments, through the shared Shopify inbound edge. */
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { handleShopifyWebhook } from "../webhooks/shopify-inbound.server";
 

@@ -1,7 +1,9 @@
+/**
+ * `/webhooks/inventory_levels/update` (shopify.app.toml): level observations, which the shared
+ * Shopify inbound edge settles in the request rather than through the ingest worker (decision 0004).
+ */
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { handleShopifyWebhook } from "../webhooks/shopify-inbound.server";
 
-// Handled here: inventory_levels/update.
-// Verify → validate → durable receipt → enqueue → 200; the ingest worker applies it.
 export const action = ({ request }: ActionFunctionArgs) =>
   handleShopifyWebhook(request, ["inventory_levels/update"]);

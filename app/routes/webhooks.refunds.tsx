@@ -1,3 +1,4 @@
+/** `/webhooks/refunds` (shopify.app.toml): refunds, through the shared Shopify inbound edge. */
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { handleShopifyWebhook } from "../webhooks/shopify-inbound.server";
 

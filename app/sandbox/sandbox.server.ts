@@ -1,11 +1,11 @@
-import { env, shopifyEnv } from "../env.server";
-
 /**
  * The sandbox (the demo on a machine with no Shopify) signs in to the embedded admin without
  * Shopify's admin around it. Only when ALL hold: STOCKGUARD_SANDBOX=1, not production (the
  * process refuses to start with both), and SHOPIFY_ADMIN_API_ORIGIN on this machine (every Admin
- * API call goes to a local Shopify). Otherwise these routes answer 404.
+ * API call goes to a local Shopify). Otherwise the sandbox routes answer 404 (`requireSandbox`).
  */
+import { env, shopifyEnv } from "../env.server";
+
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
 
 export function sandboxEnabled(): boolean {

@@ -1,11 +1,11 @@
+/**
+ * Mints a Shopify session token (App Bridge's `idToken()`) as the admin issues it, for the
+ * sandbox and the tests: an HS256 JWT signed with the app's API secret. `decodeSessionToken` in
+ * @shopify/shopify-api checks the signature, `exp`/`nbf` (10 s tolerance) and that `aud` is the
+ * API key; shopify-app-remix takes the shop from `dest`.
+ */
 import { createHmac, randomUUID } from "node:crypto";
 
-/**
- * A Shopify session token (App Bridge's `idToken()`), as the admin issues it: an HS256 JWT signed
- * with the app's API secret. `decodeSessionToken` in @shopify/shopify-api checks the signature,
- * `exp`/`nbf` (10 s tolerance) and that `aud` is the API key; shopify-app-remix takes the shop
- * from `dest`.
- */
 export function mintSessionToken(input: {
   shop: string;
   apiKey: string;

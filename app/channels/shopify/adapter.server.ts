@@ -1,3 +1,8 @@
+/**
+ * `ShopifyAdapter`, the Shopify implementation of the channel port (registered in
+ * registry.server.ts): account check, locations, catalog, quantity reads and writes, and the
+ * source-store state moves, sent through our own Admin GraphQL client under the shop's budget.
+ */
 import { createHash } from "node:crypto";
 import type {
   CatalogEntry,

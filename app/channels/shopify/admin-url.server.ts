@@ -1,3 +1,8 @@
+/**
+ * Where Admin API requests go: the pinned API version, a shop's GraphQL URL, and the sandbox's
+ * rewrite of `https://{shop}/admin/…` to SHOPIFY_ADMIN_API_ORIGIN, for our own client and for
+ * `@shopify/shopify-api` (installed once by shopify.server.ts).
+ */
 import { setAbstractFetchFunc } from "@shopify/shopify-api/runtime";
 
 /** The Admin API version StockGuard is written against (`shopify.app.toml` uses the same). */

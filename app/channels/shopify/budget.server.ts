@@ -1,7 +1,3 @@
-import type { Redis } from "ioredis";
-import { ChannelThrottledError } from "../errors";
-import type { ShopifyCost } from "./client.server";
-
 /**
  * One GraphQL cost budget per shop, shared by every worker process through Redis.
  *
@@ -13,6 +9,10 @@ import type { ShopifyCost } from "./client.server";
  * response we assume Shopify's smallest documented plan (100 points/s, bucket 2,000 — see
  * platform/shopify.md §7).
  */
+import type { Redis } from "ioredis";
+import { ChannelThrottledError } from "../errors";
+import type { ShopifyCost } from "./client.server";
+
 const DEFAULT_MAX = 2_000;
 const DEFAULT_RESTORE = 100;
 

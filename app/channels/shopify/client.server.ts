@@ -1,3 +1,8 @@
+/**
+ * `ShopifyAdminClient`, the Admin GraphQL client the Shopify adapter sends every sync call
+ * through: it reports each response's cost (for the shared budget) and turns failures into the
+ * closed channel error set, with the throttle wait taken from Retry-After or `throttleStatus`.
+ */
 import {
   ChannelAuthError,
   ChannelPermanentError,

@@ -1,7 +1,3 @@
-import type { LineCommand } from "../../domain/ledger";
-import type { LineOperation } from "../../domain/operations";
-import type { TopicPayload } from "./webhook-schemas";
-
 /**
  * Shopify order webhooks → channel-neutral ledger operations (pure).
  *
@@ -12,6 +8,10 @@ import type { TopicPayload } from "./webhook-schemas";
  *
  * Keys start with the connection id, so two stores' order ids can never collide.
  */
+import type { LineCommand } from "../../domain/ledger";
+import type { LineOperation } from "../../domain/operations";
+import type { TopicPayload } from "./webhook-schemas";
+
 type Order = TopicPayload<"orders/create">;
 type Refund = TopicPayload<"refunds/create">;
 type Fulfillment = TopicPayload<"fulfillments/create">;

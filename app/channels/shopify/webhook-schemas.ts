@@ -1,10 +1,10 @@
-import { z } from "zod";
-
 /**
  * Webhook payloads (REST JSON at API 2026-10), validated at the edge. Only the fields the ledger
  * needs are kept: zod strips everything else, so customer names, emails and addresses never
  * reach the database.
  */
+import { z } from "zod";
+
 /**
  * Ids are 64-bit: integers past 2^53 arrive as their exact digits (app/lib/json.ts), so both forms
  * are accepted and kept as strings.

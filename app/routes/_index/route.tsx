@@ -1,3 +1,7 @@
+/**
+ * `/`: the public landing page. Opened from the Shopify admin (`?shop=`) it redirects into the
+ * embedded app at `/app`; otherwise it describes StockGuard and offers the shop-domain login form.
+ */
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
 import { Form, useLoaderData } from "@remix-run/react";

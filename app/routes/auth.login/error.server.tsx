@@ -1,3 +1,4 @@
+/** The login form's field message for a `login()` error from shopify-app-remix (missing or invalid shop). */
 import type { LoginError } from "@shopify/shopify-app-remix/server";
 import { LoginErrorType } from "@shopify/shopify-app-remix/server";
 

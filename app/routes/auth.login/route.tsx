@@ -1,3 +1,7 @@
+/**
+ * `/auth/login`: the standalone Polaris login form (outside the Shopify admin). The shop domain
+ * goes to shopify-app-remix's `login`; its errors are shown on the field.
+ */
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import {

@@ -1,10 +1,10 @@
-import type { RootCause } from "../../domain/incidents";
-import type { BufferKind } from "../../domain/types";
-
 /**
  * Closed vocabularies shared by the admin's services (validation) and pages (select options).
  * Not `*.server.ts`: the browser bundle needs them too, and they hold no server code.
  */
+import type { RootCause } from "../../domain/incidents";
+import type { BufferKind } from "../../domain/types";
+
 export const BUFFER_KINDS = [
   "reserve_units",
   "percent_of_ats",

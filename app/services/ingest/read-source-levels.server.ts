@@ -1,3 +1,8 @@
+/**
+ * Reads of the source store's flagged levels (the `read_source_levels` maintenance task, also
+ * called by reconciliation): a real change of physical stock becomes an `on_hand_counted`
+ * movement, postponed while the source's own order events are still in flight.
+ */
 import { adapterFor } from "../../channels/registry.server";
 import type { ItemOperation, LineOperation } from "../../domain/operations";
 import { acquireConnectionLock, ConnectionBusyError } from "../../lib/locks.server";

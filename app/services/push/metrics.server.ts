@@ -1,3 +1,7 @@
+/**
+ * The push path's metrics, by channel: time from a listing's first unpushed change to the channel
+ * showing it, listings written, failures by kind. Recorded by the sales and the source-store push.
+ */
 import { metrics } from "../../lib/metrics.server";
 
 export const pushMetrics = {

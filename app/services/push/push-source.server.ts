@@ -1,3 +1,8 @@
+/**
+ * The push to the source store (`pushSourceConnection`, run by the push job for a source
+ * connection): outbox deltas first, then moves between `available` and the states StockGuard
+ * owns, so the storefront offers the published quantity while on_hand stays physical.
+ */
 import { randomUUID } from "node:crypto";
 import type {
   ChannelAdapter,
