@@ -7,7 +7,6 @@
  */
 import { z } from "zod";
 
-
 const urlString = (protocols: string[]) =>
   z.string().refine(
     (value) => {

@@ -7,6 +7,7 @@ import { env } from "../app/env.server";
 import {
   ZIngestJob,
   ZMaintenanceJob,
+  ZPollJob,
   ZPushJob,
   ZReconcileJob,
   type QueueName,
@@ -16,6 +17,8 @@ import { runMaintenance } from "../app/services/maintenance.server";
 import { pushConnection } from "../app/services/push/push-connection.server";
 import { isDeferredPushJob } from "../app/queues/jobs.server";
 import { reconcileConnection } from "../app/services/reconcile/reconcile-connection.server";
+import { pollConnection, receiveQueueAndContinue } from "../app/services/inbound/poll.server";
+import { confirmWrites } from "../app/services/push/confirm-writes.server";
 import { processor } from "./job-runner";
 
 export type ProcessorSpec = { processor: Processor; concurrency?: number };
@@ -43,6 +46,19 @@ export function processors(): Partial<Record<QueueName, ProcessorSpec>> {
     maintenance: {
       processor: processor(ZMaintenanceJob, (data) => runMaintenance(data)),
       concurrency: 2,
+    },
+    poll: {
+      processor: processor(ZPollJob, (data) => {
+        switch (data.task) {
+          case "poll_connection":
+            return pollConnection(data.connectionId);
+          case "poll_queue":
+            return receiveQueueAndContinue(data.kind);
+          case "confirm_writes":
+            return confirmWrites(data.connectionId, data.attempt);
+        }
+      }),
+      concurrency: 4,
     },
   };
 }

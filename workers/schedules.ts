@@ -13,6 +13,12 @@ export async function registerSchedules(): Promise<void> {
     { every: 5_000 },
     { name: "sweep_receipts", data: { task: "sweep_receipts" } },
   );
+  // Marketplaces: due polls and a running receive on every shared queue.
+  await maintenance.upsertJobScheduler(
+    "polls",
+    { every: 2_000 },
+    { name: "schedule_polls", data: { task: "schedule_polls" } },
+  );
   await maintenance.upsertJobScheduler(
     "prune",
     { every: 3_600_000 },

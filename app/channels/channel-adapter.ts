@@ -48,6 +48,8 @@ export type Capabilities = {
   cancellationEvents: boolean;
   /** Revisions allowed per listing per calendar day (eBay: 250); null when unlimited. */
   dailyRevisionsPerListing: number | null;
+  /** The time zone of that calendar day (eBay: America/Los_Angeles). */
+  revisionDayTimeZone: string;
   /** How inbound events reach us. */
   inbound: "webhook" | "queue" | "poll";
 };
@@ -156,16 +158,54 @@ export type InboundMeaning =
   | { kind: "catalog_changed" }
   | { kind: "ignored"; reason: string };
 
+/** The answer to a delivery's authentication (marketplace push channels). */
+export type Verification =
+  | { ok: true }
+  /** Refused: eBay expects 412, the others 401. Nothing is stored. */
+  | { ok: false; status: 401 | 412; reason: string }
+  /** Not an event but a handshake to answer (eBay's endpoint challenge). */
+  | { ok: "answer"; status: number; contentType: string; body: string };
+
 export interface InboundPort {
   /** Reads the delivery's envelope; a string is the reason it is malformed. */
   envelope(raw: RawInbound): DeliveryEnvelope | string;
-  /** True when the delivery is signed with one of `secrets`. Constant-time. */
+  /** Shopify: true when the raw body is signed with `secret` (HMAC). Constant-time. */
   verify(raw: RawInbound, secret: string): boolean;
+  /**
+   * Marketplaces: authenticates a delivery to `/webhooks/<kind>/<connection id>` the way the
+   * channel signs it (eBay ECDSA with the key of `kid`, Walmart HMAC/Basic with the secret
+   * StockGuard gave it), or answers its handshake.
+   */
+  authenticate?(raw: RawInbound, conn: ConnectionContext): Promise<Verification>;
+  /** The status a stored or duplicate delivery is acknowledged with (eBay 204; default 200). */
+  readonly acceptedStatus?: number;
   /** Validates a topic's payload and strips what StockGuard must not keep (customer data). */
   check(topic: string, payload: unknown): PayloadCheck;
   /** A stored, checked delivery → its meaning. */
   translate(connectionId: string, topic: string, payload: unknown): InboundMeaning;
 }
+
+/**
+ * A delivery StockGuard pulled rather than received (a queue message, a polled order change):
+ * stored and applied exactly like a pushed one, deduplicated on `eventId`.
+ */
+export type PulledDelivery = {
+  topic: string;
+  eventId: string;
+  occurredAt: Date | null;
+  payload: unknown;
+  resourceId?: string | null;
+};
+
+/** What one poll of a connection found, and where the next one starts. */
+export type PollResult = { deliveries: PulledDelivery[]; cursor: string | null };
+
+/** A shared queue (Amazon SQS): messages for many accounts, acknowledged after storing. */
+export type QueueBatch = {
+  messages: (PulledDelivery & { accountRef: string; ackToken: string })[];
+  /** Deletes messages once stored (never before: a crash must let them come back). */
+  acknowledge(ackTokens: string[]): Promise<void>;
+};
 
 /** An order read back from the channel (for `order_reference` events and polling). */
 export type ChannelOrder = {
@@ -224,6 +264,40 @@ export interface SourceStorePort {
 
 // ---------------------------------------------------------------------------------------------
 
+/** A connection as an authorisation creates it. */
+export type AuthorizedAccount = {
+  accountRef: string;
+  name: string;
+  /** Sealed at rest by the caller. */
+  credentials: Record<string, unknown>;
+  settings?: Record<string, unknown>;
+};
+
+/**
+ * The marketplace's own authorisation: a consent page the seller approves, a callback with a
+ * code, and the exchange of that code for long-lived credentials (Amazon's website workflow,
+ * eBay's OAuth); or keys the seller pastes (Walmart's client credentials).
+ */
+export type AuthorizationFlow =
+  | {
+      kind: "redirect";
+      consentUrl(input: { state: string; redirectUri: string; apiBaseUrl: string | null }): string;
+      complete(input: {
+        params: URLSearchParams;
+        redirectUri: string;
+        apiBaseUrl: string | null;
+      }): Promise<AuthorizedAccount>;
+    }
+  | {
+      kind: "keys";
+      /** The fields the merchant fills in (names, labels). */
+      fields: { name: string; label: string; secret: boolean }[];
+      complete(input: {
+        keys: Record<string, string>;
+        apiBaseUrl: string | null;
+      }): Promise<AuthorizedAccount>;
+    };
+
 /** Notification subscriptions a connection needs (created by StockGuard where it must). */
 export type SubscriptionReport = { present: string[]; created: string[]; removed: string[] };
 
@@ -256,6 +330,18 @@ export interface ChannelAdapter {
     conn: ConnectionContext,
     callback: { callbackUrl: string },
   ): Promise<SubscriptionReport>;
+
+  /**
+   * Reads what the channel may not push (cancellations, missed orders) since `cursor`, for one
+   * connection, every `pollIntervalMs`.
+   */
+  poll?(conn: ConnectionContext, cursor: string | null): Promise<PollResult>;
+  readonly pollIntervalMs?: number;
+  /** Receives from the channel's queue shared by every connection of the app (Amazon SQS). */
+  receiveQueue?(settings: Record<string, unknown>): Promise<QueueBatch>;
+
+  /** How a seller authorises StockGuard (consent redirect and callback), where one exists. */
+  readonly authorization?: AuthorizationFlow;
 
   /**
    * Checks credentials against the channel before they are stored (a token that works, its

@@ -11,6 +11,12 @@ import { disconnectDb } from "../db.server";
 import { env } from "../env.server";
 import { runShutdown } from "../lib/lifecycle.server";
 import { connectChannel } from "../services/connect-channel.server";
+import {
+  callbackUrl,
+  completeAuthorization,
+  connectWithKeys,
+  startAuthorization,
+} from "../services/connect-marketplace.server";
 import { createRule } from "../services/rules.server";
 import { connectShopAndImport } from "../services/shop-connect.server";
 import { findShop } from "../services/shops.server";
@@ -102,6 +108,25 @@ export function buildProgram(): Command {
       "shopify: the location to write quantities to (default: first online location)",
     )
     .option("--name <name>", "display name")
+    .option(
+      "--api-base-url <url>",
+      "marketplaces: the API origin (default: the real host; a local server in the sandbox)",
+    )
+    .option(
+      "--follow-consent",
+      "marketplaces: open the consent page and follow its redirects here (a seller already signed in, or the sandbox)",
+      false,
+    )
+    .option(
+      "--setting <key=value>",
+      "marketplaces: a connection setting (repeatable), e.g. marketplaceId=ATVPDKIKX0DER",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option(
+      "--client-id <id>",
+      `walmart: the seller's client id (its secret from --token-stdin or ${TOKEN_ENV})`,
+    )
     .option("--json", "print JSON", false)
     .action(
       async (
@@ -112,9 +137,19 @@ export function buildProgram(): Command {
           webhookSecret?: string;
           location?: string;
           name?: string;
+          apiBaseUrl?: string;
+          followConsent: boolean;
+          clientId?: string;
+          setting: string[];
           json: boolean;
         } & TokenOptions,
       ) => {
+        if (opts.kind !== "shopify") {
+          const result = await connectMarketplaceFromCli(opts);
+          if (opts.json) print(result, true);
+          else process.stdout.write(`${result.connectionId}\n`);
+          return;
+        }
         const result = await connectChannel({
           kind: opts.kind as "shopify",
           shop: opts.shop,
@@ -199,6 +234,81 @@ export function buildProgram(): Command {
     });
 
   return program;
+}
+
+/**
+ * A marketplace from the terminal. Keys (Walmart): the client id and its secret. Consent
+ * (Amazon, eBay): the consent URL is printed on stderr; the seller approves it in a browser and
+ * pastes the address the marketplace sent the browser back to (stdin) — or `--follow-consent`
+ * follows the redirects itself.
+ */
+async function connectMarketplaceFromCli(
+  opts: {
+    shop: string;
+    kind: string;
+    apiBaseUrl?: string;
+    followConsent: boolean;
+    clientId?: string;
+    setting: string[];
+  } & TokenOptions,
+) {
+  const apiBaseUrl = opts.apiBaseUrl ?? null;
+  const settings = Object.fromEntries(
+    opts.setting.map((pair) => {
+      const at = pair.indexOf("=");
+      if (at <= 0) throw new Error(`--setting takes key=value, not ${pair}`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+  if (opts.kind === "walmart") {
+    const secret = await readToken(opts);
+    if (!opts.clientId || !secret)
+      throw new Error(`walmart needs --client-id and its secret (--token-stdin or ${TOKEN_ENV})`);
+    return connectWithKeys({
+      shopDomain: opts.shop,
+      kind: opts.kind,
+      keys: { clientId: opts.clientId, clientSecret: secret },
+      apiBaseUrl,
+      settings,
+    });
+  }
+  const { consentUrl } = await startAuthorization({
+    shopDomain: opts.shop,
+    kind: opts.kind,
+    apiBaseUrl,
+    settings,
+  });
+  process.stderr.write(`Authorize StockGuard at:\n  ${consentUrl}\n`);
+  const returned = opts.followConsent
+    ? await followRedirects(consentUrl, callbackUrl(opts.kind as "amazon"))
+    : await readLine("Paste the address your browser was sent back to: ");
+  return completeAuthorization({ kind: opts.kind, params: new URL(returned).searchParams });
+}
+
+/** Follows a consent page's redirects until they reach `callback` (not fetched: we complete it). */
+async function followRedirects(start: string, callback: string): Promise<string> {
+  let url = start;
+  for (let hop = 0; hop < 10; hop++) {
+    if (url.startsWith(callback)) return url;
+    const response = await fetch(url, { redirect: "manual" });
+    const location = response.headers.get("location");
+    if (!location)
+      throw new Error(
+        `the consent page answered ${response.status} without a redirect; approve it in a browser`,
+      );
+    url = new URL(location, url).toString();
+  }
+  throw new Error("too many redirects from the consent page");
+}
+
+async function readLine(prompt: string): Promise<string> {
+  process.stderr.write(prompt);
+  let text = "";
+  for await (const chunk of process.stdin) {
+    text += chunk.toString();
+    if (text.includes("\n")) break;
+  }
+  return text.trim();
 }
 
 function describe(error: unknown): string {

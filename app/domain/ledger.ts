@@ -14,7 +14,6 @@
 import { DomainError, InvalidQuantityError, MissingIdempotencyKeyError } from "./errors";
 import { isInt, isNonNegativeInt, ZERO_FACTS, type FactDelta, type LevelFacts } from "./types";
 
-
 export type LineState = {
   /** Units ordered on the line after edits (per stock item: line quantity × units per listing). */
   ordered: number;

@@ -14,6 +14,11 @@ export const QUEUES = {
   reconcile: "reconcile",
   /** Catalog import, source-level reads, sweeper, retention: low-volume housekeeping. */
   maintenance: "maintenance",
+  /**
+   * Reads from channels that do not push everything: polls per connection (orders, cancels),
+   * the shared notification queue (Amazon SQS), confirmation of accepted writes.
+   */
+  poll: "poll",
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -29,6 +34,7 @@ export const ZMaintenanceJob = z.discriminatedUnion("task", [
   z.object({ task: z.literal("prune") }),
   z.object({ task: z.literal("schedule_reconcile") }),
   z.object({ task: z.literal("import_catalog"), connectionId: z.uuid() }),
+  z.object({ task: z.literal("schedule_polls") }),
   z.object({
     task: z.literal("read_source_levels"),
     connectionId: z.uuid(),
@@ -37,7 +43,20 @@ export const ZMaintenanceJob = z.discriminatedUnion("task", [
   }),
 ]);
 
+const ZChannelKind = z.enum(["shopify", "amazon", "ebay", "walmart"]);
+export const ZPollJob = z.discriminatedUnion("task", [
+  z.object({ task: z.literal("poll_connection"), connectionId: z.uuid() }),
+  z.object({ task: z.literal("poll_queue"), kind: ZChannelKind }),
+  z.object({
+    task: z.literal("confirm_writes"),
+    connectionId: z.uuid(),
+    /** Confirmation rounds so far (the wait between them grows). */
+    attempt: z.number().int().min(0).default(0),
+  }),
+]);
+
 export type IngestJob = z.infer<typeof ZIngestJob>;
+export type PollJob = z.infer<typeof ZPollJob>;
 export type PushJob = z.infer<typeof ZPushJob>;
 export type ReconcileJob = z.infer<typeof ZReconcileJob>;
 export type MaintenanceJob = z.infer<typeof ZMaintenanceJob>;
@@ -47,4 +66,5 @@ export type JobPayloads = {
   push: PushJob;
   reconcile: ReconcileJob;
   maintenance: MaintenanceJob;
+  poll: PollJob;
 };

@@ -3,9 +3,9 @@
  */
 import { env } from "../env.server";
 import { log } from "../logger.server";
+import type { ChannelKind } from "../channels/channel-adapter";
 import type { MaintenanceJob, ReconcileJob } from "./definitions";
 import { producersReady, queue } from "./queues.server";
-
 
 /**
  * For the sweeper: a receipt whose job exhausted its attempts (a long outage) keeps its failed
@@ -87,6 +87,40 @@ export async function enqueueMaintenance(job: MaintenanceJob, delayMs = 0): Prom
     delay: delayMs,
     deduplication: { id: scope, keepLastIfActive: true },
   });
+}
+
+/** Confirms a connection's accepted writes after `delayMs` (one job per connection at a time). */
+export async function enqueueConfirmWrites(
+  connectionId: string,
+  delayMs: number,
+  attempt = 0,
+): Promise<void> {
+  await producersReady();
+  await queue("poll").add(
+    "confirm_writes",
+    { task: "confirm_writes", connectionId, attempt },
+    { delay: delayMs, deduplication: { id: `confirm-${connectionId}`, keepLastIfActive: true } },
+  );
+}
+
+/** Polls one connection (orders changed since its cursor, cancellations). */
+export async function enqueuePoll(connectionId: string, delayMs = 0): Promise<void> {
+  await producersReady();
+  await queue("poll").add(
+    "poll_connection",
+    { task: "poll_connection", connectionId },
+    { delay: delayMs, deduplication: { id: `poll-${connectionId}`, keepLastIfActive: true } },
+  );
+}
+
+/** Receives from a channel's shared notification queue (Amazon SQS). */
+export async function enqueueQueueReceive(kind: ChannelKind, delayMs = 0): Promise<void> {
+  await producersReady();
+  await queue("poll").add(
+    "poll_queue",
+    { task: "poll_queue", kind },
+    { delay: delayMs, deduplication: { id: `queue-${kind}`, keepLastIfActive: true } },
+  );
 }
 
 /**

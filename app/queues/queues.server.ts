@@ -62,6 +62,12 @@ export const DEFAULT_JOB_OPTIONS: Record<QueueName, JobsOptions> = {
     removeOnComplete: { age: 86_400, count: 1_000 },
     removeOnFail: { age: 7 * 86_400 },
   },
+  [QUEUES.poll]: {
+    attempts: 5,
+    backoff: { type: "capped", delay: 500 },
+    removeOnComplete: { age: 600, count: 1_000 },
+    removeOnFail: { age: 7 * 86_400 },
+  },
   [QUEUES.maintenance]: {
     attempts: 5,
     backoff: { type: "exponential", delay: 2_000, jitter: 0.5 },

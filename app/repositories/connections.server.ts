@@ -177,3 +177,41 @@ export async function upsertSalesConnection(input: {
     select: { id: true },
   });
 }
+
+/** Active connections of this kind in active, syncing shops (polling). */
+export async function activeConnectionsOfKind(
+  kind: ChannelKind,
+): Promise<{ id: string; polledAt: Date | null; settings: Record<string, unknown> }[]> {
+  return db().query(sql`
+    SELECT c.id, c.polled_at AS "polledAt", c.settings FROM connection c JOIN shop s ON s.id = c.shop_id
+     WHERE c.kind = ${kind}::"ChannelKind" AND c.status = 'active' AND s.status = 'active'`);
+}
+
+export async function pollCursor(connectionId: string): Promise<string | null> {
+  const rows = await db().query<{ cursor: string | null }>(sql`
+    SELECT poll_cursor AS cursor FROM connection WHERE id = ${connectionId}::uuid`);
+  return rows[0]?.cursor ?? null;
+}
+
+export async function savePollCursor(connectionId: string, cursor: string | null): Promise<void> {
+  await db().execute(sql`
+    UPDATE connection SET poll_cursor = ${cursor}, polled_at = now() WHERE id = ${connectionId}::uuid`);
+}
+
+/** A marketplace account's connections by its account id (queue messages name the seller). */
+export async function connectionsByAccount(
+  kind: ChannelKind,
+  accountRefs: string[],
+): Promise<{ id: string; shopId: string; accountRef: string; active: boolean }[]> {
+  if (accountRefs.length === 0) return [];
+  return db().query(sql`
+    SELECT c.id, c.shop_id AS "shopId", c.account_ref AS "accountRef",
+           (c.status IN ('active', 'paused') AND s.status = 'active') AS active
+      FROM connection c JOIN shop s ON s.id = c.shop_id
+     WHERE c.kind = ${kind}::"ChannelKind" AND c.account_ref = ANY(${accountRefs}::text[])`);
+}
+
+export async function setCredentials(connectionId: string, sealed: string): Promise<void> {
+  await db().execute(sql`
+    UPDATE connection SET credentials = ${sealed} WHERE id = ${connectionId}::uuid`);
+}

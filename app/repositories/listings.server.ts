@@ -20,6 +20,8 @@ export type DirtyListing = {
   itemId: string | null;
   pendingReceiptIds: bigint[];
   dirtySince: Date | null;
+  sku: string | null;
+  lastPushedAt: Date | null;
 };
 
 /** Listings whose published quantity changed since the last push (partial index). */
@@ -30,7 +32,7 @@ export async function dirtyListings(connectionId: string, limit: number): Promis
            l.pushed_quantity AS "pushedQuantity", l.remote_quantity AS "remoteQuantity", l.remote_source AS "remoteSource",
            l.remote_observed_at AS "remoteObservedAt", l.remote_state AS "remoteState",
            l.source_location_id AS "sourceLocationId", l.pending_receipt_ids AS "pendingReceiptIds",
-           l.dirty_since AS "dirtySince",
+           l.dirty_since AS "dirtySince", l.sku, l.last_pushed_at AS "lastPushedAt",
            (SELECT c.item_id FROM listing_component c WHERE c.listing_id = l.id LIMIT 1) AS "itemId"
       FROM listing l
      WHERE l.connection_id = ${connectionId}::uuid AND l.published_version > l.pushed_version
@@ -360,4 +362,128 @@ export async function connectionsWithStaleFlags(): Promise<string[]> {
 /** Push traces are operational data: kept a week. */
 export async function pruneTraces(): Promise<number> {
   return db().execute(sql`DELETE FROM push_trace WHERE written_at < now() - interval '7 days'`);
+}
+
+/**
+ * Writes the channel accepted but has not applied (Amazon ACCEPTED): what was sent and its
+ * tracking id. The listing is clean if nothing changed since `version`; its receipts keep waiting
+ * for the confirmation, which writes their trace.
+ */
+export async function recordPending(
+  rows: { listingId: string; version: number; quantity: number; trackingId: string }[],
+  at: Date,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await db().execute(sql`
+    UPDATE listing l
+       SET pushed_version = GREATEST(l.pushed_version, u.version),
+           pushed_quantity = u.quantity, last_pushed_at = ${at}::timestamptz,
+           pending_tracking_id = u.tracking, pending_quantity = u.quantity,
+           pending_since = COALESCE(l.pending_since, ${at}::timestamptz),
+           dirty_since = CASE WHEN l.published_version <= u.version THEN NULL ELSE l.dirty_since END,
+           failure_count = 0, last_error = NULL, updated_at = now()
+      FROM unnest(${rows.map((r) => r.listingId)}::uuid[], ${rows.map((r) => r.version)}::int[],
+                  ${rows.map((r) => r.quantity)}::int[], ${rows.map((r) => r.trackingId)}::text[])
+           AS u(id, version, quantity, tracking)
+     WHERE l.id = u.id`);
+}
+
+export type PendingListing = {
+  id: string;
+  remoteRef: string;
+  remoteLocationRef: string;
+  sku: string | null;
+  trackingId: string;
+  quantity: number;
+  since: Date;
+};
+
+export async function pendingListings(
+  connectionId: string,
+  limit: number,
+): Promise<PendingListing[]> {
+  return db().query<PendingListing>(sql`
+    SELECT id, remote_ref AS "remoteRef", remote_location_ref AS "remoteLocationRef", sku,
+           pending_tracking_id AS "trackingId", pending_quantity AS quantity, pending_since AS since
+      FROM listing
+     WHERE connection_id = ${connectionId}::uuid AND pending_tracking_id IS NOT NULL
+     ORDER BY pending_since LIMIT ${limit}`);
+}
+
+/**
+ * The channel now shows what an accepted write asked for: the listing's remote state is that
+ * write, and the receipts it carried get their trace (the time the channel shows them). Only if
+ * the listing still waits for this very write (a newer one may have been accepted since).
+ */
+export async function confirmPending(
+  connectionId: string,
+  rows: { listingId: string; trackingId: string; quantity: number }[],
+  at: Date,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const confirmed = await db().query<{ receipts: bigint[] }>(sql`
+    UPDATE listing l
+       SET pending_tracking_id = NULL, pending_quantity = NULL, pending_since = NULL,
+           remote_quantity = u.quantity, remote_source = 'push', remote_observed_at = ${at}::timestamptz,
+           pending_receipt_ids = '{}', updated_at = now()
+      FROM unnest(${rows.map((r) => r.listingId)}::uuid[], ${rows.map((r) => r.trackingId)}::text[],
+                  ${rows.map((r) => r.quantity)}::int[]) AS u(id, tracking, quantity)
+     WHERE l.id = u.id AND l.pending_tracking_id = u.tracking
+    RETURNING (SELECT l2.pending_receipt_ids FROM listing l2 WHERE l2.id = l.id) AS receipts`);
+  const receipts = [...new Set(confirmed.flatMap((r) => (r.receipts ?? []).map(String)))];
+  if (receipts.length > 0) {
+    await db().execute(sql`
+      INSERT INTO push_trace (receipt_id, connection_id, written_at)
+      SELECT unnest(${receipts}::bigint[]), ${connectionId}::uuid, ${at}::timestamptz
+      ON CONFLICT DO NOTHING`);
+  }
+}
+
+/**
+ * An accepted write was refused later, or never confirmed: forget it and mark the listing dirty,
+ * so the next push writes the then-current value.
+ */
+export async function abandonPending(
+  rows: { listingId: string; trackingId: string }[],
+  since: Date,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await db().execute(sql`
+    UPDATE listing l
+       SET pending_tracking_id = NULL, pending_quantity = NULL, pending_since = NULL,
+           pushed_quantity = NULL, published_version = l.published_version + 1,
+           dirty_since = COALESCE(l.dirty_since, ${since}::timestamptz), updated_at = now()
+      FROM unnest(${rows.map((r) => r.listingId)}::uuid[], ${rows.map((r) => r.trackingId)}::text[])
+           AS u(id, tracking)
+     WHERE l.id = u.id AND l.pending_tracking_id = u.tracking`);
+}
+
+/**
+ * Counts one revision per listing on the channel's calendar day `day` (YYYY-MM-DD) and returns
+ * each listing's count for that day after this write.
+ */
+export async function countRevisions(
+  listingIds: string[],
+  day: string,
+): Promise<Map<string, number>> {
+  if (listingIds.length === 0) return new Map();
+  const rows = await db().query<{ id: string; n: number }>(sql`
+    UPDATE listing
+       SET revisions_today = CASE WHEN revisions_day = ${day}::date THEN revisions_today + 1 ELSE 1 END,
+           revisions_day = ${day}::date
+     WHERE id = ANY(${listingIds}::uuid[])
+    RETURNING id, revisions_today AS n`);
+  return new Map(rows.map((r) => [r.id, r.n]));
+}
+
+/** Revisions each listing has used on `day` (0 when none or another day). */
+export async function revisionsUsed(
+  listingIds: string[],
+  day: string,
+): Promise<Map<string, number>> {
+  if (listingIds.length === 0) return new Map();
+  const rows = await db().query<{ id: string; n: number }>(sql`
+    SELECT id, CASE WHEN revisions_day = ${day}::date THEN revisions_today ELSE 0 END AS n
+      FROM listing WHERE id = ANY(${listingIds}::uuid[])`);
+  return new Map(rows.map((r) => [r.id, r.n]));
 }

@@ -86,3 +86,12 @@ export async function shopByDomain(
     select: { id: true, domain: true, status: true, syncEnabled: true },
   });
 }
+
+export async function shopById(
+  id: string,
+): Promise<{ id: string; domain: string; status: string } | null> {
+  return prisma.shop.findUnique({
+    where: { id },
+    select: { id: true, domain: true, status: true },
+  });
+}

@@ -18,6 +18,7 @@ import * as connections from "../repositories/connections.server";
 import * as listings from "../repositories/listings.server";
 import * as receipts from "../repositories/receipts.server";
 import { importCatalog } from "./catalog/import-catalog.server";
+import { schedulePolls } from "./inbound/poll.server";
 import { readSourceLevels } from "./ingest/read-source-levels.server";
 
 /** Receipts older than this and still pending are swept back into the ingest queue. */
@@ -43,6 +44,8 @@ export async function runMaintenance(job: MaintenanceJob): Promise<unknown> {
       return importConnectionCatalog(job.connectionId);
     case "read_source_levels":
       return readSourceLevels(job.connectionId, job.attempt);
+    case "schedule_polls":
+      return schedulePolls();
   }
 }
 

@@ -18,3 +18,6 @@ export async function updateSessionScopes(sessionId: string, scopes: string[]): 
 
 /** A shop by its myshopify.com domain (null when never installed). */
 export const findShop = shops.shopByDomain;
+
+/** A shop by id (null when erased). */
+export const findShopById = shops.shopById;

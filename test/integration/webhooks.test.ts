@@ -11,15 +11,18 @@ type Action = (args: {
   context: object;
 }) => Promise<Response>;
 
-// Every webhook route the app serves, discovered from the file system.
+// Every Shopify webhook route the app serves, discovered from the file system (marketplace
+// routes, `/webhooks/<kind>/<connection id>`, have their own tests).
 const routeModules = import.meta.glob<{ action: Action }>("../../app/routes/webhooks.*.tsx");
-const routes = Object.entries(routeModules).map(([file, load]) => ({
-  path: `/${file
-    .replace(/^.*routes\//, "")
-    .replace(/\.tsx$/, "")
-    .replaceAll(".", "/")}`,
-  load,
-}));
+const routes = Object.entries(routeModules)
+  .filter(([file]) => !file.includes("$"))
+  .map(([file, load]) => ({
+    path: `/${file
+      .replace(/^.*routes\//, "")
+      .replace(/\.tsx$/, "")
+      .replaceAll(".", "/")}`,
+    load,
+  }));
 
 async function call(path: string, request: Request): Promise<Response> {
   const route = routes.find((r) => r.path === path);

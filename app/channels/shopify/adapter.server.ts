@@ -81,6 +81,7 @@ export class ShopifyAdapter implements ChannelAdapter {
     orderSignal: "with_lines",
     cancellationEvents: true,
     dailyRevisionsPerListing: null,
+    revisionDayTimeZone: "UTC",
     inbound: "webhook",
   } as const;
   readonly inbound = shopifyInbound;

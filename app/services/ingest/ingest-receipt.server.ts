@@ -10,7 +10,8 @@ import { describeError, isUnstorableValue } from "../../lib/data-errors";
 import { metrics } from "../../lib/metrics.server";
 import { log } from "../../logger.server";
 import { enqueueMaintenance, enqueuePushes, enqueueSafely } from "../../queues/jobs.server";
-import { loadConnection } from "../../repositories/connections.server";
+import type { LedgerOperation } from "../../domain/operations";
+import { loadConnection, toContext } from "../../repositories/connections.server";
 import { loadReceipt, markReceipt, recordRejected } from "../../repositories/receipts.server";
 import { applyLedgerEvent } from "../ledger/apply-event.server";
 import { applyIfNoOp } from "./noop-snapshot.server";
@@ -59,6 +60,7 @@ export async function ingestReceipt(receiptId: bigint): Promise<IngestOutcome> {
     );
   }
   const meaning = inbound.translate(connection.id, topic, checked.payload);
+  let operations: LedgerOperation[] = [];
   switch (meaning.kind) {
     case "ignored":
       await markReceipt(receiptId, "ignored", meaning.reason);
@@ -72,14 +74,23 @@ export async function ingestReceipt(receiptId: bigint): Promise<IngestOutcome> {
       await enqueueMaintenance({ task: "import_catalog", connectionId: connection.id }, 1_000);
       await markReceipt(receiptId, "applied");
       return { status: "observed", action: "catalog import scheduled" };
-    case "order_reference":
-      // Channels whose events name only the order are read back by their own poll/fetch path.
-      await markReceipt(receiptId, "ignored", "order reference without a fetch path");
-      return { status: "ignored", reason: "order reference" };
+    case "order_reference": {
+      // The event names the order only (eBay): read it back, then apply it like any snapshot.
+      const adapter = adapterFor(connection.kind);
+      const order = adapter.fetchOrder
+        ? await adapter.fetchOrder(toContext(connection), meaning.orderId)
+        : null;
+      if (!order) {
+        await markReceipt(receiptId, "ignored", `order ${meaning.orderId} could not be read`);
+        return { status: "ignored", reason: "order not found" };
+      }
+      operations = order.operations;
+      break;
+    }
     case "ledger":
+      operations = meaning.operations;
       break;
   }
-  const operations = meaning.operations;
   const lineOperations = operations.filter((op) => op.type === "line");
   if (
     lineOperations.length === operations.length &&

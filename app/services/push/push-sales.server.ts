@@ -2,15 +2,20 @@
  * Push to a store or marketplace that sells the hub's stock: read the current published
  * quantity of dirty listings (jobs carry keys only), plan, write absolute numbers (with
  * compare-and-set where the channel has it), and on a stale expectation re-read and recompute —
- * never overwrite blindly.
+ * never overwrite blindly. Writes a channel only accepts (queued) are recorded as pending and
+ * confirmed later; a listing the channel throttles stays dirty for a deferred run; channels with
+ * a daily revision budget are paced so a hot listing never exceeds it.
  */
 import type {
   ChannelAdapter,
   ConnectionContext,
   QuantityWrite,
 } from "../../channels/channel-adapter";
-import { planSalesWrites } from "../../domain/plan";
+import { planSalesWrites, type SalesPlan } from "../../domain/plan";
+import { calendarDay, revisionDecision } from "../../domain/revisions";
+import { env } from "../../env.server";
 import { log } from "../../logger.server";
+import { enqueueConfirmWrites, enqueueSafely } from "../../queues/jobs.server";
 import * as listings from "../../repositories/listings.server";
 import { pushMetrics } from "./metrics.server";
 
@@ -24,6 +29,10 @@ export type PushOutcome = {
 };
 
 export const BATCH = 250;
+/** First look at an accepted write (Amazon applies a patch within seconds to minutes). */
+export const CONFIRM_AFTER_MS = 2_000;
+/** Revisions kept for drops to zero under a daily budget. */
+const REVISION_RESERVE = 10;
 
 export async function pushSalesConnection(
   conn: ConnectionContext,
@@ -57,6 +66,10 @@ export async function pushSalesConnection(
       now(),
       options.settleMs,
     );
+    const budgetDeferred = await applyRevisionBudget(adapter, plan, byId, now());
+    for (const d of budgetDeferred) {
+      if (!outcome.deferredUntil || d < outcome.deferredUntil) outcome.deferredUntil = d;
+    }
 
     const at = now();
     await listings.recordPushedBatch(
@@ -90,8 +103,9 @@ export async function pushSalesConnection(
         listingId: l.id,
         remoteRef: l.remoteRef,
         remoteLocationRef: l.remoteLocationRef,
+        sku: l.sku,
         quantity: w.quantity,
-        expected: w.expected,
+        expected: adapter.capabilities.compareAndSet ? w.expected : null,
       };
     });
     const version = plan.writes
@@ -103,6 +117,7 @@ export async function pushSalesConnection(
     const stale: string[] = [];
     const written = now();
     const applied: Parameters<typeof listings.recordPushedBatch>[1] = [];
+    const pending: Parameters<typeof listings.recordPending>[0] = [];
     for (const r of results) {
       const l = byId.get(r.listingId)!;
       if (r.state === "applied") {
@@ -115,6 +130,20 @@ export async function pushSalesConnection(
         });
         pushMetrics.observeLatency(conn.kind, l.dirtySince, written);
         outcome.wrote++;
+      } else if (r.state === "pending") {
+        // Queued by the channel: written once confirmed (confirm-writes), until then pending.
+        pending.push({
+          listingId: l.id,
+          version: l.publishedVersion,
+          quantity: r.quantity,
+          trackingId: r.trackingId,
+        });
+        outcome.wrote++;
+      } else if (r.state === "throttled") {
+        // Not written: the listing stays dirty and the connection is looked at again then.
+        const until = new Date(written.getTime() + Math.max(50, r.retryAfterMs));
+        if (!outcome.deferredUntil || until < outcome.deferredUntil) outcome.deferredUntil = until;
+        pushMetrics.failure(conn.kind, "throttled");
       } else if (r.state === "stale") {
         stale.push(l.id);
       } else if (r.state === "rejected") {
@@ -132,6 +161,16 @@ export async function pushSalesConnection(
       }
     }
     await listings.recordPushedBatch(conn.id, applied, written);
+    await listings.recordPending(pending, written);
+    if (pending.length > 0)
+      await enqueueSafely("confirm", () => enqueueConfirmWrites(conn.id, CONFIRM_AFTER_MS));
+    if (adapter.capabilities.dailyRevisionsPerListing !== null) {
+      const day = calendarDay(written, adapter.capabilities.revisionDayTimeZone).day;
+      await listings.countRevisions(
+        [...applied, ...pending].map((r) => r.listingId),
+        day,
+      );
+    }
     if (stale.length === 0) {
       outcome.more = dirty.length === BATCH;
       if (!outcome.more) return outcome;
@@ -162,4 +201,42 @@ export async function pushSalesConnection(
   }
   outcome.more = true;
   return outcome;
+}
+
+/**
+ * Channels with a daily revision budget (eBay): writes the budget does not allow now leave the
+ * plan and stay dirty; returns when to look again.
+ */
+async function applyRevisionBudget(
+  adapter: ChannelAdapter,
+  plan: SalesPlan,
+  byId: Map<string, listings.DirtyListing>,
+  now: Date,
+): Promise<Date[]> {
+  const perDay = adapter.capabilities.dailyRevisionsPerListing;
+  if (perDay === null || plan.writes.length === 0) return [];
+  const { day, endsAt } = calendarDay(now, adapter.capabilities.revisionDayTimeZone);
+  const used = await listings.revisionsUsed(
+    plan.writes.map((w) => w.listingId),
+    day,
+  );
+  const budget = {
+    perDay,
+    reserve: Math.min(REVISION_RESERVE, Math.floor(perDay / 10)),
+    minIntervalMs: env().PUSH_COALESCE_MS,
+  };
+  const retries: Date[] = [];
+  plan.writes = plan.writes.filter((w) => {
+    const decision = revisionDecision({
+      budget,
+      used: used.get(w.listingId) ?? 0,
+      target: w.quantity,
+      lastWriteAt: byId.get(w.listingId)?.lastPushedAt ?? null,
+      now,
+      dayEndsAt: endsAt,
+    });
+    if (!decision.write) retries.push(decision.retryAt);
+    return decision.write;
+  });
+  return retries;
 }
