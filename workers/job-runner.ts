@@ -52,7 +52,7 @@ export function processor<T>(
       if (error instanceof ChannelThrottledError) {
         const until = Date.now() + Math.max(50, error.retryAfterMs);
         metrics().throttleWaits.inc({
-          channel: "shopify",
+          channel: String(error.details.channel ?? job.queueName),
           source: String(error.details.source ?? "channel"),
         });
         logger.debug(

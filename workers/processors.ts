@@ -19,6 +19,7 @@ import { isDeferredPushJob } from "../app/queues/jobs.server";
 import { reconcileConnection } from "../app/services/reconcile/reconcile-connection.server";
 import { pollConnection, receiveQueueAndContinue } from "../app/services/inbound/poll.server";
 import { confirmWrites } from "../app/services/push/confirm-writes.server";
+import { ShopShares } from "./fairness";
 import { processor } from "./job-runner";
 
 export type ProcessorSpec = { processor: Processor; concurrency?: number };
@@ -26,9 +27,12 @@ export type ProcessorSpec = { processor: Processor; concurrency?: number };
 /** Queue → processor. Processors stay thin: parse `job.data`, call one service. */
 export function processors(): Partial<Record<QueueName, ProcessorSpec>> {
   const concurrency = env().WORKER_CONCURRENCY;
+  const shares = new ShopShares(concurrency);
   return {
     ingest: {
-      processor: processor(ZIngestJob, ({ receiptId }) => ingestReceipt(BigInt(receiptId))),
+      processor: processor(ZIngestJob, ({ receiptId, shopId }) =>
+        shares.run(shopId, () => ingestReceipt(BigInt(receiptId))),
+      ),
       concurrency,
     },
     push: {
@@ -46,6 +50,10 @@ export function processors(): Partial<Record<QueueName, ProcessorSpec>> {
     maintenance: {
       processor: processor(ZMaintenanceJob, (data) => runMaintenance(data)),
       concurrency: 2,
+    },
+    catalog: {
+      processor: processor(ZMaintenanceJob, (data) => runMaintenance(data)),
+      concurrency: 1,
     },
     poll: {
       processor: processor(ZPollJob, (data) => {

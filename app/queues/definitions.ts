@@ -12,8 +12,10 @@ export const QUEUES = {
   push: "push",
   /** Compare one connection's remote quantities with what should be published, and repair. */
   reconcile: "reconcile",
-  /** Catalog import, source-level reads, sweeper, retention: low-volume housekeeping. */
+  /** Source-level reads, sweeper, retention, schedules: low-volume housekeeping. */
   maintenance: "maintenance",
+  /** Catalog imports: long jobs, kept off the maintenance queue so they never hold reads up. */
+  catalog: "catalog",
   /**
    * Reads from channels that do not push everything: polls per connection (orders, cancels),
    * the shared notification queue (Amazon SQS), confirmation of accepted writes.
@@ -23,7 +25,11 @@ export const QUEUES = {
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
-export const ZIngestJob = z.object({ receiptId: z.string().regex(/^\d+$/) });
+export const ZIngestJob = z.object({
+  receiptId: z.string().regex(/^\d+$/),
+  /** The receipt's shop: per-shop fairness (priority at enqueue, active cap per worker). */
+  shopId: z.uuid().optional(),
+});
 export const ZPushJob = z.object({ connectionId: z.uuid() });
 export const ZReconcileJob = z.object({
   connectionId: z.uuid(),
@@ -66,5 +72,6 @@ export type JobPayloads = {
   push: PushJob;
   reconcile: ReconcileJob;
   maintenance: MaintenanceJob;
+  catalog: MaintenanceJob;
   poll: PollJob;
 };

@@ -5,26 +5,40 @@ import { env } from "../env.server";
 import { log } from "../logger.server";
 import type { ChannelKind } from "../channels/channel-adapter";
 import type { MaintenanceJob, ReconcileJob } from "./definitions";
-import { producersReady, queue } from "./queues.server";
+import { producersReady, queue, queueRedis } from "./queues.server";
 
 /**
  * For the sweeper: a receipt whose job exhausted its attempts (a long outage) keeps its failed
  * job under the same id, which would swallow a plain re-add; retry that job instead.
  */
-export async function reviveIngest(receiptId: bigint): Promise<void> {
+export async function reviveIngest(receiptId: bigint, shopId: string): Promise<void> {
   await producersReady();
   const job = await queue("ingest").getJob(`r-${receiptId}`);
   if (job && (await job.isFailed())) await job.retry("failed");
-  else if (!job) await enqueueIngest(receiptId);
+  else if (!job) await enqueueIngest(receiptId, shopId);
 }
 
-/** One ingest job per receipt; re-adding the same receipt is a no-op while the job exists. */
-export async function enqueueIngest(receiptId: bigint): Promise<void> {
+/** Deliveries of one shop within this window raise its jobs' priority number (fairness). */
+const SHOP_LOAD_WINDOW_MS = 15_000;
+const MAX_PRIORITY = 2 ** 21 - 1;
+
+/**
+ * One ingest job per receipt; re-adding the same receipt is a no-op while the job exists.
+ *
+ * Fair across shops: a job's priority number is how many deliveries its shop sent in the last
+ * few seconds, so a shop flooding thousands of orders queues behind its own backlog while
+ * another shop's order goes to the front (BullMQ serves lower numbers first, FIFO within one).
+ * Every ingest job has a priority (a job without one would jump every prioritized job).
+ */
+export async function enqueueIngest(receiptId: bigint, shopId: string): Promise<void> {
   await producersReady();
+  const load = `${env().QUEUE_PREFIX}:load:${shopId}`;
+  const results = await queueRedis().multi().incr(load).pexpire(load, SHOP_LOAD_WINDOW_MS).exec();
+  const count = Number(results?.[0]?.[1] ?? 1);
   await queue("ingest").add(
     "receipt",
-    { receiptId: receiptId.toString() },
-    { jobId: `r-${receiptId}` },
+    { receiptId: receiptId.toString(), shopId },
+    { jobId: `r-${receiptId}`, priority: Math.min(MAX_PRIORITY, Math.max(1, count)) },
   );
 }
 
@@ -83,7 +97,8 @@ export async function enqueueReconcile(job: ReconcileJob, delayMs = 0): Promise<
 export async function enqueueMaintenance(job: MaintenanceJob, delayMs = 0): Promise<void> {
   const scope = "connectionId" in job ? `${job.task}-${job.connectionId}` : job.task;
   await producersReady();
-  await queue("maintenance").add(job.task, job, {
+  // Imports run on their own queue: one shop's big import never holds every shop's reads up.
+  await queue(job.task === "import_catalog" ? "catalog" : "maintenance").add(job.task, job, {
     delay: delayMs,
     deduplication: { id: scope, keepLastIfActive: true },
   });
@@ -133,7 +148,7 @@ export async function enqueueThrottledCatalogRefresh(
   throttleMs = 600_000,
 ): Promise<void> {
   await producersReady();
-  await queue("maintenance").add(
+  await queue("catalog").add(
     "import_catalog",
     { task: "import_catalog", connectionId },
     { delay: 2_000, deduplication: { id: `catalog-unknown-${connectionId}`, ttl: throttleMs } },

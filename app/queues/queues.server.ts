@@ -25,6 +25,11 @@ function producers(): Producers {
   return globalThis.stockguardProducers;
 }
 
+/** The producers' Redis connection (small counters that go with enqueuing, e.g. shop load). */
+export function queueRedis(): Redis {
+  return producers().redis;
+}
+
 export function queue<N extends QueueName>(name: N): Queue<JobPayloads[N]> {
   const state = producers();
   let q = state.queues.get(name);
@@ -60,6 +65,12 @@ export const DEFAULT_JOB_OPTIONS: Record<QueueName, JobsOptions> = {
     attempts: 5,
     backoff: { type: "exponential", delay: 5_000, jitter: 0.5 },
     removeOnComplete: { age: 86_400, count: 1_000 },
+    removeOnFail: { age: 7 * 86_400 },
+  },
+  [QUEUES.catalog]: {
+    attempts: 5,
+    backoff: { type: "exponential", delay: 2_000, jitter: 0.5 },
+    removeOnComplete: { age: 3_600, count: 1_000 },
     removeOnFail: { age: 7 * 86_400 },
   },
   [QUEUES.poll]: {

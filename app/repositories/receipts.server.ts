@@ -103,8 +103,8 @@ export async function reviveStalePending(
   olderThanMs: number,
   limit: number,
   cap: number,
-): Promise<bigint[]> {
-  const rows = await db().query<{ id: bigint }>(sql`
+): Promise<{ id: bigint; shopId: string }[]> {
+  return db().query<{ id: bigint; shopId: string }>(sql`
     WITH picked AS (
       SELECT id FROM receipt
        WHERE status = 'pending' AND revivals < ${cap}
@@ -113,8 +113,7 @@ export async function reviveStalePending(
        FOR UPDATE SKIP LOCKED
     )
     UPDATE receipt r SET revivals = r.revivals + 1 FROM picked WHERE r.id = picked.id
-    RETURNING r.id`);
-  return rows.map((r) => r.id);
+    RETURNING r.id, r.shop_id AS "shopId"`);
 }
 
 /** Pending receipts revived `cap` times are failed; returns them for the alert. */

@@ -82,7 +82,7 @@ export async function sweep(): Promise<{
     );
   }
   const stuck = await receipts.reviveStalePending(SWEEP_AFTER_MS, 1_000, MAX_REVIVALS);
-  for (const id of stuck) await reviveIngest(id);
+  for (const { id, shopId } of stuck) await reviveIngest(id, shopId);
   const stale = await listings.connectionsWithStaleWork(STALE_DIRTY_MS);
   for (const connectionId of stale) {
     await listings.markOutboxListingsDirty(connectionId, new Date());

@@ -377,12 +377,12 @@ describe("doors", () => {
       expect(response.status).toBe(200);
     }
     const { Queue } = await import("bullmq");
-    const maintenance = new Queue("maintenance", {
+    const catalog = new Queue("catalog", {
       connection: { url: process.env.REDIS_URL! },
       prefix: process.env.QUEUE_PREFIX,
     });
-    const jobs = await maintenance.getJobs(["delayed", "waiting"]);
-    await maintenance.close();
+    const jobs = await catalog.getJobs(["delayed", "waiting"]);
+    await catalog.close();
     expect(jobs.filter((j) => j.name === "import_catalog")).toHaveLength(1);
   });
 

@@ -84,7 +84,7 @@ export async function storeDelivery(input: {
   });
   if (stored.replayed) return stored;
   if (!stored.duplicate || stored.status === "pending") {
-    await enqueueSafely("ingest", () => enqueueIngest(stored.id));
+    await enqueueSafely("ingest", () => enqueueIngest(stored.id, input.target.shopId));
   }
   return { replayed: false, receiptId: stored.id, duplicate: stored.duplicate };
 }

@@ -40,7 +40,7 @@ async function storePulled(
     if (stored.replayed) continue;
     if (!stored.duplicate || stored.status === "pending") {
       if (!stored.duplicate) fresh++;
-      await enqueueSafely("ingest", () => enqueueIngest(stored.id));
+      await enqueueSafely("ingest", () => enqueueIngest(stored.id, connection.shopId));
     }
   }
   return fresh;
