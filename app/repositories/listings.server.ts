@@ -289,6 +289,7 @@ export type FlaggedSourceListing = {
   itemId: string;
   locationId: string;
   sku: string;
+  published: number;
 };
 
 /** Source-store levels an inbound update flagged for a read (`remote_source = 'webhook'`). */
@@ -299,7 +300,8 @@ export async function flaggedSourceListings(
 ): Promise<FlaggedSourceListing[]> {
   return db().query<FlaggedSourceListing>(sql`
     SELECT l.id, l.remote_ref AS "remoteRef", l.remote_location_ref AS "remoteLocationRef",
-           c.item_id AS "itemId", l.source_location_id AS "locationId", i.sku
+           c.item_id AS "itemId", l.source_location_id AS "locationId", i.sku,
+           l.published_quantity AS published
       FROM listing l JOIN listing_component c ON c.listing_id = l.id JOIN stock_item i ON i.id = c.item_id
      WHERE l.connection_id = ${connectionId}::uuid AND l.remote_source = 'webhook'
        AND l.source_location_id IS NOT NULL AND l.id > ${after}::uuid

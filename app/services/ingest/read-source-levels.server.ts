@@ -12,14 +12,10 @@ import * as connections from "../../repositories/connections.server";
 import { openingLines } from "../../repositories/ledger.server";
 import * as listings from "../../repositories/listings.server";
 import { hasPendingReceipts } from "../../repositories/receipts.server";
+import { sourceCountDecision } from "../../domain/source-count";
 import { applyLedgerEvent } from "../ledger/apply-event.server";
 
-/**
- * After this many postponements a level whose Shopify `committed` still differs from ours is
- * counted anyway (orders placed before StockGuard was connected never reach us as events).
- * Pending receipts are different: they will be applied, so a count waits for them however long.
- */
-export const MAX_POSTPONES = 5;
+/** Between two reads of a postponed level. */
 const POSTPONE_MS = 2_000;
 const MAX_WAIT_FOR_RECEIPTS = 60;
 const PAGE = 250;
@@ -36,9 +32,14 @@ type Outcome = { read: number; counted: number; postponed: number };
  * - the connection's push lock is held, so no outbox write lands between reading Shopify's
  *   on_hand and reading the outbox;
  * - outbox rows not yet written (`pendingToSource`) are allowed for;
- * - the count is postponed while the source's own order events are in flight: receipts stored
- *   but not applied, or Shopify's `committed` differing from the commitments we know of (a
- *   fulfilment seen by Shopify but not yet by us would otherwise be counted twice).
+ * - the source's own order events in flight are allowed for (app/domain/source-count.ts): the
+ *   count waits for stored receipts and unconfirmed outbox batches, and holds back the part of an
+ *   on_hand drop that shipments Shopify has made and we have not seen yet could explain (a
+ *   fulfilment seen by Shopify but not yet by us would otherwise be counted twice), reading the
+ *   level again until they arrive.
+ *
+ * A read that finds the storefront off its projection marks the listing for a push even when
+ * nothing is counted, so a lost write can never leave a level stuck.
  */
 export async function readSourceLevels(connectionId: string, attempt: number): Promise<Outcome> {
   const connection = await connections.loadConnection(connectionId);
@@ -107,6 +108,7 @@ async function readPage(
 
   const operations: (ItemOperation | LineOperation)[] = [];
   const postponed: string[] = [];
+  const repair: string[] = [];
   await listings.recordRemoteBatch(
     flagged.flatMap((f) => {
       const read = reads.find(
@@ -126,21 +128,30 @@ async function readPage(
     const level = levels.find((l) => l.itemId === f.itemId && l.locationId === f.locationId);
     if (!level) continue;
     const ownCommitted = level.committed - level.committedOther;
-    const shopifyCommitted = read.states.committed ?? 0;
-    // An outbox batch sent but not confirmed may or may not be in Shopify's on_hand yet.
-    const unconfirmed = level.pending.some((p) => p.status === "sending");
-    if (
-      receiptsInFlight ||
-      unconfirmed ||
-      (shopifyCommitted !== ownCommitted && attempt < MAX_POSTPONES)
-    ) {
-      postponed.push(f.id);
-      continue;
-    }
-    // As seen now; the apply service takes it again under the item lock (see there).
+    const opening = openings.find((o) => o.itemId === f.itemId && o.locationId === f.locationId);
+    // As seen now; the apply service takes the outbox again under the item lock (see there).
     const pendingToSource = level.pending
       .filter((p) => p.status === "pending")
       .reduce((s, p) => s + p.delta, 0);
+    const decision = sourceCountDecision({
+      shopifyOnHand: read.states.on_hand,
+      shopifyCommitted: read.states.committed ?? 0,
+      ledgerOnHand: level.onHand,
+      ownCommitted,
+      pendingToSource,
+      openingCommitted: opening?.committed ?? 0,
+      // An outbox batch sent but not confirmed may or may not be in the store's on_hand yet.
+      eventsInFlight: receiptsInFlight || level.pending.some((p) => p.status === "sending"),
+      attempt,
+    });
+    if (decision.action === "postpone") {
+      postponed.push(f.id);
+      continue;
+    }
+    if (decision.recheck) postponed.push(f.id);
+    // The read may show the listing off its projection without any count to apply (a state
+    // moved at the store, an earlier write lost): the push re-projects it.
+    if (read.quantity !== f.published) repair.push(f.id);
     const observed = read.observedAt.toISOString();
     operations.push({
       type: "item",
@@ -148,13 +159,11 @@ async function readPage(
       itemId: f.itemId,
       locationId: f.locationId,
       connectionId,
-      command: { kind: "on_hand_counted", onHand: read.states.on_hand, pendingToSource },
+      command: { kind: "on_hand_counted", onHand: decision.onHand, pendingToSource },
     });
     // Orders placed before StockGuard was connected are held by the opening commitment; as
-    // Shopify ships or cancels them its `committed` falls below ours and the opening shrinks.
-    const opening = openings.find((o) => o.itemId === f.itemId && o.locationId === f.locationId);
-    const excess = ownCommitted - shopifyCommitted;
-    if (opening && excess > 0 && opening.committed > 0) {
+    // the store ships or cancels them its `committed` falls below ours and the opening shrinks.
+    if (opening && decision.openingRelease > 0) {
       operations.push({
         type: "line",
         key: `${connectionId}/opening/${f.itemId}/${f.locationId}/ordered`,
@@ -164,12 +173,13 @@ async function readPage(
         sku: f.sku,
         command: {
           kind: "edited",
-          quantity: Math.max(0, opening.ordered - Math.min(excess, opening.committed)),
+          quantity: Math.max(0, opening.ordered - decision.openingRelease),
           version: observed,
         },
       });
     }
   }
+  await listings.markDirty(repair, new Date());
   let counted = 0;
   if (operations.length > 0) {
     const result = await applyLedgerEvent({
