@@ -32,7 +32,28 @@ export type ItemOperation = {
   command: ItemCommand;
 };
 
-export type LedgerOperation = LineOperation | ItemOperation;
+/**
+ * A provisional hold on a listing (not a ledger fact): a channel's own drop shows `units` more
+ * sold than the ledger knows, or the hold is released because nothing explained it in time.
+ */
+export type HoldOperation = {
+  type: "hold";
+  /** Unique within the event (holds are not movements: no idempotency across events). */
+  key: string;
+  listingId: string;
+  change:
+    | {
+        kind: "add";
+        units: number;
+        /** What the channel showed: the hold never exceeds published − shown under the lock. */
+        shown: number;
+        observedAt: string;
+        expiresAt: string;
+      }
+    | { kind: "release"; expiredBy: string };
+};
+
+export type LedgerOperation = LineOperation | ItemOperation | HoldOperation;
 
 export type LedgerEvent = {
   shopId: string;

@@ -30,6 +30,7 @@ export function atsByItem(levels: readonly PublishLevel[]): Map<string, number> 
 
 /**
  * The published quantity of every listing:
+ * - provisional holds lower the item's availability first (see `holds`);
  * - a channel listing shows its buffered availability (bundles: complete sets);
  * - the source store sells the same pool from its locations, so its item-level published
  *   quantity is split over the locations, never more at a location than that location has.
@@ -38,8 +39,16 @@ export function computePublished(
   listings: readonly PublishListing[],
   levels: readonly PublishLevel[],
   rules: readonly BufferRule[],
+  /**
+   * Provisional holds per item: units a channel's own drop shows sold before its order reached
+   * the ledger. They lower what every listing publishes, never the ledger itself.
+   */
+  holds: ReadonlyMap<string, number> = new Map(),
 ): Map<string, number> {
   const itemAts = atsByItem(levels);
+  for (const [itemId, units] of holds) {
+    if (units > 0 && itemAts.has(itemId)) itemAts.set(itemId, itemAts.get(itemId)! - units);
+  }
   const result = new Map<string, number>();
   const sourceShares = new Map<string, Map<string, number>>();
 

@@ -1,7 +1,7 @@
 /** Property tests of the daily revision budget (app/domain/revisions.ts). */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { calendarDay, revisionDecision, type RevisionBudget } from "./revisions";
+import { calendarDay, revisionAllowance, revisionDecision, type RevisionBudget } from "./revisions";
 
 const BUDGET: RevisionBudget = { perDay: 250, reserve: 10, minIntervalMs: 1_000 };
 const DAY_MS = 86_400_000;
@@ -91,6 +91,65 @@ describe("daily revision budget", () => {
     expect(
       revisionDecision({ budget: BUDGET, used: 250, target: 0, lastWriteAt: now, now, dayEndsAt }),
     ).toEqual({ write: false, retryAt: dayEndsAt });
+  });
+
+  it("writes every change at once for a listing that changes a few dozen times a day", () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: DAY_MS - 1 }), { minLength: 1, maxLength: 40 }),
+        (times) => {
+          const start = Date.UTC(2026, 11, 1, 8, 0, 0);
+          const dayEndsAt = new Date(start + DAY_MS);
+          let used = 0;
+          let lastWriteAt: Date | null = null;
+          for (const [i, at] of [...times].sort((a, b) => a - b).entries()) {
+            // Changes at least the coalescing window apart are each written when they happen.
+            if (lastWriteAt && start + at - lastWriteAt.getTime() < BUDGET.minIntervalMs) continue;
+            const decision = revisionDecision({
+              budget: BUDGET,
+              used,
+              target: 1 + (i % 5),
+              lastWriteAt,
+              now: new Date(start + at),
+              dayEndsAt,
+            });
+            expect(decision).toEqual({ write: true });
+            used++;
+            lastWriteAt = new Date(start + at);
+          }
+        },
+      ),
+    );
+  });
+
+  it("keeps a listing that changes every minute writing all day, never past its allowance", () => {
+    const start = Date.UTC(2026, 11, 1, 8, 0, 0);
+    const dayEndsAt = new Date(start + DAY_MS);
+    let used = 0;
+    let lastWriteAt: number | null = null;
+    let longestGap = 0;
+    for (let at = start; at < dayEndsAt.getTime(); at += 60_000) {
+      const now = new Date(at);
+      const decision = revisionDecision({
+        budget: BUDGET,
+        used,
+        target: 5 + ((at / 60_000) % 3),
+        lastWriteAt: lastWriteAt === null ? null : new Date(lastWriteAt),
+        now,
+        dayEndsAt,
+      });
+      if (!decision.write) continue;
+      used++;
+      expect(used).toBeLessThanOrEqual(revisionAllowance(BUDGET, now, dayEndsAt));
+      if (lastWriteAt !== null) longestGap = Math.max(longestGap, at - lastWriteAt);
+      lastWriteAt = at;
+    }
+    // Burst of 48 first, then the pace of the remaining 192 over the day (one per 7.5 min).
+    expect(used).toBeLessThanOrEqual(BUDGET.perDay - BUDGET.reserve);
+    expect(used).toBeGreaterThanOrEqual(BUDGET.perDay - BUDGET.reserve - 2);
+    expect(longestGap).toBeLessThanOrEqual(Math.ceil(DAY_MS / 192) + 60_000);
+    // The last part of the day still gets writes: the listing is never starved before midnight.
+    expect(lastWriteAt).toBeGreaterThan(dayEndsAt.getTime() - 10 * 60_000);
   });
 
   it("names the calendar day in the channel's time zone", () => {

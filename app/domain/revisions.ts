@@ -7,9 +7,14 @@
  * - used ≥ budget: nothing until the next day.
  * - target 0: always written while any revision is left (the reserve exists for this).
  * - used ≥ budget − reserve: only drops to zero.
- * - otherwise: at most one write per `interval`, where interval spreads the spare revisions over
- *   the rest of the day (never less than `minIntervalMs`); a write due later is deferred, and by
- *   then it carries the newest value (last value wins).
+ * - otherwise a listing may have used, by a moment of its day, its allowance: a `burst` (by
+ *   default a fifth of budget − reserve) plus the rest of budget − reserve earned evenly over the
+ *   day. Within the allowance a change is written at once (one write per `minIntervalMs`, the
+ *   coalescing window), so a listing that changes a few dozen times a day is never held back;
+ *   a listing that outruns it waits until the allowance catches up, and by then the write carries
+ *   the newest value (last value wins). Because the allowance never passes budget − reserve and
+ *   grows only with the time of day, a listing always keeps revisions for the rest of its day
+ *   ((budget − reserve − burst) × the fraction of the day left) and the reserve for zeros.
  */
 export type RevisionBudget = {
   perDay: number;
@@ -17,9 +22,24 @@ export type RevisionBudget = {
   reserve: number;
   /** Shortest spacing between two writes of one listing (the coalescing window). */
   minIntervalMs: number;
+  /** Revisions a listing may spend at once before the day's pace applies (default: a fifth). */
+  burst?: number;
 };
 
 export type RevisionDecision = { write: true } | { write: false; retryAt: Date };
+
+const DAY_MS = 86_400_000;
+
+/** Non-zero writes a listing may have made by `now` (see the header). */
+export function revisionAllowance(budget: RevisionBudget, now: Date, dayEndsAt: Date): number {
+  const capacity = Math.max(0, budget.perDay - budget.reserve);
+  const burst = Math.min(capacity, Math.max(1, budget.burst ?? Math.floor(capacity / 5)));
+  const elapsed = Math.min(
+    1,
+    Math.max(0, (now.getTime() - (dayEndsAt.getTime() - DAY_MS)) / DAY_MS),
+  );
+  return burst + (capacity - burst) * elapsed;
+}
 
 export function revisionDecision(input: {
   budget: RevisionBudget;
@@ -34,13 +54,23 @@ export function revisionDecision(input: {
   const nextDay = new Date(Math.max(dayEndsAt.getTime(), now.getTime() + 1));
   if (used >= budget.perDay) return { write: false, retryAt: nextDay };
   if (target <= 0) return { write: true };
-  const spare = budget.perDay - budget.reserve - used;
-  if (spare <= 0) return { write: false, retryAt: nextDay };
-  const msLeft = Math.max(0, dayEndsAt.getTime() - now.getTime());
-  const interval = Math.max(budget.minIntervalMs, Math.ceil(msLeft / spare));
-  if (lastWriteAt === null) return { write: true };
-  const due = lastWriteAt.getTime() + interval;
-  return due <= now.getTime() ? { write: true } : { write: false, retryAt: new Date(due) };
+  const capacity = budget.perDay - budget.reserve;
+  if (used >= capacity) return { write: false, retryAt: nextDay };
+  const spacedUntil = lastWriteAt === null ? 0 : lastWriteAt.getTime() + budget.minIntervalMs;
+  if (used + 1 <= revisionAllowance(budget, now, dayEndsAt)) {
+    return spacedUntil <= now.getTime()
+      ? { write: true }
+      : { write: false, retryAt: new Date(spacedUntil) };
+  }
+  // When the allowance reaches used + 1: burst + (capacity − burst) × elapsed = used + 1.
+  const burst = Math.min(capacity, Math.max(1, budget.burst ?? Math.floor(capacity / 5)));
+  const fraction = capacity > burst ? (used + 1 - burst) / (capacity - burst) : 1;
+  const earned = Math.ceil(dayEndsAt.getTime() - DAY_MS + fraction * DAY_MS);
+  if (earned >= dayEndsAt.getTime()) return { write: false, retryAt: nextDay };
+  return {
+    write: false,
+    retryAt: new Date(Math.max(earned, spacedUntil, now.getTime() + 1)),
+  };
 }
 
 /** The calendar day (YYYY-MM-DD) of `at` in `timeZone`, and when that day ends. */

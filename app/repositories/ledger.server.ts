@@ -38,6 +38,8 @@ export type ListingRow = {
   remoteQuantity: number | null;
   remoteObservedAt: Date | null;
   status: string;
+  /** Units of the listing's provisional hold (0 when none). */
+  holdUnits: number;
 };
 
 export type ComponentRow = { listingId: string; itemId: string; quantity: number };
@@ -359,6 +361,7 @@ export async function lockAndLoad(
                 'sku', li.sku, 'sourceLocationId', li.source_location_id, 'publishedQuantity', li.published_quantity,
                 'pushedQuantity', li.pushed_quantity, 'lastPushedAt', li.last_pushed_at, 'remoteQuantity', li.remote_quantity,
                 'remoteObservedAt', li.remote_observed_at, 'status', li.status,
+                'holdUnits', COALESCE((SELECT ph.units FROM provisional_hold ph WHERE ph.listing_id = li.id), 0),
                 'components', (SELECT json_agg(json_build_object('listingId', lc2.listing_id, 'itemId', lc2.item_id, 'quantity', lc2.quantity))
                                  FROM listing_component lc2 WHERE lc2.listing_id = li.id)))
          FROM listing li JOIN connection c ON c.id = li.connection_id

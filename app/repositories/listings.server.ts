@@ -229,6 +229,11 @@ export async function listingAtLevel(
   remoteState: Record<string, number> | null;
   lastPushedAt: Date | null;
   remoteObservedAt: Date | null;
+  /** An accepted write waiting for confirmation (Amazon ACCEPTED), if any. */
+  pendingTrackingId: string | null;
+  pendingQuantity: number | null;
+  shopId: string;
+  publishedQuantity: number;
 } | null> {
   const rows = await db().query<{
     id: string;
@@ -236,9 +241,15 @@ export async function listingAtLevel(
     remoteState: Record<string, number> | null;
     lastPushedAt: Date | null;
     remoteObservedAt: Date | null;
+    pendingTrackingId: string | null;
+    pendingQuantity: number | null;
+    shopId: string;
+    publishedQuantity: number;
   }>(sql`
     SELECT id, remote_quantity AS "remoteQuantity", remote_state AS "remoteState",
-           last_pushed_at AS "lastPushedAt", remote_observed_at AS "remoteObservedAt"
+           last_pushed_at AS "lastPushedAt", remote_observed_at AS "remoteObservedAt",
+           pending_tracking_id AS "pendingTrackingId", pending_quantity AS "pendingQuantity",
+           shop_id AS "shopId", published_quantity AS "publishedQuantity"
       FROM listing
      WHERE connection_id = ${connectionId}::uuid AND remote_ref = ${remoteRef} AND remote_location_ref = ${remoteLocationRef}`);
   return rows[0] ?? null;
@@ -369,7 +380,10 @@ export async function pruneTraces(): Promise<number> {
 /**
  * Writes the channel accepted but has not applied (Amazon ACCEPTED): what was sent and its
  * tracking id. The listing is clean if nothing changed since `version`; its receipts keep waiting
- * for the confirmation, which writes their trace.
+ * for the confirmation, which writes their trace. The channel applies accepted writes in order,
+ * so what it will show is this write: the planner compares the next published value with it
+ * (otherwise a value that goes 5 → 3 → 5 within the confirmation window would never be written
+ * back, the accepted 3 landing last).
  */
 export async function recordPending(
   rows: { listingId: string; version: number; quantity: number; trackingId: string }[],
@@ -380,6 +394,7 @@ export async function recordPending(
     UPDATE listing l
        SET pushed_version = GREATEST(l.pushed_version, u.version),
            pushed_quantity = u.quantity, last_pushed_at = ${at}::timestamptz,
+           remote_quantity = u.quantity, remote_source = 'push', remote_observed_at = ${at}::timestamptz,
            pending_tracking_id = u.tracking, pending_quantity = u.quantity,
            pending_since = COALESCE(l.pending_since, ${at}::timestamptz),
            dirty_since = CASE WHEN l.published_version <= u.version THEN NULL ELSE l.dirty_since END,
@@ -443,7 +458,7 @@ export async function confirmPending(
 
 /**
  * An accepted write was refused later, or never confirmed: forget it and mark the listing dirty,
- * so the next push writes the then-current value.
+ * so the next push writes the then-current value (what the channel shows is unknown again).
  */
 export async function abandonPending(
   rows: { listingId: string; trackingId: string }[],
@@ -453,7 +468,8 @@ export async function abandonPending(
   await db().execute(sql`
     UPDATE listing l
        SET pending_tracking_id = NULL, pending_quantity = NULL, pending_since = NULL,
-           pushed_quantity = NULL, published_version = l.published_version + 1,
+           pushed_quantity = NULL, remote_quantity = NULL, remote_source = NULL,
+           published_version = l.published_version + 1,
            dirty_since = COALESCE(l.dirty_since, ${since}::timestamptz), updated_at = now()
       FROM unnest(${rows.map((r) => r.listingId)}::uuid[], ${rows.map((r) => r.trackingId)}::text[])
            AS u(id, tracking)

@@ -10,16 +10,19 @@ import type { MaintenanceJob } from "../queues/definitions";
 import {
   enqueueMaintenance,
   enqueuePush,
+  enqueuePushes,
   enqueueReconcile,
   enqueueSafely,
   reviveIngest,
 } from "../queues/jobs.server";
 import * as connections from "../repositories/connections.server";
+import * as holds from "../repositories/holds.server";
 import * as listings from "../repositories/listings.server";
 import * as receipts from "../repositories/receipts.server";
 import { importCatalog } from "./catalog/import-catalog.server";
 import { schedulePolls } from "./inbound/poll.server";
 import { readSourceLevels } from "./ingest/read-source-levels.server";
+import { applyLedgerEvent } from "./ledger/apply-event.server";
 
 /** Receipts older than this and still pending are swept back into the ingest queue. */
 export const SWEEP_AFTER_MS = 10_000;
@@ -88,6 +91,7 @@ export async function sweep(): Promise<{
     await listings.markOutboxListingsDirty(connectionId, new Date());
     await enqueuePush(connectionId, 0);
   }
+  await releaseExpiredHolds();
   for (const connectionId of await listings.connectionsWithStaleFlags())
     await enqueueMaintenance({ task: "read_source_levels", connectionId, attempt: 5 });
   if (stuck.length + stale.length > 0)
@@ -104,4 +108,32 @@ export async function scheduleReconcile(): Promise<{ connections: number }> {
   const ids = await connections.reconcilableConnections();
   for (const id of ids) await enqueueReconcile({ connectionId: id, reason: "schedule" });
   return { connections: ids.length };
+}
+
+/**
+ * Provisional holds nothing explained in time (no order arrived for a channel's drop: a manual
+ * edit there, or an order lost for good) are released, and the channels corrected (the hub is
+ * the arbiter).
+ */
+export async function releaseExpiredHolds(now = new Date()): Promise<number> {
+  const expired = await holds.expiredHolds(now, 500);
+  const byShop = new Map<string, string[]>();
+  for (const h of expired) byShop.set(h.shopId, [...(byShop.get(h.shopId) ?? []), h.listingId]);
+  for (const [shopId, listingIds] of byShop) {
+    const result = await applyLedgerEvent({
+      shopId,
+      actor: "stockguard:hold-expiry",
+      operations: listingIds.map((listingId) => ({
+        type: "hold" as const,
+        key: `release/${listingId}`,
+        listingId,
+        change: { kind: "release" as const, expiredBy: now.toISOString() },
+      })),
+    });
+    await enqueueSafely("push", () =>
+      enqueuePushes(result.changedListings.map((l) => l.connectionId)),
+    );
+  }
+  if (expired.length > 0) log({ holds: expired.length }).info("provisional holds released");
+  return expired.length;
 }

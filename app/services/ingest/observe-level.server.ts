@@ -8,16 +8,20 @@
  *   read compares the physical on_hand with the ledger (allowing for our own writes still on
  *   their way) and counts only a real change at the source;
  * - on another channel → recorded as an observation; the push planner lowers the channel at
- *   once if it shows more than published, and waits for the order if it shows less.
+ *   once if it shows more than published, and waits for the order if it shows less;
+ * - equal to a write the channel accepted but had not applied yet → that write is confirmed.
  */
 import type { LevelObservation } from "../../channels/channel-adapter";
+import { env } from "../../env.server";
 import {
   enqueueMaintenance,
   enqueuePush,
+  enqueuePushes,
   enqueueSafely,
   enqueueThrottledCatalogRefresh,
 } from "../../queues/jobs.server";
 import * as listings from "../../repositories/listings.server";
+import { applyLedgerEvent } from "../ledger/apply-event.server";
 
 /** Whether the update told us something new (recorded), and what was done about it. */
 export type LevelOutcome = { recorded: boolean; action: string };
@@ -46,6 +50,20 @@ export async function observeLevel(
   ) {
     return { recorded: false, action: "older than what we know: ignored" };
   }
+  if (
+    listing.pendingTrackingId !== null &&
+    level.quantity !== null &&
+    level.quantity === listing.pendingQuantity
+  ) {
+    // The channel reports the quantity an accepted write asked for (Amazon's MFN quantity
+    // notification after a patch is processed): that write is confirmed.
+    await listings.confirmPending(
+      connection.id,
+      [{ listingId: listing.id, trackingId: listing.pendingTrackingId, quantity: level.quantity }],
+      receivedAt,
+    );
+    return { recorded: true, action: "confirms an accepted write" };
+  }
   const known =
     connection.role === "source"
       ? (listing.remoteState?.available ?? listing.remoteQuantity)
@@ -60,6 +78,7 @@ export async function observeLevel(
     source: "webhook",
     at: receivedAt,
   });
+  await holdUnexplainedDrop(connection, listing, known, level.quantity, receivedAt);
   if (connection.role === "source") {
     await enqueueSafely("source read", () =>
       enqueueMaintenance(
@@ -72,4 +91,46 @@ export async function observeLevel(
   await listings.markDirty([listing.id], receivedAt);
   await enqueueSafely("push", () => enqueuePush(connection.id));
   return { recorded: true, action: "channel quantity observed: push planned" };
+}
+
+/**
+ * A channel showing fewer units than StockGuard publishes for it, and than it showed before, has
+ * most likely sold them and its order has not reached the ledger yet. Those units are held at
+ * once (a provisional hold, not a ledger fact): every other channel is lowered now instead of when
+ * the order arrives (its webhook may be delayed or retried for minutes). The order consumes the
+ * hold; if nothing explains it within PUSH_SETTLE_MS it is released and the channel is corrected.
+ */
+async function holdUnexplainedDrop(
+  connection: { id: string },
+  listing: { id: string; shopId: string; publishedQuantity: number },
+  before: number | null,
+  now: number | null,
+  receivedAt: Date,
+): Promise<void> {
+  if (now === null) return;
+  const units = Math.min(before ?? listing.publishedQuantity, listing.publishedQuantity) - now;
+  if (units <= 0) return;
+  const result = await applyLedgerEvent({
+    shopId: listing.shopId,
+    actor: "channel:level-drop",
+    receivedAt,
+    operations: [
+      {
+        type: "hold",
+        key: `hold/${listing.id}/${receivedAt.toISOString()}`,
+        listingId: listing.id,
+        change: {
+          kind: "add",
+          units,
+          shown: now,
+          observedAt: receivedAt.toISOString(),
+          expiresAt: new Date(receivedAt.getTime() + env().PUSH_SETTLE_MS).toISOString(),
+        },
+      },
+    ],
+  });
+  const others = result.changedListings
+    .map((l) => l.connectionId)
+    .filter((id) => id !== connection.id);
+  await enqueueSafely("push", () => enqueuePushes(others));
 }

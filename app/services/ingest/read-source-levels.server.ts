@@ -150,8 +150,9 @@ async function readPage(
     }
     if (decision.recheck) postponed.push(f.id);
     // The read may show the listing off its projection without any count to apply (a state
-    // moved at the store, an earlier write lost): the push re-projects it.
-    if (read.quantity !== f.published) repair.push(f.id);
+    // moved at the store, an earlier write lost): the push re-projects it. An oversold level
+    // shows a negative `available` no move can change: that is 0 for the storefront.
+    if (Math.max(0, read.quantity ?? 0) !== f.published) repair.push(f.id);
     const observed = read.observedAt.toISOString();
     operations.push({
       type: "item",

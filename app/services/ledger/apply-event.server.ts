@@ -5,17 +5,24 @@
  *
  * The steps, each in its own module: resolve the lines and items (resolve-lines, apply-items) →
  * lock the items and their bundle partners and load their balances (event-context) → order-line
- * commands (apply-lines) → item commands (apply-items) → published quantities (publish-changes).
+ * commands (apply-lines) → item commands (apply-items) → provisional holds (apply-holds) →
+ * published quantities (publish-changes).
  *
  * An order line that cannot be covered is still recorded (the sale happened) and raises an
  * oversell incident; a shortfall is never hidden by clamping.
  */
 import { DomainError, ShopUninstalledError, UnknownShopError } from "../../domain/errors";
 import { requireKey, validateLineCommand } from "../../domain/ledger";
-import type { ItemOperation, LedgerEvent, LineOperation } from "../../domain/operations";
+import type {
+  HoldOperation,
+  ItemOperation,
+  LedgerEvent,
+  LineOperation,
+} from "../../domain/operations";
 import * as ledger from "../../repositories/ledger.server";
 import { markReceiptApplied } from "../../repositories/receipts.server";
 import { transaction, type Tx } from "../../repositories/tx.server";
+import { applyHoldOperations, resolveHoldItems } from "./apply-holds.server";
 import { applyItemOperations, resolveItems } from "./apply-items.server";
 import { applyLineOperations } from "./apply-lines.server";
 import { EventContext, type ApplyResult } from "./event-context.server";
@@ -34,7 +41,11 @@ export function validateEvent(event: LedgerEvent): void {
     if (keys.has(op.key))
       throw new DomainError("invalid_command", `duplicate key ${op.key} in one event`);
     keys.add(op.key);
-    if (op.type === "line") {
+    if (op.type === "hold") {
+      if (!op.listingId) throw new DomainError("invalid_command", "a hold needs a listingId");
+      if (op.change.kind === "add" && !(Number.isInteger(op.change.units) && op.change.units > 0))
+        throw new DomainError("invalid_command", "a hold adds a positive whole number of units");
+    } else if (op.type === "line") {
       if (!op.connectionId || !op.orderId || !op.lineId) {
         throw new DomainError(
           "invalid_command",
@@ -59,13 +70,15 @@ async function applyInTransaction(tx: Tx, event: LedgerEvent): Promise<ApplyResu
   if (shop.status !== "active") throw new ShopUninstalledError(shop.domain);
   const lineOps = event.operations.filter((op): op is LineOperation => op.type === "line");
   const itemOps = event.operations.filter((op): op is ItemOperation => op.type === "item");
+  const holdOps = event.operations.filter((op): op is HoldOperation => op.type === "hold");
 
   // 1. Which items the event touches.
   const { resolved, unmatched } = await resolveLines(tx, event.shopId, lineOps);
   const itemTargets = await resolveItems(tx, event.shopId, itemOps);
+  const heldItems = await resolveHoldItems(tx, event.shopId, holdOps);
 
   // 2. Lock them (and their bundle partners) in id order; under the locks our view is exact.
-  const direct = new Set<string>(itemTargets.values());
+  const direct = new Set<string>([...itemTargets.values(), ...heldItems]);
   for (const parts of resolved.values()) for (const part of parts) direct.add(part.itemId);
   const locked = await ledger.lockAndLoad(tx, event.shopId, [...direct]);
   const ctx = new EventContext(tx, event, shop, locked);
@@ -74,6 +87,7 @@ async function applyInTransaction(tx: Tx, event: LedgerEvent): Promise<ApplyResu
   // 3–5. Effects, then what every dependent listing should now show.
   await applyLineOperations(ctx, lineOps, resolved);
   await applyItemOperations(ctx, itemOps, itemTargets);
+  await applyHoldOperations(ctx, holdOps);
   await publishChanges(ctx);
   if (event.markReceiptApplied && event.receiptId != null)
     await markReceiptApplied(tx, event.receiptId);

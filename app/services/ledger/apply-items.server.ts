@@ -9,6 +9,7 @@ import type { ItemOperation } from "../../domain/operations";
 import { normalizeSku } from "../../domain/sku";
 import * as ledger from "../../repositories/ledger.server";
 import type { Tx } from "../../repositories/tx.server";
+import { consumeListingHold } from "./apply-holds.server";
 import type { EventContext } from "./event-context.server";
 
 /** The item each operation names (by id or SKU, within the shop); an unknown one is an error. */
@@ -74,6 +75,19 @@ export async function applyItemOperations(
       listingId: null,
       line: null,
     });
-    if (!inserted) ctx.result.duplicates++;
+    if (!inserted) {
+      ctx.result.duplicates++;
+      continue;
+    }
+    // Units the source store lost physically may be what its own drop had provisionally held.
+    if (op.command.kind === "on_hand_counted" && delta.onHand < 0) {
+      const sourceListing = ctx.locked.listings.find(
+        (l) =>
+          l.connectionRole === "source" &&
+          l.sourceLocationId === locationId &&
+          ctx.locked.components.some((c) => c.listingId === l.id && c.itemId === itemId),
+      );
+      await consumeListingHold(ctx, sourceListing?.id ?? null, -delta.onHand);
+    }
   }
 }

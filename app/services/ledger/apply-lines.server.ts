@@ -13,6 +13,7 @@ import {
 import { LINE_MOVEMENT_KIND, type LineOperation } from "../../domain/operations";
 import { normalizeSku } from "../../domain/sku";
 import * as ledger from "../../repositories/ledger.server";
+import { consumeListingHold } from "./apply-holds.server";
 import type { EventContext } from "./event-context.server";
 import type { ResolvedComponent } from "./resolve-lines.server";
 
@@ -75,7 +76,18 @@ export async function applyLineOperations(
           committed: row.committed + applied.delta.committed,
         },
       });
-      if (!inserted) ctx.result.duplicates++;
+      if (!inserted) {
+        ctx.result.duplicates++;
+        continue;
+      }
+      // The order explains units its channel's drop had provisionally held: no longer held.
+      if (part === parts[0] && applied.delta.committed > 0 && row.perUnit > 0) {
+        await consumeListingHold(
+          ctx,
+          row.listingId,
+          Math.floor(applied.delta.committed / row.perUnit),
+        );
+      }
     }
   }
 }

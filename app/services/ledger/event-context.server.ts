@@ -50,6 +50,8 @@ export class EventContext {
   };
   /** Levels whose balances this event changed. */
   readonly touched = new Set<string>();
+  /** Items whose provisional holds this event changed (their listings are republished). */
+  readonly heldItems = new Set<string>();
   private readonly levels = new Map<string, ledger.LevelRow>();
   private locations: { id: string; isPrimary: boolean }[] | null = null;
 
@@ -120,6 +122,27 @@ export class EventContext {
       this.levels.set(key, row);
     }
     return row;
+  }
+
+  /** Held units per item (provisional holds of the listings loaded under the locks). */
+  holdsByItem(): Map<string, number> {
+    const { listings, components } = this.locked;
+    const holds = new Map<string, number>();
+    for (const listing of listings) {
+      if (!(listing.holdUnits > 0)) continue;
+      for (const c of components.filter((c) => c.listingId === listing.id))
+        holds.set(c.itemId, (holds.get(c.itemId) ?? 0) + listing.holdUnits * c.quantity);
+    }
+    return holds;
+  }
+
+  /** A listing's hold changed by `delta` units (kept in memory for this event's publishing). */
+  holdChanged(listingId: string, delta: number): void {
+    const listing = this.locked.listings.find((l) => l.id === listingId);
+    if (!listing || delta === 0) return;
+    listing.holdUnits = Math.max(0, listing.holdUnits + delta);
+    for (const c of this.locked.components.filter((c) => c.listingId === listingId))
+      this.heldItems.add(c.itemId);
   }
 
   itemAts(itemId: string): number {

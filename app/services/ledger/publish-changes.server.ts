@@ -8,9 +8,12 @@ import * as ledger from "../../repositories/ledger.server";
 import type { EventContext } from "./event-context.server";
 
 export async function publishChanges(ctx: EventContext): Promise<void> {
-  if (ctx.touched.size === 0) return;
+  if (ctx.touched.size === 0 && ctx.heldItems.size === 0) return;
   const { listings, components } = ctx.locked;
-  const changedItems = new Set([...ctx.touched].map((k) => k.split("|")[0]!));
+  const changedItems = new Set([
+    ...[...ctx.touched].map((k) => k.split("|")[0]!),
+    ...ctx.heldItems,
+  ]);
   const affected = listings.filter((l) =>
     components.some((c) => c.listingId === l.id && changedItems.has(c.itemId)),
   );
@@ -26,6 +29,7 @@ export async function publishChanges(ctx: EventContext): Promise<void> {
     })),
     ctx.allLevels(),
     ctx.shop.rules,
+    ctx.holdsByItem(),
   );
   const marks = affected.map((listing) => {
     const onlyItem = components.find((c) => c.listingId === listing.id)?.itemId;

@@ -4,6 +4,7 @@
  * apply path takes, so a concurrent sale can never be overwritten by a stale computation.
  */
 import { computePublished } from "../../domain/publish";
+import * as holds from "../../repositories/holds.server";
 import * as ledger from "../../repositories/ledger.server";
 import { transaction } from "../../repositories/tx.server";
 
@@ -33,6 +34,7 @@ export async function republishListings(
         })),
         levels,
         shop.rules,
+        await holds.holdsByItem(tx, [...locked.keys()]),
       );
       const marked = await ledger.markListingsChanged(tx, {
         listings: listings.map((l) => ({ id: l.id, published: published.get(l.id) ?? 0, force })),

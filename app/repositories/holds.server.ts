@@ -1,0 +1,72 @@
+/**
+ * Provisional holds (app/domain/operations.ts `HoldOperation`): per listing, units its channel's
+ * own drop showed sold before the order reached the ledger. Written and read inside the ledger
+ * transaction, under the items' locks, like the balances they lower.
+ */
+import { db, sql } from "../lib/sql.server";
+import type { Tx } from "./tx.server";
+
+/** Adds `units` to a listing's hold (the expiry moves with the latest drop). */
+export async function addHold(
+  tx: Tx,
+  input: {
+    listingId: string;
+    shopId: string;
+    connectionId: string;
+    units: number;
+    observedAt: string;
+    expiresAt: string;
+  },
+): Promise<void> {
+  await tx.execute(sql`
+    INSERT INTO provisional_hold (listing_id, shop_id, connection_id, units, observed_at, expires_at)
+    VALUES (${input.listingId}::uuid, ${input.shopId}::uuid, ${input.connectionId}::uuid, ${input.units},
+            ${input.observedAt}::timestamptz, ${input.expiresAt}::timestamptz)
+    ON CONFLICT (listing_id) DO UPDATE
+      SET units = provisional_hold.units + EXCLUDED.units, observed_at = EXCLUDED.observed_at,
+          expires_at = GREATEST(provisional_hold.expires_at, EXCLUDED.expires_at)`);
+}
+
+/** Uses up to `units` of a listing's hold (its order arrived); returns how many were held. */
+export async function consumeHold(tx: Tx, listingId: string, units: number): Promise<number> {
+  if (units <= 0) return 0;
+  const [held] = await tx.query<{ units: number }>(sql`
+    SELECT units FROM provisional_hold WHERE listing_id = ${listingId}::uuid FOR UPDATE`);
+  if (!held) return 0;
+  if (held.units <= units) {
+    await tx.execute(sql`DELETE FROM provisional_hold WHERE listing_id = ${listingId}::uuid`);
+    return held.units;
+  }
+  await tx.execute(sql`
+    UPDATE provisional_hold SET units = units - ${units} WHERE listing_id = ${listingId}::uuid`);
+  return units;
+}
+
+/** Releases a listing's hold if it is (still) expired at `now`. */
+export async function releaseExpiredHold(tx: Tx, listingId: string, now: string): Promise<boolean> {
+  const n = await tx.execute(sql`
+    DELETE FROM provisional_hold WHERE listing_id = ${listingId}::uuid AND expires_at <= ${now}::timestamptz`);
+  return n > 0;
+}
+
+/** Held units per item (a hold on a bundle holds each component × its quantity). */
+export async function holdsByItem(tx: Tx, itemIds: string[]): Promise<Map<string, number>> {
+  if (itemIds.length === 0) return new Map();
+  const rows = await tx.query<{ itemId: string; units: number }>(sql`
+    SELECT c.item_id AS "itemId", sum(h.units * c.quantity)::int AS units
+      FROM provisional_hold h JOIN listing_component c ON c.listing_id = h.listing_id
+     WHERE c.item_id = ANY(${itemIds}::uuid[])
+     GROUP BY c.item_id`);
+  return new Map(rows.map((r) => [r.itemId, r.units]));
+}
+
+/** Holds expired by `now`, by shop (the sweeper releases them). */
+export async function expiredHolds(
+  now: Date,
+  limit: number,
+): Promise<{ listingId: string; shopId: string }[]> {
+  return db().query(sql`
+    SELECT h.listing_id AS "listingId", h.shop_id AS "shopId"
+      FROM provisional_hold h JOIN shop s ON s.id = h.shop_id AND s.status = 'active'
+     WHERE h.expires_at <= ${now}::timestamptz ORDER BY h.expires_at LIMIT ${limit}`);
+}

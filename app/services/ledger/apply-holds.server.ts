@@ -1,0 +1,72 @@
+/**
+ * Provisional holds in a ledger event: a channel's own drop seen before its order (`add`: the
+ * listing's items are held by that many units, lowering what every listing publishes), an
+ * expired hold released, and holds consumed by the orders and counts that explain them. Holds are
+ * never movements: the ledger's balances and incidents ignore them.
+ */
+import { DomainError } from "../../domain/errors";
+import type { HoldOperation } from "../../domain/operations";
+import * as holds from "../../repositories/holds.server";
+import * as ledger from "../../repositories/ledger.server";
+import type { Tx } from "../../repositories/tx.server";
+import type { EventContext } from "./event-context.server";
+
+/** The items each hold's listing consumes (to lock them with the event's other items). */
+export async function resolveHoldItems(
+  tx: Tx,
+  shopId: string,
+  ops: HoldOperation[],
+): Promise<string[]> {
+  if (ops.length === 0) return [];
+  const listings = await ledger.listingsToPublish(
+    tx,
+    shopId,
+    ops.map((o) => o.listingId),
+  );
+  for (const op of ops) {
+    if (!listings.some((l) => l.id === op.listingId))
+      throw new DomainError("unknown_item", `unknown listing ${op.listingId}`);
+  }
+  const components = await ledger.componentsOf(
+    tx,
+    ops.map((o) => o.listingId),
+  );
+  return [...new Set(components.map((c) => c.itemId))];
+}
+
+export async function applyHoldOperations(ctx: EventContext, ops: HoldOperation[]): Promise<void> {
+  for (const op of ops) {
+    const listing = ctx.locked.listings.find((l) => l.id === op.listingId);
+    if (!listing) continue;
+    if (op.change.kind === "add") {
+      // Under the locks the listing's published quantity is current: an order applied since
+      // the drop was seen already explains that much of it.
+      const units = Math.min(op.change.units, listing.publishedQuantity - op.change.shown);
+      if (!(units > 0)) continue;
+      await holds.addHold(ctx.tx, {
+        listingId: op.listingId,
+        shopId: ctx.shopId,
+        connectionId: listing.connectionId,
+        units,
+        observedAt: op.change.observedAt,
+        expiresAt: op.change.expiresAt,
+      });
+      ctx.holdChanged(op.listingId, units);
+    } else if (await holds.releaseExpiredHold(ctx.tx, op.listingId, op.change.expiredBy)) {
+      ctx.holdChanged(op.listingId, -listing.holdUnits);
+    }
+  }
+}
+
+/** An order or count explained `units` of a listing's hold: they are no longer held. */
+export async function consumeListingHold(
+  ctx: EventContext,
+  listingId: string | null,
+  units: number,
+): Promise<void> {
+  if (!listingId || units <= 0) return;
+  const listing = ctx.locked.listings.find((l) => l.id === listingId);
+  if (!listing || listing.holdUnits <= 0) return;
+  const consumed = await holds.consumeHold(ctx.tx, listingId, units);
+  ctx.holdChanged(listingId, -consumed);
+}

@@ -1,0 +1,129 @@
+import { describe, expect, it } from "vitest";
+import prisma from "../../app/db.server";
+import { observeLevel } from "../../app/services/ingest/observe-level.server";
+import { applyLedgerEvent } from "../../app/services/ledger/apply-event.server";
+import { republishShop } from "../../app/services/ledger/republish.server";
+import { releaseExpiredHolds } from "../../app/services/maintenance.server";
+import { addSalesConnection, seedShop } from "../factories/shop";
+
+/**
+ * Issue 11: a channel's own drop is evidence of a sale. Seen before its order, it holds the units
+ * provisionally — every other channel is lowered at once — the order consumes the hold when it
+ * arrives (no second lowering, no write), and a drop nothing explains is released after the
+ * settle window (the channel is raised back). Holds are never ledger facts: balances, movements
+ * and incidents ignore them.
+ */
+async function published(listingId: string): Promise<number> {
+  return (await prisma.listing.findUniqueOrThrow({ where: { id: listingId } })).publishedQuantity;
+}
+
+async function setup() {
+  const shop = await seedShop(prisma, { items: [{ sku: "HOT", onHand: 5 }] });
+  const x = await addSalesConnection(prisma, shop, { name: "x" });
+  const y = await addSalesConnection(prisma, shop, { name: "y" });
+  await republishShop(shop.shopId);
+  const xListing = x.listingIds.get("HOT")!;
+  const yListing = y.listingIds.get("HOT")!;
+  // Both stores show what was published (as after a push).
+  for (const id of [xListing, yListing])
+    await prisma.listing.update({
+      where: { id },
+      data: { remoteQuantity: 5, pushedQuantity: 5, remoteSource: "push" },
+    });
+  const xRow = await prisma.listing.findUniqueOrThrow({ where: { id: xListing } });
+  const drop = (available: number, at = new Date()) =>
+    observeLevel(
+      { id: x.connectionId, role: "sales" },
+      {
+        remoteRef: xRow.remoteRef,
+        remoteLocationRef: xRow.remoteLocationRef,
+        quantity: available,
+        at,
+      },
+      at,
+    );
+  const order = (id: string, quantity: number) =>
+    applyLedgerEvent({
+      shopId: shop.shopId,
+      actor: "test:order",
+      operations: [
+        {
+          type: "line",
+          key: `${x.connectionId}/order/${id}/line/1/ordered`,
+          connectionId: x.connectionId,
+          orderId: id,
+          lineId: "1",
+          sku: "HOT",
+          remoteRef: xRow.remoteVariantRef,
+          command: { kind: "placed", quantity, version: new Date().toISOString() },
+        },
+      ],
+    });
+  return { shop, x, y, xListing, yListing, drop, order };
+}
+
+describe("provisional holds", () => {
+  it("lowers the other channels as soon as a channel's own drop is seen, before its order", async () => {
+    const { xListing, yListing, drop } = await setup();
+    expect(await published(yListing)).toBe(5);
+    const seen = await drop(3);
+    expect(seen.recorded).toBe(true);
+    expect(await published(yListing)).toBe(3);
+    // The dropping store itself is not raised back: it already shows 3.
+    expect(await published(xListing)).toBe(3);
+    expect(
+      await prisma.provisionalHold.findUnique({ where: { listingId: xListing } }),
+    ).toMatchObject({ units: 2 });
+  });
+
+  it("is consumed by the order that explains it: no second lowering, no ledger effect of its own", async () => {
+    const { shop, xListing, yListing, drop, order } = await setup();
+    await drop(4);
+    const before = await prisma.listing.findUniqueOrThrow({ where: { id: yListing } });
+    const result = await order("o-1", 1);
+    expect(await published(yListing)).toBe(4);
+    expect(await prisma.provisionalHold.count({ where: { listingId: xListing } })).toBe(0);
+    // The order changed nothing the other channels show: only the source store's projection
+    // (units reserved for another channel's order) is pushed.
+    expect(result.changedListings.map((l) => l.listingId)).not.toContain(yListing);
+    expect(result.changedListings.map((l) => l.listingId)).not.toContain(xListing);
+    expect(
+      (await prisma.listing.findUniqueOrThrow({ where: { id: yListing } })).publishedVersion,
+    ).toBe(before.publishedVersion);
+    // The ledger holds the order, never the hold.
+    const level = await prisma.stockLevel.findFirstOrThrow({ where: { shopId: shop.shopId } });
+    expect(level).toMatchObject({ onHand: 5, committed: 1 });
+    expect(await prisma.movement.count({ where: { shopId: shop.shopId } })).toBe(1);
+  });
+
+  it("does not hold what an order already applied explains (the order came first)", async () => {
+    const { xListing, yListing, drop, order } = await setup();
+    await order("o-2", 2);
+    expect(await published(yListing)).toBe(3);
+    await drop(3);
+    expect(await prisma.provisionalHold.count({ where: { listingId: xListing } })).toBe(0);
+    expect(await published(yListing)).toBe(3);
+  });
+
+  it("is released when nothing explains it within the settle window", async () => {
+    const { xListing, yListing, drop } = await setup();
+    await drop(4);
+    expect(await published(yListing)).toBe(4);
+    await releaseExpiredHolds(new Date(Date.now() + 1_000));
+    expect(await prisma.provisionalHold.count({ where: { listingId: xListing } })).toBe(1);
+    expect(await releaseExpiredHolds(new Date(Date.now() + 60_000))).toBeGreaterThanOrEqual(1);
+    expect(await prisma.provisionalHold.count({ where: { listingId: xListing } })).toBe(0);
+    expect(await published(yListing)).toBe(5);
+    expect(await published(xListing)).toBe(5);
+  });
+
+  it("never records an oversell for a hold, and records the real one when the order arrives", async () => {
+    const { shop, drop, order } = await setup();
+    await drop(0); // the whole pool looks sold at x
+    expect(await prisma.oversellIncident.count({ where: { shopId: shop.shopId } })).toBe(0);
+    await order("o-3", 5);
+    await order("o-4", 1); // one more than existed
+    const incidents = await prisma.oversellIncident.findMany({ where: { shopId: shop.shopId } });
+    expect(incidents.reduce((s, i) => s + i.shortfall, 0)).toBe(1);
+  });
+});
