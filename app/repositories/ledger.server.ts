@@ -520,3 +520,24 @@ export async function openingLines(
     SELECT item_id AS "itemId", location_id AS "locationId", ordered, committed FROM order_line
      WHERE connection_id = ${connectionId}::uuid AND order_id = ${openingOrderId}`);
 }
+
+/**
+ * Moves what StockGuard believes a channel shows by `delta` (the channel's own sale, applied),
+ * unless the channel was observed at or after `at` (that observation includes it).
+ */
+export async function shiftRemote(
+  tx: Tx,
+  listingId: string,
+  delta: number,
+  at: string,
+): Promise<boolean> {
+  const n = await tx.execute(sql`
+    UPDATE listing
+       SET remote_quantity = remote_quantity + ${delta},
+           remote_state = CASE WHEN remote_state ? 'available'
+                               THEN jsonb_set(remote_state, '{available}', to_jsonb((remote_state->>'available')::int + ${delta}))
+                               ELSE remote_state END
+     WHERE id = ${listingId}::uuid AND remote_quantity IS NOT NULL
+       AND (remote_observed_at IS NULL OR remote_observed_at < ${at}::timestamptz)`);
+  return n > 0;
+}

@@ -12,16 +12,14 @@
  * - equal to a write the channel accepted but had not applied yet → that write is confirmed.
  */
 import type { LevelObservation } from "../../channels/channel-adapter";
-import { env } from "../../env.server";
 import {
   enqueueMaintenance,
   enqueuePush,
-  enqueuePushes,
   enqueueSafely,
   enqueueThrottledCatalogRefresh,
 } from "../../queues/jobs.server";
 import * as listings from "../../repositories/listings.server";
-import { applyLedgerEvent } from "../ledger/apply-event.server";
+import { holdUnexplainedDrop } from "./drops.server";
 
 /** Whether the update told us something new (recorded), and what was done about it. */
 export type LevelOutcome = { recorded: boolean; action: string };
@@ -71,14 +69,15 @@ export async function observeLevel(
   if (level.quantity === known)
     return { recorded: false, action: "echo: matches what the channel shows" };
 
-  // remote_source = 'webhook' marks "observed, not read yet" (a flag for the source read).
+  // First the drop, measured against what StockGuard believed the channel showed; then the
+  // observation (remote_source = 'webhook' marks "observed, not read yet" for the source read).
+  await holdUnexplainedDrop(connection, listing, known, level.quantity, receivedAt);
   await listings.recordRemote({
     listingId: listing.id,
     quantity: level.quantity,
     source: "webhook",
     at: receivedAt,
   });
-  await holdUnexplainedDrop(connection, listing, known, level.quantity, receivedAt);
   if (connection.role === "source") {
     await enqueueSafely("source read", () =>
       enqueueMaintenance(
@@ -91,46 +90,4 @@ export async function observeLevel(
   await listings.markDirty([listing.id], receivedAt);
   await enqueueSafely("push", () => enqueuePush(connection.id));
   return { recorded: true, action: "channel quantity observed: push planned" };
-}
-
-/**
- * A channel showing fewer units than StockGuard publishes for it, and than it showed before, has
- * most likely sold them and its order has not reached the ledger yet. Those units are held at
- * once (a provisional hold, not a ledger fact): every other channel is lowered now instead of when
- * the order arrives (its webhook may be delayed or retried for minutes). The order consumes the
- * hold; if nothing explains it within PUSH_SETTLE_MS it is released and the channel is corrected.
- */
-async function holdUnexplainedDrop(
-  connection: { id: string },
-  listing: { id: string; shopId: string; publishedQuantity: number },
-  before: number | null,
-  now: number | null,
-  receivedAt: Date,
-): Promise<void> {
-  if (now === null) return;
-  const units = Math.min(before ?? listing.publishedQuantity, listing.publishedQuantity) - now;
-  if (units <= 0) return;
-  const result = await applyLedgerEvent({
-    shopId: listing.shopId,
-    actor: "channel:level-drop",
-    receivedAt,
-    operations: [
-      {
-        type: "hold",
-        key: `hold/${listing.id}/${receivedAt.toISOString()}`,
-        listingId: listing.id,
-        change: {
-          kind: "add",
-          units,
-          shown: now,
-          observedAt: receivedAt.toISOString(),
-          expiresAt: new Date(receivedAt.getTime() + env().PUSH_SETTLE_MS).toISOString(),
-        },
-      },
-    ],
-  });
-  const others = result.changedListings
-    .map((l) => l.connectionId)
-    .filter((id) => id !== connection.id);
-  await enqueueSafely("push", () => enqueuePushes(others));
 }

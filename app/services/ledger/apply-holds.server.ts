@@ -39,9 +39,11 @@ export async function applyHoldOperations(ctx: EventContext, ops: HoldOperation[
     const listing = ctx.locked.listings.find((l) => l.id === op.listingId);
     if (!listing) continue;
     if (op.change.kind === "add") {
-      // Under the locks the listing's published quantity is current: an order applied since
-      // the drop was seen already explains that much of it.
-      const units = Math.min(op.change.units, listing.publishedQuantity - op.change.shown);
+      // Under the locks the listing's remote quantity is StockGuard's current model of what the
+      // channel shows (its own orders applied since shift it): an order applied since the drop
+      // was seen already explains that much of it.
+      const model = listing.remoteQuantity ?? listing.publishedQuantity;
+      const units = Math.min(op.change.units, model - op.change.shown);
       if (!(units > 0)) continue;
       await holds.addHold(ctx.tx, {
         listingId: op.listingId,
@@ -63,10 +65,31 @@ export async function consumeListingHold(
   ctx: EventContext,
   listingId: string | null,
   units: number,
-): Promise<void> {
-  if (!listingId || units <= 0) return;
+): Promise<number> {
+  if (!listingId || units <= 0) return 0;
   const listing = ctx.locked.listings.find((l) => l.id === listingId);
-  if (!listing || listing.holdUnits <= 0) return;
+  if (!listing || listing.holdUnits <= 0) return 0;
   const consumed = await holds.consumeHold(ctx.tx, listingId, units);
   ctx.holdChanged(listingId, -consumed);
+  return consumed;
+}
+
+/**
+ * A channel's own order reached the ledger: the channel took those units off its own storefront
+ * when it sold them, so what StockGuard believes it shows moves with them — unless it was
+ * observed after the sale (the observation already includes it) or a hold already accounted for
+ * them. Keeps echo detection and compare-and-set expectations right, and lets a later drop be
+ * told from a sale already known.
+ */
+export async function followChannelSale(
+  ctx: EventContext,
+  listingId: string | null,
+  units: number,
+  soldAt: string | null,
+): Promise<void> {
+  if (!listingId || units <= 0 || !soldAt) return;
+  const listing = ctx.locked.listings.find((l) => l.id === listingId);
+  if (!listing || listing.connectionRole !== "sales" || listing.remoteQuantity === null) return;
+  if (listing.remoteObservedAt && new Date(listing.remoteObservedAt) >= new Date(soldAt)) return;
+  if (await ledger.shiftRemote(ctx.tx, listingId, -units, soldAt)) listing.remoteQuantity -= units;
 }

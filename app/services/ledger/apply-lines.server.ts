@@ -13,7 +13,7 @@ import {
 import { LINE_MOVEMENT_KIND, type LineOperation } from "../../domain/operations";
 import { normalizeSku } from "../../domain/sku";
 import * as ledger from "../../repositories/ledger.server";
-import { consumeListingHold } from "./apply-holds.server";
+import { consumeListingHold, followChannelSale } from "./apply-holds.server";
 import type { EventContext } from "./event-context.server";
 import type { ResolvedComponent } from "./resolve-lines.server";
 
@@ -80,13 +80,13 @@ export async function applyLineOperations(
         ctx.result.duplicates++;
         continue;
       }
-      // The order explains units its channel's drop had provisionally held: no longer held.
+      // The order explains units its channel's drop had provisionally held: no longer held;
+      // the rest were taken off the channel's storefront when sold, which StockGuard follows.
       if (part === parts[0] && applied.delta.committed > 0 && row.perUnit > 0) {
-        await consumeListingHold(
-          ctx,
-          row.listingId,
-          Math.floor(applied.delta.committed / row.perUnit),
-        );
+        const units = Math.floor(applied.delta.committed / row.perUnit);
+        const held = await consumeListingHold(ctx, row.listingId, units);
+        const version = "version" in op.command ? op.command.version : null;
+        await followChannelSale(ctx, row.listingId, units - held, version);
       }
     }
   }

@@ -17,6 +17,7 @@ import { env } from "../../env.server";
 import { log } from "../../logger.server";
 import { enqueueConfirmWrites, enqueueSafely } from "../../queues/jobs.server";
 import * as listings from "../../repositories/listings.server";
+import { holdUnexplainedDrop } from "../ingest/drops.server";
 import { pushMetrics } from "./metrics.server";
 
 export type PushOutcome = {
@@ -190,6 +191,15 @@ export async function pushSalesConnection(
       const l = byId.get(id)!;
       const read = reads.find(
         (x) => x.remoteRef === l.remoteRef && x.remoteLocationRef === l.remoteLocationRef,
+      );
+      // The channel changed under us: when it dropped on its own, it sold (its order is on
+      // its way) — hold those units so the other channels are lowered now. Then record it.
+      await holdUnexplainedDrop(
+        conn,
+        { id, shopId: conn.shopId, publishedQuantity: l.publishedQuantity },
+        l.remoteQuantity,
+        read?.quantity ?? null,
+        read?.observedAt ?? now(),
       );
       await listings.recordRemote({
         listingId: id,
