@@ -11,7 +11,7 @@ import {
 import { env, shopifyEnv } from "./env.server";
 import { log } from "./logger.server";
 import { SealedSessionStorage } from "./repositories/sessions.server";
-import { recordInstall } from "./services/shops.server";
+import { installFromShopify } from "./services/shops.server";
 
 const config = shopifyEnv();
 installAdminApiOriginRewrite(env().SHOPIFY_ADMIN_API_ORIGIN);
@@ -37,7 +37,7 @@ const shopify = shopifyApp({
   },
   hooks: {
     afterAuth: async ({ session }) => {
-      await recordInstall({ domain: session.shop });
+      await installFromShopify(session.shop);
       log({ shop: session.shop }).info("shop authenticated");
     },
   },

@@ -118,6 +118,11 @@ export type CatalogEntry = {
   tracked: boolean;
   /** The channel keeps selling at zero (Shopify inventoryPolicy CONTINUE). */
   sellsWhenOutOfStock: boolean;
+  /**
+   * Listed on the channel but never to be synced, and why (an Amazon listing fulfilled by Amazon
+   * only: FBA stock is Amazon's). Reported to the merchant as a catalog issue, not imported.
+   */
+  notSynced?: string;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -147,7 +152,16 @@ export type PayloadCheck =
   { ok: true; payload: unknown; resourceId: string | null } | { ok: false; reason: string };
 
 /** What a level the channel reports now shows (an observation, not an event). */
-export type LevelObservation = RemoteRef & { quantity: number | null; at: Date };
+export type LevelObservation = RemoteRef & {
+  quantity: number | null;
+  at: Date;
+  /**
+   * `at` is the channel's own time of the change to the millisecond (Amazon's EventTime), so an
+   * observation at or before what StockGuard already knows is old news; without it timestamps
+   * may carry whole seconds (Shopify) and only one clearly older (2 s) is.
+   */
+  precise?: boolean;
+};
 
 /** What a stored delivery means for StockGuard. Pure: no I/O. */
 export type InboundMeaning =
@@ -156,6 +170,12 @@ export type InboundMeaning =
   /** The event names an order but carries no lines: fetch it (eBay). */
   | { kind: "order_reference"; orderId: string }
   | { kind: "catalog_changed" }
+  /**
+   * The channel says one of its accounts was deleted (eBay MARKETPLACE_ACCOUNT_DELETION): every
+   * connection of this kind whose account ref hashes (SHA-256, hex) to this value loses its
+   * credentials and account identifiers. The delivery itself carries only the hash.
+   */
+  | { kind: "account_deleted"; accountRefSha256: string }
   | { kind: "ignored"; reason: string };
 
 /** The answer to a delivery's authentication (marketplace push channels). */

@@ -6,11 +6,15 @@
 import { env } from "../env.server";
 import { onShutdown } from "../lib/lifecycle.server";
 import { sharedRedis } from "../lib/locks.server";
+import { AmazonAdapter } from "./amazon/adapter.server";
 import type { ChannelAdapter, ChannelKind } from "./channel-adapter";
+import { EbayAdapter } from "./ebay/adapter.server";
 import { ChannelPermanentError } from "./errors";
 import { ShopifyAdapter } from "./shopify/adapter.server";
 import { ShopifyBudget } from "./shopify/budget.server";
+import { sealedCredentials } from "../repositories/connections.server";
 import { forgetShopifyToken, shopifyToken } from "./shopify/tokens.server";
+import { WalmartAdapter } from "./walmart/adapter.server";
 
 type Factory = () => ChannelAdapter;
 
@@ -21,7 +25,11 @@ const FACTORIES: Partial<Record<ChannelKind, Factory>> = {
       budget: new ShopifyBudget(sharedRedis(), env().QUEUE_PREFIX),
       origin: env().SHOPIFY_ADMIN_API_ORIGIN,
       forgetToken: forgetShopifyToken,
+      hasOwnCredentials: async (conn) => (await sealedCredentials(conn.id)) !== null,
     }),
+  amazon: () => new AmazonAdapter(),
+  ebay: () => new EbayAdapter(),
+  walmart: () => new WalmartAdapter(),
 };
 
 declare global {

@@ -10,7 +10,18 @@ import { DomainError } from "../domain/errors";
 import { disconnectDb } from "../db.server";
 import { env } from "../env.server";
 import { runShutdown } from "../lib/lifecycle.server";
+import { defineBundle } from "../services/bundles.server";
 import { connectChannel } from "../services/connect-channel.server";
+import { createLinkCode, linkInstalledStore } from "../services/link-stores.server";
+import { releaseHolds } from "../services/release-holds.server";
+import {
+  disconnectChannel,
+  pauseChannel,
+  pauseSync,
+  resumeChannel,
+  startSync,
+} from "../services/sync-control.server";
+import { findItemBySku, mapUnmatchedLine } from "../services/unmatched.server";
 import {
   callbackUrl,
   completeAuthorization,
@@ -150,11 +161,20 @@ export function buildProgram(): Command {
           else process.stdout.write(`${result.connectionId}\n`);
           return;
         }
+        const token = await readToken(opts);
+        if (!token) {
+          // No token: the store installed StockGuard; link it with its own session.
+          if (!opts.store) throw new Error("--store is required for a Shopify channel");
+          const linked = await linkInstalledStore(opts.shop, opts.store);
+          if (opts.json) print(linked, true);
+          else process.stdout.write(`${linked.connectionId}\n`);
+          return;
+        }
         const result = await connectChannel({
           kind: opts.kind as "shopify",
           shop: opts.shop,
           store: opts.store ?? "",
-          token: (await readToken(opts)) ?? "",
+          token,
           webhookSecret: opts.webhookSecret,
           locationId: opts.location,
           name: opts.name,
@@ -205,6 +225,124 @@ export function buildProgram(): Command {
         );
       },
     );
+
+  const shopCommand = (
+    name: string,
+    description: string,
+    run: (shop: string) => Promise<unknown>,
+  ) =>
+    program
+      .command(name)
+      .description(description)
+      .requiredOption("--shop <domain>", "the shop")
+      .option("--json", "print JSON", false)
+      .action(async (opts: { shop: string; json: boolean }) => {
+        print((await run(opts.shop)) ?? { ok: true }, opts.json);
+      });
+  shopCommand(
+    "sync:start",
+    "Start the shop's sync: every channel is written (a shop installed from Shopify starts paused)",
+    (shop) => startSync(shop),
+  );
+  shopCommand(
+    "sync:pause",
+    "Pause every write of the shop (webhooks are still recorded; sync:start catches up)",
+    (shop) => pauseSync(shop),
+  );
+  shopCommand(
+    "holds:release",
+    "Move every unit StockGuard holds on the source store (reserved, safety_stock) back to available, and pause sync (before uninstalling)",
+    (shop) => releaseHolds(shop),
+  );
+  shopCommand(
+    "link:code",
+    "Create a one-time code another store that installed StockGuard enters to become a sales channel",
+    (shop) => createLinkCode(shop),
+  );
+
+  const channelCommand = (
+    name: string,
+    description: string,
+    run: (shop: string, connectionId: string) => Promise<unknown>,
+  ) =>
+    program
+      .command(name)
+      .description(description)
+      .requiredOption("--shop <domain>", "the shop")
+      .requiredOption("--channel <connection-id>", "the channel's connection id (see status)")
+      .option("--json", "print JSON", false)
+      .action(async (opts: { shop: string; channel: string; json: boolean }) => {
+        print((await run(opts.shop, opts.channel)) ?? { ok: true }, opts.json);
+      });
+  channelCommand("channel:pause", "Pause writes to one channel", pauseChannel);
+  channelCommand("channel:resume", "Resume a paused channel and catch it up", resumeChannel);
+  channelCommand(
+    "channel:disconnect",
+    "Disconnect a channel: writes stop, its credentials are deleted, its history is kept",
+    disconnectChannel,
+  );
+
+  program
+    .command("bundle:set")
+    .description("Define a bundle or multipack: the listing's components (SKU × units per set)")
+    .requiredOption("--shop <domain>", "the shop")
+    .requiredOption("--channel <connection-id>", "the channel the listing is on")
+    .requiredOption("--sku <sku>", "the listing's SKU on that channel")
+    .requiredOption(
+      "--component <sku=units>",
+      "a component (repeatable), e.g. --component TEE-S=2",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option("--json", "print JSON", false)
+    .action(
+      async (opts: {
+        shop: string;
+        channel: string;
+        sku: string;
+        component: string[];
+        json: boolean;
+      }) => {
+        const components = opts.component.map((pair) => {
+          const at = pair.lastIndexOf("=");
+          const quantity = Number(pair.slice(at + 1));
+          if (at <= 0 || !Number.isInteger(quantity))
+            throw new Error(`--component takes SKU=units, not ${pair}`);
+          return { sku: pair.slice(0, at), quantity };
+        });
+        print(
+          await defineBundle({
+            shopDomain: opts.shop,
+            connectionId: opts.channel,
+            sku: opts.sku,
+            components,
+          }),
+          opts.json,
+        );
+      },
+    );
+
+  program
+    .command("unmatched:map")
+    .description("Map an unmatched order line to a stock item; the line is then applied once")
+    .requiredOption("--shop <domain>", "the shop")
+    .requiredOption("--line <id>", "the unmatched line's id (see status --json)")
+    .requiredOption("--sku <sku>", "the stock item's SKU")
+    .option("--json", "print JSON", false)
+    .action(async (opts: { shop: string; line: string; sku: string; json: boolean }) => {
+      if (!/^\d+$/.test(opts.line)) throw new Error("--line is a number");
+      const item = await findItemBySku(opts.shop, opts.sku);
+      if (!item) throw new Error(`unknown SKU ${opts.sku}`);
+      print(
+        await mapUnmatchedLine({
+          shopDomain: opts.shop,
+          unmatchedId: BigInt(opts.line),
+          itemId: item.id,
+          actor: "cli",
+        }),
+        opts.json,
+      );
+    });
 
   program
     .command("status")

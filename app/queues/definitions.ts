@@ -39,7 +39,12 @@ export const ZMaintenanceJob = z.discriminatedUnion("task", [
   z.object({ task: z.literal("sweep_receipts") }),
   z.object({ task: z.literal("prune") }),
   z.object({ task: z.literal("schedule_reconcile") }),
-  z.object({ task: z.literal("import_catalog"), connectionId: z.uuid() }),
+  z.object({
+    task: z.literal("import_catalog"),
+    connectionId: z.uuid(),
+    /** Why: `install`, `connect`, `refresh` (catalog webhooks), `retry` (the merchant). */
+    reason: z.string().max(40).optional(),
+  }),
   z.object({ task: z.literal("schedule_polls") }),
   z.object({
     task: z.literal("read_source_levels"),

@@ -6,7 +6,18 @@
 import { db, sql, type SqlClient } from "../lib/sql.server";
 import { transaction } from "./tx.server";
 
-export type CatalogIssueKind = "duplicate_sku" | "empty_sku" | "unmatched_sku";
+export type CatalogIssueKind =
+  | "duplicate_sku"
+  | "empty_sku"
+  | "unmatched_sku"
+  /** Listed on the channel but not synced by design (Amazon FBA-only listings). */
+  | "not_synced"
+  /**
+   * Sold on the channel but its quantity cannot be set through the API StockGuard uses (an eBay
+   * listing made with the Trading API / Seller Hub, unknown to the Inventory API). Found from
+   * orders, so catalog imports leave it alone.
+   */
+  | "not_manageable";
 
 /**
  * Replaces the connection's open issues of these kinds with `issues` (one transaction): issues
@@ -33,6 +44,37 @@ export async function replaceCatalogIssues(input: {
                       last_seen_at = now(), resolved_at = NULL`);
     }
   });
+}
+
+/** Opens (or refreshes) one issue of a connection, leaving its other issues as they are. */
+export async function recordCatalogIssue(input: {
+  shopId: string;
+  connectionId: string;
+  kind: CatalogIssueKind;
+  sku: string | null;
+  remoteRefs: string[];
+  details: string;
+}): Promise<void> {
+  await db().execute(sql`
+    INSERT INTO catalog_issue (shop_id, connection_id, kind, sku, remote_refs, details)
+    VALUES (${input.shopId}::uuid, ${input.connectionId}::uuid, ${input.kind}, ${input.sku},
+            ${input.remoteRefs}::text[], ${input.details})
+    ON CONFLICT (connection_id, kind, sku)
+    DO UPDATE SET remote_refs = EXCLUDED.remote_refs, details = EXCLUDED.details,
+                  last_seen_at = now(), resolved_at = NULL`);
+}
+
+/** Resolves one open issue of a connection (the channel fixed it); false when none was open. */
+export async function resolveCatalogIssue(input: {
+  connectionId: string;
+  kind: CatalogIssueKind;
+  sku: string | null;
+}): Promise<boolean> {
+  const n = await db().execute(sql`
+    UPDATE catalog_issue SET resolved_at = now()
+     WHERE connection_id = ${input.connectionId}::uuid AND kind = ${input.kind}
+       AND sku IS NOT DISTINCT FROM ${input.sku} AND resolved_at IS NULL`);
+  return n > 0;
 }
 
 /** The source store's locations become the hub's source locations; returns remote → hub id. */

@@ -71,7 +71,8 @@ export async function connectionsForAccount(
     SELECT c.id AS "connectionId", c.shop_id AS "shopId", c.role::text AS role, s.status::text AS "shopStatus",
            c.credentials
       FROM connection c JOIN shop s ON s.id = c.shop_id
-     WHERE c.kind = ${kind}::"ChannelKind" AND c.account_ref = ${accountRef}`);
+     WHERE c.kind = ${kind}::"ChannelKind" AND c.account_ref = ${accountRef}
+       AND c.status <> 'disconnected'`);
 }
 
 /** The channel rejected our credentials: the connection needs the merchant's attention. */
@@ -143,7 +144,8 @@ export async function upsertSalesConnection(input: {
   kind: ChannelKind;
   accountRef: string;
   name: string;
-  credentials: string;
+  /** Sealed; null for a store that installed StockGuard (it uses its own session). */
+  credentials: string | null;
   apiBaseUrl?: string | null;
   settings?: Record<string, unknown>;
   renamed?: boolean;
@@ -214,4 +216,79 @@ export async function connectionsByAccount(
 export async function setCredentials(connectionId: string, sealed: string): Promise<void> {
   await db().execute(sql`
     UPDATE connection SET credentials = ${sealed} WHERE id = ${connectionId}::uuid`);
+}
+
+/**
+ * A channel account deleted at the channel's request (eBay MARKETPLACE_ACCOUNT_DELETION): every
+ * connection of this kind whose account ref hashes (SHA-256, hex) to `accountRefSha256` loses its
+ * credentials and its account identifiers (account ref, name, account settings; the sync
+ * location stays so its listings keep their meaning) and stops syncing. Returns the connections
+ * changed: none when they were already erased.
+ */
+export async function eraseDeletedAccount(
+  kind: ChannelKind,
+  accountRefSha256: string,
+  reason: string,
+): Promise<{ id: string; shopId: string }[]> {
+  return db().query(sql`
+    UPDATE connection
+       SET credentials = NULL, status = 'disconnected', status_reason = ${reason},
+           account_ref = 'deleted-' || left(${accountRefSha256}, 16),
+           name = 'Deleted ' || kind::text || ' account',
+           settings = CASE WHEN settings ? 'syncLocationId'
+                           THEN jsonb_build_object('syncLocationId', settings->'syncLocationId')
+                           ELSE '{}'::jsonb END,
+           poll_cursor = NULL, updated_at = now()
+     WHERE kind = ${kind}::"ChannelKind"
+       AND encode(sha256(convert_to(account_ref, 'UTF8')), 'hex') = ${accountRefSha256}
+     RETURNING id, shop_id AS "shopId"`);
+}
+
+export async function setConnectionStatus(
+  connectionId: string,
+  status: "active" | "paused" | "disconnected",
+  reason: string | null,
+): Promise<void> {
+  await db().execute(sql`
+    UPDATE connection SET status = ${status}::"ConnectionStatus", status_reason = ${reason}
+     WHERE id = ${connectionId}::uuid`);
+}
+
+/** Disconnected: credentials deleted, history (listings, orders, movements) kept. */
+export async function disconnect(connectionId: string, reason: string): Promise<void> {
+  await db().execute(sql`
+    UPDATE connection SET status = 'disconnected', status_reason = ${reason}, credentials = NULL
+     WHERE id = ${connectionId}::uuid`);
+}
+
+/** The connections of a shop (sales and source) with their status. */
+export async function shopConnections(shopId: string): Promise<
+  {
+    id: string;
+    kind: ChannelKind;
+    role: "source" | "sales";
+    name: string;
+    accountRef: string;
+    status: string;
+    statusReason: string | null;
+  }[]
+> {
+  return db().query(sql`
+    SELECT id, kind::text AS kind, role::text AS role, name, account_ref AS "accountRef",
+           status::text AS status, status_reason AS "statusReason"
+      FROM connection WHERE shop_id = ${shopId}::uuid ORDER BY role DESC, created_at`);
+}
+
+/** Another shop's live connection to this account (a store can sell for one source only). */
+export async function otherShopsConnection(
+  kind: ChannelKind,
+  accountRef: string,
+  shopId: string,
+): Promise<{ shopDomain: string } | null> {
+  const rows = await db().query<{ shopDomain: string }>(sql`
+    SELECT s.domain AS "shopDomain" FROM connection c JOIN shop s ON s.id = c.shop_id
+     WHERE c.kind = ${kind}::"ChannelKind" AND c.account_ref = ${accountRef} AND c.role = 'sales'
+       AND c.shop_id <> ${shopId}::uuid AND c.status <> 'disconnected' AND s.status = 'active'
+     LIMIT 1`);
+  return rows[0] ?? null;
 }

@@ -397,6 +397,8 @@ export async function resolveOrderLines(
     components: ComponentRow[];
   }[];
   items: { id: string; sku: string }[];
+  /** The merchant's mappings of this channel's unmatched references to items. */
+  mappings: { reference: string; itemId: string }[];
 }> {
   const rows = await tx.query<{
     existing: (OrderLineRow & { lineId: string; id: string })[] | null;
@@ -410,6 +412,7 @@ export async function resolveOrderLines(
         }[]
       | null;
     items: { id: string; sku: string }[] | null;
+    mappings: { reference: string; itemId: string }[] | null;
   }>(sql`
     SELECT
       (SELECT json_agg(json_build_object(
@@ -428,7 +431,10 @@ export async function resolveOrderLines(
           AND (l.remote_ref = ANY(${input.refs}::text[]) OR l.remote_variant_ref = ANY(${input.refs}::text[])
                OR l.sku = ANY(${input.skus}::text[]))) AS listings,
       (SELECT json_agg(json_build_object('id', i.id, 'sku', i.sku))
-         FROM stock_item i WHERE i.shop_id = ${input.shopId}::uuid AND i.sku = ANY(${input.skus}::text[])) AS items`);
+         FROM stock_item i WHERE i.shop_id = ${input.shopId}::uuid AND i.sku = ANY(${input.skus}::text[])) AS items,
+      (SELECT json_agg(json_build_object('reference', m.reference, 'itemId', m.item_id))
+         FROM line_mapping m WHERE m.connection_id = ${input.connectionId}::uuid
+          AND m.reference = ANY(${[...input.refs, ...input.skus]}::text[])) AS mappings`);
   const row = rows[0];
   return {
     existing: (row?.existing ?? []).map((e) => ({ ...e, id: BigInt(e.id) })),
@@ -436,6 +442,7 @@ export async function resolveOrderLines(
       .map((l) => ({ ...l, components: l.components ?? [] }))
       .sort((a, b) => (a.id < b.id ? -1 : 1)),
     items: row?.items ?? [],
+    mappings: row?.mappings ?? [],
   };
 }
 
@@ -540,4 +547,104 @@ export async function shiftRemote(
      WHERE id = ${listingId}::uuid AND remote_quantity IS NOT NULL
        AND (remote_observed_at IS NULL OR remote_observed_at < ${at}::timestamptz)`);
   return n > 0;
+}
+
+/** The merchant maps a channel reference (SKU or variant) to an item, once per connection. */
+export async function upsertLineMapping(input: {
+  shopId: string;
+  connectionId: string;
+  reference: string;
+  itemId: string;
+}): Promise<void> {
+  await db().execute(sql`
+    INSERT INTO line_mapping (shop_id, connection_id, reference, item_id)
+    VALUES (${input.shopId}::uuid, ${input.connectionId}::uuid, ${input.reference}, ${input.itemId}::uuid)
+    ON CONFLICT (connection_id, reference) DO UPDATE SET item_id = EXCLUDED.item_id`);
+}
+
+export async function unmatchedLine(
+  shopId: string,
+  id: bigint,
+): Promise<{
+  id: bigint;
+  connectionId: string;
+  orderId: string;
+  lineId: string;
+  sku: string | null;
+  remoteRef: string | null;
+  resolvedAt: Date | null;
+} | null> {
+  const rows = await db().query<{
+    id: bigint;
+    connectionId: string;
+    orderId: string;
+    lineId: string;
+    sku: string | null;
+    remoteRef: string | null;
+    resolvedAt: Date | null;
+  }>(sql`
+    SELECT id, connection_id AS "connectionId", order_id AS "orderId", line_id AS "lineId", sku,
+           remote_ref AS "remoteRef", resolved_at AS "resolvedAt"
+      FROM unmatched_line WHERE id = ${id}::bigint AND shop_id = ${shopId}::uuid`);
+  return rows[0] ?? null;
+}
+
+/** Unmatched lines of a connection's orders that a mapping now covers are resolved. */
+export async function resolveUnmatchedLines(
+  connectionId: string,
+  orderIds: string[],
+): Promise<number> {
+  return db().execute(sql`
+    UPDATE unmatched_line u SET resolved_at = now()
+     WHERE u.connection_id = ${connectionId}::uuid AND u.order_id = ANY(${orderIds}::text[])
+       AND u.resolved_at IS NULL
+       AND EXISTS (SELECT 1 FROM order_line o WHERE o.connection_id = u.connection_id
+                    AND o.order_id = u.order_id AND o.line_id = u.line_id)`);
+}
+
+/** Receipts of one order of a connection, oldest first (to apply its events again). */
+export async function orderReceipts(
+  connectionId: string,
+  orderId: string,
+): Promise<{ id: bigint; topic: string; payload: unknown; receivedAt: Date }[]> {
+  return db().query(sql`
+    SELECT id, topic, payload, received_at AS "receivedAt" FROM receipt
+     WHERE connection_id = ${connectionId}::uuid AND resource_id = ${orderId}
+       AND status IN ('applied', 'pending')
+     ORDER BY received_at, id`);
+}
+
+/** Replaces a listing's components (a bundle or multipack the merchant defines). */
+export async function replaceComponents(
+  tx: Tx,
+  listingId: string,
+  components: { itemId: string; quantity: number }[],
+): Promise<void> {
+  await tx.execute(sql`DELETE FROM listing_component WHERE listing_id = ${listingId}::uuid`);
+  await tx.execute(sql`
+    INSERT INTO listing_component (listing_id, item_id, quantity)
+    SELECT ${listingId}::uuid, unnest(${components.map((c) => c.itemId)}::uuid[]),
+           unnest(${components.map((c) => c.quantity)}::int[])`);
+}
+
+export async function listingOfShop(
+  shopId: string,
+  input: { listingId?: string; connectionId?: string; sku?: string },
+): Promise<{ id: string; connectionId: string; sku: string | null } | null> {
+  const rows = await db().query<{ id: string; connectionId: string; sku: string | null }>(sql`
+    SELECT id, connection_id AS "connectionId", sku FROM listing
+     WHERE shop_id = ${shopId}::uuid
+       AND (${input.listingId ?? null}::uuid IS NULL OR id = ${input.listingId ?? null}::uuid)
+       AND (${input.connectionId ?? null}::uuid IS NULL OR connection_id = ${input.connectionId ?? null}::uuid)
+       AND (${input.sku ?? null}::text IS NULL OR sku = ${input.sku ?? null})
+     LIMIT 2`);
+  return rows.length === 1 ? rows[0]! : null;
+}
+
+/** Items of a shop by id, outside a ledger event (admin and mapping). */
+export async function findItemsByIdOutsideEvent(
+  shopId: string,
+  ids: string[],
+): Promise<{ id: string; sku: string }[]> {
+  return findItemsById(db(), shopId, ids);
 }

@@ -428,25 +428,53 @@ export async function pendingListings(
 }
 
 /**
- * The channel now shows what an accepted write asked for: the listing's remote state is that
- * write, and the receipts it carried get their trace (the time the channel shows them). Only if
- * the listing still waits for this very write (a newer one may have been accepted since).
+ * An accepted write is applied: the channel showed `quantity` at `at` — the write itself
+ * (`push`), or what a read-back found then (`read`: the write landed, and the channel's own sales
+ * since moved it). That becomes what the channel shows unless something newer was observed
+ * meanwhile (a sale after the write landed, reported before the confirmation). Receipts the
+ * write carried get their trace. Only if the listing still waits for this very write (a newer
+ * one may have been accepted since). A listing whose channel now shows anything but its published
+ * quantity is marked for a push (an order applied while the write was on its way); returns how
+ * many were.
  */
 export async function confirmPending(
   connectionId: string,
-  rows: { listingId: string; trackingId: string; quantity: number }[],
+  rows: {
+    listingId: string;
+    trackingId: string;
+    quantity: number;
+    source?: "push" | "read";
+  }[],
   at: Date,
-): Promise<void> {
-  if (rows.length === 0) return;
-  const confirmed = await db().query<{ receipts: bigint[] }>(sql`
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  const confirmed = await db().query<{ receipts: bigint[]; off: boolean }>(sql`
+    WITH u AS (
+      SELECT * FROM unnest(${rows.map((r) => r.listingId)}::uuid[], ${rows.map((r) => r.trackingId)}::text[],
+                           ${rows.map((r) => r.quantity)}::int[], ${rows.map((r) => r.source ?? "push")}::text[])
+               AS u(id, tracking, quantity, source)
+    ), next AS (
+      SELECT l.id, u.tracking,
+             (l.remote_source IN ('read', 'webhook') AND l.remote_observed_at > ${at}::timestamptz) AS newer,
+             u.quantity, u.source
+        FROM listing l JOIN u ON u.id = l.id
+    )
     UPDATE listing l
        SET pending_tracking_id = NULL, pending_quantity = NULL, pending_since = NULL,
-           remote_quantity = u.quantity, remote_source = 'push', remote_observed_at = ${at}::timestamptz,
+           remote_quantity = CASE WHEN n.newer THEN l.remote_quantity ELSE n.quantity END,
+           remote_source = CASE WHEN n.newer THEN l.remote_source ELSE n.source END,
+           remote_observed_at = CASE WHEN n.newer THEN l.remote_observed_at ELSE ${at}::timestamptz END,
+           published_version = CASE WHEN (CASE WHEN n.newer THEN l.remote_quantity ELSE n.quantity END)
+                                         IS DISTINCT FROM l.published_quantity
+                                    THEN l.published_version + 1 ELSE l.published_version END,
+           dirty_since = CASE WHEN (CASE WHEN n.newer THEN l.remote_quantity ELSE n.quantity END)
+                                   IS DISTINCT FROM l.published_quantity
+                              THEN COALESCE(l.dirty_since, ${at}::timestamptz) ELSE l.dirty_since END,
            pending_receipt_ids = '{}', updated_at = now()
-      FROM unnest(${rows.map((r) => r.listingId)}::uuid[], ${rows.map((r) => r.trackingId)}::text[],
-                  ${rows.map((r) => r.quantity)}::int[]) AS u(id, tracking, quantity)
-     WHERE l.id = u.id AND l.pending_tracking_id = u.tracking
-    RETURNING (SELECT l2.pending_receipt_ids FROM listing l2 WHERE l2.id = l.id) AS receipts`);
+      FROM next n
+     WHERE l.id = n.id AND l.pending_tracking_id = n.tracking
+    RETURNING (SELECT l2.pending_receipt_ids FROM listing l2 WHERE l2.id = l.id) AS receipts,
+              l.remote_quantity IS DISTINCT FROM l.published_quantity AS off`);
   const receipts = [...new Set(confirmed.flatMap((r) => (r.receipts ?? []).map(String)))];
   if (receipts.length > 0) {
     await db().execute(sql`
@@ -454,6 +482,7 @@ export async function confirmPending(
       SELECT unnest(${receipts}::bigint[]), ${connectionId}::uuid, ${at}::timestamptz
       ON CONFLICT DO NOTHING`);
   }
+  return confirmed.filter((r) => r.off).length;
 }
 
 /**
@@ -504,4 +533,21 @@ export async function revisionsUsed(
     SELECT id, CASE WHEN revisions_day = ${day}::date THEN revisions_today ELSE 0 END AS n
       FROM listing WHERE id = ANY(${listingIds}::uuid[])`);
   return new Map(rows.map((r) => [r.id, r.n]));
+}
+
+/** Every active listing of a connection is looked at by the next push (a channel resumed). */
+export async function markConnectionDirty(connectionId: string, since: Date): Promise<void> {
+  await db().execute(sql`
+    UPDATE listing SET published_version = published_version + 1,
+                       dirty_since = COALESCE(dirty_since, ${since}::timestamptz), updated_at = now()
+     WHERE connection_id = ${connectionId}::uuid AND status = 'active'`);
+}
+
+/** Every level a source connection's listings stand for (to read them all). */
+export async function sourceListingRefs(
+  connectionId: string,
+): Promise<{ id: string; remoteRef: string; remoteLocationRef: string }[]> {
+  return db().query(sql`
+    SELECT id, remote_ref AS "remoteRef", remote_location_ref AS "remoteLocationRef" FROM listing
+     WHERE connection_id = ${connectionId}::uuid AND source_location_id IS NOT NULL AND status = 'active'`);
 }

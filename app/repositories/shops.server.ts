@@ -7,21 +7,27 @@ import prisma from "../db.server";
 type Db = PrismaClient | Prisma.TransactionClient;
 
 /**
- * The shop becomes active and syncing again, and its own store is registered as the `source`
- * connection (physical stock lives there). Connections paused by an earlier uninstall resume;
- * ones the merchant paused stay paused.
+ * The shop becomes active, and its own store is registered as the `source` connection (physical
+ * stock lives there). Sync starts at once when asked (`shop:connect`); an install from Shopify
+ * (or a reinstall) leaves it off until the merchant starts it. Connections paused by an earlier
+ * uninstall resume; ones the merchant paused stay paused.
  */
 export async function upsertInstalledShop(
-  input: { domain: string; name?: string | null },
+  input: { domain: string; name?: string | null; startSync: boolean },
   client: Db = prisma,
-): Promise<{ shopId: string; sourceConnectionId: string }> {
+): Promise<{ shopId: string; sourceConnectionId: string; created: boolean }> {
+  const existing = await client.shop.findUnique({
+    where: { domain: input.domain },
+    select: { id: true, status: true },
+  });
   const shop = await client.shop.upsert({
     where: { domain: input.domain },
-    create: { domain: input.domain, name: input.name ?? null },
+    create: { domain: input.domain, name: input.name ?? null, syncEnabled: input.startSync },
     update: {
       status: "active",
-      syncEnabled: true,
       uninstalledAt: null,
+      ...(existing?.status !== "active" ? { syncEnabled: input.startSync } : {}),
+      ...(input.startSync ? { syncEnabled: true } : {}),
       ...(input.name ? { name: input.name } : {}),
     },
   });
@@ -42,7 +48,7 @@ export async function upsertInstalledShop(
     where: { shopId: shop.id, status: "paused", statusReason: "uninstalled" },
     data: { status: "active", statusReason: null },
   });
-  return { shopId: shop.id, sourceConnectionId: connection.id };
+  return { shopId: shop.id, sourceConnectionId: connection.id, created: !existing };
 }
 
 /**
@@ -93,5 +99,51 @@ export async function shopById(
   return prisma.shop.findUnique({
     where: { id },
     select: { id: true, domain: true, status: true },
+  });
+}
+
+export async function setSyncEnabled(shopId: string, enabled: boolean): Promise<void> {
+  await prisma.shop.update({ where: { id: shopId }, data: { syncEnabled: enabled } });
+}
+
+/**
+ * A store linked as another shop's sales channel: it stops being a hub of its own (its source
+ * connection is disconnected, its sync off), so its orders count once, in the linking shop.
+ */
+export async function markLinked(storeShopId: string, toShopId: string): Promise<void> {
+  await prisma.$transaction([
+    prisma.shop.update({
+      where: { id: storeShopId },
+      data: { linkedToShopId: toShopId, syncEnabled: false },
+    }),
+    prisma.connection.updateMany({
+      where: { shopId: storeShopId, role: "source" },
+      data: { status: "disconnected", statusReason: "linked as a sales channel of another store" },
+    }),
+  ]);
+}
+
+export async function markHoldsReleased(shopId: string, at: Date | null): Promise<void> {
+  await prisma.shop.update({ where: { id: shopId }, data: { holdsReleasedAt: at } });
+}
+
+export async function shopDetails(domain: string): Promise<{
+  id: string;
+  domain: string;
+  status: string;
+  syncEnabled: boolean;
+  linkedToShopId: string | null;
+  holdsReleasedAt: Date | null;
+} | null> {
+  return prisma.shop.findUnique({
+    where: { domain },
+    select: {
+      id: true,
+      domain: true,
+      status: true,
+      syncEnabled: true,
+      linkedToShopId: true,
+      holdsReleasedAt: true,
+    },
   });
 }

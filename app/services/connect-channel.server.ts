@@ -11,8 +11,24 @@ import { seal } from "../lib/credentials.server";
 import { enqueuePush, enqueueSafely } from "../queues/jobs.server";
 import * as connections from "../repositories/connections.server";
 import { shopByDomain } from "../repositories/shops.server";
-import { importCatalog, type ImportSummary } from "./catalog/import-catalog.server";
+import type { ImportSummary } from "./catalog/import-catalog.server";
+import { importNow } from "./catalog/import-runs.server";
+import { webhookUrl } from "./connect-marketplace.server";
 import { ZShopDomain } from "./shop-connect.server";
+
+/** What StockGuard does on another store: read orders and levels, write levels. */
+export const REQUIRED_SCOPES = [
+  "read_orders",
+  "read_inventory",
+  "write_inventory",
+  "read_products",
+  "read_locations",
+];
+
+/** Shopify's write scopes imply their read scope. */
+function impliedBy(scope: string, granted: string[]): boolean {
+  return scope.startsWith("read_") && granted.includes(scope.replace(/^read_/, "write_"));
+}
 
 export const ZConnectChannel = z.discriminatedUnion("kind", [
   z.object({
@@ -43,11 +59,20 @@ export async function connectChannel(
   if (!shop || shop.status !== "active")
     throw new Error(`shop ${data.shop} is not installed (run shop:connect first)`);
   if (data.store === data.shop) throw new Error("a store cannot be a sales channel of itself");
+  const elsewhere = await connections.otherShopsConnection("shopify", data.store, shop.id);
+  if (elsewhere) throw new Error(`${data.store} already sells for ${elsewhere.shopDomain}`);
   const adapter = adapterFor("shopify");
   const account = await adapter.describeAccount(
     { accountRef: data.store, apiBaseUrl: env().SHOPIFY_ADMIN_API_ORIGIN ?? null },
     { accessToken: data.token },
   );
+  const missing = REQUIRED_SCOPES.filter(
+    (scope) => !account.scopes.includes(scope) && !impliedBy(scope, account.scopes),
+  );
+  if (missing.length > 0)
+    throw new Error(
+      `the token of ${data.store} lacks the scopes StockGuard needs: ${missing.join(", ")}`,
+    );
   const connection = await connections.upsertSalesConnection({
     shopId: shop.id,
     kind: "shopify",
@@ -61,8 +86,12 @@ export async function connectChannel(
     ...(data.locationId ? { settings: { syncLocationId: data.locationId } } : {}),
   });
   adapter.forgetCredentials(connection.id);
-  const row = await connections.loadConnection(connection.id);
-  const summary = await importCatalog(connections.toContext(row!), adapter);
+  // The store never installs StockGuard: it gets the app's webhooks through the API.
+  const row = (await connections.loadConnection(connection.id))!;
+  await adapter.ensureSubscriptions?.(connections.toContext(row), {
+    callbackUrl: webhookUrl("shopify", connection.id),
+  });
+  const summary = await importNow(connection.id, "connect");
   await enqueueSafely("push", () => enqueuePush(connection.id, 0));
   return { connectionId: connection.id, import: summary };
 }

@@ -15,7 +15,8 @@ import { enqueuePush, enqueueSafely } from "../queues/jobs.server";
 import { consumeConnectState, createConnectState } from "../repositories/connect-states.server";
 import * as connections from "../repositories/connections.server";
 import { shopByDomain } from "../repositories/shops.server";
-import { importCatalog, type ImportSummary } from "./catalog/import-catalog.server";
+import type { ImportSummary } from "./catalog/import-catalog.server";
+import { importNow } from "./catalog/import-runs.server";
 
 export const MARKETPLACES = ["amazon", "ebay", "walmart"] as const;
 export type MarketplaceKind = (typeof MARKETPLACES)[number];
@@ -153,7 +154,7 @@ async function finish(
   const conn = connections.toContext(row);
   if (adapter.ensureSubscriptions)
     await adapter.ensureSubscriptions(conn, { callbackUrl: webhookUrl(kind, connection.id) });
-  const summary = await importCatalog(conn, adapter);
+  const summary = await importNow(connection.id, "connect");
   await enqueueSafely("push", () => enqueuePush(connection.id, 0));
   return {
     connectionId: connection.id,

@@ -3,7 +3,6 @@
  * sweeper that re-enqueues lost work, retention, scheduled reconciliation, catalog imports and
  * source-level reads.
  */
-import { adapterFor } from "../channels/registry.server";
 import { metrics } from "../lib/metrics.server";
 import { log } from "../logger.server";
 import type { MaintenanceJob } from "../queues/definitions";
@@ -19,7 +18,7 @@ import * as connections from "../repositories/connections.server";
 import * as holds from "../repositories/holds.server";
 import * as listings from "../repositories/listings.server";
 import * as receipts from "../repositories/receipts.server";
-import { importCatalog } from "./catalog/import-catalog.server";
+import { runImport } from "./catalog/import-runs.server";
 import { schedulePolls } from "./inbound/poll.server";
 import { readSourceLevels } from "./ingest/read-source-levels.server";
 import { applyLedgerEvent } from "./ledger/apply-event.server";
@@ -44,20 +43,12 @@ export async function runMaintenance(job: MaintenanceJob): Promise<unknown> {
     case "schedule_reconcile":
       return scheduleReconcile();
     case "import_catalog":
-      return importConnectionCatalog(job.connectionId);
+      return runImport(job.connectionId, job.reason ?? "refresh");
     case "read_source_levels":
       return readSourceLevels(job.connectionId, job.attempt);
     case "schedule_polls":
       return schedulePolls();
   }
-}
-
-async function importConnectionCatalog(connectionId: string): Promise<unknown> {
-  const row = await connections.loadConnection(connectionId);
-  if (!row || row.shopStatus !== "active") return { skipped: true };
-  const summary = await importCatalog(connections.toContext(row), adapterFor(row.kind));
-  await enqueueSafely("push", () => enqueuePush(connectionId));
-  return summary;
 }
 
 /**

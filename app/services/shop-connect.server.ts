@@ -8,9 +8,8 @@ import { z } from "zod";
 import { adapterFor } from "../channels/registry.server";
 import { env } from "../env.server";
 import { enqueuePush, enqueueSafely } from "../queues/jobs.server";
-import * as connections from "../repositories/connections.server";
 import { storeOfflineToken } from "../repositories/sessions.server";
-import { importCatalog } from "./catalog/import-catalog.server";
+import { importNow } from "./catalog/import-runs.server";
 import { recordInstall } from "./shops.server";
 
 export const ZShopDomain = z
@@ -28,7 +27,7 @@ export async function connectShopWithToken(input: { shop: string; token: string 
     { accessToken: token },
   );
   await storeOfflineToken({ shop, accessToken: token, scopes: account.scopes });
-  const installed = await recordInstall({ domain: shop, name: account.name });
+  const installed = await recordInstall({ domain: shop, name: account.name, startSync: true });
   adapter.forgetCredentials(installed.sourceConnectionId);
   return { shop, name: account.name, scopes: account.scopes, ...installed };
 }
@@ -36,8 +35,7 @@ export async function connectShopWithToken(input: { shop: string; token: string 
 /** `shop:connect` as the CLI runs it: connect, then import the catalog and source quantities. */
 export async function connectShopAndImport(input: { shop: string; token: string }) {
   const connected = await connectShopWithToken(input);
-  const row = await connections.loadConnection(connected.sourceConnectionId);
-  const summary = await importCatalog(connections.toContext(row!), adapterFor("shopify"));
+  const summary = await importNow(connected.sourceConnectionId, "connect");
   await enqueueSafely("push", () => enqueuePush(connected.sourceConnectionId, 0));
   return { ...connected, import: summary };
 }

@@ -3,7 +3,9 @@
  * and the `app/uninstalled` webhook.
  */
 import * as sessions from "../repositories/sessions.server";
+import { latestImportRuns } from "../repositories/import-runs.server";
 import * as shops from "../repositories/shops.server";
+import { requestImport } from "./catalog/import-runs.server";
 
 /** Install (OAuth, token exchange or `shop:connect`): the shop is active and syncing. */
 export const recordInstall = shops.upsertInstalledShop;
@@ -21,3 +23,16 @@ export const findShop = shops.shopByDomain;
 
 /** A shop by id (null when erased). */
 export const findShopById = shops.shopById;
+
+/**
+ * An install from Shopify (token exchange or OAuth): the shop is recorded with sync off until the
+ * merchant starts it, and its catalog import starts in the background (once: a repeated install
+ * of an imported shop does not import again).
+ */
+export async function installFromShopify(domain: string): Promise<void> {
+  const installed = await shops.upsertInstalledShop({ domain, startSync: false });
+  const latest = await latestImportRuns(installed.shopId);
+  const ran = latest.find((r) => r.connectionId === installed.sourceConnectionId);
+  if (!ran || ran.status === "failed")
+    await requestImport(installed.sourceConnectionId, installed.created ? "install" : "reinstall");
+}

@@ -10,6 +10,13 @@ import type { ShopSeed } from "../sandbox/shopify/state";
 import { subscriptionsFromToml } from "../sandbox/shopify/toml";
 import type { DeliveryConfig } from "../sandbox/shopify/webhooks";
 import { appProcessEnv } from "../helpers/app-env";
+import {
+  oversoldUnits,
+  type Sale,
+  type SaleLatencyInput,
+  type ShownValue,
+  type StockChange,
+} from "../helpers/sale-latency";
 import { createTestDatabase, dropTestDatabase, ensureTemplate, REDIS_URL } from "../setup/services";
 
 /**
@@ -39,6 +46,13 @@ export type WorldOptions = {
   databaseUrl?: string;
   /** Use this Redis instead of the machine's (fault tests restart their own). */
   redisUrl?: string;
+  /** Connect the other stores at the same time (each imports within its own API budget). */
+  parallelConnect?: boolean;
+  /**
+   * The other stores already show the source's quantities (existing shops joining), so the
+   * first sync writes nothing and no echo flood follows; default: they start at 0.
+   */
+  presetStores?: boolean;
   /** Fixed ports (the demo); free ports otherwise. */
   port?: number;
   shopifyPort?: number;
@@ -62,6 +76,8 @@ export type World = {
   startWorker(): Promise<ChildProcess>;
   close(): Promise<void>;
   output(): string;
+  /** Milliseconds from the start of `startWorld` to the end of each set-up phase. */
+  timings: Record<string, number>;
 };
 
 export const APP_SECRET = "sandbox-app-secret";
@@ -108,12 +124,18 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     { length: options.secondaryStores },
     (_, i) => `store-${String.fromCharCode(98 + i)}.myshopify.com`,
   );
+  const begun = Date.now();
+  const timings: Record<string, number> = {};
+  const mark = (phase: string) => (timings[phase] = Date.now() - begun);
   const shopify = await startLocalShopify({
     port: options.shopifyPort ?? 0,
     timeScale: 0.001,
     rngSeed: options.rngSeed ?? 7,
     seed: {
-      shops: [storeSeed(source, options, true), ...stores.map((s) => storeSeed(s, options, false))],
+      shops: [
+        storeSeed(source, options, true),
+        ...stores.map((s) => storeSeed(s, options, options.presetStores === true)),
+      ],
     },
   });
   let database: { name: string; url: string } | null = null;
@@ -125,6 +147,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     await migrate(options.databaseUrl);
   }
   const databaseUrl = options.databaseUrl ?? database!.url;
+  mark("local Shopify seeded, database ready");
   const port = options.port ?? (await freePort());
   const webUrl = `http://127.0.0.1:${port}`;
   const metricsToken = `metrics-${randomUUID()}`;
@@ -212,7 +235,9 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     return worker;
   };
   const workers: ChildProcess[] = [];
+  mark("web up");
   for (let i = 0; i < (options.workers ?? 1); i++) workers.push(await startWorker());
+  mark("workers up");
 
   const cli = async (args: string[], token?: string) => {
     // Tokens travel in the environment, never as arguments (they would show in ps).
@@ -232,13 +257,19 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   const connectionIds = new Map<string, string>();
   shopify.sandbox.setShopSubscriptions(source, { secret: APP_SECRET, subscriptions });
   await cli(["shop:connect", "--shop", source], `shpat_${source.split(".")[0]}`);
-  for (const [index, store] of stores.entries()) {
+  mark("source connected (catalog imported)");
+  const connect = async (store: string, index: number) => {
     const ownSecret = options.ownSecretStore === index ? `own-secret-${store}` : undefined;
     shopify.sandbox.setShopSubscriptions(store, { secret: ownSecret ?? APP_SECRET, subscriptions });
     const args = ["channel:connect", "--shop", source, "--kind", "shopify", "--store", store];
     if (ownSecret) args.push("--webhook-secret", ownSecret);
     connectionIds.set(store, await cli(args, `shpat_${store.split(".")[0]}`));
-  }
+  };
+  // Each store has its own Admin API budget: a large catalog imports no faster one store after
+  // the other than all at once (the bench connects them together).
+  if (options.parallelConnect) await Promise.all(stores.map((store, i) => connect(store, i)));
+  else for (const [index, store] of stores.entries()) await connect(store, index);
+  mark("other stores connected");
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   pool.on("error", () => undefined); // the fault tests restart the server under it
   const sourceRow = await pool.query<{ id: string }>(
@@ -265,6 +296,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       return w;
     },
     output: () => logs.join(""),
+    timings,
     close: async () => {
       for (const child of [web, ...workers]) signalGroup(child, "SIGTERM");
       await Promise.all(
@@ -472,3 +504,216 @@ export async function describeSourceSku(world: World, sku: string): Promise<stri
     : undefined;
   return `${sku}: ledger ${JSON.stringify(ledger.rows[0])}\n  shopify ${JSON.stringify(level?.quantities)}`;
 }
+
+// --- what the stores show, the ground truth, and the end-of-run checks shared by the e2e files,
+// the bench and the soak -----------------------------------------------------------------------
+
+/** store → SKU → `available` of the SKU's (single) level at that store, now. */
+export function shownNow(world: World): Map<string, Map<string, number>> {
+  const out = new Map<string, Map<string, number>>();
+  for (const store of [world.source, ...world.stores]) {
+    const shop = world.shopify.sandbox.shop(store);
+    const bySku = new Map<string, number>();
+    for (const variant of shop.variants.values()) {
+      const level = variant.sku
+        ? shop.items.get(variant.inventoryItemId)?.levels.values().next().value
+        : undefined;
+      if (variant.sku && level) bySku.set(variant.sku, level.quantities.available);
+    }
+    out.set(store, bySku);
+  }
+  return out;
+}
+
+/** Level-history causes that change the pool wherever they happen (a restock, an edit). */
+const POOL_CAUSES = new Set(["cancel", "refund", "edit"]);
+/** …and those that change it only at the source (the physical stock: receipts, counts). */
+const SOURCE_POOL_CAUSES = new Set(["merchant_adjust", "merchant_set", "activate"]);
+
+/**
+ * The inputs of `saleLatency` / `oversoldUnits` (test/helpers/sale-latency.ts) from the local
+ * Shopify's own records since `since` (epoch ms): every order line as a sale at its creation
+ * time, every restock/edit (anywhere) and merchant change at the source as a pool change, and
+ * every change of every store's `available`. `shownAtStart` is `shownNow(world)` taken at
+ * `since`; `initialPool` the pool per SKU then (the stock when nothing was sold yet).
+ */
+export function observeSales(
+  world: World,
+  options: {
+    since: number;
+    shownAtStart: Map<string, Map<string, number>>;
+    initialPool: (sku: string) => number;
+    end?: number;
+  },
+): SaleLatencyInput & { sales: Sale[]; changes: StockChange[] } {
+  const sandbox = world.shopify.sandbox;
+  const stores = [world.source, ...world.stores];
+  const sales: Sale[] = [];
+  const changes: StockChange[] = [];
+  const history: ShownValue[] = [];
+  for (const store of stores) {
+    for (const order of sandbox.shop(store).orders.values()) {
+      const at = order.createdAt.getTime();
+      if (at < options.since) continue;
+      for (const line of order.lineItems) {
+        if (!line.sku || !line.tracked) continue;
+        sales.push({
+          id: `${store.split(".")[0]}${order.name}`,
+          store,
+          sku: line.sku,
+          units: line.quantity,
+          at,
+        });
+      }
+    }
+    for (const entry of sandbox.levelHistory(store, { since: options.since })) {
+      if (!entry.sku) continue;
+      history.push({ store, sku: entry.sku, at: entry.at, available: entry.available });
+      if (
+        POOL_CAUSES.has(entry.cause) ||
+        (store === world.source && SOURCE_POOL_CAUSES.has(entry.cause))
+      )
+        changes.push({
+          store,
+          sku: entry.sku,
+          delta: entry.delta,
+          at: entry.at,
+          kind: entry.cause,
+        });
+    }
+  }
+  return {
+    sales,
+    changes,
+    history,
+    stores,
+    initialPool: options.initialPool,
+    initialShown: (store, sku) => options.shownAtStart.get(store)?.get(sku),
+    end: options.end ?? Date.now(),
+  };
+}
+
+/**
+ * Ground truth against what the stores show: with no buffer rules every store must show
+ * max(0, pool), the pool computed from the stores' own records (see `observeSales`), whatever
+ * the ledger believes. This catches a hub that is consistent with itself but wrong.
+ */
+export function truthMismatches(
+  world: World,
+  observed: ReturnType<typeof observeSales>,
+  skus: string[],
+): { store: string; sku: string; shows: number; truth: number }[] {
+  const pools = oversoldUnits(observed).perSku;
+  const shown = shownNow(world);
+  const out = [];
+  for (const sku of skus) {
+    const truth = Math.max(0, pools.get(sku)?.finalPool ?? observed.initialPool(sku));
+    for (const store of [world.source, ...world.stores]) {
+      const shows = Math.max(0, shown.get(store)?.get(sku) ?? Number.NaN);
+      if (shows !== truth) out.push({ store, sku, shows, truth });
+    }
+  }
+  return out;
+}
+
+/** Net units the merchant added at the source since `since` (receipts, counts). */
+export function receivedAtSource(world: World, since = 0): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const entry of world.shopify.sandbox.levelHistory(world.source, { since })) {
+    if (entry.sku && SOURCE_POOL_CAUSES.has(entry.cause))
+      out.set(entry.sku, (out.get(entry.sku) ?? 0) + entry.delta);
+  }
+  return out;
+}
+
+/** Admin API writes per store during `ms` of quiet (nothing sold, nothing delivered). */
+export async function writesDuring(world: World, ms: number): Promise<Record<string, number>> {
+  const stores = [world.source, ...world.stores];
+  const sandbox = world.shopify.sandbox;
+  const before = new Map(stores.map((s) => [s, sandbox.shop(s).mutationLog.length]));
+  await new Promise((r) => setTimeout(r, ms));
+  return Object.fromEntries(
+    stores.map((s) => [s, sandbox.shop(s).mutationLog.length - before.get(s)!]),
+  );
+}
+
+/**
+ * The ledger against the stores, per SKU (issue 4's checks, shared): committed and shipped
+ * equal what every store records; the source's on_hand is the shelf and the ledger's; on_hand +
+ * shipped = the opening stock + what was received at the source; units sold elsewhere and not
+ * shipped sit in the source's `reserved` (as many as exist). Returns the discrepancies (with a
+ * description of the SKU at the source for an on_hand one); empty when all hold.
+ */
+export async function ledgerChecks(
+  world: World,
+  options: { stock: (index: number) => number; received?: Map<string, number> },
+): Promise<string[]> {
+  const sandbox = world.shopify.sandbox;
+  const stores = [world.source, ...world.stores];
+  const ledger = await world.pg.query<{
+    sku: string;
+    onHand: number;
+    committed: number;
+    shipped: number;
+  }>(`
+      SELECT i.sku, s.on_hand AS "onHand", s.committed,
+             COALESCE((SELECT -sum(m.d_on_hand)::int FROM movement m WHERE m.item_id = i.id AND m.kind = 'shipped'), 0) AS shipped
+        FROM stock_item i JOIN stock_level s ON s.item_id = i.id`);
+  const storeLevel = (store: string, sku: string) => {
+    const shop = sandbox.shop(store);
+    const variant = shop.variantBySku(sku)!;
+    return shop.items.get(variant.inventoryItemId)!.levels.values().next().value!;
+  };
+  const shippedAt = new Map<string, number>();
+  for (const store of stores) {
+    for (const order of sandbox.shop(store).orders.values()) {
+      for (const line of order.lineItems) {
+        if (line.sku) shippedAt.set(line.sku, (shippedAt.get(line.sku) ?? 0) + line.fulfilled);
+      }
+    }
+  }
+  const problems: string[] = [];
+  for (const row of ledger.rows) {
+    const committed = stores.reduce(
+      (s, store) => s + storeLevel(store, row.sku).quantities.committed,
+      0,
+    );
+    const shipped = shippedAt.get(row.sku) ?? 0;
+    if (row.committed !== committed)
+      problems.push(`${row.sku} committed: ledger ${row.committed}, stores ${committed}`);
+    if (row.shipped !== shipped)
+      problems.push(`${row.sku} shipped: ledger ${row.shipped}, stores ${shipped}`);
+    // Physical stock: the source store's on_hand is the shelf, and the ledger agrees.
+    const source = storeLevel(world.source, row.sku);
+    const onHand = ON_HAND_STATES.reduce((s, name) => s + source.quantities[name], 0);
+    if (row.onHand !== onHand)
+      problems.push(
+        `${row.sku} on_hand: ledger ${row.onHand}, source ${onHand}\n  ${await describeSourceSku(world, row.sku)}`,
+      );
+    const opening = options.stock(Number(row.sku.slice(4))) + (options.received?.get(row.sku) ?? 0);
+    if (row.onHand + row.shipped !== opening)
+      problems.push(
+        `${row.sku} on_hand + shipped: ledger ${row.onHand} + ${row.shipped}, opening + received ${opening}`,
+      );
+    // Units sold elsewhere and not shipped sit in the source's `reserved` (as many as exist).
+    const others = world.stores.reduce(
+      (s, store) => s + storeLevel(store, row.sku).quantities.committed,
+      0,
+    );
+    const reservable = Math.min(others, Math.max(0, onHand - source.quantities.committed));
+    if (source.quantities.reserved !== reservable)
+      problems.push(
+        `${row.sku} reserved at the source: ${source.quantities.reserved}, expected ${reservable}`,
+      );
+  }
+  return problems;
+}
+
+const ON_HAND_STATES = [
+  "available",
+  "committed",
+  "reserved",
+  "damaged",
+  "safety_stock",
+  "quality_control",
+] as const;

@@ -36,7 +36,7 @@ export async function installSource(
   domain: string,
   accessToken: string,
 ): Promise<{ shopId: string; source: ConnectionContext }> {
-  const installed = await recordInstall({ domain });
+  const installed = await recordInstall({ domain, startSync: true });
   await storeOfflineToken({ shop: domain, accessToken, scopes: [] });
   const source = toContext((await loadConnection(installed.sourceConnectionId))!);
   return { shopId: installed.shopId, source };

@@ -16,6 +16,7 @@ import type {
   StateAdjustment,
   StateChangeOutcome,
   StateMove,
+  SubscriptionReport,
   WriteResult,
 } from "../channel-adapter";
 import { ChannelAuthError, ChannelPermanentError, ChannelThrottledError } from "../errors";
@@ -37,7 +38,12 @@ import {
   type LocationsData,
   type MutationPayload,
   type ShopInfoData,
+  WEBHOOK_SUBSCRIPTION_CREATE,
+  WEBHOOK_SUBSCRIPTIONS,
+  type WebhookSubscriptionCreateData,
+  type WebhookSubscriptionsData,
 } from "./operations";
+import { STORE_SUBSCRIPTIONS } from "./subscriptions";
 
 /** Shopify caps every input array at 250 entries (platform/shopify.md §2.10). */
 export const MAX_BATCH = 250;
@@ -52,6 +58,8 @@ export type ShopifyAdapterOptions = {
   fetch?: typeof globalThis.fetch;
   /** Drops a cached token after Shopify refused it. */
   forgetToken?: (connectionId: string) => void;
+  /** Whether a connection was made with its own token (then it needs its own subscriptions). */
+  hasOwnCredentials?: (conn: ConnectionContext) => Promise<boolean>;
 };
 
 /** Stable UUID-shaped key from the logical content of a write (same content ⇒ same key). */
@@ -110,6 +118,54 @@ export class ShopifyAdapter implements ChannelAdapter {
       name: data.shop.name,
       scopes: data.currentAppInstallation?.accessScopes.map((s) => s.handle) ?? [],
     };
+  }
+
+  /**
+   * A store connected with a token has none of the app's toml subscriptions: create every one it
+   * lacks, pointing at the app's routes (`callbackUrl`'s origin). Stores that installed the app
+   * (no credentials of their own) get them from `shopify.app.toml` and are left alone.
+   */
+  async ensureSubscriptions(
+    conn: ConnectionContext,
+    callback: { callbackUrl: string },
+  ): Promise<SubscriptionReport> {
+    const report: SubscriptionReport = { present: [], created: [], removed: [] };
+    if (conn.role === "source" || !(await this.options.hasOwnCredentials?.(conn))) return report;
+    const origin = new URL(callback.callbackUrl).origin;
+    const existing: { topic: string; uri: string }[] = [];
+    let after: string | null = null;
+    do {
+      const { data }: { data: WebhookSubscriptionsData } =
+        await this.request<WebhookSubscriptionsData>(conn, 20, WEBHOOK_SUBSCRIPTIONS, {
+          first: 100,
+          after,
+        });
+      existing.push(...data.webhookSubscriptions.nodes);
+      after = data.webhookSubscriptions.pageInfo.hasNextPage
+        ? data.webhookSubscriptions.pageInfo.endCursor
+        : null;
+    } while (after);
+    for (const wanted of STORE_SUBSCRIPTIONS) {
+      const uri = `${origin}${wanted.path}`;
+      if (existing.some((e) => e.topic === wanted.topic && e.uri === uri)) {
+        report.present.push(wanted.topic);
+        continue;
+      }
+      const { data } = await this.request<WebhookSubscriptionCreateData>(
+        conn,
+        10,
+        WEBHOOK_SUBSCRIPTION_CREATE,
+        { topic: wanted.topic, webhookSubscription: { uri, format: "JSON" } },
+      );
+      const result = data.webhookSubscriptionCreate;
+      if (result.userErrors.length > 0 || !result.webhookSubscription) {
+        throw new ChannelPermanentError(
+          `webhookSubscriptionCreate ${wanted.topic} failed: ${result.userErrors.map((e) => e.message).join("; ")}`,
+        );
+      }
+      report.created.push(wanted.topic);
+    }
+    return report;
   }
 
   forgetCredentials(connectionId: string): void {

@@ -164,3 +164,37 @@ export type MutationPayload = {
   } | null;
   userErrors: { code: string | null; field: string[] | null; message: string }[];
 };
+
+/** The app's own webhook subscriptions on a store (stores connected with a token). */
+export const WEBHOOK_SUBSCRIPTIONS = `#graphql
+  query StockGuardWebhookSubscriptions($first: Int!, $after: String) {
+    webhookSubscriptions(first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes { id topic uri }
+    }
+  }`;
+
+export type WebhookSubscriptionsData = {
+  webhookSubscriptions: {
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    nodes: { id: string; topic: string; uri: string }[];
+  };
+};
+
+export const WEBHOOK_SUBSCRIPTION_CREATE = `#graphql
+  mutation StockGuardWebhookSubscriptionCreate(
+    $topic: WebhookSubscriptionTopic!
+    $webhookSubscription: WebhookSubscriptionInput!
+  ) {
+    webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {
+      webhookSubscription { id topic uri }
+      userErrors { field message }
+    }
+  }`;
+
+export type WebhookSubscriptionCreateData = {
+  webhookSubscriptionCreate: {
+    webhookSubscription: { id: string; topic: string; uri: string } | null;
+    userErrors: { field: string[] | null; message: string }[];
+  };
+};

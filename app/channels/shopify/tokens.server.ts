@@ -1,7 +1,8 @@
 /**
- * Access tokens of Shopify connections. The source store uses the offline session Shopify's
- * library stored at install (refreshed through the library when it is about to expire); another
- * store connected with a token uses its sealed credentials. Cached for a minute per connection.
+ * Access tokens of Shopify connections. A store that installed StockGuard (the source, or another
+ * store linked by a link code) uses the offline session Shopify's library stored at install
+ * (refreshed through the library when it is about to expire); a store connected with a token uses
+ * its sealed credentials. Cached for a minute per connection.
  */
 import { z } from "zod";
 import { open } from "../../lib/credentials.server";
@@ -27,7 +28,12 @@ export async function shopifyToken(conn: ConnectionContext): Promise<string> {
   const cached = cache.get(conn.id);
   if (cached && cached.until > Date.now()) return cached.token;
   let token: string | undefined;
-  if (conn.role === "source") {
+  // A store that installed StockGuard (the source, or a store linked by a link code) has the
+  // offline session Shopify's library keeps; a store connected with a token has credentials.
+  const sealed = conn.role === "source" ? null : await sealedCredentials(conn.id);
+  if (sealed) {
+    token = openShopifyCredentials(sealed)?.accessToken;
+  } else {
     const offline = await offlineToken(conn.accountRef);
     if (
       offline?.expires &&
@@ -38,8 +44,6 @@ export async function shopifyToken(conn: ConnectionContext): Promise<string> {
       const { unauthenticated } = await import("../../shopify.server");
       token = (await unauthenticated.admin(conn.accountRef)).session.accessToken;
     } else token = offline?.accessToken;
-  } else {
-    token = openShopifyCredentials(await sealedCredentials(conn.id))?.accessToken;
   }
   if (!token) throw new ChannelAuthError(`no access token for ${conn.accountRef}`);
   cache.set(conn.id, { token, until: Date.now() + 60_000 });

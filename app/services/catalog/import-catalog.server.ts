@@ -48,12 +48,18 @@ const CHUNK = 250;
 export async function importCatalog(
   connection: ConnectionContext,
   adapter: ChannelAdapter,
+  /** Called after every catalog page read (entries so far). */
+  onProgress?: (read: number) => Promise<void>,
 ): Promise<ImportSummary> {
   const conn: ConnectionContext = { ...connection, throttleWaitMs: IMPORT_THROTTLE_WAIT_MS };
   const logger = log({ connectionId: conn.id, shop: conn.accountRef });
   const locations = (await adapter.listLocations(conn)).filter((l) => l.isActive);
   const entries: CatalogEntry[] = [];
-  for await (const page of adapter.listCatalog(conn)) entries.push(...page);
+  const notSynced: CatalogEntry[] = [];
+  for await (const page of adapter.listCatalog(conn)) {
+    for (const entry of page) (entry.notSynced ? notSynced : entries).push(entry);
+    await onProgress?.(entries.length + notSynced.length);
+  }
 
   // Group by normalised SKU; report duplicates and empties.
   const bySku = new Map<string, CatalogEntry[]>();
@@ -72,8 +78,15 @@ export async function importCatalog(
   await catalog.replaceCatalogIssues({
     shopId: conn.shopId,
     connectionId: conn.id,
-    kinds: ["duplicate_sku", "empty_sku"],
+    kinds: ["duplicate_sku", "empty_sku", "not_synced"],
     issues: [
+      // Listed on the channel but never synced by design (Amazon FBA-only listings).
+      ...notSynced.map((e) => ({
+        kind: "not_synced" as const,
+        sku: normalizeSku(e.sku) ?? e.remoteRef,
+        remoteRefs: [e.remoteVariantRef ?? e.remoteRef],
+        details: `${e.title} (SKU ${e.sku ?? e.remoteRef}) is not synced: ${e.notSynced ?? ""}.`,
+      })),
       ...duplicates.map(([sku, list]) => ({
         kind: "duplicate_sku" as const,
         sku,

@@ -16,6 +16,7 @@ import {
 } from "../../queues/jobs.server";
 import * as connections from "../../repositories/connections.server";
 import * as receipts from "../../repositories/receipts.server";
+import { pauseOnAuthError } from "../push/push-connection.server";
 
 const POLLING_KINDS: ChannelKind[] = ["amazon", "ebay", "walmart"];
 
@@ -52,7 +53,13 @@ export async function pollConnection(connectionId: string): Promise<{ stored: nu
   const adapter = adapterFor(row.kind);
   if (!adapter.poll) return { stored: 0 };
   const cursor = await connections.pollCursor(connectionId);
-  const result = await adapter.poll(connections.toContext(row), cursor);
+  let result: Awaited<ReturnType<NonNullable<typeof adapter.poll>>>;
+  try {
+    result = await adapter.poll(connections.toContext(row), cursor);
+  } catch (error) {
+    await pauseOnAuthError(row, adapter, error);
+    throw error;
+  }
   const stored = await storePulled(row, result.deliveries);
   await connections.savePollCursor(connectionId, result.cursor);
   if (stored > 0) log({ connectionId, stored }).info("poll found events the channel did not push");
@@ -72,14 +79,16 @@ export async function receiveQueue(
   const owners = await connections.connectionsByAccount(kind, [
     ...new Set(batch.messages.map((m) => m.accountRef)),
   ]);
-  const done: string[] = [];
-  for (const message of batch.messages) {
-    const targets = owners.filter((o) => o.accountRef === message.accountRef);
-    for (const target of targets.filter((t) => t.active)) await storePulled(target, [message]);
-    // A message for an account nobody connects (or that left) is acknowledged and dropped.
-    done.push(message.ackToken);
-  }
-  await batch.acknowledge(done);
+  // Stored side by side (each is keyed by its own event id and applied in any order); all of
+  // them before any is acknowledged. A message for an account nobody connects (or that left) is
+  // acknowledged and dropped.
+  await Promise.all(
+    batch.messages.map(async (message) => {
+      const targets = owners.filter((o) => o.accountRef === message.accountRef && o.active);
+      for (const target of targets) await storePulled(target, [message]);
+    }),
+  );
+  await batch.acknowledge(batch.messages.map((m) => m.ackToken));
   return { received: batch.messages.length, more: true };
 }
 

@@ -14,6 +14,7 @@ import type { LedgerOperation } from "../../domain/operations";
 import { loadConnection, toContext } from "../../repositories/connections.server";
 import { loadReceipt, markReceipt, recordRejected } from "../../repositories/receipts.server";
 import { applyLedgerEvent } from "../ledger/apply-event.server";
+import { eraseDeletedAccount } from "../inbound/account-deletion.server";
 import { applyIfNoOp } from "./noop-snapshot.server";
 import { observeLevel } from "./observe-level.server";
 
@@ -74,6 +75,11 @@ export async function ingestReceipt(receiptId: bigint): Promise<IngestOutcome> {
       await enqueueMaintenance({ task: "import_catalog", connectionId: connection.id }, 1_000);
       await markReceipt(receiptId, "applied");
       return { status: "observed", action: "catalog import scheduled" };
+    case "account_deleted": {
+      const erased = await eraseDeletedAccount(connection.kind, meaning.accountRefSha256);
+      await markReceipt(receiptId, "applied");
+      return { status: "observed", action: `account erased from ${erased} connection(s)` };
+    }
     case "order_reference": {
       // The event names the order only (eBay): read it back, then apply it like any snapshot.
       const adapter = adapterFor(connection.kind);

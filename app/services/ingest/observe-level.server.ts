@@ -9,7 +9,8 @@
  *   their way) and counts only a real change at the source;
  * - on another channel → recorded as an observation; the push planner lowers the channel at
  *   once if it shows more than published, and waits for the order if it shows less;
- * - equal to a write the channel accepted but had not applied yet → that write is confirmed.
+ * - while the channel applies a write it accepted (Amazon ACCEPTED): equal to that write → the
+ *   write is confirmed; anything else is kept as an observation for the confirmation to weigh.
  */
 import type { LevelObservation } from "../../channels/channel-adapter";
 import {
@@ -39,28 +40,42 @@ export async function observeLevel(
     await enqueueSafely("catalog", () => enqueueThrottledCatalogRefresh(connection.id));
     return { recorded: false, action: "unknown level: catalog refresh scheduled" };
   }
-  // Level timestamps may carry whole seconds only: only a payload clearly older than our last
-  // write is a replay. On the source store nothing is dropped on time alone (a read decides).
-  const clearlyOlder = (t: Date | null) => t !== null && level.at.getTime() < t.getTime() - 2_000;
-  if (
-    connection.role !== "source" &&
-    (clearlyOlder(listing.lastPushedAt) || clearlyOlder(listing.remoteObservedAt))
-  ) {
-    return { recorded: false, action: "older than what we know: ignored" };
-  }
-  if (
-    listing.pendingTrackingId !== null &&
-    level.quantity !== null &&
-    level.quantity === listing.pendingQuantity
-  ) {
-    // The channel reports the quantity an accepted write asked for (Amazon's MFN quantity
-    // notification after a patch is processed): that write is confirmed.
-    await listings.confirmPending(
+  if (listing.pendingTrackingId !== null) {
+    // The channel is applying a write it accepted (Amazon ACCEPTED). A report of that quantity
+    // confirms it (Amazon's MFN quantity notification once the patch is processed). Any other
+    // report may predate the write (an earlier write landing, a sale the write overwrites) or
+    // follow it (a sale after it landed, reported before the confirmation): it is kept as an
+    // observation — no hold, no push — and the confirmation keeps whichever is newer.
+    const at = level.precise && level.at.getTime() <= receivedAt.getTime() ? level.at : receivedAt;
+    if (level.quantity === null || level.quantity !== listing.pendingQuantity) {
+      await listings.recordRemote({
+        listingId: listing.id,
+        quantity: level.quantity,
+        source: "webhook",
+        at,
+      });
+      return { recorded: true, action: "an accepted write is being applied: observation kept" };
+    }
+    const off = await listings.confirmPending(
       connection.id,
       [{ listingId: listing.id, trackingId: listing.pendingTrackingId, quantity: level.quantity }],
-      receivedAt,
+      at,
     );
+    if (off > 0) await enqueueSafely("push", () => enqueuePush(connection.id));
     return { recorded: true, action: "confirms an accepted write" };
+  }
+  // Level timestamps may carry whole seconds only: only a payload clearly older than our last
+  // write is a replay (channels with exact times: any payload not newer than what we know). On
+  // the source store nothing is dropped on time alone (a read decides).
+  const slack = level.precise ? 0 : 2_000;
+  const older = (t: Date | null) =>
+    t !== null &&
+    (level.precise ? level.at.getTime() <= t.getTime() : level.at.getTime() < t.getTime() - slack);
+  if (
+    connection.role !== "source" &&
+    (older(listing.lastPushedAt) || older(listing.remoteObservedAt))
+  ) {
+    return { recorded: false, action: "older than what we know: ignored" };
   }
   const known =
     connection.role === "source"

@@ -1,8 +1,9 @@
 /**
  * Step 1 of a ledger event: which stock items each order line consumes. Existing commitments
  * first (a line's mapping is fixed at first sight), then the connection's listings (by remote
- * ref, then SKU: a bundle consumes each of its components), then the shop's SKUs. A line nothing
- * matches is recorded as an unmatched line for the merchant to map.
+ * ref, then SKU: a bundle consumes each of its components), then the merchant's own mappings of
+ * lines once unmatched, then the shop's SKUs. A line nothing matches is recorded as an unmatched
+ * line for the merchant to map.
  */
 import type { LineOperation } from "../../domain/operations";
 import { normalizeSku } from "../../domain/sku";
@@ -31,7 +32,7 @@ export async function resolveLines(
   }
   for (const ops of byOrder.values()) {
     const first = ops[0]!;
-    const { existing, listings, items } = await ledger.resolveOrderLines(tx, {
+    const { existing, listings, items, mappings } = await ledger.resolveOrderLines(tx, {
       shopId,
       connectionId: first.connectionId,
       orderId: first.orderId,
@@ -72,7 +73,16 @@ export async function resolveLines(
         );
         continue;
       }
-      const item = sku !== null ? items.find((i) => i.sku === sku) : undefined;
+      // A reference the merchant mapped by hand (an unmatched line they resolved).
+      const mapped = mappings.find(
+        (m) =>
+          (op.remoteRef && m.reference === op.remoteRef) || (sku !== null && m.reference === sku),
+      );
+      const item = mapped
+        ? { id: mapped.itemId }
+        : sku !== null
+          ? items.find((i) => i.sku === sku)
+          : undefined;
       if (item) {
         resolved.set(op, [{ itemId: item.id, perUnit: 1, listingId: null, locationId: null }]);
         continue;

@@ -10,6 +10,7 @@ import { enqueueConfirmWrites, enqueuePush, enqueueSafely } from "../../queues/j
 import * as connections from "../../repositories/connections.server";
 import * as listings from "../../repositories/listings.server";
 import { pushMetrics } from "./metrics.server";
+import { pauseOnAuthError } from "./push-connection.server";
 
 /** An accepted write not confirmed after this long is sent again with the current value. */
 export const GIVE_UP_MS = 10 * 60_000;
@@ -27,26 +28,43 @@ export async function confirmWrites(
   const pending = await listings.pendingListings(connectionId, PAGE);
   if (pending.length === 0 || !adapter.confirmWrites) return summary;
   const conn = connections.toContext(row);
-  const results = await adapter.confirmWrites(
-    conn,
-    pending.map((p) => ({
-      listingId: p.id,
-      remoteRef: p.remoteRef,
-      remoteLocationRef: p.remoteLocationRef,
-      sku: p.sku,
-      trackingId: p.trackingId,
-      quantity: p.quantity,
-    })),
-  );
+  let results: Awaited<ReturnType<NonNullable<typeof adapter.confirmWrites>>>;
+  try {
+    results = await adapter.confirmWrites(
+      conn,
+      pending.map((p) => ({
+        listingId: p.id,
+        remoteRef: p.remoteRef,
+        remoteLocationRef: p.remoteLocationRef,
+        sku: p.sku,
+        trackingId: p.trackingId,
+        quantity: p.quantity,
+      })),
+    );
+  } catch (error) {
+    await pauseOnAuthError(conn, adapter, error);
+    throw error;
+  }
   const at = now();
   const byId = new Map(pending.map((p) => [p.id, p]));
-  const confirmed: { listingId: string; trackingId: string; quantity: number }[] = [];
+  const confirmed: {
+    listingId: string;
+    trackingId: string;
+    quantity: number;
+    source: "push" | "read";
+  }[] = [];
   const abandon: { listingId: string; trackingId: string }[] = [];
   for (const r of results) {
     const p = byId.get(r.listingId);
     if (!p) continue;
     if (r.state === "applied") {
-      confirmed.push({ listingId: p.id, trackingId: p.trackingId, quantity: r.quantity });
+      // The write landed; a read-back showing another quantity saw the channel's own sales since.
+      confirmed.push({
+        listingId: p.id,
+        trackingId: p.trackingId,
+        quantity: r.quantity,
+        source: r.quantity === p.quantity ? "push" : "read",
+      });
       pushMetrics.observeLatency(conn.kind, p.since, at);
     } else if (r.state === "rejected") {
       abandon.push({ listingId: p.id, trackingId: p.trackingId });
@@ -65,10 +83,10 @@ export async function confirmWrites(
       summary.resent++;
     } else summary.waiting++;
   }
-  await listings.confirmPending(connectionId, confirmed, at);
+  const off = await listings.confirmPending(connectionId, confirmed, at);
   await listings.abandonPending(abandon, at);
   summary.confirmed = confirmed.length;
-  if (abandon.length > 0) await enqueueSafely("push", () => enqueuePush(connectionId, 0));
+  if (abandon.length + off > 0) await enqueueSafely("push", () => enqueuePush(connectionId, 0));
   if (summary.waiting > 0 || pending.length === PAGE) {
     // Look again, less often the longer it takes (2 s, 4 s, … up to a minute).
     const delay = Math.min(60_000, 2_000 * 2 ** Math.min(attempt, 5));

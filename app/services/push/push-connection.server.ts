@@ -74,26 +74,40 @@ function push(
   return pushSalesConnection(conn, adapter, { now, settleMs: env().PUSH_SETTLE_MS });
 }
 
+/**
+ * Credentials refused (by a push, a poll, a confirmation): the connection stops (status `error`
+ * with the channel's reason, shown to the merchant) until it is connected again, instead of
+ * failing every job. Returns whether it was an auth error.
+ */
+export async function pauseOnAuthError(
+  conn: { id: string; shopId: string },
+  adapter: ChannelAdapter,
+  error: unknown,
+): Promise<boolean> {
+  if (!(error instanceof ChannelAuthError)) return false;
+  adapter.forgetCredentials(conn.id);
+  await connections.markConnectionError(conn.id, error.message);
+  await connections.recordConnectionFailure({
+    shopId: conn.shopId,
+    connectionId: conn.id,
+    kind: "auth",
+    reason: error.message,
+  });
+  log({ connectionId: conn.id }).error(
+    { err: error.message },
+    "channel rejected our credentials; connection needs attention",
+  );
+  return true;
+}
+
 /** Credentials refused → the connection needs attention; a permanent refusal is recorded. */
 async function recordFailure(
   conn: ConnectionContext,
   adapter: ChannelAdapter,
   error: unknown,
 ): Promise<void> {
-  if (error instanceof ChannelAuthError) {
-    adapter.forgetCredentials(conn.id);
-    await connections.markConnectionError(conn.id, error.message);
-    await connections.recordConnectionFailure({
-      shopId: conn.shopId,
-      connectionId: conn.id,
-      kind: "auth",
-      reason: error.message,
-    });
-    log({ connectionId: conn.id }).error(
-      { err: error.message },
-      "channel rejected our credentials; connection needs attention",
-    );
-  } else if (error instanceof ChannelPermanentError) {
+  if (await pauseOnAuthError(conn, adapter, error)) return;
+  if (error instanceof ChannelPermanentError) {
     await connections.recordConnectionFailure({
       shopId: conn.shopId,
       connectionId: conn.id,

@@ -9,6 +9,7 @@ import { log } from "../../logger.server";
 import { enqueuePush, enqueueSafely } from "../../queues/jobs.server";
 import * as connections from "../../repositories/connections.server";
 import * as listings from "../../repositories/listings.server";
+import { webhookUrl } from "../connect-marketplace.server";
 import { readSourceLevels } from "../ingest/read-source-levels.server";
 
 export type ReconcileSummary = {
@@ -31,6 +32,30 @@ export async function reconcileConnection(
   const adapter = adapterFor(row.kind);
   const logger = log({ shop: row.shopDomain, connectionId, reason });
   const summary: ReconcileSummary = { listings: 0, drift: 0, repaired: 0 };
+  // The notifications this connection needs are there (recreated when someone deleted them).
+  if (adapter.ensureSubscriptions) {
+    try {
+      const report = await adapter.ensureSubscriptions(conn, {
+        callbackUrl: webhookUrl(row.kind, connectionId),
+      });
+      if (report.created.length > 0) {
+        logger.warn({ created: report.created }, "missing webhook subscriptions recreated");
+        await connections.recordConnectionFailure({
+          shopId: row.shopId,
+          connectionId,
+          kind: "subscription_missing",
+          reason: `webhook subscriptions were missing and have been recreated: ${report.created.join(", ")}`,
+        });
+      }
+    } catch (error) {
+      await connections.recordConnectionFailure({
+        shopId: row.shopId,
+        connectionId,
+        kind: "subscription_failed",
+        reason: `webhook subscriptions could not be checked: ${(error as Error).message}`,
+      });
+    }
+  }
   let after = "00000000-0000-0000-0000-000000000000";
   for (;;) {
     const page = await listings.listingPage(connectionId, after, PAGE);

@@ -362,10 +362,11 @@ export class AmazonSandbox {
     if (seed.behaviour) this.configure({ behaviour: seed.behaviour });
     if (seed.delivery) this.configureDelivery(seed.delivery);
     if (seed.sqs) this.configureSqs(seed.sqs);
-    if (seed.consent) this.configureConsent(seed.consent);
     const queues = (seed.queues ?? []).map((q) => this.createQueue(q).QueueUrl);
     if (seed.eventBridgeTarget) this.routeEventBridge({ queue: seed.eventBridgeTarget });
     const sellers = (seed.sellers ?? []).map((s) => this.createSeller(s).sellerId);
+    // After the sellers: the consent may name one of them as the signed-in seller.
+    if (seed.consent) this.configureConsent(seed.consent);
     return { sellers, queues };
   }
 

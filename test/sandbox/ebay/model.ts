@@ -14,6 +14,7 @@ export const SCOPES = {
   accountReadonly: `${SCOPE_BASE}/sell.account.readonly`,
   notificationSubscription: `${SCOPE_BASE}/commerce.notification.subscription`,
   notificationSubscriptionReadonly: `${SCOPE_BASE}/commerce.notification.subscription.readonly`,
+  identityReadonly: `${SCOPE_BASE}/commerce.identity.readonly`,
 } as const;
 
 /** Scopes a user can grant through the consent flow (the app may request any subset). */
@@ -27,6 +28,7 @@ export const USER_SCOPES: readonly string[] = [
   SCOPES.accountReadonly,
   SCOPES.notificationSubscription,
   SCOPES.notificationSubscriptionReadonly,
+  SCOPES.identityReadonly,
 ];
 
 /** Scopes of a client-credentials (application) token. */

@@ -10,6 +10,7 @@ import { errorResult, handleApi, oauthErrorResult, type ApiModule } from "./api"
 import { handleControl } from "./control";
 import { ACCESS, ApiError, ControlError, OAuthError } from "./errors";
 import { parseJson, readBody, sendResult, type EbayResult } from "./http";
+import { identityApi } from "./identity-api";
 import { inventoryApi } from "./inventory-api";
 import type { EbaySeed } from "./model";
 import { notificationApi } from "./notification-api";
@@ -40,7 +41,13 @@ export type LocalEbay = {
   close(): Promise<void>;
 };
 
-const API_MODULES: ApiModule[] = [inventoryApi, fulfillmentApi, postOrderApi, notificationApi];
+const API_MODULES: ApiModule[] = [
+  inventoryApi,
+  fulfillmentApi,
+  postOrderApi,
+  notificationApi,
+  identityApi,
+];
 
 export function loadSeed(seed: StartOptions["seed"]): EbaySeed | undefined {
   if (typeof seed !== "string") return seed;

@@ -28,6 +28,7 @@ import {
   withRuntimeTypes,
   type ThrottleStatus,
 } from "./cost";
+import type { Caller } from "./apps";
 import type { HttpResult } from "./http-util";
 import { parseJson, sleep } from "./http-util";
 import {
@@ -39,7 +40,7 @@ import {
 import { fieldResolver, typeResolver, type AdminContext } from "./resolvers";
 import type { Sandbox } from "./sandbox";
 import { adminSchema } from "./schema";
-import type { ApiRequestLogEntry, ShopState } from "./state";
+import type { ApiRequestLogEntry } from "./state";
 
 export const ADMIN_API_VERSION = "2026-10";
 const RATE_LIMIT_DOCS = "https://shopify.dev/api/usage/rate-limits";
@@ -70,7 +71,9 @@ export async function handleAdminRequest(
   if (!match || match[1] !== ADMIN_API_VERSION)
     return { status: 404, body: { errors: "Not Found" } };
   const token = headers["x-shopify-access-token"];
-  if (token !== shop.accessToken) {
+  // The token names the calling app: a custom app of this store, or the app (token exchange).
+  const caller = typeof token === "string" ? sb.authenticate(shop, token) : null;
+  if (!caller) {
     return {
       status: 401,
       body: {
@@ -92,6 +95,7 @@ export async function handleAdminRequest(
     shop.requestLog.push({
       seq: shop.nextRequestSeq(),
       at: new Date().toISOString(),
+      app: caller.owner.key,
       operationName,
       status,
       outcome,
@@ -230,7 +234,7 @@ export async function handleAdminRequest(
     );
   }
 
-  const preflight = preflightErrors(shop, document, operation, coerced);
+  const preflight = preflightErrors(caller, document, operation, coerced);
   if (preflight.errors.length > 0) {
     shop.bucket.refund(requested);
     return reply(
@@ -250,7 +254,7 @@ export async function handleAdminRequest(
 
   const executable = withRuntimeTypes(schema, document);
   const executableOperation = getOperationAST(executable, operationName) ?? operation;
-  const context: AdminContext = { sandbox: sb, shop, replays: 0 };
+  const context: AdminContext = { sandbox: sb, shop, caller, replays: 0 };
   const result: ExecutionResult = await execute({
     schema,
     document: executable,
@@ -275,10 +279,10 @@ export async function handleAdminRequest(
 
 /**
  * Checks Shopify makes before running anything: input arrays ≤ 250, `@idempotent` on the
- * inventory mutations, the write_inventory scope, and `changeFromQuantity` present.
+ * inventory mutations, the caller's write_inventory scope, and `changeFromQuantity` present.
  */
 function preflightErrors(
-  shop: ShopState,
+  caller: Caller,
   document: DocumentNode,
   operation: OperationDefinitionNode,
   variables: Record<string, unknown>,
@@ -309,7 +313,7 @@ function preflightErrors(
       continue;
     }
     keys.push(directive.key);
-    if (!shop.accessScopes.includes("write_inventory")) {
+    if (!caller.scopes.includes("write_inventory")) {
       errors.push({
         code: "ACCESS_DENIED",
         message:

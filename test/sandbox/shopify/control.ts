@@ -1,4 +1,5 @@
 /** `/_control/…`: the JSON control API (see README.md for every route). */
+import type { AppRec, AppSeed } from "./apps";
 import { ControlError, badRequest, notFound } from "./errors";
 import { FaultError, type FaultRule } from "./faults";
 import type { HttpResult } from "./http-util";
@@ -7,6 +8,8 @@ import { objectBody, resolveOrder } from "./refs";
 import type { Sandbox, SandboxSeed } from "./sandbox";
 import type { ShopState, SubscriptionSeed } from "./state";
 import { subscriptionsFromToml } from "./toml";
+import { restTopic } from "./topics";
+import { subscriptionSummary } from "./webhook-subscriptions";
 import type { DeliveryConfig } from "./webhooks";
 
 type Request = {
@@ -26,6 +29,7 @@ export function shopSummary(shop: ShopState, baseUrl: string) {
     name: shop.name,
     accessToken: shop.accessToken,
     accessScopes: shop.accessScopes,
+    appInstalled: shop.installation !== null,
     graphqlUrl: `${baseUrl}/${shop.domain}/admin/api/2026-10/graphql.json`,
     storefrontUrl: `${baseUrl}/${shop.domain}/storefront`,
     locations: shop
@@ -47,6 +51,26 @@ function subscriptionBody(input: unknown) {
 
 function publicSubscriptions(list: { id: string; topics: string[]; address: string }[]) {
   return list.map(({ id, topics, address }) => ({ id, topics, address }));
+}
+
+/** The app without its secret, and where it is installed. */
+function appSummary(sb: Sandbox, app: AppRec | null) {
+  if (!app) return null;
+  return {
+    clientId: app.clientId,
+    title: app.title,
+    scopes: app.scopes,
+    subscriptions: publicSubscriptions(app.subscriptions),
+    installOnTokenExchange: app.installOnTokenExchange,
+    accessTokenTtlSeconds: app.accessTokenTtlSeconds,
+    refreshTokenTtlSeconds: app.refreshTokenTtlSeconds,
+    onlineTokenTtlSeconds: app.onlineTokenTtlSeconds,
+    installedOn: [...sb.shops.values()].filter((s) => s.installation).map((s) => s.domain),
+  };
+}
+
+function appState(sb: Sandbox, domain: string) {
+  return { ...sb.appInstallation(domain), tokenRequests: sb.shop(domain).tokenRequestLog };
 }
 
 const routes: [string, RegExp, Handler][] = [
@@ -119,6 +143,25 @@ const routes: [string, RegExp, Handler][] = [
     "GET",
     new RegExp(`^shops/${SHOP}/mutations$`),
     (sb, req) => ok({ mutations: sb.shop(param(req, 0)).mutationLog }),
+  ],
+  [
+    "GET",
+    new RegExp(`^shops/${SHOP}/levels/history$`),
+    (sb, req) => {
+      const since = req.query.get("since");
+      const sku = req.query.get("sku");
+      if (since !== null && !Number.isFinite(Number(since))) {
+        throw badRequest("since must be epoch milliseconds");
+      }
+      const domain = param(req, 0);
+      return ok({
+        history: sb.levelHistory(domain, {
+          ...(since === null ? {} : { since: Number(since) }),
+          ...(sku === null ? {} : { sku }),
+        }),
+        dropped: sb.shop(domain).levelHistoryDropped,
+      });
+    },
   ],
   [
     "GET",
@@ -262,6 +305,56 @@ const routes: [string, RegExp, Handler][] = [
       ok({
         subscriptions: publicSubscriptions(sb.setAppSubscriptions(subscriptionBody(req.body))),
       }),
+  ],
+  ["GET", /^app$/, (sb) => ok({ app: appSummary(sb, sb.app) })],
+  [
+    "POST",
+    /^app$/,
+    (sb, req) => ok({ app: appSummary(sb, sb.configureApp(objectBody(req.body) as AppSeed)) }),
+  ],
+  ["GET", new RegExp(`^shops/${SHOP}/app$`), (sb, req) => ok(appState(sb, param(req, 0)))],
+  [
+    "POST",
+    new RegExp(`^shops/${SHOP}/app/install$`),
+    (sb, req) => {
+      const body = objectBody(req.body);
+      sb.installApp(param(req, 0), { scopes: body.scopes });
+      return ok(appState(sb, param(req, 0)));
+    },
+  ],
+  [
+    "POST",
+    new RegExp(`^shops/${SHOP}/app/uninstall$`),
+    (sb, req) => ok(sb.uninstallApp(param(req, 0))),
+  ],
+  [
+    "POST",
+    new RegExp(`^shops/${SHOP}/app/session-token$`),
+    (sb, req) => ok(sb.sessionToken(param(req, 0), objectBody(req.body)), 201),
+  ],
+  [
+    "POST",
+    new RegExp(`^shops/${SHOP}/app/expire-tokens$`),
+    (sb, req) => ok(sb.expireAppTokens(param(req, 0))),
+  ],
+  [
+    "GET",
+    new RegExp(`^shops/${SHOP}/webhook-subscriptions$`),
+    (sb, req) => {
+      const topicParam = req.query.get("topic");
+      const app = req.query.get("app");
+      const topic = topicParam === null ? null : (restTopic(topicParam) ?? topicParam);
+      const subscriptions = sb
+        .webhookSubscriptions(param(req, 0))
+        .filter((s) => (topic === null || s.topic === topic) && (app === null || s.owner === app))
+        .map(subscriptionSummary);
+      return ok({ subscriptions });
+    },
+  ],
+  [
+    "DELETE",
+    new RegExp(`^shops/${SHOP}/webhook-subscriptions/([^/]+)$`),
+    (sb, req) => ok(sb.deleteWebhookSubscription(param(req, 0), param(req, 1))),
   ],
   ["GET", /^webhooks\/config$/, (sb) => ok(sb.webhooks.config)],
   [

@@ -15,7 +15,9 @@ export type ResourceKind =
   | "RefundLineItem"
   | "OrderEdit"
   | "Customer"
-  | "AppInstallation";
+  | "AppInstallation"
+  | "App"
+  | "WebhookSubscription";
 
 /**
  * First id handed out per kind. Distinct ranges make a variant id that is mistakenly used as an
@@ -37,6 +39,8 @@ const ID_BASES: Record<ResourceKind, number> = {
   OrderEdit: 2_000_000_001,
   Customer: 7_000_000_001,
   AppInstallation: 50_000_001,
+  App: 3_000_001,
+  WebhookSubscription: 1_100_000_001,
 };
 
 /** Hands out increasing numeric ids per kind, unique across every shop of one server. */

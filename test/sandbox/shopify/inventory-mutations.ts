@@ -314,6 +314,7 @@ function commit(
       p.deltas.map((d) => ({ itemId: p.itemId, locationId: p.locationId, ...d })),
     ),
     now,
+    "api",
   );
   const changes: ChangeRec[] = [];
   for (const p of planned) {

@@ -97,7 +97,7 @@ export function adjustInventory(
     };
   });
   const now = new Date();
-  const levels = shop.applyDeltas(deltas, now);
+  const levels = shop.applyDeltas(deltas, now, "merchant_adjust");
   sb.emitLevelUpdates(shop, levels, now);
   return { levels: levels.map((l) => levelView(shop, l)) };
 }
@@ -126,7 +126,7 @@ export function setInventory(
     };
   });
   const now = new Date();
-  const levels = shop.applyDeltas(deltas, now);
+  const levels = shop.applyDeltas(deltas, now, "merchant_set");
   sb.emitLevelUpdates(shop, levels, now);
   return { levels: levels.map((l) => levelView(shop, l)) };
 }

@@ -216,7 +216,7 @@ export function checkout(sb: Sandbox, shop: ShopState, input: unknown): Record<s
     edits: [],
   };
   shop.orders.set(order.id, order);
-  const levels = shop.applyDeltas(deltas, now);
+  const levels = shop.applyDeltas(deltas, now, "checkout");
   const payload = orderPayload(shop, order);
   sb.emit(shop, "orders/create", payload, now);
   sb.emitLevelUpdates(shop, levels, now);
@@ -317,7 +317,7 @@ export function fulfill(
     created.push(fulfillment);
   }
   touch(order, now);
-  const levels = shop.applyDeltas(deltas, now);
+  const levels = shop.applyDeltas(deltas, now, "fulfill");
   const payloads = created.map((f) => fulfillmentPayload(shop, order, f));
   for (const payload of payloads) sb.emit(shop, "fulfillments/create", payload, now);
   sb.emitLevelUpdates(shop, levels, now);
@@ -380,7 +380,7 @@ export function cancelFulfillment(
   fulfillment.status = "cancelled";
   fulfillment.updatedAt = now;
   touch(order, now);
-  const levels = shop.applyDeltas(deltas, now);
+  const levels = shop.applyDeltas(deltas, now, "cancel_fulfillment");
   const fulfillmentBody = fulfillmentPayload(shop, order, fulfillment);
   sb.emit(shop, "fulfillments/update", fulfillmentBody, now);
   sb.emitLevelUpdates(shop, levels, now);
@@ -438,7 +438,7 @@ export function cancel(
   order.cancelledAt = now;
   order.cancelReason = reason;
   touch(order, now);
-  const levels = shop.applyDeltas(deltas, now);
+  const levels = shop.applyDeltas(deltas, now, "cancel");
   const payload = orderPayload(shop, order);
   const refundBody = refundPayload(shop, order, refund);
   sb.emit(shop, "orders/cancelled", payload, now);
@@ -582,7 +582,7 @@ export function refund(
   };
   order.refunds.push(refundRec);
   touch(order, now);
-  const levels = shop.applyDeltas(deltas, now);
+  const levels = shop.applyDeltas(deltas, now, "refund");
   const refundBody = refundPayload(shop, order, refundRec);
   sb.emit(shop, "refunds/create", refundBody, now);
   sb.emitLevelUpdates(shop, levels, now);
@@ -699,7 +699,7 @@ export function edit(
   }
   order.edits.push(editRec);
   touch(order, now);
-  const levels = shop.applyDeltas(deltas, now);
+  const levels = shop.applyDeltas(deltas, now, "edit");
   const editBody = orderEditPayload(shop, order, editRec);
   sb.emit(shop, "orders/edited", editBody, now);
   sb.emitLevelUpdates(shop, levels, now);

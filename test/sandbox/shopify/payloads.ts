@@ -387,3 +387,30 @@ function money(amount: string, currency: string): Record<string, unknown> {
     presentment_money: { amount, currency_code: currency },
   };
 }
+
+/** The REST shop: the `app/uninstalled` payload (the app reads `myshopify_domain`/`domain`). */
+export function shopPayload(shop: ShopState): Record<string, unknown> {
+  const t = (d: Date): string => restTime(d, shop.timezoneOffsetMinutes);
+  const offset = shop.timezoneOffsetMinutes;
+  const hours = String(Math.floor(Math.abs(offset) / 60)).padStart(2, "0");
+  const minutes = String(Math.abs(offset) % 60).padStart(2, "0");
+  return {
+    id: shop.id,
+    name: shop.name,
+    email: shop.email,
+    domain: shop.domain,
+    myshopify_domain: shop.domain,
+    shop_owner: "Sandbox Owner",
+    customer_email: shop.email,
+    currency: shop.currency,
+    money_format: "${{amount}}",
+    timezone: `(GMT${offset < 0 ? "-" : "+"}${hours}:${minutes}) Local`,
+    iana_timezone: null,
+    country_code: "US",
+    plan_name: "basic",
+    plan_display_name: "Basic",
+    created_at: t(shop.createdAt),
+    updated_at: t(shop.createdAt),
+    admin_graphql_api_id: gid("Shop", shop.id),
+  };
+}

@@ -7,6 +7,7 @@ import {
   type GraphQLResolveInfo,
   type GraphQLTypeResolver,
 } from "graphql";
+import type { Caller } from "./apps";
 import { gid, inventoryLevelGid, parseGid } from "./ids";
 import {
   QUANTITY_NAMES,
@@ -26,8 +27,17 @@ import { isInventoryMutation, runInventoryMutation } from "./inventory-mutations
 import type { Sandbox } from "./sandbox";
 import type { ShopState } from "./state";
 import { adminSchema } from "./schema";
+import {
+  createSubscription,
+  deleteSubscription,
+  findSubscription,
+  listSubscriptions,
+  updateSubscription,
+  webhookSubscriptionFields,
+} from "./webhook-subscriptions";
 
-export type AdminContext = { sandbox: Sandbox; shop: ShopState; replays: number };
+/** `caller`: the app behind the request's access token (its scopes, its subscriptions). */
+export type AdminContext = { sandbox: Sandbox; shop: ShopState; caller: Caller; replays: number };
 
 type Args = Record<string, unknown>;
 type Resolver = (source: never, args: Args, ctx: AdminContext, info: GraphQLResolveInfo) => unknown;
@@ -222,10 +232,10 @@ function variantText(shop: ShopState, v: VariantRec): string {
 const resolvers: Record<string, Record<string, Resolver>> = {
   Query: {
     shop: (_s, _a, { shop }) => shopNode(shop),
-    currentAppInstallation: (_s, _a, { shop }) => ({
+    currentAppInstallation: (_s, _a, { caller }) => ({
       kind: "AppInstallation",
-      gid: gid("AppInstallation", shop.appInstallationId),
-      accessScopes: shop.accessScopes.map((handle) => ({ handle, description: handle })),
+      gid: gid("AppInstallation", caller.installationId),
+      accessScopes: caller.scopes.map((handle) => ({ handle, description: handle })),
     }),
     locations: (_s, args, { shop }) =>
       paginate(
@@ -279,7 +289,22 @@ const resolvers: Record<string, Record<string, Resolver>> = {
     inventoryLevel: (_s, args, { shop }) => byKind<LevelRec>(shop, args.id, "InventoryLevel"),
     node: (_s, args, { shop }) => nodeById(shop, args.id),
     nodes: (_s, args, { shop }) => (args.ids as unknown[]).map((id) => nodeById(shop, id)),
+    webhookSubscription: (_s, args, { shop, caller }) => {
+      if (typeof args.id !== "string" || !parseGid(args.id)) throw invalidGid(args.id);
+      return findSubscription(shop, caller.owner.key, args.id);
+    },
+    webhookSubscriptions: (_s, args, { shop, caller }) => {
+      // Ids grow with creation time, so both sort keys give the same order.
+      const sign = args.reverse === true ? -1 : 1;
+      return paginate(
+        listSubscriptions(shop, caller.owner.key, args),
+        (sub) => sign * sub.legacyId,
+        args,
+      );
+    },
   },
+
+  WebhookSubscription: webhookSubscriptionFields,
 
   Location: {
     inventoryLevel: (source: LocationRec, args, { shop }) => {
@@ -387,11 +412,30 @@ const resolvers: Record<string, Record<string, Resolver>> = {
     location: (source: ChangeRec, _a, { shop }) => shop.locations.get(source.locationId) ?? null,
   },
 
-  Mutation: Object.fromEntries(
-    ["inventorySetQuantities", "inventoryAdjustQuantities", "inventoryMoveQuantities"].map(
-      (name) => [name, mutationResolver],
+  Mutation: {
+    ...Object.fromEntries(
+      ["inventorySetQuantities", "inventoryAdjustQuantities", "inventoryMoveQuantities"].map(
+        (name) => [name, mutationResolver],
+      ),
     ),
-  ),
+    webhookSubscriptionCreate: (_s, args, { sandbox, shop, caller }) =>
+      createSubscription(
+        shop,
+        sandbox.ids,
+        caller,
+        args.topic as string,
+        args.webhookSubscription as Record<string, unknown>,
+      ),
+    webhookSubscriptionUpdate: (_s, args, { shop, caller }) =>
+      updateSubscription(
+        shop,
+        caller,
+        args.id,
+        args.webhookSubscription as Record<string, unknown>,
+      ),
+    webhookSubscriptionDelete: (_s, args, { shop, caller }) =>
+      deleteSubscription(shop, caller.owner.key, args.id),
+  },
 };
 
 /** The stored payload for a replayed key, a mismatch error, or the result of a fresh call. */

@@ -1,5 +1,6 @@
 /** The Admin GraphQL schema subset (API 2026-10 names) the local server executes. */
 import { buildSchema, type GraphQLSchema } from "graphql";
+import { topicEnumValues } from "./topics";
 
 const CONNECTION_ARGS = "first: Int, after: String, last: Int, before: String";
 
@@ -38,12 +39,105 @@ export const ADMIN_SDL = /* GraphQL */ `
     inventoryLevel(id: ID!): InventoryLevel
     node(id: ID!): Node
     nodes(ids: [ID!]!): [Node]!
+    webhookSubscription(id: ID!): WebhookSubscription
+    webhookSubscriptions(${CONNECTION_ARGS}, reverse: Boolean = false, sortKey: WebhookSubscriptionSortKeys = ID, query: String, format: WebhookSubscriptionFormat, uri: String, callbackUrl: URL, topics: [WebhookSubscriptionTopic!]): WebhookSubscriptionConnection!
   }
 
   type Mutation {
     inventorySetQuantities(input: InventorySetQuantitiesInput!): InventorySetQuantitiesPayload
     inventoryAdjustQuantities(input: InventoryAdjustQuantitiesInput!): InventoryAdjustQuantitiesPayload
     inventoryMoveQuantities(input: InventoryMoveQuantitiesInput!): InventoryMoveQuantitiesPayload
+    webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionCreatePayload
+    webhookSubscriptionUpdate(id: ID!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionUpdatePayload
+    webhookSubscriptionDelete(id: ID!): WebhookSubscriptionDeletePayload
+  }
+
+  enum WebhookSubscriptionTopic {
+    ${topicEnumValues().join("\n    ")}
+  }
+
+  enum WebhookSubscriptionFormat {
+    JSON
+    XML
+  }
+
+  enum WebhookSubscriptionSortKeys {
+    CREATED_AT
+    ID
+  }
+
+  type ApiVersion {
+    handle: String!
+    displayName: String!
+    supported: Boolean!
+  }
+
+  type WebhookHttpEndpoint {
+    callbackUrl: URL!
+  }
+  type WebhookEventBridgeEndpoint {
+    arn: String!
+  }
+  type WebhookPubSubEndpoint {
+    pubSubProject: String!
+    pubSubTopic: String!
+  }
+  union WebhookSubscriptionEndpoint = WebhookHttpEndpoint | WebhookEventBridgeEndpoint | WebhookPubSubEndpoint
+
+  type WebhookSubscription implements Node {
+    id: ID!
+    legacyResourceId: ID!
+    topic: WebhookSubscriptionTopic!
+    uri: String!
+    format: WebhookSubscriptionFormat!
+    filter: String
+    includeFields: [String!]!
+    metafieldNamespaces: [String!]!
+    name: String
+    apiVersion: ApiVersion!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    callbackUrl: URL! @deprecated(reason: "Use \`uri\` instead.")
+    endpoint: WebhookSubscriptionEndpoint! @deprecated(reason: "Use \`uri\` instead.")
+  }
+  type WebhookSubscriptionConnection {
+    nodes: [WebhookSubscription!]!
+    edges: [WebhookSubscriptionEdge!]!
+    pageInfo: PageInfo!
+  }
+  type WebhookSubscriptionEdge {
+    cursor: String!
+    node: WebhookSubscription!
+  }
+
+  """
+  \`callbackUrl\` is the deprecated spelling of \`uri\` (still sent by @shopify/shopify-api's registerWebhooks).
+  """
+  input WebhookSubscriptionInput {
+    uri: String
+    callbackUrl: URL
+    format: WebhookSubscriptionFormat
+    filter: String
+    includeFields: [String!]
+    metafieldNamespaces: [String!]
+    name: String
+  }
+
+  type UserError {
+    field: [String!]
+    message: String!
+  }
+  type WebhookSubscriptionCreatePayload {
+    webhookSubscription: WebhookSubscription
+    userErrors: [UserError!]!
+  }
+  type WebhookSubscriptionUpdatePayload {
+    webhookSubscription: WebhookSubscription
+    userErrors: [UserError!]!
+  }
+  type WebhookSubscriptionDeletePayload {
+    deletedWebhookSubscriptionId: ID
+    userErrors: [UserError!]!
   }
 
   type Shop implements Node {

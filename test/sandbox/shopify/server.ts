@@ -1,6 +1,7 @@
 /**
- * The local Shopify HTTP server: Admin GraphQL under `/{shop}/admin/…`, the storefront under
- * `/{shop}/storefront/…`, the control API under `/_control/…`.
+ * The local Shopify HTTP server: Admin GraphQL under `/{shop}/admin/…`, the token endpoint at
+ * `/{shop}/admin/oauth/access_token`, the storefront under `/{shop}/storefront/…`, the control API
+ * under `/_control/…`.
  */
 import { readFileSync } from "node:fs";
 import http from "node:http";
@@ -9,6 +10,7 @@ import { handleAdminRequest } from "./admin-api";
 import { handleControl } from "./control";
 import { ControlError } from "./errors";
 import { parseJson, readBody, send, type HttpResult } from "./http-util";
+import { handleAccessTokenRequest } from "./oauth";
 import { Sandbox, type SandboxSeed } from "./sandbox";
 import type { ShopSeed } from "./state";
 import { handleStorefront } from "./storefront";
@@ -168,6 +170,7 @@ async function route(
       body: {
         name: "local Shopify (StockGuard sandbox)",
         adminGraphql: "/{shop}/admin/api/2026-10/graphql.json",
+        tokenEndpoint: "/{shop}/admin/oauth/access_token",
         storefront: "/{shop}/storefront/checkout",
         control: "/_control/…",
         shops: [...sandbox.shops.keys()],
@@ -177,9 +180,13 @@ async function route(
   const shop = decodeURIComponent(first);
   if (second === "admin") {
     const headers: Record<string, string | string[] | undefined> = req.headers;
-    return handleAdminRequest(sandbox, shop, segments.slice(2).join("/"), method, headers, () =>
-      readBody(req),
-    );
+    const subPath = segments.slice(2).join("/");
+    if (subPath === "oauth/access_token") {
+      return handleAccessTokenRequest(sandbox, shop, method, headers, url.searchParams, () =>
+        readBody(req),
+      );
+    }
+    return handleAdminRequest(sandbox, shop, subPath, method, headers, () => readBody(req));
   }
   if (second === "storefront") {
     const body = method === "GET" ? {} : await jsonBody();

@@ -1,4 +1,13 @@
 /** One local shop: its catalog, inventory levels, orders and logs, plus seeding. */
+import {
+  DEFAULT_CUSTOM_APP_SECRET,
+  type AppIdentity,
+  type AppTokenRec,
+  type CustomAppRec,
+  type CustomAppSeed,
+  type InstallationRec,
+  type RefreshTokenRec,
+} from "./apps";
 import { LeakyBucket, type BucketConfig } from "./cost";
 import { type FaultInjector } from "./faults";
 import { gid, type IdAllocator } from "./ids";
@@ -19,6 +28,8 @@ import {
   type StateName,
   type VariantRec,
 } from "./model";
+import type { TokenRequestLogEntry } from "./oauth";
+import type { ApiSubscriptionRec } from "./webhook-subscriptions";
 import type { DeliveryConfig, SubscriptionRec } from "./webhooks";
 
 export const DEFAULT_ACCESS_SCOPES = [
@@ -64,8 +75,21 @@ export type SubscriptionSeed = {
 export type ShopSeed = {
   domain: string;
   name?: string;
+  /** Admin API token of a custom app created in this store (the merchant's token). */
   accessToken?: string;
   accessScopes?: string[];
+  /**
+   * That custom app's API secret: webhooks of subscriptions created with `accessToken` are signed
+   * with it (default DEFAULT_CUSTOM_APP_SECRET).
+   */
+  apiSecret?: string;
+  /** More custom apps of this store, each with its own token, secret and scopes. */
+  customApps?: CustomAppSeed[];
+  /**
+   * The store installed the app (the sandbox's configured app, `seed.app`): true (with the app's
+   * scopes) or `{ scopes }`. Default: not installed.
+   */
+  appInstalled?: boolean | { scopes?: string[] };
   email?: string;
   currency?: string;
   /** UTC offset of REST timestamps in webhook payloads (default −300, i.e. −05:00). */
@@ -114,6 +138,8 @@ export type MutationLogEntry = {
 export type ApiRequestLogEntry = {
   seq: number;
   at: string;
+  /** The calling app: "app" (token exchange) or `custom:{id}` (a custom app's token). */
+  app: string;
   operationName: string | null;
   status: number;
   outcome: "ok" | "errors" | "throttled" | "fault" | "rejected";
@@ -123,6 +149,42 @@ export type ApiRequestLogEntry = {
   /** Mutations answered from the idempotency store (no effect). */
   idempotentReplays: number;
 };
+
+/**
+ * What changed a level: the storefront (`checkout`), an order action (`fulfill`,
+ * `cancel_fulfillment`, `cancel`, `refund`, `edit`), the merchant (`merchant_adjust`,
+ * `merchant_set`, `activate`) or an app's Admin API mutation (`api`: set/adjust/move).
+ */
+export type LevelChangeCause =
+  | "checkout"
+  | "fulfill"
+  | "cancel_fulfillment"
+  | "cancel"
+  | "refund"
+  | "edit"
+  | "merchant_adjust"
+  | "merchant_set"
+  | "activate"
+  | "api"
+  | "other";
+
+/** One change of a level's `available`: the value after it, and by how much it moved. */
+export type LevelHistoryEntry = {
+  /** Epoch ms; the same instant as the order/refund/mutation record that caused it. */
+  at: number;
+  inventoryItemId: number;
+  locationId: number;
+  sku: string | null;
+  available: number;
+  delta: number;
+  cause: LevelChangeCause;
+};
+
+/**
+ * Entries kept per shop before the oldest are dropped (counted in `levelHistoryDropped`). The
+ * bench's runs stay far below: ~200 sales/s for a minute make well under 100,000 changes.
+ */
+export const LEVEL_HISTORY_LIMIT = 1_000_000;
 
 export type IdempotencyEntry = {
   fingerprint: string;
@@ -152,7 +214,25 @@ export class ShopState {
   readonly mutationLog: MutationLogEntry[] = [];
   readonly requestLog: ApiRequestLogEntry[] = [];
   readonly events: EventRec[] = [];
+  /** Every change of a level's `available`, oldest first (see `recordAvailable`). */
+  readonly levelHistory: LevelHistoryEntry[] = [];
+  /** Entries kept; past it the oldest tenth is dropped and counted. */
+  levelHistoryLimit = LEVEL_HISTORY_LIMIT;
+  levelHistoryDropped = 0;
   subscriptions: SubscriptionRec[] = [];
+  /** Created by apps through the Admin API (`webhookSubscriptionCreate`), in creation order. */
+  apiSubscriptions: ApiSubscriptionRec[] = [];
+  /** The custom app whose token is `accessToken`. */
+  readonly customApp: AppIdentity;
+  /** Further custom apps (seed `customApps`). */
+  readonly extraCustomApps: CustomAppRec[] = [];
+  /** The app's installation; null: not installed. */
+  installation: InstallationRec | null = null;
+  /** Access tokens issued to the app for this store (token exchange, refresh). */
+  readonly appTokens = new Map<string, AppTokenRec>();
+  readonly refreshTokens = new Map<string, RefreshTokenRec>();
+  /** Requests to `/admin/oauth/access_token` (outcome only, never a token). */
+  readonly tokenRequestLog: TokenRequestLogEntry[] = [];
   deliveryConfig: Partial<DeliveryConfig> = {};
   readonly bucket: LeakyBucket;
   readonly faults: FaultInjector;
@@ -176,6 +256,16 @@ export class ShopState {
     this.timezoneOffsetMinutes = seed.timezoneOffsetMinutes ?? -300;
     this.id = ids.allocate("Shop");
     this.appInstallationId = ids.allocate("AppInstallation");
+    this.customApp = {
+      key: `custom:${this.appInstallationId}`,
+      kind: "custom",
+      title: "Custom app",
+      secret: seed.apiSecret ?? DEFAULT_CUSTOM_APP_SECRET,
+    };
+    if (typeof this.customApp.secret !== "string" || this.customApp.secret === "") {
+      throw new SeedError("apiSecret must be a non-empty string");
+    }
+    for (const custom of seed.customApps ?? []) this.addCustomApp(custom, ids);
     this.createdAt = new Date();
     this.bucket = new LeakyBucket(seed.throttle ?? {});
     if (seed.throttle?.currentlyAvailable !== undefined) {
@@ -184,6 +274,32 @@ export class ShopState {
     this.faults = faults;
     for (const location of seed.locations ?? [{ name: "Warehouse" }]) this.addLocation(location);
     for (const product of seed.products ?? []) this.addProduct(product, this.createdAt);
+  }
+
+  private addCustomApp(seed: CustomAppSeed, ids: IdAllocator): void {
+    const { accessToken, apiSecret } = seed;
+    if (typeof accessToken !== "string" || accessToken === "") {
+      throw new SeedError("a custom app needs an accessToken");
+    }
+    if (typeof apiSecret !== "string" || apiSecret === "") {
+      throw new SeedError("a custom app needs an apiSecret");
+    }
+    const taken =
+      accessToken === this.accessToken ||
+      this.extraCustomApps.some((c) => c.accessToken === accessToken);
+    if (taken) throw new SeedError("custom app tokens must differ from each other");
+    const installationId = ids.allocate("AppInstallation");
+    this.extraCustomApps.push({
+      identity: {
+        key: `custom:${installationId}`,
+        kind: "custom",
+        title: seed.title ?? `Custom app ${this.extraCustomApps.length + 2}`,
+        secret: apiSecret,
+      },
+      accessToken,
+      scopes: seed.accessScopes ?? [...DEFAULT_ACCESS_SCOPES],
+      installationId,
+    });
   }
 
   nextRequestSeq(): number {
@@ -226,16 +342,24 @@ export class ShopState {
       variantIds: [],
     };
     this.products.set(product.id, product);
+    this.handles.set(product.handle, product.id);
     const variants = seed.variants ?? [{}];
     for (const variantSeed of variants) this.addVariant(product, variantSeed, now);
     return product;
   }
 
+  /** Handle → product that took it (checked against the live product: products get deleted). */
+  private readonly handles = new Map<string, number>();
+
   private uniqueHandle(base: string): string {
-    const taken = new Set([...this.products.values()].map((p) => p.handle));
-    if (!taken.has(base)) return base;
+    // An index, not a scan of every product: seeding 10,000 products must stay linear.
+    const taken = (handle: string) => {
+      const id = this.handles.get(handle);
+      return id !== undefined && this.products.get(id)?.handle === handle;
+    };
+    if (!taken(base)) return base;
     let n = 1;
-    while (taken.has(`${base}-${n}`)) n += 1;
+    while (taken(`${base}-${n}`)) n += 1;
     return `${base}-${n}`;
   }
 
@@ -288,6 +412,7 @@ export class ShopState {
     if (existing) return existing;
     const level = newLevel(item.id, location.id, quantities, now);
     item.levels.set(location.id, level);
+    this.recordAvailable(level, quantities.available, now, "activate");
     return level;
   }
 
@@ -361,18 +486,54 @@ export class ShopState {
    * Applies state deltas (all levels must exist; callers validate first). Returns the levels
    * whose quantities changed, once each, in the order first touched.
    */
-  applyDeltas(deltas: readonly LevelDelta[], now: Date): LevelRec[] {
+  applyDeltas(
+    deltas: readonly LevelDelta[],
+    now: Date,
+    cause: LevelChangeCause = "other",
+  ): LevelRec[] {
     const changed: LevelRec[] = [];
+    const availableBefore: number[] = [];
     for (const { itemId, locationId, name, delta } of deltas) {
       if (delta === 0) continue;
       const level = this.level(itemId, locationId);
       if (!level) throw new Error(`item ${itemId} is not stocked at location ${locationId}`);
+      if (!changed.includes(level)) {
+        changed.push(level);
+        availableBefore.push(level.quantities.available);
+      }
       level.quantities[name] += delta;
       level.quantityUpdatedAt[name] = now;
       level.updatedAt = now;
-      if (!changed.includes(level)) changed.push(level);
     }
+    changed.forEach((level, i) => {
+      const delta = level.quantities.available - availableBefore[i]!;
+      if (delta !== 0) this.recordAvailable(level, delta, now, cause);
+    });
     return changed;
+  }
+
+  /** Appends to the level history (bounded: the oldest tenth goes when the limit is reached). */
+  private recordAvailable(
+    level: LevelRec,
+    delta: number,
+    now: Date,
+    cause: LevelChangeCause,
+  ): void {
+    if (this.levelHistory.length >= this.levelHistoryLimit) {
+      const drop =
+        this.levelHistory.length - this.levelHistoryLimit + Math.ceil(this.levelHistoryLimit / 10);
+      this.levelHistory.splice(0, drop);
+      this.levelHistoryDropped += drop;
+    }
+    this.levelHistory.push({
+      at: now.getTime(),
+      inventoryItemId: level.itemId,
+      locationId: level.locationId,
+      sku: this.skuOfItem(level.itemId),
+      available: level.quantities.available,
+      delta,
+      cause,
+    });
   }
 
   // --- dump ----------------------------------------------------------------------------------

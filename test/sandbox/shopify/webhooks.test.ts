@@ -144,6 +144,33 @@ describe("delivery", () => {
     expect(sb.deliveries(SHOP).map((d) => d.duplicate)).toEqual([false, true]);
   });
 
+  it("drops first attempts when asked: nothing reaches the app until the retry", async () => {
+    subscribe(["inventory_levels/update"]);
+    sb.configureDelivery({ dropFirstProbability: 1, dropRetryMs: [150, 200] }, SHOP);
+    sb.adjustInventory(SHOP, { sku: "SHIRT-S", delta: -1 });
+    await new Promise((r) => setTimeout(r, 60));
+    expect(receiver.requests).toHaveLength(0);
+    expect(await sb.waitForWebhooksIdle(5_000)).toBe(true);
+    expect(receiver.requests).toHaveLength(1);
+    const [delivery] = sb.deliveries(SHOP);
+    expect(delivery?.state).toBe("delivered");
+    const [dropped, retry] = delivery!.attempts;
+    expect(dropped).toMatchObject({ attempt: 1, ok: false, status: null, dropped: true });
+    expect(retry).toMatchObject({ attempt: 2, ok: true, status: 200 });
+    const gap = Date.parse(retry!.startedAt) - Date.parse(dropped!.finishedAt);
+    expect(gap).toBeGreaterThanOrEqual(140);
+    expect(receiver.requests[0]!.at - Date.parse(dropped!.finishedAt)).toBeGreaterThanOrEqual(140);
+
+    // Only first attempts are dropped; a probability of 0 (the default) drops none.
+    receiver.requests.length = 0;
+    sb.configureDelivery({ dropFirstProbability: 0 }, SHOP);
+    sb.adjustInventory(SHOP, { sku: "SHIRT-S", delta: -1 });
+    expect(await sb.waitForWebhooksIdle(5_000)).toBe(true);
+    expect(sb.deliveries(SHOP)[1]?.attempts.map((a) => a.ok)).toEqual([true]);
+    expect(() => sb.configureDelivery({ dropFirstProbability: 2 })).toThrow(/within/);
+    expect(() => sb.configureDelivery({ dropRetryMs: [5, 1] })).toThrow(/min <= max/);
+  });
+
   it("keeps emission order by default and may reorder when asked", async () => {
     subscribe(["inventory_levels/update"]);
     sb.configureDelivery({ delayMs: [0, 30], concurrency: 1 }, SHOP);

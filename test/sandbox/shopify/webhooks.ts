@@ -32,6 +32,16 @@ export type DeliveryConfig = {
   connectTimeoutMs: number;
   /** Attempts in flight at once per address. 1 gives strictly ordered arrival. */
   concurrency: number;
+  /**
+   * Probability that a delivery's first attempt is lost before reaching the app (recorded as a
+   * failed attempt with `dropped: true`, nothing sent), so Shopify retries it later.
+   */
+  dropFirstProbability: number;
+  /**
+   * When the retry of a dropped first attempt is due, [min, max] ms after it; null: Shopify's
+   * schedule (56 s × timeScale).
+   */
+  dropRetryMs: [number, number] | null;
 };
 
 export const DEFAULT_DELIVERY_CONFIG: DeliveryConfig = {
@@ -42,6 +52,8 @@ export const DEFAULT_DELIVERY_CONFIG: DeliveryConfig = {
   timeoutMs: 5000,
   connectTimeoutMs: 1000,
   concurrency: 10,
+  dropFirstProbability: 0,
+  dropRetryMs: null,
 };
 
 export type SubscriptionRec = {
@@ -50,8 +62,13 @@ export type SubscriptionRec = {
   address: string;
   secret: string;
   includeFields: string[] | null;
-  /** "shop": this shop only; "app": every shop (like app-specific TOML subscriptions). */
-  scope: "shop" | "app";
+  /**
+   * "shop": this shop only (control API); "app": app-wide (toml); "api": created by an app through
+   * the Admin API (`webhookSubscriptionCreate`).
+   */
+  scope: "shop" | "app" | "api";
+  /** Sent as `X-Shopify-Name` when set (Admin API subscriptions may be named). */
+  name?: string | null;
 };
 
 export type AttemptRec = {
@@ -63,6 +80,8 @@ export type AttemptRec = {
   status: number | null;
   error: string | null;
   ok: boolean;
+  /** A first attempt lost on purpose (`dropFirstProbability`): never sent to the app. */
+  dropped?: boolean;
 };
 
 export type DeliveryState = "pending" | "in_flight" | "delivered" | "failed";
@@ -87,6 +106,7 @@ type Delivery = {
   shop: ShopState;
   body: string;
   secret: string;
+  name: string | null;
   dueAt: number;
 };
 
@@ -101,6 +121,14 @@ export class WebhookDispatcher {
   appSubscriptions: SubscriptionRec[] = [];
   private readonly all: Delivery[] = [];
   private readonly active = new Set<Delivery>();
+  /** Pending deliveries by (due time, sequence). */
+  private readonly queue = new Heap<Delivery>(
+    (a, b) => a.dueAt < b.dueAt || (a.dueAt === b.dueAt && a.rec.seq < b.rec.seq),
+  );
+  /** Due deliveries waiting for a free slot at their address, in due order. */
+  private readonly waiting = new Map<string, Fifo<Delivery>>();
+  /** Due deliveries of a paused shop. */
+  private readonly parked = new Set<Delivery>();
   private readonly inFlightByAddress = new Map<string, number>();
   private readonly requests = new Set<http.ClientRequest>();
   private readonly lastDueByAddress = new Map<string, number>();
@@ -168,13 +196,20 @@ export class WebhookDispatcher {
     };
   }
 
-  /** Creates one delivery per matching subscription (plus random duplicates) and schedules. */
-  enqueue(shop: ShopState, event: EventRec): DeliveryRec[] {
+  /**
+   * Creates one delivery per matching subscription (plus random duplicates) and schedules.
+   * `subscriptions` defaults to the shop's and the app-wide control-API ones; the sandbox passes
+   * every subscription that applies to the shop (see `Sandbox.subscriptionsFor`).
+   */
+  enqueue(
+    shop: ShopState,
+    event: EventRec,
+    subscriptions: readonly SubscriptionRec[] = [...shop.subscriptions, ...this.appSubscriptions],
+  ): DeliveryRec[] {
     if (this.closed) return [];
     const config = this.configFor(shop);
     const rng = this.options.rng();
     const created: DeliveryRec[] = [];
-    const subscriptions = [...shop.subscriptions, ...this.appSubscriptions];
     for (const subscription of subscriptions) {
       if (!subscription.topics.includes(event.topic)) continue;
       const body = subscription.includeFields
@@ -208,10 +243,12 @@ export class WebhookDispatcher {
           shop,
           body,
           secret: subscription.secret,
+          name: subscription.name ?? null,
           dueAt,
         };
         this.all.push(delivery);
         this.active.add(delivery);
+        this.queue.push(delivery);
         created.push(rec);
       }
     }
@@ -259,45 +296,55 @@ export class WebhookDispatcher {
   pump(): void {
     if (this.closed) return;
     const now = Date.now();
-    // One pass over the active deliveries (pump runs on every new webhook and every finished
-    // attempt, so a backlog of thousands must not be sorted each time): collect those due whose
-    // address has a free slot, and the next due time of the rest.
-    const free = new Map<string, number>();
-    const slots = (delivery: Delivery) => {
-      let n = free.get(delivery.rec.address);
-      if (n === undefined) {
-        n =
-          Math.max(1, this.configFor(delivery.shop).concurrency) -
-          (this.inFlightByAddress.get(delivery.rec.address) ?? 0);
-        free.set(delivery.rec.address, n);
-      }
-      return n;
+    // pump runs on every new webhook and every finished attempt, so its cost must not grow with
+    // the backlog: pending deliveries wait in a heap by (due time, sequence), due ones without a
+    // free slot in a FIFO per address (they are due before anything still in the heap), those
+    // of a paused shop aside until a pump finds the shop resumed.
+    const configs = new Map<ShopState, DeliveryConfig>();
+    const config = (shop: ShopState) => {
+      let c = configs.get(shop);
+      if (!c) configs.set(shop, (c = this.configFor(shop)));
+      return c;
     };
-    const due: Delivery[] = [];
-    let next = Infinity;
-    for (const d of this.active) {
-      if (d.rec.state !== "pending" || this.configFor(d.shop).paused) continue;
-      if (d.dueAt > now) next = Math.min(next, d.dueAt);
-      else if (slots(d) > 0) due.push(d);
-    }
-    // Start the earliest (then lowest sequence) first, as many as each address has slots for.
-    const earlier = (a: Delivery, b: Delivery) =>
-      a.dueAt < b.dueAt || (a.dueAt === b.dueAt && a.rec.seq < b.rec.seq);
-    for (;;) {
-      let best = -1;
-      for (let i = 0; i < due.length; i++) {
-        if ((free.get(due[i]!.rec.address) ?? 0) <= 0) continue;
-        if (best < 0 || earlier(due[i]!, due[best]!)) best = i;
+    for (const d of this.parked) {
+      if (!this.active.has(d)) this.parked.delete(d);
+      else if (!config(d.shop).paused) {
+        this.parked.delete(d);
+        this.queue.push(d);
       }
-      if (best < 0) break;
-      const delivery = due[best]!;
-      due[best] = due[due.length - 1]!;
-      due.pop();
-      const address = delivery.rec.address;
-      free.set(address, (free.get(address) ?? 0) - 1);
-      this.inFlightByAddress.set(address, (this.inFlightByAddress.get(address) ?? 0) + 1);
-      void this.attempt(delivery);
     }
+    const free = (d: Delivery) =>
+      Math.max(1, config(d.shop).concurrency) - (this.inFlightByAddress.get(d.rec.address) ?? 0);
+    const start = (d: Delivery) => {
+      const address = d.rec.address;
+      this.inFlightByAddress.set(address, (this.inFlightByAddress.get(address) ?? 0) + 1);
+      void this.attempt(d);
+    };
+    // Those already due first, address by address, as many as each has slots for.
+    for (const [address, fifo] of this.waiting) {
+      while (fifo.size > 0) {
+        const d = fifo.peek()!;
+        if (!this.active.has(d) || d.rec.state !== "pending") fifo.shift();
+        else if (config(d.shop).paused) this.parked.add(fifo.shift()!);
+        else if (free(d) > 0) start(fifo.shift()!);
+        else break;
+      }
+      if (fifo.size === 0) this.waiting.delete(address);
+    }
+    // Then whatever has come due, earliest (then lowest sequence) first.
+    while (this.queue.size > 0 && this.queue.peek()!.dueAt <= now) {
+      const d = this.queue.pop()!;
+      if (!this.active.has(d) || d.rec.state !== "pending") continue;
+      if (config(d.shop).paused) {
+        this.parked.add(d);
+        continue;
+      }
+      const fifo = this.waiting.get(d.rec.address);
+      if (!fifo && free(d) > 0) start(d);
+      else if (fifo) fifo.push(d);
+      else this.waiting.set(d.rec.address, new Fifo(d));
+    }
+    const next = this.queue.peek()?.dueAt ?? Infinity;
     if (this.timer && (next === Infinity || next < this.timerAt)) {
       clearTimeout(this.timer);
       this.timer = null;
@@ -322,7 +369,17 @@ export class WebhookDispatcher {
     const scheduledAt = rec.nextAttemptAt ?? new Date().toISOString();
     rec.nextAttemptAt = null;
     const started = Date.now();
-    const result = await this.post(delivery, config);
+    const dropped =
+      rec.attempts.length === 0 &&
+      config.dropFirstProbability > 0 &&
+      this.options.rng().chance(config.dropFirstProbability);
+    // Awaited either way: pump() starts attempts in a loop and must not be re-entered by one.
+    const result = dropped
+      ? await Promise.resolve({
+          status: null,
+          error: "dropped before reaching the app (simulated)",
+        })
+      : await this.post(delivery, config);
     const finished = Date.now();
     const inFlight = (this.inFlightByAddress.get(rec.address) ?? 1) - 1;
     if (inFlight <= 0) this.inFlightByAddress.delete(rec.address);
@@ -338,6 +395,7 @@ export class WebhookDispatcher {
       status: result.status,
       error: ok ? null : (result.error ?? `HTTP ${result.status ?? "?"}`),
       ok,
+      ...(dropped ? { dropped: true } : {}),
     });
     const retriesSoFar = rec.attempts.length - 1;
     if (ok) {
@@ -345,9 +403,13 @@ export class WebhookDispatcher {
       this.active.delete(delivery);
     } else if (retriesSoFar < RETRY_INTERVALS_SECONDS.length) {
       const interval = (RETRY_INTERVALS_SECONDS[retriesSoFar] ?? 0) * 1000;
-      delivery.dueAt = finished + interval * this.options.timeScale();
+      const range = dropped ? config.dropRetryMs : null;
+      delivery.dueAt = range
+        ? finished + this.options.rng().between(range[0], range[1])
+        : finished + interval * this.options.timeScale();
       rec.nextAttemptAt = new Date(delivery.dueAt).toISOString();
       rec.state = "pending";
+      this.queue.push(delivery);
     } else {
       rec.state = "failed";
       this.active.delete(delivery);
@@ -364,7 +426,7 @@ export class WebhookDispatcher {
     delivery: Delivery,
     config: DeliveryConfig,
   ): Promise<{ status: number | null; error: string | null }> {
-    const { rec, body, secret } = delivery;
+    const { rec, body, secret, name } = delivery;
     const headers: Record<string, string | number> = {
       "Content-Type": "application/json",
       "Content-Length": Buffer.byteLength(body),
@@ -377,6 +439,7 @@ export class WebhookDispatcher {
       "X-Shopify-Event-Id": rec.eventId,
       "X-Shopify-Triggered-At": rec.triggeredAt,
     };
+    if (name) headers["X-Shopify-Name"] = name;
     return new Promise((resolve) => {
       let settled = false;
       let request: http.ClientRequest | null = null;
@@ -433,6 +496,9 @@ export class WebhookDispatcher {
     this.requests.clear();
     this.all.length = 0;
     this.active.clear();
+    this.queue.clear();
+    this.waiting.clear();
+    this.parked.clear();
     this.inFlightByAddress.clear();
     this.lastDueByAddress.clear();
     this.appSubscriptions = [];
@@ -494,3 +560,75 @@ export function webhookHmac(body: string, secret: string): string {
 }
 
 export class WebhookConfigError extends Error {}
+
+/** A binary min-heap under `before`. */
+class Heap<T> {
+  private items: T[] = [];
+  constructor(private readonly before: (a: T, b: T) => boolean) {}
+  get size(): number {
+    return this.items.length;
+  }
+  peek(): T | undefined {
+    return this.items[0];
+  }
+  push(item: T): void {
+    const items = this.items;
+    items.push(item);
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.before(items[i]!, items[parent]!)) break;
+      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      i = parent;
+    }
+  }
+  pop(): T | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length > 0 && last !== undefined) {
+      items[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < items.length && this.before(items[l]!, items[m]!)) m = l;
+        if (r < items.length && this.before(items[r]!, items[m]!)) m = r;
+        if (m === i) break;
+        [items[i], items[m]] = [items[m]!, items[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+  clear(): void {
+    this.items = [];
+  }
+}
+
+/** A FIFO queue with O(1) shift. */
+class Fifo<T> {
+  private items: T[];
+  private head = 0;
+  constructor(first: T) {
+    this.items = [first];
+  }
+  get size(): number {
+    return this.items.length - this.head;
+  }
+  peek(): T | undefined {
+    return this.items[this.head];
+  }
+  push(item: T): void {
+    this.items.push(item);
+  }
+  shift(): T | undefined {
+    const item = this.items[this.head++];
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+}
