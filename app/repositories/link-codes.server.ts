@@ -16,6 +16,14 @@ export async function createLinkCode(input: {
   return row!.expiresAt;
 }
 
+/** The shop that issued a code still unused and unexpired (nothing is changed), or null. */
+export async function findLinkCode(codeHash: string): Promise<string | null> {
+  const rows = await db().query<{ shopId: string }>(sql`
+    SELECT shop_id AS "shopId" FROM link_code
+     WHERE code_hash = ${codeHash} AND used_at IS NULL AND expires_at > now()`);
+  return rows[0]?.shopId ?? null;
+}
+
 /** Uses a code once; the shop that issued it, or null when unknown, used or expired. */
 export async function consumeLinkCode(codeHash: string, usedBy: string): Promise<string | null> {
   const rows = await db().query<{ shopId: string }>(sql`

@@ -123,6 +123,32 @@ export async function markLinked(storeShopId: string, toShopId: string): Promise
   ]);
 }
 
+/**
+ * The reverse of `markLinked`, when the linking shop disconnects the store: it is its own hub
+ * again (its source connection back, sync still off until its merchant starts it). Returns false
+ * when the store was not linked to that shop.
+ */
+export async function unlinkStore(storeDomain: string, fromShopId: string): Promise<boolean> {
+  const store = await prisma.shop.findUnique({
+    where: { domain: storeDomain },
+    select: { id: true, linkedToShopId: true },
+  });
+  if (!store || store.linkedToShopId !== fromShopId) return false;
+  await prisma.$transaction([
+    prisma.shop.update({ where: { id: store.id }, data: { linkedToShopId: null } }),
+    prisma.connection.updateMany({
+      where: {
+        shopId: store.id,
+        role: "source",
+        status: "disconnected",
+        statusReason: "linked as a sales channel of another store",
+      },
+      data: { status: "active", statusReason: null },
+    }),
+  ]);
+  return true;
+}
+
 export async function markHoldsReleased(shopId: string, at: Date | null): Promise<void> {
   await prisma.shop.update({ where: { id: shopId }, data: { holdsReleasedAt: at } });
 }

@@ -14,6 +14,7 @@ import {
   Card,
   IndexTable,
   InlineStack,
+  Link,
   Page,
   Text,
 } from "@shopify/polaris";
@@ -251,6 +252,11 @@ export default function SyncHealth() {
               </IndexTable.Row>
             ))}
           </IndexTable>
+          {unmatchedLines.length > 0 && (
+            <Box padding="400">
+              <Link url="/app/unmatched">Map unmatched lines to items</Link>
+            </Box>
+          )}
         </Section>
 
         <Section title="Recent drift" count={drift.filter((d) => !d.repaired).length}>

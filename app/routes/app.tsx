@@ -12,6 +12,7 @@ import polarisStyles from "@shopify/polaris/build/esm/styles.css?url";
 import { AppProvider } from "@shopify/shopify-app-remix/react";
 import { boundary } from "@shopify/shopify-app-remix/server";
 import type { ReactNode } from "react";
+import { RemixPolarisLink } from "../components/remix-link";
 import { shopifyEnv } from "../env.server";
 import { sandboxEnabled } from "../sandbox/sandbox.server";
 import { authenticate } from "../shopify.server";
@@ -25,10 +26,14 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 
 const PAGES = [
   { to: "/app", label: "Overview" },
+  { to: "/app/channels", label: "Channels" },
   { to: "/app/inventory", label: "Inventory" },
   { to: "/app/rules", label: "Buffer rules" },
+  { to: "/app/bundles", label: "Bundles" },
+  { to: "/app/unmatched", label: "Unmatched lines" },
   { to: "/app/incidents", label: "Incidents" },
   { to: "/app/health", label: "Sync health" },
+  { to: "/app/settings", label: "Settings" },
 ];
 
 export default function App() {
@@ -59,12 +64,12 @@ function SandboxShell({ apiKey, children }: { apiKey: string; children: ReactNod
   return (
     <>
       <script src="/sandbox/app-bridge.js" data-api-key={apiKey} />
-      <PolarisAppProvider i18n={polarisTranslations}>
+      <PolarisAppProvider i18n={polarisTranslations} linkComponent={RemixPolarisLink}>
         {children}
         <div
           style={{ padding: "12px 20px", borderBottom: "1px solid #e3e3e3", background: "#f1f1f1" }}
         >
-          <InlineStack gap="400" blockAlign="center">
+          <InlineStack gap="400" blockAlign="center" wrap>
             <Text as="span" fontWeight="bold">
               StockGuard (sandbox)
             </Text>

@@ -30,6 +30,9 @@ function impliedBy(scope: string, granted: string[]): boolean {
   return scope.startsWith("read_") && granted.includes(scope.replace(/^read_/, "write_"));
 }
 
+/** A refusal the merchant can act on (nothing was changed). */
+export class ConnectChannelError extends Error {}
+
 export const ZConnectChannel = z.discriminatedUnion("kind", [
   z.object({
     kind: z.literal("shopify"),
@@ -51,16 +54,24 @@ export async function connectChannel(
 ): Promise<{ connectionId: string; import: ImportSummary }> {
   const data = ZConnectChannel.parse(input);
   if (data.kind !== "shopify" || !isSupportedKind(data.kind)) {
-    throw new Error(
+    throw new ConnectChannelError(
       `${data.kind} connections are not available yet: only Shopify stores can be connected in this version`,
     );
   }
   const shop = await shopByDomain(data.shop);
   if (!shop || shop.status !== "active")
-    throw new Error(`shop ${data.shop} is not installed (run shop:connect first)`);
-  if (data.store === data.shop) throw new Error("a store cannot be a sales channel of itself");
+    throw new ConnectChannelError(`shop ${data.shop} is not installed (run shop:connect first)`);
+  if (data.store === data.shop)
+    throw new ConnectChannelError("a store cannot be a sales channel of itself");
   const elsewhere = await connections.otherShopsConnection("shopify", data.store, shop.id);
-  if (elsewhere) throw new Error(`${data.store} already sells for ${elsewhere.shopDomain}`);
+  if (elsewhere)
+    throw new ConnectChannelError(`${data.store} already sells for ${elsewhere.shopDomain}`);
+  // A store that installed StockGuard gets the app's webhooks already: it is linked instead.
+  const installed = await shopByDomain(data.store);
+  if (installed?.status === "active")
+    throw new ConnectChannelError(
+      `${data.store} has installed StockGuard: link it with a link code entered in its own StockGuard admin instead of a token`,
+    );
   const adapter = adapterFor("shopify");
   const account = await adapter.describeAccount(
     { accountRef: data.store, apiBaseUrl: env().SHOPIFY_ADMIN_API_ORIGIN ?? null },
@@ -70,7 +81,7 @@ export async function connectChannel(
     (scope) => !account.scopes.includes(scope) && !impliedBy(scope, account.scopes),
   );
   if (missing.length > 0)
-    throw new Error(
+    throw new ConnectChannelError(
       `the token of ${data.store} lacks the scopes StockGuard needs: ${missing.join(", ")}`,
     );
   const connection = await connections.upsertSalesConnection({

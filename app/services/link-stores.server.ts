@@ -52,9 +52,14 @@ export async function linkWithCode(
 ): Promise<{ connectionId: string; sourceDomain: string; import: ImportSummary }> {
   if (!/^[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}$/.test(code.trim()))
     throw new LinkError("a link code looks like ABCD-2345");
-  const sourceShopId = await linkCodes.consumeLinkCode(hash(code.trim()), storeDomain);
-  if (!sourceShopId)
-    throw new LinkError("this link code is unknown, already used or expired: create a new one");
+  const codeHash = hash(code.trim());
+  const unknown = "this link code is unknown, already used or expired: create a new one";
+  // Every refusal comes before the code is used: a refused link leaves the code valid.
+  const issuer = await linkCodes.findLinkCode(codeHash);
+  if (!issuer) throw new LinkError(unknown);
+  await checkLink(issuer, storeDomain);
+  const sourceShopId = await linkCodes.consumeLinkCode(codeHash, storeDomain);
+  if (!sourceShopId) throw new LinkError(unknown);
   return link(sourceShopId, storeDomain);
 }
 
@@ -69,8 +74,11 @@ export async function linkInstalledStore(
   return link(source.id, ZShopDomain.parse(storeDomain));
 }
 
-async function link(sourceShopId: string, storeDomain: string) {
-  const source = (await shops.shopById(sourceShopId))!;
+/** Every reason the store cannot become the source's sales channel (nothing is changed). */
+async function checkLink(sourceShopId: string, storeDomain: string) {
+  const source = await shops.shopById(sourceShopId);
+  if (!source || source.status !== "active")
+    throw new LinkError("the store that issued this link code no longer has StockGuard installed");
   if (source.domain === storeDomain)
     throw new LinkError("a store cannot be a sales channel of itself");
   const store = await shops.shopDetails(storeDomain);
@@ -80,6 +88,19 @@ async function link(sourceShopId: string, storeDomain: string) {
     throw new LinkError(`${storeDomain} is already a sales channel of another store`);
   const elsewhere = await connections.otherShopsConnection("shopify", storeDomain, sourceShopId);
   if (elsewhere) throw new LinkError(`${storeDomain} already sells for ${elsewhere.shopDomain}`);
+  // A hub with channels of its own would leave them without a source.
+  const own = (await connections.shopConnections(store.id)).filter(
+    (c) => c.role === "sales" && c.status !== "disconnected",
+  );
+  if (own.length > 0)
+    throw new LinkError(
+      `${storeDomain} has sales channels of its own (${own.map((c) => c.name).join(", ")}): disconnect them before linking it to another store`,
+    );
+  return { source, store };
+}
+
+async function link(sourceShopId: string, storeDomain: string) {
+  const { source, store } = await checkLink(sourceShopId, storeDomain);
   const adapter = adapterFor("shopify");
   const connection = await connections.upsertSalesConnection({
     shopId: sourceShopId,

@@ -37,14 +37,20 @@ export async function releaseHolds(
   const release = await acquireConnectionLock(conn.id);
   if (!release) throw new ConnectionBusyError(conn.id);
   const total = { levels: 0, units: 0, rounds: 0 };
+  // Each release is a new operation: a second release of the same amounts (after sync took the
+  // holds again) must not be answered with the first one's stored result.
+  const releaseId = `${Date.now()}`;
+  const levels = new Set<string>();
   try {
     const refs = await listings.sourceListingRefs(conn.id);
     for (let round = 0; round < 5; round++) {
       total.rounds = round + 1;
       const reads = await adapter.readQuantities(conn, refs);
-      const moves: StateMove[] = [];
-      for (const read of reads) {
-        for (const state of RELEASED_STATES) {
+      // One batch per state: a move mutation names each item × location at most once.
+      const batches: StateMove[][] = [];
+      for (const state of RELEASED_STATES) {
+        const moves: StateMove[] = [];
+        for (const read of reads) {
           const held = read.states[state] ?? 0;
           if (held <= 0) continue;
           moves.push({
@@ -57,13 +63,15 @@ export async function releaseHolds(
             ownedExpected: held,
           });
         }
+        for (let i = 0; i < moves.length; i += 250) batches.push(moves.slice(i, i + 250));
       }
-      if (moves.length === 0) break;
+      if (batches.length === 0) break;
       let stale = false;
-      for (let i = 0; i < moves.length; i += 250) {
-        const chunk = moves.slice(i, i + 250);
+      for (const chunk of batches) {
         const result = await store.move(conn, chunk, [
           "release",
+          releaseId,
+          round,
           ...chunk.flatMap((m) => [m.inventoryItemId, m.locationId, m.from, m.quantity]),
         ]);
         if (!result.ok) {
@@ -76,7 +84,8 @@ export async function releaseHolds(
           );
         }
         total.units += chunk.reduce((s, m) => s + m.quantity, 0);
-        total.levels += new Set(chunk.map((m) => `${m.inventoryItemId}|${m.locationId}`)).size;
+        for (const m of chunk) levels.add(`${m.inventoryItemId}|${m.locationId}`);
+        total.levels = levels.size;
       }
       if (!stale) break;
     }

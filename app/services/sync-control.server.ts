@@ -73,4 +73,6 @@ export async function disconnectChannel(shopDomain: string, connectionId: string
       "the source store cannot be disconnected; uninstall the app instead",
     );
   await connections.disconnect(connectionId, "disconnected by the merchant");
+  // A linked store (it installed StockGuard) is free again: its own hub, or linkable elsewhere.
+  if (row.kind === "shopify") await shops.unlinkStore(row.accountRef, row.shopId);
 }

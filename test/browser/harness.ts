@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { PrismaClient } from "@prisma/client";
+import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { resolveChromium } from "../helpers/chromium";
@@ -27,8 +28,9 @@ export const ROOT = path.resolve(import.meta.dirname, "../..");
 export const RESULTS_DIR = path.join(ROOT, "test-results");
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 
-const API_KEY = "browser-test-api-key";
-const API_SECRET = `browser-test-secret-${randomUUID()}`;
+/** The app's client id and secret (a local Shopify configures the same app with them). */
+export const API_KEY = "browser-test-api-key";
+export const API_SECRET = `browser-test-secret-${randomUUID()}`;
 
 export type AdminHarness = {
   baseUrl: string;
@@ -43,6 +45,8 @@ export type AdminHarness = {
   blocked: string[];
   /** Browser console errors and uncaught page errors. */
   pageErrors: string[];
+  /** The environment the web (and worker) process run with. */
+  env: NodeJS.ProcessEnv;
   /** A fresh session token for the shop the browser is currently signed in as. */
   token(): string;
   /** The URL the admin iframe would open for `pathname` (shop, host, embedded, id_token). */
@@ -52,7 +56,8 @@ export type AdminHarness = {
    * `options.shop` from then on, and waits for hydration.
    */
   open(pathname: string, options?: OpenOptions): Promise<void>;
-  screenshot(name: string): Promise<string>;
+  /** A full-page PNG in test-results/ (or `dir`). */
+  screenshot(name: string, dir?: string): Promise<string>;
   logs(): string;
   close(): Promise<void>;
 };
@@ -65,12 +70,21 @@ export type OpenOptions = { shop?: string; search?: Record<string, string> };
  * helpers (`applyLedgerEvent`, …) at that database, so tests can cause ledger events directly.
  */
 export async function startAdmin(options: {
+  /**
+   * Shops that get an offline session before the web starts (as after an install). Empty: the
+   * admin's first request installs the shop by token exchange with `SHOPIFY_ADMIN_API_ORIGIN`
+   * (the merchant path).
+   */
   shops: string[];
-  seed: (prisma: PrismaClient) => Promise<void>;
-  /** Extra environment for the web process (the sandbox shell test). */
+  seed?: (prisma: PrismaClient) => Promise<void>;
+  /** Extra environment for the web (and worker) process. */
   env?: Record<string, string>;
   /** false: App Bridge's idToken() goes to the app's own /sandbox/id-token instead. */
   tokenBinding?: boolean;
+  /** The web's port (free one by default); a local Shopify's app URL must be known first. */
+  port?: number;
+  /** Start the worker process too (imports, pushes, ingest). */
+  worker?: boolean;
 }): Promise<AdminHarness> {
   const cleanups: (() => Promise<void> | void)[] = [];
   const runCleanups = async () => {
@@ -108,7 +122,7 @@ export async function startAdmin(options: {
       await disconnectDb();
     });
 
-    await options.seed(prisma);
+    await options.seed?.(prisma);
     // The offline session the app stores at install: with it, authenticate.admin needs no token
     // exchange with Shopify (no expiry, so no refresh either).
     for (const shop of options.shops) {
@@ -124,7 +138,7 @@ export async function startAdmin(options: {
       });
     }
 
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const baseUrl = `http://127.0.0.1:${port}`;
     const env = appProcessEnv({
       port,
@@ -136,21 +150,22 @@ export async function startAdmin(options: {
       encryptionKey: Buffer.alloc(32, 5).toString("base64"),
       // The sandbox sign-in exists only outside production.
       nodeEnv: options.env?.STOCKGUARD_SANDBOX === "1" ? "development" : "production",
-      extra: options.env,
+      // A worker's metrics port of its own (other test processes may be running one).
+      extra: { ...(options.worker ? { WORKER_METRICS_PORT: "0" } : {}), ...options.env },
     });
     const output: string[] = [];
-    const web: ChildProcess = spawn(TSX, ["app/web-server.ts"], {
-      cwd: ROOT,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const collect = (chunk: Buffer) => {
-      output.push(chunk.toString());
-      if (output.length > 2_000) output.splice(0, 500);
+    const spawnApp = (file: string, name: string): ChildProcess => {
+      const child = spawn(TSX, [file], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+      const collect = (chunk: Buffer) => {
+        output.push(`[${name}] ${chunk.toString()}`);
+        if (output.length > 2_000) output.splice(0, 500);
+      };
+      child.stdout!.on("data", collect);
+      child.stderr!.on("data", collect);
+      cleanups.push(() => stopProcess(child));
+      return child;
     };
-    web.stdout!.on("data", collect);
-    web.stderr!.on("data", collect);
-    cleanups.push(() => stopProcess(web));
+    const web = spawnApp("app/web-server.ts", "web");
     // Building the Remix app (when build/ is stale) happens inside this wait.
     await waitFor(
       async () => {
@@ -162,6 +177,25 @@ export async function startAdmin(options: {
       "the web process",
       () => output.join(""),
     );
+
+    if (options.worker) {
+      const probe = new Queue("push", { connection: { url: REDIS_URL }, prefix: queuePrefix });
+      try {
+        const worker = spawnApp("workers/main.ts", "worker");
+        await waitFor(
+          async () => {
+            if (worker.exitCode !== null)
+              throw new Error(`worker exited with ${worker.exitCode}\n${output.join("")}`);
+            return (await probe.getWorkers()).length > 0;
+          },
+          120_000,
+          "the worker process",
+          () => output.join(""),
+        );
+      } finally {
+        await probe.close();
+      }
+    }
 
     const userDataDir = mkdtempSync(path.join(tmpdir(), "sg-chromium-"));
     cleanups.push(() => rmSync(userDataDir, { recursive: true, force: true }));
@@ -182,7 +216,7 @@ export async function startAdmin(options: {
     context.setDefaultTimeout(15_000);
     context.setDefaultNavigationTimeout(30_000);
 
-    let currentShop = options.shops[0]!;
+    let currentShop = options.shops[0] ?? "";
     const token = () =>
       mintSessionToken({ shop: currentShop, apiKey: API_KEY, apiSecret: API_SECRET });
     if (options.tokenBinding !== false) await context.exposeFunction("__mintIdToken", token);
@@ -202,9 +236,11 @@ export async function startAdmin(options: {
     });
     const page = context.pages()[0] ?? (await context.newPage());
     const pageErrors: string[] = [];
-    page.on("pageerror", (error) => pageErrors.push(error.message));
+    // Each with the page it happened on (which page broke is half the diagnosis).
+    const where = () => new URL(page.url()).pathname;
+    page.on("pageerror", (error) => pageErrors.push(`${where()}: ${error.message}`));
     page.on("console", (message) => {
-      if (message.type() === "error") pageErrors.push(message.text());
+      if (message.type() === "error") pageErrors.push(`${where()}: ${message.text()}`);
     });
 
     const embeddedUrl = (pathname: string, open: OpenOptions = {}) => {
@@ -225,7 +261,7 @@ export async function startAdmin(options: {
 
     return {
       baseUrl,
-      shop: options.shops[0]!,
+      shop: options.shops[0] ?? "",
       prisma,
       databaseUrl: database.url,
       queuePrefix,
@@ -233,10 +269,11 @@ export async function startAdmin(options: {
       context,
       blocked,
       pageErrors,
+      env,
       token,
       embeddedUrl,
       open: async (pathname, open = {}) => {
-        currentShop = open.shop ?? options.shops[0]!;
+        currentShop = open.shop ?? options.shops[0] ?? currentShop;
         const response = await page.goto(embeddedUrl(pathname, open), {
           waitUntil: "networkidle",
         });
@@ -248,8 +285,9 @@ export async function startAdmin(options: {
         // Hydrated: Remix has taken over the document.
         await page.waitForFunction(() => "__remixRouter" in window);
       },
-      screenshot: async (name) => {
-        const file = path.join(RESULTS_DIR, `${name}.png`);
+      screenshot: async (name, dir = RESULTS_DIR) => {
+        mkdirSync(dir, { recursive: true });
+        const file = path.join(dir, `${name}.png`);
         await page.screenshot({ path: file, fullPage: true });
         return file;
       },

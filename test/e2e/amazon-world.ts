@@ -31,7 +31,6 @@ import { availableAt, skuOf, type World } from "./world";
 export const AMAZON_SELLER = "A1STOCKGUARDE2E";
 export const AMAZON_MARKETPLACE = "ATVPDKIKX0DER";
 export const ORDERS_QUEUE_NAME = "sp-api-notifications";
-export const EVENTS_QUEUE_NAME = "sp-api-eventbridge";
 /** Listed on Amazon only: FBA-only (reported, never synced) and unknown to the shop. */
 export const FBA_ONLY_SKU = "FBA-ONLY-1";
 export const AMAZON_ONLY_SKU = "AMZ-EXTRA-1";
@@ -89,11 +88,10 @@ export async function prepareAmazon(options: AmazonWorldOptions): Promise<Prepar
     ...(options.sqs ? { sqs: options.sqs } : {}),
     seed: {
       app: { redirectUris: [callback], draft: true },
-      queues: [
-        { name: ORDERS_QUEUE_NAME, allowAmazon: true },
-        { name: EVENTS_QUEUE_NAME, allowAmazon: true },
-      ],
-      eventBridgeTarget: EVENTS_QUEUE_NAME,
+      // One queue for both: the EventBridge rule (MFN quantity changes) targets the queue
+      // ORDER_CHANGE is sent to, so one long poll picks up either at once.
+      queues: [{ name: ORDERS_QUEUE_NAME, allowAmazon: true }],
+      eventBridgeTarget: ORDERS_QUEUE_NAME,
       // The seller is signed in to Seller Central: the consent page approves at once.
       consent: { mode: "auto", sellerId: AMAZON_SELLER },
       sellers: [
@@ -120,10 +118,6 @@ export async function prepareAmazon(options: AmazonWorldOptions): Promise<Prepar
       AMAZON_APPLICATION_ID: DEFAULT_APP.applicationId,
       AMAZON_APPLICATION_DRAFT: "1",
       AMAZON_SQS_QUEUE_URL: local.sandbox.queueUrl(DEFAULT_AWS.accountId, ORDERS_QUEUE_NAME),
-      AMAZON_SQS_EVENTBRIDGE_QUEUE_URL: local.sandbox.queueUrl(
-        DEFAULT_AWS.accountId,
-        EVENTS_QUEUE_NAME,
-      ),
       AMAZON_SQS_REGION: DEFAULT_AWS.region,
       AMAZON_SQS_ENDPOINT: local.url,
       AMAZON_SQS_WAIT_SECONDS: "1",

@@ -36,6 +36,7 @@ import {
   startWorld,
   truthMismatches,
   waitFor,
+  writesDuring,
   type World,
 } from "./world";
 
@@ -231,12 +232,7 @@ export async function chaosRound(world: World, options: ChaosOptions): Promise<C
   const stuck = convergedMs === null ? await describeStuck(world, observed(), skus) : [];
 
   // 2. Quiet: nothing sold, nothing delivered; no write may happen.
-  const before = new Map(stores.map((s) => [s, sandbox.shop(s).mutationLog.length]));
-  await new Promise((r) => setTimeout(r, quietMs));
-  await sandbox.waitForWebhooksIdle(10_000);
-  const writesWhileQuiet = Object.fromEntries(
-    stores.map((s) => [s, sandbox.shop(s).mutationLog.length - before.get(s)!]),
-  );
+  const writesWhileQuiet = await writesDuring(world, quietMs);
   const afterQuiet = truthMismatches(world, observed(), skus);
 
   // 3. The ledger against the stores and the shelf.

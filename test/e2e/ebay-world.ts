@@ -332,3 +332,46 @@ export function observeEbay(
 export function ebayShownNow(e: EbayWorld, skus: number): Map<string, number> {
   return new Map(Array.from({ length: skus }, (_, i) => [skuOf(i), e.shows(skuOf(i))]));
 }
+
+/** Diagnosis of eBay SKUs that do not show what is published: listing, writes, orders, receipts. */
+export async function describeEbaySkus(
+  world: World,
+  e: EbayWorld,
+  skus: string[],
+): Promise<string> {
+  const sb = e.ebay.sandbox;
+  const out: string[] = [];
+  for (const sku of skus.slice(0, 3)) {
+    const listing = await world.pg.query(
+      `SELECT published_quantity, pushed_quantity, remote_quantity, remote_source, remote_observed_at,
+              last_pushed_at, published_version, pushed_version, last_error
+         FROM listing WHERE connection_id = $1 AND sku = $2`,
+      [e.connectionId, sku],
+    );
+    const receipts = await world.pg.query(
+      `SELECT topic, event_id, status, error, received_at, applied_at FROM receipt
+        WHERE connection_id = $1 AND (resource_id = $2 OR topic = 'inventory_level' AND resource_id = $2)
+        ORDER BY id`,
+      [e.connectionId, sku],
+    );
+    const orders = [...sb.orders.values()]
+      .filter((o) => o.lines.some((l) => l.sku === sku))
+      .map((o) => ({
+        id: o.orderId,
+        created: o.creationDate,
+        qty: o.lines.find((l) => l.sku === sku)!.quantity,
+        cancel: o.cancel && {
+          state: o.cancel.state,
+          closed: o.cancel.closedAt,
+          restocked: o.cancel.restocked,
+        },
+        shipped: o.fulfillmentStatus,
+      }));
+    out.push(
+      `${sku}: eBay shows ${e.shows(sku)}; listing ${JSON.stringify(listing.rows[0])}\n` +
+        `  writes ${JSON.stringify(sb.revisionLog({ sku }).map((r) => [r.at, r.quantityBefore, r.quantityAfter, r.refused]))}\n` +
+        `  orders ${JSON.stringify(orders)}\n  level receipts ${JSON.stringify(receipts.rows.filter((r) => r.topic === "inventory_level"))}`,
+    );
+  }
+  return out.join("\n");
+}

@@ -9,6 +9,7 @@ import {
 import { ControlError as EbayControlError } from "../sandbox/ebay/errors";
 import { ControlError } from "../sandbox/shopify/errors";
 import {
+  describeEbaySkus,
   EBAY_STORE,
   ebayShownNow,
   ebayUnits,
@@ -38,7 +39,7 @@ import { observeSales, shownNow, skuOf, startWorld, waitFor, type World } from "
  * the same run — a Shopify sale reaching the other Shopify store — because this 2-core machine's
  * load moves every figure): a change reaches eBay through the same webhook → ledger → push path,
  * plus the coalescing window (PUSH_COALESCE_MS = 100 ms), one bulkUpdatePriceQuantity per SKU
- * (four at a time) and, when eBay throttles, its Retry-After (1 s here): p95 within the baseline's
+ * (eight at a time) and, when eBay throttles, its Retry-After (1 s here): p95 within the baseline's
  * + 1.5 s, p99 within + 3 s, while the revision budget is within its burst (48 writes per listing,
  * far above what a listing changes in this run; a hotter listing is paced, see
  * ebay-revisions.test.ts). An eBay sale reaches Shopify after eBay's own delivery (0–0.6 s of
@@ -199,17 +200,25 @@ describe("Shopify stores and eBay selling one pool", () => {
       const ebayIdleAt = Date.now();
       let last: Awaited<ReturnType<typeof mismatchesWithEbay>> = [];
       let ledger: string[] = [];
+      let diagnosis = "";
       await waitFor(
         async () => {
           last = await mismatchesWithEbay(world, ebay);
-          if (last.length > 0) return false;
+          if (last.length > 0) {
+            diagnosis = await describeEbaySkus(
+              world,
+              ebay,
+              last.filter((m) => m.store === EBAY_STORE).map((m) => m.sku),
+            );
+            return false;
+          }
           ledger = await ledgerChecksWithEbay(world, ebay, { stock });
           return ledger.length === 0;
         },
         60_000,
         "convergence (channels and ledger)",
         () =>
-          `${world.output().slice(-3000)}\nMISMATCHES ${JSON.stringify(last)}\nLEDGER ${ledger.join("\n")}`,
+          `${world.output().slice(-3000)}\nMISMATCHES ${JSON.stringify(last)}\nLEDGER ${ledger.join("\n")}\n${diagnosis}`,
       );
       const convergedAt = Date.now();
       sb.faults.clear();

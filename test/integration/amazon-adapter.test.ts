@@ -177,8 +177,8 @@ describe("quantities out", () => {
     const all = [...ra, ...rb];
     const pending = all.filter((r) => r.state === "pending").length;
     const throttled = all.filter((r) => r.state === "throttled");
-    // Our plan (a little under Amazon's 5/5): a burst of 4, then 4.5 per second during the one
-    // second each push waits in place — for both instances together.
+    // Our plan (a little under Amazon's 5/5): a burst of 4, then 4.5 per second during the
+    // 1.2 s each push waits in place — for both instances together.
     expect(pending).toBeGreaterThanOrEqual(4);
     expect(pending).toBeLessThanOrEqual(10);
     expect(throttled.length).toBe(16 - pending);
@@ -189,33 +189,54 @@ describe("quantities out", () => {
     expect(await sb().waitForIdle()).toBe(true);
   });
 
-  it("blocks the operation for every instance after Amazon answers 429", async () => {
+  it("blocks the operation for every instance after Amazon answers 429, and waits it out", async () => {
     await new Promise((r) => setTimeout(r, 1_100));
     sb().limiter.reset();
     sb().injectFault({ operation: "patchListingsItem", status: 429, count: 1 });
     const a = new AmazonAdapter();
     const b = new AmazonAdapter();
-    const write: QuantityWrite = {
-      listingId: "x",
+    const write = (listingId: string): QuantityWrite => ({
+      listingId,
       remoteRef: "MUG-BLUE",
       remoteLocationRef: "DEFAULT",
       quantity: 8,
       expected: null,
-    };
-    const first = await a.writeQuantities(conn, [write]);
-    expect(first[0]).toMatchObject({ state: "throttled" });
-    expect(a.client.throttled).toBe(1);
+    });
     const patchesSent = () => sb().requests({ operation: "patchListingsItem" });
-    const refused = patchesSent().at(-1)!;
-    expect(refused.status).toBe(429);
-    const count = patchesSent().length;
-    // b waits out the block (in place, within the second a push may wait) before sending.
-    const second = await b.writeQuantities(conn, [write]);
+    const before = patchesSent().length;
+    const first = await a.writeQuantities(conn, [write("a")]);
+    const second = await b.writeQuantities(conn, [write("b")]);
+    // a was answered 429, blocked the seller's patches in Redis for a second, waited it out in
+    // place and sent again; b did not send until the block was over.
+    expect(first[0]).toMatchObject({ state: "pending" });
     expect(second[0]).toMatchObject({ state: "pending" });
-    expect(patchesSent().length).toBe(count + 1);
-    const sent = patchesSent().at(-1)!;
-    expect(Date.parse(sent.at) - Date.parse(refused.at)).toBeGreaterThanOrEqual(900);
+    expect(a.client.throttled).toBe(1);
+    const sent = patchesSent().slice(before);
+    expect(sent.map((r) => r.status)).toEqual([429, 200, 200]);
+    for (const later of sent.slice(1))
+      expect(Date.parse(later.at) - Date.parse(sent[0]!.at)).toBeGreaterThanOrEqual(900);
     expect(await sb().waitForIdle()).toBe(true);
+  });
+
+  it("leaves a write throttled when the block outlasts what a push may wait", async () => {
+    await new Promise((r) => setTimeout(r, 1_100));
+    sb().limiter.reset();
+    const { block } = await import("../../app/lib/rate-limit.server");
+    await block(`amazon:${SELLER}`, "patchListingsItem", 5_000);
+    const before = sb().requests({ operation: "patchListingsItem" }).length;
+    const results = await adapterFor("amazon").writeQuantities(conn, [
+      {
+        listingId: "x",
+        remoteRef: "MUG-BLUE",
+        remoteLocationRef: "DEFAULT",
+        quantity: 8,
+        expected: null,
+      },
+    ]);
+    expect(results[0]).toMatchObject({ state: "throttled" });
+    expect((results[0] as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(3_000);
+    expect(sb().requests({ operation: "patchListingsItem" }).length).toBe(before);
+    await block(`amazon:${SELLER}`, "patchListingsItem", 0);
   });
 });
 

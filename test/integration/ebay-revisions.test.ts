@@ -31,7 +31,7 @@ const SELLER = "hot_seller";
 const HOT = "HOT-MUG";
 const DAY_MS = 86_400_000;
 const STEPS = 700;
-const STOCK = 320;
+const STOCK = 280;
 
 let shopify: LocalShopify;
 let ebay: LocalEbay;

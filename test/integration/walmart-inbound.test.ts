@@ -66,7 +66,7 @@ describe("the first poll", () => {
     expect(await pollConnection(conn.id)).toEqual({ stored: 0 });
     // A later shipment of the adopted order does leave the shelf.
     fx.walmart.sandbox.shipLine(PARTNER, adoptedPo, "1", { quantity: 1 });
-    expect(await pollConnection(conn.id)).toEqual({ stored: 2 }); // the snapshot and a check of B
+    expect(await pollConnection(conn.id)).toEqual({ stored: 1 }); // a shipment: no check needed
     await ingestPending(conn.id);
     expect(await committedOf(fx.shopId, "B")).toBe(1);
     const moves = await prisma.movement.findMany({ where: { shopId: fx.shopId, kind: "shipped" } });

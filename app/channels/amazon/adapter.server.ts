@@ -48,8 +48,11 @@ import { isFulfilledByAmazon, orderOperations, snapshotOfPolled } from "./transl
 export const READ_BATCH = 20;
 /** Writes sent at once (patchListingsItem's burst). */
 const WRITE_CONCURRENCY = 5;
-/** How long one push waits in place for the write budget before leaving the rest throttled. */
-const WRITE_WAIT_MS = 1_000;
+/**
+ * How long one push waits in place for the write budget before leaving the rest throttled: a
+ * little over a second, so a 429's one-second block is waited out rather than deferred.
+ */
+const WRITE_WAIT_MS = 1_200;
 /** How long a read waits in place for its budget (reads come in pages; failing them restarts). */
 const READ_WAIT_MS = 15_000;
 /** Orders API v0: LastUpdatedBefore is at least two minutes in the past. */
@@ -180,7 +183,9 @@ export class AmazonAdapter implements ChannelAdapter {
     const config = this.config();
     const url = new URL(
       "/apps/authorize/consent",
-      input.apiBaseUrl ?? sellerCentralOrigin(DEFAULT_MARKETPLACE_ID),
+      input.apiBaseUrl ??
+        config.AMAZON_SELLER_CENTRAL_URL ??
+        sellerCentralOrigin(DEFAULT_MARKETPLACE_ID),
     );
     url.searchParams.set("application_id", config.AMAZON_APPLICATION_ID);
     url.searchParams.set("state", input.state);
@@ -254,7 +259,7 @@ export class AmazonAdapter implements ChannelAdapter {
    * One `patchListingsItem` per SKU (a `merge` of the DEFAULT channel's quantity: lead times and
    * FBA entries are left alone), up to five at once, within the seller's 5 req/s shared budget.
    * ACCEPTED → pending with the submission id; INVALID → rejected with Amazon's issues; 429, or
-   * the budget spent after waiting a second → throttled (nothing written); a 5xx → throttled
+   * the budget still spent after waiting about a second → throttled (nothing written); a 5xx → throttled
    * for a second (nothing known to be written; the value is absolute, so resending is safe).
    */
   async writeQuantities(

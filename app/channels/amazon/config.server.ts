@@ -42,6 +42,11 @@ const ZAmazonEnv = z.object({
     .min(1, "is required (the SP-API application id, amzn1.sp.solution.…)"),
   /** Draft applications must add `version=beta` to the consent URL (default: draft). */
   AMAZON_APPLICATION_DRAFT: boolString.default(true),
+  /**
+   * Seller Central origin of the consent page (default https://sellercentral.amazon.com; EU
+   * sellers https://sellercentral-europe.amazon.com, Japan https://sellercentral.amazon.co.jp …).
+   */
+  AMAZON_SELLER_CENTRAL_URL: optionalUrl,
   /** LWA token endpoint (default https://api.amazon.com/auth/o2/token). */
   AMAZON_LWA_TOKEN_URL: optionalUrl,
   /** The shared SQS queue ORDER_CHANGE notifications are sent to. */

@@ -63,8 +63,13 @@ const MAX_OFFERS = 25;
 const INVENTORY = "/sell/inventory/v1";
 const FULFILLMENT = "/sell/fulfillment/v1";
 const NOTIFICATION = "/commerce/notification/v1";
-/** Concurrent calls of one adapter call (writes, reads, catalog offers). */
+/** Concurrent calls of one adapter call (reads, catalog offers). */
 const PARALLEL = 4;
+/**
+ * Concurrent writes (one SKU per call): a push of many listings is as slow as its sequential
+ * rounds, and every change waits for the running push of its connection.
+ */
+const PARALLEL_WRITES = 8;
 /** Offers of a SKU are re-read after this long (writes name them; orders check them). */
 const OFFERS_TTL_MS = 10 * 60_000;
 /** Reads of more listings than this page through getInventoryItems instead. */
@@ -73,6 +78,8 @@ const PAGE_READ_THRESHOLD = 20;
 const SNAPSHOT_TTL_MS = 5_000;
 /** Each poll reads back orders modified this long before the last one it saw. */
 export const POLL_OVERLAP_MS = 60_000;
+/** A cancelled order's listings are read again on every poll for this long at least (see poll). */
+const RESTOCK_RECHECK_MS = 30_000;
 /** The first poll of a connection starts this far back. */
 const FIRST_POLL_LOOKBACK_MS = 5 * 60_000;
 const MAX_POLL_PAGES = 25;
@@ -522,12 +529,12 @@ export class EbayAdapter implements ChannelAdapter {
 
   /**
    * One absolute quantity per call (`bulkUpdatePriceQuantity`, one SKU): the item's ship-to-home
-   * quantity and every published offer's available quantity. Writes of different SKUs go out a
-   * few at a time; once eBay throttles, the rest are not sent.
+   * quantity and every published offer's available quantity. Writes of different SKUs go out
+   * eight at a time; once eBay throttles, the rest are not sent.
    */
   async writeQuantities(conn: ConnectionContext, writes: QuantityWrite[]): Promise<WriteResult[]> {
     let throttledUntil = 0;
-    return mapLimit(writes, PARALLEL, async (w): Promise<WriteResult> => {
+    return mapLimit(writes, PARALLEL_WRITES, async (w): Promise<WriteResult> => {
       const sku = w.sku ?? w.remoteRef;
       if (throttledUntil > Date.now())
         return {
@@ -703,6 +710,7 @@ export class EbayAdapter implements ChannelAdapter {
     const seen = new Map(Object.entries(state?.seen ?? {}));
     const orders: EbayOrder[] = [];
     let offset = 0;
+    let complete = false;
     for (let page = 0; page < MAX_POLL_PAGES; page++) {
       const answer = await this.client.call<{ orders?: unknown[]; total?: number }>(conn, {
         group: "fulfillment",
@@ -730,11 +738,15 @@ export class EbayAdapter implements ChannelAdapter {
           );
       }
       offset += page_.length;
-      if (page_.length === 0 || offset >= (answer.body?.total ?? 0)) break;
+      if (page_.length === 0 || offset >= (answer.body?.total ?? 0)) {
+        complete = true;
+        break;
+      }
     }
     let latest = from;
     for (const o of orders) latest = Math.max(latest, Date.parse(o.lastModifiedDate));
-    const next = Math.max(from, latest - POLL_OVERLAP_MS);
+    // Not every page read (more than MAX_POLL_PAGES × 200 changes): start from here again.
+    const next = complete ? Math.max(from, latest - POLL_OVERLAP_MS) : from;
     // Order states already handed over by an earlier poll (the overlap reads them again).
     const fresh = orders.filter((o) => seen.get(o.orderId) !== Date.parse(o.lastModifiedDate));
     await this.checkManageable(conn, fresh);
@@ -750,7 +762,17 @@ export class EbayAdapter implements ChannelAdapter {
       payload: { order },
       resourceId: order.orderId,
     }));
-    deliveries.push(...(await this.restockedLevels(conn, fresh)));
+    // Cancellations: eBay restocked their listings. Read them now, and again on the next polls
+    // for a while: a write of ours that landed just before the restock but was recorded after
+    // this read would make the framework discard this observation as older than our write.
+    const recheckFrom =
+      this.now().getTime() - Math.max(RESTOCK_RECHECK_MS, 2.5 * this.pollIntervalMs);
+    deliveries.push(
+      ...(await this.restockedLevels(
+        conn,
+        orders.filter((o) => fresh.includes(o) || Date.parse(o.lastModifiedDate) >= recheckFrom),
+      )),
+    );
     return {
       deliveries,
       // Saved only once every delivery is stored: a crash re-reads from the previous cursor.
@@ -761,8 +783,9 @@ export class EbayAdapter implements ChannelAdapter {
   /**
    * eBay puts a cancelled order's units back on its listings by itself: a number StockGuard did
    * not write, and one the ledger may not want shown (the released units may cover an oversell).
-   * Each cancelled order's SKUs are read once and reported as level observations, so the push
-   * corrects eBay when it shows more than published.
+   * The cancelled orders' SKUs are read and reported as level observations (what eBay shows,
+   * when), so the push corrects eBay when it shows more than published; an observation of what
+   * StockGuard knows already is an echo and changes nothing.
    */
   private async restockedLevels(
     conn: ConnectionContext,
@@ -786,8 +809,8 @@ export class EbayAdapter implements ChannelAdapter {
           return [
             {
               topic: TOPICS.level,
-              // Once per cancelled order and SKU: the first read after the restock.
-              eventId: `restock:${order.orderId}:${sku}`,
+              // Each read is its own observation (the framework drops the outdated ones).
+              eventId: `restock:${order.orderId}:${sku}@${read.observedAt.getTime()}`,
               occurredAt: read.observedAt,
               payload: {
                 level: { sku, quantity: read.quantity, at: read.observedAt.toISOString() },

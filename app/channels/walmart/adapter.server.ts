@@ -23,13 +23,16 @@
  * sales therefore cost no write back, and a write whose input equals Walmart's is not sent. P does
  * not always follow, though: a rule may cap it ("show at most 1": a Walmart sale leaves P at 1
  * while Walmart drops to 0), an oversold SKU stays at 0 while a cancellation releases units
- * Walmart offers again. So every order the poll finds changed asks for a check of its SKUs
- * (`LISTING_CHECK`): the push reads them and writes where Walmart is off.
+ * Walmart offers again. So every order the poll finds new, or with more units cancelled, asks
+ * for a check of those SKUs (`LISTING_CHECK`): the push reads them and writes where Walmart is
+ * off.
  *
- * After a PUT the SKU is read again (confirmation against what Walmart actually shows): what
- * buyers can buy then is the applied quantity, which becomes the listing's `remote`. If a
- * shipment or cancellation took reserved units away between the read and the write, Walmart
- * shows more than intended and the input is computed again from that read (twice at most).
+ * After a PUT of a SKU with reserved units the SKU is read again (confirmation against what
+ * Walmart actually shows): what buyers can buy then is the applied quantity, which becomes the
+ * listing's `remote`. If a shipment or cancellation took reserved units away between the read and
+ * the write, Walmart shows more than intended and the input is computed again from that read
+ * (twice at most). Without reservations nothing can raise it in between, and no read-back is
+ * spent (reads share a bucket of their own with the poll's checks).
  * Reads report the same number (the sum of `availToSellQty`), with `inputQty`, `reservedQty` and
  * the other nodes' units as states. An offer Walmart lists as UNPUBLISHED shows 0 (buyers cannot
  * buy it) with the state `unpublished: 1`: reads and writes report 0 for the SKUs
@@ -542,6 +545,11 @@ export class WalmartAdapter implements ChannelAdapter {
         throw error;
       }
       const intended = Math.max(0, w.quantity - state.other) + state.other;
+      // Without reservations nothing can raise what Walmart shows between the read and the
+      // write (a new order only lowers it, and its own event follows): no read-back needed.
+      if (node.reserved === 0) {
+        return { listingId: w.listingId, state: "applied", quantity: unpublished ? 0 : intended };
+      }
       let after: NodeView | null = null;
       try {
         after = await this.nodeView(ctx, sku);
@@ -590,8 +598,9 @@ export class WalmartAdapter implements ChannelAdapter {
   /**
    * Orders Walmart changed since the last poll (with an overlap), each as a snapshot keyed by its
    * content: a seller's or buyer's cancellation and every shipment (which Walmart does not push),
-   * and any event that never arrived; for each changed order, a check of its SKUs (what Walmart
-   * offers moved with the order's reservations). The first poll adopts the orders still open.
+   * and any event that never arrived; for each new order, or one with more units cancelled, a
+   * check of its SKUs (what Walmart offers moved with its reservations). The first poll adopts
+   * the orders still open.
    */
   async poll(conn: ConnectionContext, cursor: string | null): Promise<PollResult> {
     const ctx = await this.ctx(conn);
@@ -628,14 +637,17 @@ export class WalmartAdapter implements ChannelAdapter {
         if (!order.success) continue;
         const hash = contentHash(order.data);
         const po = order.data.purchaseOrderId;
-        if (previous.seen?.[po] === hash) {
-          seen[po] = hash;
+        const cancelled = cancelledUnits(order.data);
+        const mark = `${hash}:${cancelled}`;
+        const before = previous.seen?.[po];
+        if (before === mark) {
+          seen[po] = mark;
           continue;
         }
         // The first poll reads two weeks back: only the orders still open matter (and are kept
         // in the cursor, so the next poll does not read them as changed).
         if (first && !hasOpenUnits(order.data)) continue;
-        seen[po] = hash;
+        seen[po] = mark;
         deliveries.push({
           topic: SNAPSHOT_TOPIC,
           eventId: `${po}:${hash}`,
@@ -644,10 +656,15 @@ export class WalmartAdapter implements ChannelAdapter {
           resourceId: po,
         });
         if (first) continue;
-        // An order that reserved or released units moved what Walmart offers by them; the
-        // ledger moves what StockGuard publishes by as much only when it can (not past a "show
-        // at most" cap, not above 0 for an oversold SKU). Have the push read each SKU.
+        // An order that reserved units (new to this poll) or released some (more cancelled than
+        // last time) moved what Walmart offers by them; the ledger moves what StockGuard
+        // publishes by as much only when it can (not past a "show at most" cap, not above 0 for
+        // an oversold SKU). Have the push read those SKUs. Acknowledgements and shipments move
+        // nothing buyers see.
+        const known = before === undefined ? null : Number(before.split(":")[1] ?? Number.NaN);
+        if (known !== null && !(cancelled > known)) continue;
         for (const line of order.data.orderLines.orderLine) {
+          if (known !== null && lineTotals(line).cancelled === 0) continue;
           checks.push({
             topic: CHECK_TOPIC,
             eventId: `${po}:${hash}:check:${line.lineNumber}`,
@@ -776,6 +793,10 @@ function shownOf(view: NodeView, conn: ConnectionContext) {
 
 function rejected(w: QuantityWrite, code: string, message: string, retryable = false): WriteResult {
   return { listingId: w.listingId, state: "rejected", retryable, code, message };
+}
+
+function cancelledUnits(order: WalmartOrder): number {
+  return order.orderLines.orderLine.reduce((s, l) => s + lineTotals(l).cancelled, 0);
 }
 
 function hasOpenUnits(order: WalmartOrder): boolean {

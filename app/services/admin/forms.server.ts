@@ -90,8 +90,13 @@ function validate<S extends z.ZodType>(
   if (result.success && Object.keys(fieldErrors).length === 0) {
     return { ok: true, data: result.data };
   }
-  // Errors on what the page itself writes (which action, its key) have no field to sit next to.
-  const formError = fieldErrors.form ?? fieldErrors.intent ?? fieldErrors.key;
+  // Errors on what the page itself writes (which action, its key, a hidden id) have no field to
+  // sit next to.
+  const formError =
+    fieldErrors.form ??
+    fieldErrors.intent ??
+    fieldErrors.key ??
+    Object.values(fieldErrors).find((message) => message === STALE_PAGE);
   return {
     ok: false,
     intent: values.intent ?? null,
@@ -133,4 +138,26 @@ export function domainFailure(error: unknown, intent: string | null): FormFailur
     return { ok: false, intent, fieldErrors: {}, formError: error.message, status: 422 };
   }
   throw error;
+}
+
+/** "the token lacks…" → "The token lacks…" (service messages start in lower case). */
+export function sentence(message: string): string {
+  return message.charAt(0).toUpperCase() + message.slice(1);
+}
+
+/**
+ * A use case's refusal of a well-formed request (an expired link code, a token without the
+ * scopes, a disconnected channel) as the form's message, with nothing changed; `refusals` are
+ * the error classes the use case throws for the merchant to read. Anything else is a bug and
+ * propagates (500).
+ */
+export function refusal(
+  error: unknown,
+  intent: string | null,
+  refusals: readonly (abstract new (...args: never[]) => Error)[],
+): FormFailure {
+  if (error instanceof Error && refusals.some((kind) => error instanceof kind)) {
+    return { ok: false, intent, fieldErrors: {}, formError: sentence(error.message), status: 422 };
+  }
+  return domainFailure(error, intent);
 }

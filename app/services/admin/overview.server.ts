@@ -5,6 +5,8 @@
 import { countOversoldSince } from "../../repositories/admin/overview.server";
 import { findShopInstallation } from "../../repositories/admin/shop.server";
 import { shopStatus, type ConnectionStatusReport } from "../status.server";
+import { getOnboarding, type Onboarding } from "./onboarding.server";
+import { requireShop } from "./shop.server";
 
 export type OverviewConnection = Omit<ConnectionStatusReport, "recentFailures"> & {
   /** Age of the oldest change not yet written to the channel (ms at `now`), or null. */
@@ -24,6 +26,8 @@ export type AdminOverview = {
     installedAt: string;
   } | null;
   connections: OverviewConnection[];
+  /** The set-up checklist, the import progress and the preview of the first sync. */
+  onboarding: Onboarding | null;
   headline: {
     oversold24h: OversellWindow;
     oversold7d: OversellWindow;
@@ -40,6 +44,8 @@ const DAY_MS = 86_400_000;
 /** The Overview of one shop; an uninstalled-and-erased or unknown shop gets the empty page. */
 export async function getAdminOverview(shopDomain: string): Promise<AdminOverview> {
   const now = new Date();
+  // On the first load the install may still be under way in the layout's loader: wait for it.
+  await requireShop(shopDomain);
   const shop = await findShopInstallation({ domain: shopDomain });
   const empty: AdminOverview["headline"] = {
     oversold24h: { incidents: 0, units: 0 },
@@ -50,14 +56,22 @@ export async function getAdminOverview(shopDomain: string): Promise<AdminOvervie
     items: 0,
     pendingReceipts: 0,
   };
-  if (!shop) return { now: now.toISOString(), shop: null, connections: [], headline: empty };
+  if (!shop)
+    return {
+      now: now.toISOString(),
+      shop: null,
+      connections: [],
+      onboarding: null,
+      headline: empty,
+    };
 
   const oversold = (sinceMs: number): Promise<OversellWindow> =>
     countOversoldSince({ shopId: shop.id, since: new Date(now.getTime() - sinceMs) });
-  const [report, oversold24h, oversold7d] = await Promise.all([
+  const [report, oversold24h, oversold7d, onboarding] = await Promise.all([
     shopStatus(shopDomain),
     oversold(DAY_MS),
     oversold(7 * DAY_MS),
+    getOnboarding(shopDomain),
   ]);
   const connections = (report?.connections ?? []).map(
     ({ recentFailures: _recent, ...c }): OverviewConnection => ({
@@ -77,6 +91,7 @@ export async function getAdminOverview(shopDomain: string): Promise<AdminOvervie
       installedAt: shop.installedAt.toISOString(),
     },
     connections,
+    onboarding,
     headline: {
       oversold24h,
       oversold7d,

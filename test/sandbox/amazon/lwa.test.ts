@@ -216,6 +216,15 @@ describe("website authorization workflow", () => {
     expect(exchange.body.error).toBe("invalid_grant");
   });
 
+  it("accepts a seed whose consent names one of its own sellers as signed in", () => {
+    const seeded = sb.applySeed({
+      sellers: [{ sellerId: "A3SIGNEDIN" }],
+      consent: { mode: "auto", sellerId: "A3SIGNEDIN" },
+    });
+    expect(seeded.sellers).toEqual(["A3SIGNEDIN"]);
+    expect(sb.consent).toEqual({ mode: "auto", sellerId: "A3SIGNEDIN" });
+  });
+
   it("shows Seller Central's error codes for a draft app without version=beta and for a foreign redirect URI", async () => {
     const draft = await fetch(consentUrl({ version: "" }));
     expect(draft.status).toBe(400);

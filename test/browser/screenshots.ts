@@ -1,0 +1,260 @@
+/**
+ * `npm run screenshots`: a PNG of each admin page the merchant's path added (Overview with its
+ * set-up checklist and preview, and while a first import runs; Channels with a fresh link code,
+ * and on a new store with "Enter a link code"; Unmatched lines with the item picker, Bundles,
+ * Settings), at desktop (1280 px) and phone (390 px) width, written to
+ * `screenshots/` (git-ignored); prints the list. Runs the real web process (production build) on
+ * a throw-away database seeded with a shop halfway through its set-up, through the browser-test
+ * harness.
+ */
+import path from "node:path";
+import type { PrismaClient } from "@prisma/client";
+import { republishShop } from "../../app/services/ledger/republish.server";
+import { ensureBuild } from "../../app/lib/build.server";
+import { addSalesConnection, seedShop, type SeededShop } from "../factories/shop";
+import { ensureTemplate } from "../setup/services";
+import { ROOT, startAdmin } from "./harness";
+
+const SHOP = "aurora-outfitters.myshopify.com";
+/** Installed a minute ago: its catalog import is running, it has no channel yet. */
+const FRESH = "borealis-goods.myshopify.com";
+const OUT = path.join(ROOT, "screenshots");
+const WIDTHS = [
+  { name: "desktop", width: 1280, height: 900 },
+  { name: "phone", width: 390, height: 844 },
+] as const;
+
+let shop: SeededShop;
+
+async function seed(prisma: PrismaClient): Promise<void> {
+  const skus = [
+    "TEE-BLK-S",
+    "TEE-BLK-M",
+    "TEE-BLK-L",
+    "HOODIE-GRY-M",
+    "CAP-NAVY",
+    "SOCKS-3PK",
+    "MUG-LOGO",
+    "TOTE-NATURAL",
+  ];
+  shop = await seedShop(prisma, {
+    domain: SHOP,
+    locations: 2,
+    items: skus.map((sku, i) => ({ sku, onHand: [8 + i * 3, i % 3] })),
+  });
+  await prisma.shop.update({
+    where: { id: shop.shopId },
+    data: { name: "Aurora Outfitters", syncEnabled: false },
+  });
+  await prisma.location.updateMany({
+    where: { shopId: shop.shopId, name: "Location 1" },
+    data: { name: "Main warehouse" },
+  });
+  await prisma.location.updateMany({
+    where: { shopId: shop.shopId, name: "Location 2" },
+    data: { name: "Downtown shop" },
+  });
+  for (const [i, sku] of skus.entries()) {
+    await prisma.stockItem.update({
+      where: { id: shop.itemIds.get(sku)! },
+      data: {
+        title: [
+          "Black tee",
+          "Black tee",
+          "Black tee",
+          "Grey hoodie",
+          "Navy cap",
+          "Socks 3-pack",
+          "Logo mug",
+          "Canvas tote",
+        ][i],
+      },
+    });
+  }
+  await prisma.connection.update({
+    where: { id: shop.sourceConnectionId },
+    data: { name: SHOP },
+  });
+  const outlet = await addSalesConnection(prisma, shop, {
+    name: "aurora-outlet",
+    listings: [
+      ...skus.map((sku) => ({ sku })),
+      { sku: "TEE-BLK-M-2PK", components: [{ sku: "TEE-BLK-M", quantity: 2 }] },
+      {
+        sku: "GIFT-SET",
+        components: [
+          { sku: "MUG-LOGO", quantity: 1 },
+          { sku: "TOTE-NATURAL", quantity: 1 },
+        ],
+      },
+    ],
+  });
+  const amazon = await prisma.connection.create({
+    data: {
+      shopId: shop.shopId,
+      kind: "amazon",
+      role: "sales",
+      name: "Amazon US",
+      accountRef: "A2EUQ1WTGCTBG2",
+      credentials: "sealed",
+      status: "paused",
+      statusReason: "paused by the merchant",
+    },
+  });
+  await prisma.connection.create({
+    data: {
+      shopId: shop.shopId,
+      kind: "shopify",
+      role: "sales",
+      name: "old-popup-store",
+      accountRef: "old-popup-store.myshopify.com",
+      status: "disconnected",
+      statusReason: "disconnected by the merchant",
+    },
+  });
+  await prisma.connection.update({
+    where: { id: outlet.connectionId },
+    data: { accountRef: "aurora-outlet.myshopify.com", credentials: "sealed" },
+  });
+  await prisma.bufferRule.create({
+    data: { shopId: shop.shopId, kind: "reserve_units", value: 1 },
+  });
+  await republishShop(shop.shopId);
+  // The outlet shows what it showed before StockGuard: the preview lists the differences.
+  const listings = await prisma.listing.findMany({ where: { connectionId: outlet.connectionId } });
+  for (const [i, l] of listings.entries()) {
+    await prisma.listing.update({
+      where: { id: l.id },
+      data: { remoteQuantity: i % 3 === 0 ? l.publishedQuantity : i + 4, remoteSource: "read" },
+    });
+  }
+  await prisma.listing.updateMany({
+    where: { connectionId: shop.sourceConnectionId },
+    data: {
+      remoteSource: "read",
+      remoteObservedAt: new Date(),
+      remoteState: { available: 8, reserved: 2, safety_stock: 1, on_hand: 11 },
+    },
+  });
+  await prisma.$executeRaw`UPDATE listing SET remote_quantity = published_quantity WHERE connection_id = ${shop.sourceConnectionId}::uuid`;
+  const now = Date.now();
+  await prisma.importRun.create({
+    data: {
+      shopId: shop.shopId,
+      connectionId: shop.sourceConnectionId,
+      status: "done",
+      imported: 8,
+      total: 8,
+      issues: 1,
+      startedAt: new Date(now - 120_000),
+      finishedAt: new Date(now - 100_000),
+    },
+  });
+  await prisma.importRun.create({
+    data: {
+      shopId: shop.shopId,
+      connectionId: amazon.id,
+      status: "running",
+      reason: "connect",
+      imported: 250,
+      startedAt: new Date(now - 20_000),
+    },
+  });
+  const fresh = await seedShop(prisma, { domain: FRESH, locations: 0 });
+  await prisma.shop.update({
+    where: { id: fresh.shopId },
+    data: { name: "Borealis Goods", syncEnabled: false },
+  });
+  await prisma.importRun.create({
+    data: {
+      shopId: fresh.shopId,
+      connectionId: fresh.sourceConnectionId,
+      status: "running",
+      imported: 1_250,
+      startedAt: new Date(now - 40_000),
+    },
+  });
+  for (const [i, line] of [
+    { order: "#1042", sku: "TEE-WHT-S", qty: 1, ref: "gid://shopify/ProductVariant/90001" },
+    { order: "#1043", sku: "GIFTCARD-25", qty: 2, ref: "gid://shopify/ProductVariant/90002" },
+    { order: "#1047", sku: null, qty: 1, ref: "gid://shopify/ProductVariant/90003" },
+  ].entries()) {
+    await prisma.unmatchedLine.create({
+      data: {
+        shopId: shop.shopId,
+        connectionId: i === 1 ? amazon.id : outlet.connectionId,
+        orderId: line.order,
+        lineId: String(i + 1),
+        sku: line.sku,
+        remoteRef: line.ref,
+        quantity: line.qty,
+        firstSeenAt: new Date(now - (i + 1) * 3_600_000),
+        lastSeenAt: new Date(now - (i + 1) * 600_000),
+      },
+    });
+  }
+}
+
+async function main(): Promise<void> {
+  await ensureTemplate();
+  if (!ensureBuild(ROOT, (line) => console.error(line))) throw new Error("remix vite:build failed");
+  const admin = await startAdmin({ shops: [SHOP, FRESH], seed });
+  const written: string[] = [];
+  try {
+    const { page } = admin;
+    const shots: {
+      name: string;
+      path: string;
+      shop?: string;
+      prepare?: () => Promise<void>;
+    }[] = [
+      { name: "overview", path: "/app" },
+      { name: "overview-importing", path: "/app", shop: FRESH },
+      { name: "channels-new-store", path: "/app/channels", shop: FRESH },
+      {
+        name: "channels",
+        path: "/app/channels",
+        prepare: async () => {
+          await page.getByRole("button", { name: "Create link code" }).click();
+          await page.locator('[data-testid="link-code"] [data-code]').waitFor();
+        },
+      },
+      { name: "unmatched", path: "/app/unmatched" },
+      {
+        name: "unmatched-picker",
+        path: "/app/unmatched",
+        prepare: async () => {
+          await page.getByRole("button", { name: /Map TEE-WHT-S/ }).click();
+          await page.getByRole("dialog").getByText("TEE-BLK-S").waitFor();
+          await page
+            .getByRole("dialog")
+            .getByText(/^TEE-BLK-S/)
+            .click();
+        },
+      },
+      { name: "bundles", path: "/app/bundles" },
+      { name: "settings", path: "/app/settings" },
+    ];
+    for (const viewport of WIDTHS) {
+      await page.setViewportSize({ width: viewport.width, height: viewport.height });
+      for (const shot of shots) {
+        await admin.open(shot.path, { shop: shot.shop ?? SHOP });
+        await shot.prepare?.();
+        // Let Polaris settle (modals animate in).
+        await page.waitForTimeout(400);
+        written.push(await admin.screenshot(`${shot.name}-${viewport.name}`, OUT));
+      }
+    }
+  } finally {
+    await admin.close();
+  }
+  for (const file of written) console.log(path.relative(ROOT, file));
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
