@@ -112,7 +112,7 @@ export function buildProgram(): Command {
     )
     .option(
       "--webhook-secret <secret>",
-      "shopify: the secret that store signs its webhooks with, if not the app's",
+      "shopify (token stores): the custom app's API secret key, which signs that store's webhooks",
     )
     .option(
       "--location <gid>",

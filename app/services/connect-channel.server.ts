@@ -39,7 +39,12 @@ export const ZConnectChannel = z.discriminatedUnion("kind", [
     shop: ZShopDomain,
     store: ZShopDomain,
     token: z.string().trim().min(1, "token is required"),
-    webhookSecret: z.string().trim().min(1).optional(),
+    // A custom app's webhooks are signed with that app's API secret key, not StockGuard's: without
+    // it every webhook of the store would be refused and its sales would never reach the ledger.
+    webhookSecret: z
+      .string({ error: "webhook secret is required (the custom app's API secret key)" })
+      .trim()
+      .min(1, "webhook secret is required (the custom app's API secret key)"),
     locationId: z
       .string()
       .regex(/^gid:\/\/shopify\/Location\/\d+$/, "must be a Location GID")
@@ -92,7 +97,7 @@ export async function connectChannel(
     renamed: Boolean(data.name),
     credentials: seal({
       accessToken: data.token,
-      ...(data.webhookSecret ? { webhookSecret: data.webhookSecret } : {}),
+      webhookSecret: data.webhookSecret,
     }),
     ...(data.locationId ? { settings: { syncLocationId: data.locationId } } : {}),
   });

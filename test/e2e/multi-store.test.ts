@@ -21,7 +21,7 @@ import {
 /**
  * Issue 4's end-to-end proof: web + worker + the local Shopify with a source store and two other
  * stores. Buyers on all three storefronts compete for 50 low-stock SKUs while webhooks are
- * delayed, duplicated and reordered (one store signs with its own secret); some orders ship.
+ * delayed, duplicated and reordered (each connected store signs with its custom app's secret); some orders ship.
  * Afterwards: (a) the ledger equals the stores' committed and shipped totals, (b) every store
  * shows its published quantity within 2 s of the last event, (c) no write was caused by an echo,
  * (d) every oversold unit is an incident. Prints the measured sync-latency distribution, and the
@@ -59,7 +59,6 @@ describe("three stores selling one pool", () => {
       skus: SKUS,
       stock,
       secondaryStores: 2,
-      ownSecretStore: 1,
       // Shopify delivers many webhooks to one address at once; 50 in flight mimics that.
       delivery: { delayMs: [0, 300], duplicateProbability: 0.25, reorder: true, concurrency: 50 },
       env: { PUSH_COALESCE_MS: "100" },

@@ -40,8 +40,6 @@ export type WorldOptions = {
   /** Admin API bucket for every store (Shopify Plus is 1,000 points/s). */
   throttle?: { maximumAvailable: number; restoreRate: number };
   rngSeed?: number;
-  /** A store that signs its webhooks with its own custom-app secret (index among secondaries). */
-  ownSecretStore?: number;
   /** Use this database (created and migrated if missing) instead of a throw-away clone. */
   databaseUrl?: string;
   /** Use this Redis instead of the machine's (fault tests restart their own). */
@@ -97,11 +95,17 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The API secret of the custom app each store's token belongs to (it signs that app's webhooks). */
+export function customAppSecret(domain: string): string {
+  return `shpss_${domain.split(".")[0]}`;
+}
+
 function storeSeed(domain: string, options: WorldOptions, stocked: boolean): ShopSeed {
   return {
     domain,
     name: domain.split(".")[0],
     accessToken: `shpat_${domain.split(".")[0]}`,
+    apiSecret: customAppSecret(domain),
     locations: [{ name: "Warehouse", isActive: true, fulfillsOnlineOrders: true }],
     products: Array.from({ length: options.skus }, (_, i) => ({
       title: `Product ${i}`,
@@ -255,20 +259,28 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   const subscriptions = subscriptionsFromToml(toml, webUrl);
   if (options.delivery) shopify.sandbox.configureDelivery(options.delivery);
   const connectionIds = new Map<string, string>();
-  shopify.sandbox.setShopSubscriptions(source, { secret: APP_SECRET, subscriptions });
+  // The app as the Partner Dashboard knows it (client id and secret, the toml's webhooks), and
+  // the source store's merchant installing it: Shopify then delivers the toml webhooks to it.
+  shopify.sandbox.configureApp({
+    clientId: "sandbox-api-key",
+    clientSecret: APP_SECRET,
+    title: "StockGuard",
+    subscriptions,
+  });
+  shopify.sandbox.installApp(source);
   await cli(["shop:connect", "--shop", source], `shpat_${source.split(".")[0]}`);
   mark("source connected (catalog imported)");
-  const connect = async (store: string, index: number) => {
-    const ownSecret = options.ownSecretStore === index ? `own-secret-${store}` : undefined;
-    shopify.sandbox.setShopSubscriptions(store, { secret: ownSecret ?? APP_SECRET, subscriptions });
+  const connect = async (store: string) => {
+    // A store connected with a custom app's token: StockGuard creates that store's webhook
+    // subscriptions itself, and Shopify signs them with the custom app's own secret.
     const args = ["channel:connect", "--shop", source, "--kind", "shopify", "--store", store];
-    if (ownSecret) args.push("--webhook-secret", ownSecret);
+    args.push("--webhook-secret", customAppSecret(store));
     connectionIds.set(store, await cli(args, `shpat_${store.split(".")[0]}`));
   };
   // Each store has its own Admin API budget: a large catalog imports no faster one store after
   // the other than all at once (the bench connects them together).
-  if (options.parallelConnect) await Promise.all(stores.map((store, i) => connect(store, i)));
-  else for (const [index, store] of stores.entries()) await connect(store, index);
+  if (options.parallelConnect) await Promise.all(stores.map((store) => connect(store)));
+  else for (const store of stores) await connect(store);
   mark("other stores connected");
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   pool.on("error", () => undefined); // the fault tests restart the server under it
