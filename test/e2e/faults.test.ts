@@ -19,7 +19,8 @@ import {
  * the stores recorded, with no movement lost or doubled.
  */
 const SKUS = 60;
-const CONVERGE_MS = 30_000;
+// Recovery bound after a fault ends (measured 12–26 s on a loaded 2-core machine; see issue 11).
+const CONVERGE_MS = 45_000;
 
 describe("faults", () => {
   let world: World;
@@ -130,6 +131,10 @@ describe("faults", () => {
           ),
         )} receipts ${JSON.stringify(receipts.rows)} adjustments ${JSON.stringify(adjustments.rows)}`;
         if (!(await world.shopify.sandbox.waitForWebhooksIdle(1_000))) return false;
+        // Every event received is applied (a killed worker's job comes back after its lock
+        // lapses; a receipt the crash left pending is revived by the sweeper).
+        if ((receipts.rows as { status: string }[]).some((r) => r.status === "pending"))
+          return false;
         last = await mismatches(world);
         const first = (last as { store: string; sku: string }[]).find(
           (m) => m.store === world.source,

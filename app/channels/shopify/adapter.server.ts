@@ -453,7 +453,10 @@ export class ShopifyAdapter implements ChannelAdapter {
                   ? "damaged"
                   : "correction",
           referenceDocumentUri: `gid://stockguard/Movement/${key}`,
-          changes: changes.map((c) => ({
+          // One canonical order: a resend of the same batch (rebuilt from the outbox after a
+          // crash) must carry exactly the parameters of the first send, or Shopify refuses the
+          // idempotency key as reused with different parameters.
+          changes: [...changes].sort(byLevel).map((c) => ({
             inventoryItemId: c.inventoryItemId,
             locationId: c.locationId,
             delta: c.delta,
@@ -465,6 +468,18 @@ export class ShopifyAdapter implements ChannelAdapter {
     );
     return outcome(data.inventoryAdjustQuantities);
   }
+}
+
+function byLevel(a: StateAdjustment, b: StateAdjustment): number {
+  return a.inventoryItemId < b.inventoryItemId
+    ? -1
+    : a.inventoryItemId > b.inventoryItemId
+      ? 1
+      : a.locationId < b.locationId
+        ? -1
+        : a.locationId > b.locationId
+          ? 1
+          : 0;
 }
 
 function terminal(locationId: string, name: string, owned: string, expected: number, doc: string) {
