@@ -1,13 +1,20 @@
 /**
  * `npm run demo` — the whole product on this machine: a local Shopify with a source store and two
- * other stores selling the same stock, the web process and a worker, connected through the CLI,
- * and (unless DEMO_BUYERS=0) simulated buyers and a packer so there is something to watch.
+ * other stores selling the same stock, a local Amazon, eBay and Walmart selling it too, the web
+ * process and a worker, every channel connected the way a merchant connects it (CLI for the
+ * stores, the marketplaces' own consent or key flows), and (unless DEMO_BUYERS=0) simulated
+ * buyers on every channel and a packer so there is something to watch.
  *
  * Env: PORT (web, default 3000), DEMO_SHOPIFY_PORT (local Shopify, default 9100),
+ * DEMO_AMAZON_PORT / DEMO_EBAY_PORT / DEMO_WALMART_PORT (9200 / 9201 / 9202),
+ * DEMO_MARKETPLACES (default "amazon,ebay,walmart"; empty for Shopify stores only),
  * DEMO_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/stockguard_demo, recreated on
  * every start), REDIS_URL. Stop with Ctrl-C.
  */
 import pg from "pg";
+import { startAmazonForDemo } from "../e2e/amazon-world";
+import { ebayWorldEnv, startEbayForDemo, type EbayWorld } from "../e2e/ebay-world";
+import { startWalmartForDemo, WALMART_WORLD_ENV } from "../e2e/walmart-world";
 import { skuOf, startWorld } from "../e2e/world";
 
 const PORT = Number(process.env.PORT ?? 3000);
@@ -30,6 +37,23 @@ async function main(): Promise<void> {
   const say = (line = "") => process.stdout.write(`${line}\n`);
   say("Starting the StockGuard demo (local Shopify, web, worker)…");
   await recreate(DATABASE_URL);
+  const marketplaces = new Set(
+    (process.env.DEMO_MARKETPLACES ?? "amazon,ebay,walmart")
+      .split(",")
+      .map((m) => m.trim())
+      .filter(Boolean),
+  );
+  for (const m of marketplaces)
+    if (!["amazon", "ebay", "walmart"].includes(m))
+      throw new Error(`DEMO_MARKETPLACES: unknown marketplace ${m} (amazon, ebay, walmart)`);
+  // Amazon's app (LWA client, SQS queue) is configuration the web and worker start with.
+  const amazon = marketplaces.has("amazon")
+    ? await startAmazonForDemo({
+        webPort: PORT,
+        skus: SKUS,
+        port: Number(process.env.DEMO_AMAZON_PORT ?? 9200),
+      })
+    : null;
   const world = await startWorld({
     skus: SKUS,
     stock: (i) => 3 + (i % 8),
@@ -38,8 +62,26 @@ async function main(): Promise<void> {
     shopifyPort: SHOPIFY_PORT,
     databaseUrl: DATABASE_URL,
     delivery: { delayMs: [100, 900], concurrency: 20 },
-    env: { STOCKGUARD_SANDBOX: "1", PUSH_COALESCE_MS: "200", WORKER_METRICS_PORT: "9464" },
+    env: {
+      STOCKGUARD_SANDBOX: "1",
+      PUSH_COALESCE_MS: "200",
+      WORKER_METRICS_PORT: "9464",
+      ...(amazon?.env ?? {}),
+      ...(marketplaces.has("ebay") ? ebayWorldEnv() : {}),
+      ...(marketplaces.has("walmart") ? WALMART_WORLD_ENV : {}),
+    },
   });
+  say("Connecting the marketplaces…");
+  if (amazon) await amazon.connect(world);
+  const ebay: EbayWorld | null = marketplaces.has("ebay")
+    ? await startEbayForDemo(world, {
+        skus: SKUS,
+        port: Number(process.env.DEMO_EBAY_PORT ?? 9201),
+      })
+    : null;
+  const walmart = marketplaces.has("walmart")
+    ? await startWalmartForDemo(world, { port: Number(process.env.DEMO_WALMART_PORT ?? 9202) })
+    : null;
   const sandbox = world.shopify.sandbox;
   const stores = [world.source, ...world.stores];
   say();
@@ -56,6 +98,10 @@ async function main(): Promise<void> {
   say(
     `  Stores:          ${world.source} (stock source), ${world.stores.join(", ")} — ${SKUS} products each`,
   );
+  if (amazon)
+    say(`  Local Amazon:    ${amazon.amazon.local.url} (seller ${amazon.amazon.sellerId})`);
+  if (ebay) say(`  Local eBay:      ${ebay.ebay.url} (seller ${ebay.seller})`);
+  if (walmart) say(`  Local Walmart:   ${walmart.url}`);
   say();
   say("  Buy on a storefront:");
   say(
@@ -81,17 +127,33 @@ async function main(): Promise<void> {
   const loop = async () => {
     let seed = 7;
     const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const channels = [
+      ...stores,
+      ...(amazon ? ["amazon"] : []),
+      ...(ebay ? ["ebay"] : []),
+      ...(walmart ? ["walmart"] : []),
+    ];
     while (!stopping && buyers) {
-      const store = stores[Math.floor(random() * stores.length)]!;
+      const store = channels[Math.floor(random() * channels.length)]!;
+      const sku = skuOf(Math.floor(random() * SKUS));
       try {
-        sandbox.checkout(store, {
-          lines: [{ sku: skuOf(Math.floor(random() * SKUS)), quantity: 1 }],
-        });
+        // Each marketplace refuses a purchase it shows no stock for, as a storefront does.
+        if (store === "amazon")
+          amazon!.amazon.local.sandbox.purchase(amazon!.amazon.sellerId, {
+            sku,
+            quantity: 1,
+            status: "Unshipped",
+          });
+        else if (store === "ebay")
+          ebay!.ebay.sandbox.checkout(ebay!.seller, { lines: [{ sku, quantity: 1 }] });
+        else if (store === "walmart") {
+          if (!walmart!.buy(sku, 1)) throw new Error("sold out");
+        } else sandbox.checkout(store, { lines: [{ sku, quantity: 1 }] });
         orders++;
       } catch {
         refused++;
       }
-      if (random() < 0.2) {
+      if (stores.includes(store) && random() < 0.2) {
         const open = [...sandbox.shop(store).orders.values()].filter((o) =>
           o.lineItems.some((l) => l.fulfilled === 0),
         );
@@ -114,7 +176,10 @@ async function main(): Promise<void> {
   clearInterval(status);
   say("\nStopping…");
   await done;
+  await walmart?.close();
+  await ebay?.close();
   await world.close();
+  await amazon?.amazon.local.close();
   say("Stopped.");
 }
 

@@ -81,10 +81,15 @@ export async function ensureTemplate(): Promise<string> {
       "SELECT datname FROM pg_database WHERE datname LIKE 'sg\\_t%'",
     );
     const cutoff = Date.now() - 2 * 3_600_000;
+    // Other templates belong to other migration sets — possibly another checkout's run going on
+    // right now on this machine — so they go only when too many pile up.
+    const others = all.rows.filter(
+      (r) => r.datname.startsWith("sg_tpl_") && r.datname !== template,
+    );
     for (const { datname } of all.rows) {
       const created = /^sg_t_([0-9a-z]+)_/.exec(datname)?.[1];
       const stale =
-        (datname.startsWith("sg_tpl_") && datname !== template) ||
+        (others.length > 8 && others.some((o) => o.datname === datname)) ||
         (created !== undefined && parseInt(created, 36) < cutoff);
       if (stale)
         await client
