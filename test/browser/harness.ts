@@ -221,6 +221,7 @@ export async function startAdmin(options: {
       mintSessionToken({ shop: currentShop, apiKey: API_KEY, apiSecret: API_SECRET });
     if (options.tokenBinding !== false) await context.exposeFunction("__mintIdToken", token);
     const blocked: string[] = [];
+    const page = context.pages()[0] ?? (await context.newPage());
     await context.route("**/*", async (route) => {
       const url = new URL(route.request().url());
       if (url.origin === baseUrl) return route.continue();
@@ -232,9 +233,16 @@ export async function startAdmin(options: {
         });
       }
       blocked.push(url.href);
+      // A top-level navigation away from the app (a marketplace's consent page) lands on a stub
+      // page, so the tab ends in a known state whatever the Chromium build does with an abort.
+      if (route.request().isNavigationRequest() && route.request().frame() === page.mainFrame())
+        return route.fulfill({
+          status: 200,
+          contentType: "text/html",
+          body: "<!doctype html><title>External page</title><p>External page (not loaded in tests)</p>",
+        });
       return route.abort("blockedbyclient");
     });
-    const page = context.pages()[0] ?? (await context.newPage());
     const pageErrors: string[] = [];
     // Each with the page it happened on (which page broke is half the diagnosis).
     const where = () => new URL(page.url()).pathname;
