@@ -501,8 +501,12 @@ describe("the merchant's path, from the embedded admin", () => {
     const blockedBefore = world.admin.blocked.length;
     await page.getByRole("button", { name: "Connect Amazon" }).click();
     await expect
-      .poll(() =>
-        world.admin.blocked.slice(blockedBefore).find((u) => u.includes("/apps/authorize/consent")),
+      .poll(
+        () =>
+          world.admin.blocked
+            .slice(blockedBefore)
+            .find((u) => u.includes("/apps/authorize/consent")),
+        { timeout: 30_000 },
       )
       .toBeTruthy();
     const consent = new URL(
@@ -514,7 +518,7 @@ describe("the merchant's path, from the embedded admin", () => {
     );
     expect(consent.searchParams.get("state")).toBeTruthy();
     // The tab went to Seller Central (a stub page here; the real admin would show Amazon's).
-    await expect.poll(() => page.url()).toContain("/apps/authorize/consent");
+    await expect.poll(() => page.url(), { timeout: 30_000 }).toContain("/apps/authorize/consent");
     mark("channel controls");
   });
 
