@@ -170,6 +170,10 @@ export function buildProgram(): Command {
           else process.stdout.write(`${linked.connectionId}\n`);
           return;
         }
+        if (!opts.webhookSecret)
+          throw new Error(
+            "--webhook-secret is required with a token: the custom app's API secret key, which signs that store's webhooks",
+          );
         const result = await connectChannel({
           kind: opts.kind as "shopify",
           shop: opts.shop,
