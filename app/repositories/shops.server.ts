@@ -16,6 +16,22 @@ export async function upsertInstalledShop(
   input: { domain: string; name?: string | null; startSync: boolean },
   client: Db = prisma,
 ): Promise<{ shopId: string; sourceConnectionId: string; created: boolean }> {
+  // The first requests of a fresh install race (the library's afterAuth and the page's own
+  // wait-for-install both record it): a unique violation means the other one inserted first,
+  // and a second pass updates what it wrote.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await upsertInstalledShopOnce(input, client);
+    } catch (error) {
+      if ((error as { code?: string }).code !== "P2002" || attempt >= 2) throw error;
+    }
+  }
+}
+
+async function upsertInstalledShopOnce(
+  input: { domain: string; name?: string | null; startSync: boolean },
+  client: Db,
+): Promise<{ shopId: string; sourceConnectionId: string; created: boolean }> {
   const existing = await client.shop.findUnique({
     where: { domain: input.domain },
     select: { id: true, status: true },
