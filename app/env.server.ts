@@ -67,6 +67,15 @@ const ZBaseEnv = z.object({
   STOCKGUARD_SANDBOX: z.enum(["0", "1"]).optional(),
   /** Interval of the scheduled reconciliation per connection (ms). */
   RECONCILE_INTERVAL_MS: intString(1_000, 86_400_000).default(900_000),
+  /**
+   * How long an item must be quiet (no movement, nothing of its shop pending) before a shortfall
+   * seen on it is confirmed as an oversell incident or explained away (ms).
+   */
+  INCIDENT_SETTLE_MS: intString(0, 3_600_000).default(5_000),
+  /** SMTP server alerts are e-mailed through (smtp:// or smtps://, credentials in the URL). */
+  SMTP_URL: urlString(["smtp:", "smtps:"]).optional(),
+  /** Sender address of alert e-mails. */
+  ALERT_FROM: z.string().min(3).default("StockGuard <alerts@stockguard.invalid>"),
 });
 
 const ZShopifyEnv = z.object({

@@ -118,6 +118,10 @@ export type CatalogEntry = {
   tracked: boolean;
   /** The channel keeps selling at zero (Shopify inventoryPolicy CONTINUE). */
   sellsWhenOutOfStock: boolean;
+  /** Barcode (scanned in cycle counts), unit price (a decimal string) and product, when known. */
+  barcode?: string | null;
+  unitPrice?: string | null;
+  remoteProductRef?: string | null;
   /**
    * Listed on the channel but never to be synced, and why (an Amazon listing fulfilled by Amazon
    * only: FBA stock is Amazon's). Reported to the merchant as a catalog issue, not imported.
@@ -271,12 +275,16 @@ export interface SourceStorePort {
     moves: StateMove[],
     keyParts: (string | number)[],
   ): Promise<StateChangeOutcome>;
-  /** Applies deltas to one state (on_hand changes too), exactly once per `key`. */
+  /**
+   * Applies deltas to one state (on_hand changes too), exactly once per `key`. `reason` is the
+   * source's own reason (Shopify `cycle_count_available`); omitted, the default of the state.
+   */
   adjust(
     conn: ConnectionContext,
     name: string,
     changes: StateAdjustment[],
     key: string,
+    reason?: string | null,
   ): Promise<StateChangeOutcome>;
   /** Key of a level state in `StateChangeOutcome.after`. */
   levelKey(remoteRef: string, remoteLocationRef: string, state: string): string;
@@ -377,4 +385,14 @@ export interface ChannelAdapter {
 
   /** Present only for channels that can hold the physical stock (the source store). */
   readonly source?: SourceStorePort;
+
+  /**
+   * Turns "keep selling when out of stock" off for variants (risk checks' one-click fix; Shopify
+   * productVariantsBulkUpdate inventoryPolicy DENY, which needs write_products). Per variant:
+   * whether it now refuses sales at zero, or why not. Throws `ChannelAuthError` without the scope.
+   */
+  stopSellingWhenOutOfStock?(
+    conn: ConnectionContext,
+    variants: { variantRef: string; productRef: string }[],
+  ): Promise<{ variantRef: string; ok: boolean; message?: string }[]>;
 }

@@ -11,6 +11,7 @@ import type { ChannelAdapter, ChannelKind } from "./channel-adapter";
 import { EbayAdapter } from "./ebay/adapter.server";
 import { ChannelPermanentError } from "./errors";
 import { ShopifyAdapter } from "./shopify/adapter.server";
+import { shopifyFlow, type FlowPort } from "./shopify/flow.server";
 import { ShopifyBudget } from "./shopify/budget.server";
 import { sealedCredentials } from "../repositories/connections.server";
 import { forgetShopifyToken, shopifyToken } from "./shopify/tokens.server";
@@ -34,6 +35,13 @@ const FACTORIES: Partial<Record<ChannelKind, Factory>> = {
 
 declare global {
   var stockguardAdapters: Map<ChannelKind, ChannelAdapter> | undefined;
+}
+
+export type { FlowPort };
+
+/** Shopify Flow on the store that installed StockGuard (triggers, and lookups for actions). */
+export function flowPort(): FlowPort {
+  return shopifyFlow;
 }
 
 export function isSupportedKind(kind: ChannelKind): boolean {

@@ -29,29 +29,34 @@ export function signed(n: number): string {
 }
 
 export const ROOT_CAUSE_TEXT: Record<string, { label: string; explanation: string }> = {
-  stock_correction: {
-    label: "Stock correction",
+  sync_delay: {
+    label: "Sync delay",
     explanation:
-      "Physical stock dropped (a count, damage or manual adjustment) below what was already sold.",
+      "The channel sold from a quantity StockGuard had already lowered but not yet written to it (the write came after the sale).",
   },
-  sync_lag: {
-    label: "Sync lag",
+  simultaneous_channels: {
+    label: "Simultaneous channels",
     explanation:
-      "The channel still showed units StockGuard had already taken away: the write was pending, throttled or failing.",
+      "Two channels sold the last units inside one sync window, before either sale could reach the other; no buffer was held back.",
   },
-  channel_showed_more: {
-    label: "Channel showed more",
+  low_buffer: {
+    label: "No/low buffer",
     explanation:
-      "The channel showed more than StockGuard last wrote: someone edited it there, or a write never landed.",
+      "Every write was current, but the buffer held back was below what sold inside one sync window. A larger buffer would have covered it.",
   },
-  buffer_exhausted: {
-    label: "Buffer exhausted",
+  allocation_error: {
+    label: "Allocation error",
     explanation:
-      "The channel showed what StockGuard published, and sales elsewhere used up the rest within the sync window. A larger buffer would have covered it.",
+      "Stock was counted, adjusted or written off below what was already sold, or a bundle used a component that was already sold.",
+  },
+  integration_failure: {
+    label: "Integration failure",
+    explanation:
+      "Writes to the channel failed, were throttled or paused, the channel showed more than StockGuard wrote, reconcile found drift, a subscription was missing, or the SKU was not matched.",
   },
   unknown: {
     label: "Unknown",
-    explanation: "No listing information for the selling channel at the time of the sale.",
+    explanation: "Nothing recorded explains it; the incident's evidence states why.",
   },
 };
 

@@ -142,6 +142,8 @@ export type ItemCommand =
    */
   | { kind: "on_hand_counted"; onHand: number; pendingToSource: number }
   | { kind: "manual_adjustment"; delta: number; reason: string }
+  /** An approved cycle count: on hand moves by counted − expected (app/domain/counts.ts). */
+  | { kind: "cycle_counted"; delta: number }
   | { kind: "safety_stock_set"; quantity: number }
   /** Opening balance of the non-sellable states found on the source at import. */
   | { kind: "unsellable_set"; held: number; damaged: number };
@@ -193,6 +195,16 @@ export function applyItemCommand(facts: LevelFacts, command: ItemCommand): FactD
       }
       if (!command.reason.trim())
         throw new DomainError("invalid_command", "a manual adjustment needs a reason");
+      delta.onHand = command.delta;
+      return delta;
+    }
+    case "cycle_counted": {
+      if (!isInt(command.delta) || command.delta === 0) {
+        throw new DomainError(
+          "invalid_quantity",
+          `a count correction must be a non-zero integer, got ${command.delta}`,
+        );
+      }
       delta.onHand = command.delta;
       return delta;
     }

@@ -66,6 +66,11 @@ export type LedgerEvent = {
   operations: LedgerOperation[];
   /** Mark `receiptId` applied in the same transaction (the ingest path). */
   markReceiptApplied?: boolean;
+  /**
+   * The merchant's own change in the admin, previewed and confirmed (an adjustment, a safety
+   * stock): a shortfall it causes is recorded as their decision, never as an oversell incident.
+   */
+  merchantDecision?: boolean;
 };
 
 /** Ledger movement kind of each line command (the `movement.kind` enum). */

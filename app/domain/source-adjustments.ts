@@ -11,7 +11,7 @@ export function sourceAdjustmentFor(
   delta: FactDelta,
   connectionId: string | null,
   sourceConnectionId: string | null,
-): { stateName: string; delta: number } | null {
+): { stateName: string; delta: number; reason?: string } | null {
   if (delta.onHand === 0 || connectionId === sourceConnectionId) return null;
   switch (kind) {
     case "shipped": // the unit sat in `reserved` for the other channel's order
@@ -22,6 +22,8 @@ export function sourceAdjustmentFor(
       return { stateName: "damaged", delta: delta.onHand };
     case "manual_adjustment":
       return { stateName: "available", delta: delta.onHand };
+    case "cycle_counted": // Shopify's own reason for a counted correction (platform/shopify.md §2.9)
+      return { stateName: "available", delta: delta.onHand, reason: "cycle_count_available" };
     default:
       return null;
   }

@@ -52,6 +52,8 @@ export const ZMaintenanceJob = z.discriminatedUnion("task", [
     /** How many times in-flight source orders made us postpone applying a count. */
     attempt: z.number().int().min(0).default(0),
   }),
+  /** Shopify Flow triggers of the shop whose source store this is (services/flow). */
+  z.object({ task: z.literal("deliver_flow_triggers"), connectionId: z.uuid() }),
 ]);
 
 const ZChannelKind = z.enum(["shopify", "amazon", "ebay", "walmart"]);

@@ -208,6 +208,37 @@ export async function listingRefs(connectionId: string): Promise<ListingRef[]> {
 }
 
 /**
+ * What the channel's catalog says about each variant, stored on every listing of it (every
+ * location): tracked, sells when out of stock, barcode, unit price, product (risk checks and
+ * cycle counts read them). Unreadable prices are stored as unknown.
+ */
+export async function recordCatalogFacts(
+  connectionId: string,
+  rows: {
+    remoteRef: string;
+    tracked: boolean;
+    sellsWhenOutOfStock: boolean;
+    barcode: string | null;
+    unitPrice: string | null;
+    remoteProductRef: string | null;
+  }[],
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += 1000) {
+    const chunk = rows.slice(i, i + 1000);
+    await db().execute(sql`
+      UPDATE listing l
+         SET tracked = u.tracked, sells_when_out_of_stock = u.continues, barcode = NULLIF(btrim(u.barcode), ''),
+             unit_price = CASE WHEN u.price ~ '^[0-9]{1,12}([.][0-9]{1,2})?$' THEN u.price::numeric END,
+             remote_product_ref = u.product
+        FROM unnest(${chunk.map((r) => r.remoteRef)}::text[], ${chunk.map((r) => r.tracked)}::boolean[],
+                    ${chunk.map((r) => r.sellsWhenOutOfStock)}::boolean[], ${chunk.map((r) => r.barcode)}::text[],
+                    ${chunk.map((r) => r.unitPrice)}::text[], ${chunk.map((r) => r.remoteProductRef)}::text[])
+             AS u(remote_ref, tracked, continues, barcode, price, product)
+       WHERE l.connection_id = ${connectionId}::uuid AND l.remote_ref = u.remote_ref`);
+  }
+}
+
+/**
  * Refreshes the planner's statistics after a large first import, so the first orders do not run
  * on plans made for empty tables. Best effort: a user that does not own the tables cannot.
  */

@@ -267,12 +267,14 @@ export async function insertSourceAdjustment(
     movementId: bigint;
     stateName: string;
     delta: number;
+    /** The source store's reason (null: the default of the state). */
+    reason?: string | null;
   },
 ): Promise<void> {
   await tx.execute(sql`
-    INSERT INTO source_adjustment (shop_id, connection_id, item_id, location_id, movement_id, state_name, delta)
+    INSERT INTO source_adjustment (shop_id, connection_id, item_id, location_id, movement_id, state_name, delta, reason)
     VALUES (${input.shopId}::uuid, ${input.connectionId}::uuid, ${input.itemId}::uuid, ${input.locationId}::uuid,
-            ${input.movementId}::bigint, ${input.stateName}, ${input.delta})
+            ${input.movementId}::bigint, ${input.stateName}, ${input.delta}, ${input.reason ?? null})
     ON CONFLICT (movement_id) DO NOTHING`);
 }
 

@@ -195,7 +195,14 @@ export type SourceLevel = LevelFacts & {
   locationId: string;
   committedOther: number;
   /** Outbox rows not yet confirmed: `pending` (never sent) or `sending` (sent, unconfirmed). */
-  pending: { id: string; stateName: string; delta: number; status: "pending" | "sending" }[];
+  pending: {
+    id: string;
+    stateName: string;
+    delta: number;
+    status: "pending" | "sending";
+    /** The source store's reason (null: the default of the state). */
+    reason: string | null;
+  }[];
 };
 
 export async function sourceLevels(
@@ -212,7 +219,7 @@ export async function sourceLevels(
            COALESCE((SELECT sum(o.committed)::int FROM order_line o
                       WHERE o.item_id = s.item_id AND o.location_id = s.location_id
                         AND o.connection_id <> ${sourceConnectionId}::uuid AND o.committed > 0), 0) AS "committedOther",
-           COALESCE((SELECT json_agg(json_build_object('id', a.id::text, 'stateName', a.state_name, 'delta', a.delta, 'status', a.status) ORDER BY a.id)
+           COALESCE((SELECT json_agg(json_build_object('id', a.id::text, 'stateName', a.state_name, 'delta', a.delta, 'status', a.status, 'reason', a.reason) ORDER BY a.id)
                        FROM source_adjustment a
                       WHERE a.item_id = s.item_id AND a.location_id = s.location_id AND a.status IN ('pending', 'sending')), '[]'::json) AS pending
       FROM stock_level s JOIN wanted w ON w.item_id = s.item_id AND w.location_id = s.location_id`);
@@ -286,11 +293,13 @@ export async function recordDrift(input: {
   observed: number;
   cause: string;
   repaired: boolean;
-}): Promise<void> {
-  await db().execute(sql`
+}): Promise<bigint> {
+  const rows = await db().query<{ id: bigint }>(sql`
     INSERT INTO drift_record (shop_id, connection_id, listing_id, expected, observed, cause, repaired)
     VALUES (${input.shopId}::uuid, ${input.connectionId}::uuid, ${input.listingId}::uuid, ${input.expected},
-            ${input.observed}, ${input.cause}, ${input.repaired})`);
+            ${input.observed}, ${input.cause}, ${input.repaired})
+    RETURNING id`);
+  return rows[0]!.id;
 }
 
 export type FlaggedSourceListing = {

@@ -27,6 +27,8 @@ export async function unconfirmedBatches(connectionId: string): Promise<
   {
     batchKey: string;
     stateName: string;
+    /** The reason the batch was sent with (null: the default of the state). */
+    reason: string | null;
     ids: bigint[];
     changes: { remoteRef: string; remoteLocationRef: string; delta: number; firstId: string }[];
   }[]
@@ -34,13 +36,14 @@ export async function unconfirmedBatches(connectionId: string): Promise<
   const rows = await db().query<{
     batchKey: string;
     stateName: string;
+    reason: string | null;
     id: bigint;
     delta: number;
     remoteRef: string;
     remoteLocationRef: string;
   }>(sql`
     SELECT a.batch_key AS "batchKey", CASE WHEN a.delta < 0 THEN 'available' ELSE a.state_name END AS "stateName",
-           a.id, a.delta, l.remote_ref AS "remoteRef", l.remote_location_ref AS "remoteLocationRef"
+           a.reason, a.id, a.delta, l.remote_ref AS "remoteRef", l.remote_location_ref AS "remoteLocationRef"
       FROM source_adjustment a
       JOIN listing l ON l.connection_id = a.connection_id AND l.source_location_id = a.location_id
       JOIN listing_component c ON c.listing_id = l.id AND c.item_id = a.item_id
@@ -51,6 +54,7 @@ export async function unconfirmedBatches(connectionId: string): Promise<
     {
       batchKey: string;
       stateName: string;
+      reason: string | null;
       ids: bigint[];
       changes: Map<
         string,
@@ -63,7 +67,13 @@ export async function unconfirmedBatches(connectionId: string): Promise<
     if (!b)
       batches.set(
         r.batchKey,
-        (b = { batchKey: r.batchKey, stateName: r.stateName, ids: [], changes: new Map() }),
+        (b = {
+          batchKey: r.batchKey,
+          stateName: r.stateName,
+          reason: r.reason,
+          ids: [],
+          changes: new Map(),
+        }),
       );
     b.ids.push(r.id);
     const level = `${r.remoteRef}|${r.remoteLocationRef}`;

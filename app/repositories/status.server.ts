@@ -32,9 +32,9 @@ export async function countShopBacklog(input: {
     SELECT (SELECT count(*)::int FROM stock_item WHERE shop_id = ${shopId}::uuid) AS items,
            (SELECT count(*)::int FROM unmatched_line WHERE shop_id = ${shopId}::uuid AND resolved_at IS NULL) AS unmatched,
            (SELECT count(*)::int FROM receipt WHERE shop_id = ${shopId}::uuid AND status = 'pending') AS receipts,
-           (SELECT count(*)::int FROM oversell_incident WHERE shop_id = ${shopId}::uuid) AS incidents,
-           (SELECT COALESCE(sum(shortfall), 0)::int FROM oversell_incident WHERE shop_id = ${shopId}::uuid) AS units,
-           (SELECT count(*)::int FROM oversell_incident WHERE shop_id = ${shopId}::uuid AND occurred_at > now() - interval '24 hours') AS recent`);
+           (SELECT count(*)::int FROM oversell_incident WHERE shop_id = ${shopId}::uuid AND status = 'confirmed') AS incidents,
+           (SELECT COALESCE(sum(units), 0)::int FROM oversell_incident WHERE shop_id = ${shopId}::uuid AND status = 'confirmed') AS units,
+           (SELECT count(*)::int FROM oversell_incident WHERE shop_id = ${shopId}::uuid AND status = 'confirmed' AND occurred_at > now() - interval '24 hours') AS recent`);
   return counts ?? null;
 }
 

@@ -47,11 +47,19 @@ import {
   type Onboarding,
 } from "../services/admin/onboarding.server";
 import { getAdminOverview } from "../services/admin/overview.server";
+import { getRiskSummary } from "../services/risk/risk.server";
+import { oversoldLastSevenDays } from "../services/admin/incidents.server";
+import { IncidentChart } from "../components/incident-chart";
 import { authenticate } from "../shopify.server";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  return getAdminOverview(session.shop);
+  const [overview, risks, oversoldTrend] = await Promise.all([
+    getAdminOverview(session.shop),
+    getRiskSummary(session.shop),
+    oversoldLastSevenDays(session.shop),
+  ]);
+  return { ...overview, risks, oversoldTrend };
 };
 
 export const action = async ({ request }: ActionFunctionArgs) => {
@@ -470,7 +478,8 @@ function Checklist(props: {
 }
 
 export default function Overview() {
-  const { now, shop, connections, headline, onboarding } = useLoaderData<typeof loader>();
+  const { now, shop, connections, headline, onboarding, risks, oversoldTrend } =
+    useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   useSuccessToast(result);
   const navigation = useNavigation();
@@ -621,7 +630,29 @@ export default function Overview() {
               to="/app/unmatched"
             />
             <Metric label="Catalog issues" value={headline.catalogIssues} to="/app/health" />
+            <Metric
+              label="Risk checks"
+              value={risks.total}
+              detail={`${risks.byKind.continue_selling} sell at 0, ${risks.byKind.untracked} untracked`}
+              tone={risks.total > 0 ? "critical" : "success"}
+              to="/app/risks"
+            />
           </InlineGrid>
+        </Layout.Section>
+
+        {/* Issue 13: oversold units by root cause over the last 7 days. */}
+        <Layout.Section>
+          <Card>
+            <BlockStack gap="200">
+              <InlineStack align="space-between" blockAlign="center">
+                <Text as="h2" variant="headingMd">
+                  Oversold units by root cause, last 7 days
+                </Text>
+                <Link url="/app/incidents">Incidents</Link>
+              </InlineStack>
+              <IncidentChart bucket="day" periods={oversoldTrend.periods} />
+            </BlockStack>
+          </Card>
         </Layout.Section>
 
         {salesChannels.length === 0 && !linked && syncing && (

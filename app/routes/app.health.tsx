@@ -21,6 +21,7 @@ import {
 import type { ReactNode } from "react";
 import { useSuccessToast } from "../components/action-feedback";
 import { ago, formatUtc } from "../components/format";
+import { LineChart } from "../components/line-chart";
 import { ConnectionStatusBadge } from "../components/status-badge";
 import { parseForm } from "../services/admin/forms.server";
 import {
@@ -43,7 +44,18 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   return data(result, { status: result.ok ? 200 : result.status });
 };
 
-function Section(props: { title: string; count?: number; children: ReactNode }) {
+/**
+ * A card with a status badge that reads as a status, never as a total: "3 open" / "None open",
+ * "1 needs attention" / "All 3 active" ("Connections 0" in green read as "no connections").
+ */
+function Section(props: {
+  title: string;
+  count?: number;
+  /** The badge text for `count` problems (default "N open" / "None open"). */
+  label?: (count: number) => string;
+  children: ReactNode;
+}) {
+  const label = props.label ?? ((n: number) => (n > 0 ? `${n} open` : "None open"));
   return (
     <Card padding="0">
       <Box padding="400" paddingBlockEnd="200">
@@ -52,7 +64,9 @@ function Section(props: { title: string; count?: number; children: ReactNode }) 
             {props.title}
           </Text>
           {props.count !== undefined && (
-            <Badge tone={props.count > 0 ? "attention" : "success"}>{String(props.count)}</Badge>
+            <span data-testid="section-status" data-count={props.count}>
+              <Badge tone={props.count > 0 ? "attention" : "success"}>{label(props.count)}</Badge>
+            </span>
           )}
         </InlineStack>
       </Box>
@@ -71,8 +85,62 @@ function Empty(props: { children: ReactNode }) {
   );
 }
 
+const seconds = (ms: number) =>
+  ms < 1_000 ? `${Math.round(ms)} ms` : `${(ms / 1_000).toFixed(1)} s`;
+
+/** Event received → channel written, per channel over the last 24 hours (p50 solid, p95 dashed). */
+function LatencyCard(props: {
+  latency: ReturnType<typeof useLoaderData<typeof loader>>["latency"];
+}) {
+  const { hours, series } = props.latency;
+  const label = (iso: string) => `${iso.slice(11, 16)} UTC`;
+  return (
+    <Card>
+      <BlockStack gap="300">
+        <Text as="h2" variant="headingMd">
+          Sync latency, last 24 hours
+        </Text>
+        <Text as="p" tone="subdued">
+          From an event reaching StockGuard to the channel being written, per hour: typical (p50,
+          solid) and slowest 5% (p95, dashed).
+        </Text>
+        {series.length === 0 ? (
+          <Text as="p" tone="subdued">
+            No channel was written in the last 24 hours.
+          </Text>
+        ) : (
+          <>
+            <LineChart
+              title="Sync latency per channel, p50 and p95, by hour"
+              labels={hours.map(label)}
+              format={seconds}
+              series={series.flatMap((s) => [
+                { name: `${s.name} p50`, values: s.p50 },
+                { name: `${s.name} p95`, values: s.p95, dashed: true },
+              ])}
+            />
+            <BlockStack gap="100">
+              {series.map((s) => {
+                const p95 = s.p95.filter((v): v is number => v !== null);
+                return (
+                  <Text as="p" key={s.connectionId} variant="bodySm">
+                    <span data-latency={s.name}>
+                      {s.name}: {s.writes} write{s.writes === 1 ? "" : "s"}, worst hourly p95{" "}
+                      {seconds(Math.max(...p95))}
+                    </span>
+                  </Text>
+                );
+              })}
+            </BlockStack>
+          </>
+        )}
+      </BlockStack>
+    </Card>
+  );
+}
+
 export default function SyncHealth() {
-  const { now, connections, failures, catalogIssues, unmatchedLines, drift } =
+  const { now, connections, failures, catalogIssues, unmatchedLines, drift, latency } =
     useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   useSuccessToast(result);
@@ -92,9 +160,14 @@ export default function SyncHealth() {
           </Banner>
         )}
 
+        <LatencyCard latency={latency} />
+
         <Section
           title="Connections"
           count={connections.filter((c) => c.status !== "active").length}
+          label={(n) =>
+            n > 0 ? `${n} need${n === 1 ? "s" : ""} attention` : `All ${connections.length} active`
+          }
         >
           <IndexTable
             resourceName={{ singular: "connection", plural: "connections" }}
@@ -259,7 +332,11 @@ export default function SyncHealth() {
           )}
         </Section>
 
-        <Section title="Recent drift" count={drift.filter((d) => !d.repaired).length}>
+        <Section
+          title="Recent drift"
+          count={drift.filter((d) => !d.repaired).length}
+          label={(n) => (n > 0 ? `${n} not repaired` : "All repaired")}
+        >
           <IndexTable
             resourceName={{ singular: "drift record", plural: "drift records" }}
             itemCount={drift.length}

@@ -4,7 +4,14 @@
  * of this shop is a 404; a form the ledger cannot take comes back with its errors (400/422).
  */
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from "@remix-run/node";
-import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import {
+  Form,
+  useActionData,
+  useFetcher,
+  useLoaderData,
+  useNavigation,
+  type ShouldRevalidateFunction,
+} from "@remix-run/react";
 import { TitleBar } from "@shopify/app-bridge-react";
 import {
   Badge,
@@ -29,13 +36,25 @@ import {
   useSuccessToast,
   type ActionResult,
 } from "../components/action-feedback";
+import { ChangePreviewPanel } from "../components/change-preview";
+import { ExplainChain } from "../components/explain-chain";
 import { ago, formatUtc, movementKindLabel, signed } from "../components/format";
+import { NotFoundPage } from "../components/not-found";
 import { parseForm } from "../services/admin/forms.server";
-import { performItemAction, ZItemAction } from "../services/admin/item-actions.server";
+import {
+  performItemAction,
+  ZItemAction,
+  type ItemChangePreview,
+} from "../services/admin/item-actions.server";
 import { getItemDetail, ZItemParams, type ItemDetail } from "../services/admin/item-detail.server";
 import { authenticate } from "../shopify.server";
 
 const notFound = () => new Response("Stock item not found", { status: 404 });
+
+/** An unknown item id: the styled in-app 404 with a way back to Inventory. */
+export function ErrorBoundary() {
+  return <NotFoundPage what="stock item" back={{ content: "Inventory", url: "/app/inventory" }} />;
+}
 
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
@@ -45,6 +64,12 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   if (!detail) throw notFound();
   return detail;
 };
+
+/** A preview changes nothing: the page keeps its data (and its forms their keys). */
+export const shouldRevalidate: ShouldRevalidateFunction = ({
+  formData,
+  defaultShouldRevalidate,
+}) => (formData?.get("step") === "preview" ? false : defaultShouldRevalidate);
 
 export const action = async ({ request, params }: ActionFunctionArgs) => {
   const { session, sessionToken } = await authenticate.admin(request);
@@ -64,10 +89,14 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
 
 type Locations = ItemDetail["locations"];
 
-function LocationSelect(props: { locations: Locations; error?: string }) {
-  const [value, setValue] = useState(props.locations[0]?.id ?? "");
+function LocationSelect(props: {
+  locations: Locations;
+  value: string;
+  onChange: (id: string) => void;
+  error?: string;
+}) {
   if (props.locations.length <= 1) {
-    return <input type="hidden" name="locationId" value={value} />;
+    return <input type="hidden" name="locationId" value={props.value} />;
   }
   return (
     <Select
@@ -77,8 +106,8 @@ function LocationSelect(props: { locations: Locations; error?: string }) {
         label: l.isPrimary ? `${l.name} (primary)` : l.name,
         value: l.id,
       }))}
-      value={value}
-      onChange={setValue}
+      value={props.value}
+      onChange={props.onChange}
       error={props.error}
     />
   );
@@ -89,24 +118,67 @@ function useSubmitting(intent: string): boolean {
   return navigation.state === "submitting" && navigation.formData?.get("intent") === intent;
 }
 
+/** The failure to show on a form: its own last apply, else its last preview. */
+function pickFailure(
+  applied: ActionResult | undefined,
+  previewed: ActionResult | undefined,
+  intent: string,
+): ActionResult | undefined {
+  if (applied && !applied.ok && applied.intent === intent) return applied;
+  return previewed;
+}
+
+type PreviewData = { ok: true; intent: "preview"; preview: ItemChangePreview } | ActionResult;
+
+/**
+ * A stock change in two steps: "Preview change" asks the server what it would do (nothing is
+ * written), then the preview's button applies exactly the previewed values.
+ */
+function usePreview(intent: string) {
+  const fetcher = useFetcher<PreviewData>();
+  const data = fetcher.data;
+  const preview =
+    data && data.ok && "preview" in data && data.preview.intent === intent ? data.preview : null;
+  const failure = data && !data.ok ? data : undefined;
+  const request = (fields: Record<string, string>) =>
+    fetcher.submit({ ...fields, step: "preview" }, { method: "post" });
+  return {
+    preview,
+    failure,
+    request,
+    loading: fetcher.state !== "idle",
+    previewed: fetcher.formData ?? null,
+  };
+}
+
 function AdjustForm(props: { formKey: string; locations: Locations; result?: ActionResult }) {
   const [delta, setDelta] = useState("");
   const [reason, setReason] = useState("");
+  const [locationId, setLocationId] = useState(props.locations[0]?.id ?? "");
   const submitting = useSubmitting("adjust");
+  const preview = usePreview("adjust");
+  const fields = { intent: "adjust", key: props.formKey, locationId, delta, reason };
+  const [previewedFields, setPreviewedFields] = useState<string | null>(null);
+  const current = JSON.stringify(fields);
+  const shown = preview.preview && previewedFields === current ? preview.preview : null;
+  const result = pickFailure(props.result, preview.failure, "adjust");
   return (
     <Card>
       <Form method="post" data-testid="adjust-form">
         <input type="hidden" name="intent" value="adjust" />
         <input type="hidden" name="key" value={props.formKey} />
+        <input type="hidden" name="step" value="apply" />
         <BlockStack gap="300">
           <Text as="h2" variant="headingMd">
             Adjust on hand
           </Text>
-          <FormErrorBanner result={props.result} intent="adjust" />
+          <FormErrorBanner result={result} intent="adjust" />
           <FormLayout>
             <LocationSelect
               locations={props.locations}
-              error={fieldError(props.result, "adjust", "locationId")}
+              value={locationId}
+              onChange={setLocationId}
+              error={fieldError(result, "adjust", "locationId")}
             />
             <TextField
               label="Change (units)"
@@ -114,9 +186,9 @@ function AdjustForm(props: { formKey: string; locations: Locations; result?: Act
               type="number"
               value={delta}
               onChange={setDelta}
-              helpText="Positive adds units, negative removes them."
+              helpText="Positive adds units, negative removes them. On hand never goes below 0."
               autoComplete="off"
-              error={fieldError(props.result, "adjust", "delta")}
+              error={fieldError(result, "adjust", "delta")}
             />
             <TextField
               label="Reason"
@@ -125,11 +197,26 @@ function AdjustForm(props: { formKey: string; locations: Locations; result?: Act
               onChange={setReason}
               placeholder="Cycle count, found in back room, …"
               autoComplete="off"
-              error={fieldError(props.result, "adjust", "reason")}
+              error={fieldError(result, "adjust", "reason")}
             />
-            <Button submit variant="primary" loading={submitting}>
-              Apply adjustment
-            </Button>
+            {shown ? (
+              <ChangePreviewPanel
+                preview={shown}
+                fields={fields}
+                applyLabel={submitting ? "Applying…" : "Apply adjustment"}
+              />
+            ) : (
+              <Button
+                variant="primary"
+                loading={preview.loading}
+                onClick={() => {
+                  setPreviewedFields(current);
+                  preview.request(fields);
+                }}
+              >
+                Preview change
+              </Button>
+            )}
           </FormLayout>
         </BlockStack>
       </Form>
@@ -145,6 +232,7 @@ function InspectForm(props: {
 }) {
   const [quantity, setQuantity] = useState("");
   const [outcome, setOutcome] = useState("passed");
+  const [locationId, setLocationId] = useState(props.locations[0]?.id ?? "");
   const submitting = useSubmitting("inspect");
   return (
     <Card>
@@ -163,6 +251,8 @@ function InspectForm(props: {
           <FormLayout>
             <LocationSelect
               locations={props.locations}
+              value={locationId}
+              onChange={setLocationId}
               error={fieldError(props.result, "inspect", "locationId")}
             />
             <Select
@@ -185,7 +275,7 @@ function InspectForm(props: {
               autoComplete="off"
               error={fieldError(props.result, "inspect", "quantity")}
             />
-            <Button submit loading={submitting}>
+            <Button submit loading={submitting} disabled={props.held === 0}>
               Record inspection
             </Button>
           </FormLayout>
@@ -198,25 +288,42 @@ function InspectForm(props: {
 function SafetyStockForm(props: {
   formKey: string;
   locations: Locations;
-  current: number;
+  current: (locationId: string) => number;
   result?: ActionResult;
 }) {
-  const [quantity, setQuantity] = useState(String(props.current));
+  const [locationId, setLocationId] = useState(props.locations[0]?.id ?? "");
+  const [quantity, setQuantity] = useState(String(props.current(locationId)));
   const submitting = useSubmitting("safety_stock");
+  const preview = usePreview("safety_stock");
+  const fields = { intent: "safety_stock", key: props.formKey, locationId, quantity };
+  const [previewedFields, setPreviewedFields] = useState<string | null>(null);
+  const current = JSON.stringify(fields);
+  const shown = preview.preview && previewedFields === current ? preview.preview : null;
+  const result = pickFailure(props.result, preview.failure, "safety_stock");
   return (
     <Card>
       <Form method="post" data-testid="safety-stock-form">
         <input type="hidden" name="intent" value="safety_stock" />
         <input type="hidden" name="key" value={props.formKey} />
+        <input type="hidden" name="step" value="apply" />
         <BlockStack gap="300">
           <Text as="h2" variant="headingMd">
             Safety stock
           </Text>
-          <FormErrorBanner result={props.result} intent="safety_stock" />
+          <Text as="p" tone="subdued">
+            Units of on hand this location keeps back from every channel (including the source
+            store). Per-channel buffers are buffer rules.
+          </Text>
+          <FormErrorBanner result={result} intent="safety_stock" />
           <FormLayout>
             <LocationSelect
               locations={props.locations}
-              error={fieldError(props.result, "safety_stock", "locationId")}
+              value={locationId}
+              onChange={(id) => {
+                setLocationId(id);
+                setQuantity(String(props.current(id)));
+              }}
+              error={fieldError(result, "safety_stock", "locationId")}
             />
             <TextField
               label="Units kept back from every channel"
@@ -225,11 +332,25 @@ function SafetyStockForm(props: {
               value={quantity}
               onChange={setQuantity}
               autoComplete="off"
-              error={fieldError(props.result, "safety_stock", "quantity")}
+              error={fieldError(result, "safety_stock", "quantity")}
             />
-            <Button submit loading={submitting}>
-              Save safety stock
-            </Button>
+            {shown ? (
+              <ChangePreviewPanel
+                preview={shown}
+                fields={fields}
+                applyLabel={submitting ? "Saving…" : "Save safety stock"}
+              />
+            ) : (
+              <Button
+                loading={preview.loading}
+                onClick={() => {
+                  setPreviewedFields(current);
+                  preview.request(fields);
+                }}
+              >
+                Preview safety stock
+              </Button>
+            )}
           </FormLayout>
         </BlockStack>
       </Form>
@@ -237,7 +358,16 @@ function SafetyStockForm(props: {
   );
 }
 
-function Fact(props: { label: string; value: number; tone?: "critical" | "success" }) {
+/** Who made a movement, in words ("admin:user/12" is a person in the admin). */
+function actorLabel(actor: string): string {
+  if (actor.startsWith("admin:")) return "You or your staff, in StockGuard";
+  if (actor === "cli" || actor.startsWith("cli:")) return "StockGuard command line";
+  if (actor === "reconcile") return "Reconciliation";
+  const topic = /^[a-z]+:([a-z_]+\/[a-z_]+)$/.exec(actor)?.[1];
+  return topic ? `Channel event (${topic.replace("_", " ")})` : actor;
+}
+
+function Fact(props: { label: string; value: number; tone?: "critical" | "success" | "caution" }) {
   return (
     <BlockStack gap="050">
       <Text as="span" variant="bodySm" tone="subdued">
@@ -254,9 +384,12 @@ function Fact(props: { label: string; value: number; tone?: "critical" | "succes
 
 export default function ItemDetailPage() {
   const detail = useLoaderData<typeof loader>();
-  const result = useActionData<typeof action>();
+  const answer = useActionData<typeof action>();
+  // The page's own forms only apply (previews go through a fetcher).
+  const result: ActionResult | undefined =
+    answer && "preview" in answer && answer.ok ? undefined : (answer as ActionResult | undefined);
   useSuccessToast(result);
-  const { item, totals, levels, listings, movements, locations, formKeys, now } = detail;
+  const { item, totals, levels, listings, movements, locations, formKeys, now, decisions } = detail;
 
   return (
     <Page
@@ -278,7 +411,7 @@ export default function ItemDetailPage() {
                 <Fact
                   label="Available to sell"
                   value={totals.ats}
-                  tone={totals.ats < 0 ? "critical" : "success"}
+                  tone={totals.ats < 0 ? "critical" : totals.ats === 0 ? "caution" : "success"}
                 />
               </InlineGrid>
             </Card>
@@ -334,12 +467,15 @@ export default function ItemDetailPage() {
                 selectable={false}
                 headings={[
                   { title: "Channel" },
-                  { title: "Listing" },
-                  { title: "Published", alignment: "end" },
                   {
-                    title: "Pushed / shows",
+                    title: "Should show, and why",
+                    tooltipContent:
+                      "Available to sell, then each buffer rule that applies (click it to edit), then what StockGuard publishes",
+                  },
+                  {
+                    title: "Channel shows",
                     alignment: "end",
-                    tooltipContent: "Last written by StockGuard / last seen on the channel",
+                    tooltipContent: "What the channel last showed, and what StockGuard last wrote",
                   },
                   { title: "Sync" },
                 ]}
@@ -355,13 +491,8 @@ export default function ItemDetailPage() {
                           </Text>
                           <Text as="span" variant="bodySm" tone="subdued">
                             {l.connectionRole === "source" ? "stock source" : "sales channel"} ·{" "}
-                            {l.kind}
+                            {l.sku ?? l.remoteRef}
                           </Text>
-                        </BlockStack>
-                      </IndexTable.Cell>
-                      <IndexTable.Cell>
-                        <BlockStack gap="050">
-                          <Text as="span">{l.sku ?? l.remoteRef}</Text>
                           {(l.bundle || l.perUnit > 1) && (
                             <Text as="span" variant="bodySm" tone="subdued">
                               {l.bundle ? "bundle" : "multipack"}: {l.perUnit} unit
@@ -371,19 +502,40 @@ export default function ItemDetailPage() {
                         </BlockStack>
                       </IndexTable.Cell>
                       <IndexTable.Cell>
-                        <Text as="span" alignment="end" numeric fontWeight="semibold">
-                          {l.published}
-                        </Text>
+                        <BlockStack gap="050">
+                          <span data-testid="published">
+                            <Text as="span" numeric fontWeight="semibold">
+                              {l.published}
+                            </Text>
+                          </span>
+                          <div style={{ whiteSpace: "normal", minWidth: 180 }}>
+                            <Text as="span" variant="bodySm">
+                              <ExplainChain steps={l.explain} />
+                            </Text>
+                          </div>
+                        </BlockStack>
                       </IndexTable.Cell>
                       <IndexTable.Cell>
-                        <Text
-                          as="span"
-                          alignment="end"
-                          numeric
-                          tone={differs ? "caution" : undefined}
-                        >
-                          {l.pushed ?? "—"} / {l.remote ?? "—"}
-                        </Text>
+                        <BlockStack gap="050" inlineAlign="end">
+                          <Text
+                            as="span"
+                            alignment="end"
+                            numeric
+                            tone={differs ? "caution" : undefined}
+                          >
+                            {l.remote ?? "not seen yet"}
+                          </Text>
+                          <Text as="span" variant="bodySm" tone="subdued" alignment="end">
+                            {l.pushed === null ? "nothing written yet" : `we wrote ${l.pushed}`}
+                          </Text>
+                          {differs && (
+                            <Text as="span" variant="bodySm" tone="caution" alignment="end">
+                              {l.pending
+                                ? "differs: a write is on its way"
+                                : "differs: reconcile will correct it"}
+                            </Text>
+                          )}
+                        </BlockStack>
                       </IndexTable.Cell>
                       <IndexTable.Cell>
                         <InlineStack gap="100" wrap={false}>
@@ -405,6 +557,30 @@ export default function ItemDetailPage() {
                 })}
               </IndexTable>
             </Card>
+
+            {decisions.length > 0 && (
+              <Card>
+                <BlockStack gap="200">
+                  <Text as="h2" variant="headingMd">
+                    Your decisions
+                  </Text>
+                  <Text as="p" tone="subdued">
+                    Changes you confirmed although orders already took more than was left. They are
+                    not counted as oversells.
+                  </Text>
+                  {decisions.map((d) => (
+                    <Text as="p" key={d.id}>
+                      <span data-decision={d.kind}>
+                        {formatUtc(d.decidedAt)}: {movementKindLabel(d.kind)}, available to sell{" "}
+                        {d.atsBefore} → {d.atsAfter} ({d.shortfall} sold unit
+                        {d.shortfall === 1 ? "" : "s"} not covered)
+                        {d.reason ? ` · ${d.reason}` : ""}
+                      </span>
+                    </Text>
+                  ))}
+                </BlockStack>
+              </Card>
+            )}
 
             <Card padding="0">
               <Box padding="400" paddingBlockEnd="200">
@@ -462,7 +638,7 @@ export default function ItemDetailPage() {
                             {m.reason ?? (m.orderRef ? `order ${m.orderRef}` : "—")}
                           </Text>
                           <Text as="span" variant="bodySm" tone="subdued">
-                            {m.actor}
+                            {actorLabel(m.actor)}
                           </Text>
                         </BlockStack>
                       </IndexTable.Cell>
@@ -493,7 +669,7 @@ export default function ItemDetailPage() {
               key={`${formKeys.safetyStock}-${totals.safetyStock}`}
               formKey={formKeys.safetyStock}
               locations={locations}
-              current={levels[0]?.safetyStock ?? 0}
+              current={(id) => levels.find((l) => l.locationId === id)?.safetyStock ?? 0}
               result={result}
             />
           </BlockStack>

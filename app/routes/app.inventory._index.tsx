@@ -1,6 +1,7 @@
 /**
- * `/app/inventory`: the Inventory list of the embedded admin (search, SKU pagination, published
- * vs shown per channel). Unreadable query parameters are answered with 400 and a message.
+ * `/app/inventory`: the Inventory list of the embedded admin (search, filters, order by SKU or
+ * ATS, pages that stay in the app, CSV export of the selection, published vs shown per channel).
+ * Unreadable query parameters are answered with 400 and a message.
  */
 import { data, type LoaderFunctionArgs } from "@remix-run/node";
 import { Form, Link as RemixLink, useLoaderData, useNavigation } from "@remix-run/react";
@@ -16,10 +17,14 @@ import {
   InlineStack,
   Page,
   Pagination,
+  Select,
   Text,
   TextField,
   Tooltip,
+  useBreakpoints,
 } from "@shopify/polaris";
+import type { IndexTableHeading } from "@shopify/polaris/build/ts/src/components/IndexTable";
+import type { NonEmptyArray } from "@shopify/polaris/build/ts/src/types";
 import { useState } from "react";
 import { parseSearch } from "../services/admin/forms.server";
 import {
@@ -29,6 +34,7 @@ import {
   ZInventoryQuery,
   type ChannelCell,
 } from "../services/admin/inventory.server";
+import { LOW_STOCK_AT_MOST } from "../services/admin/inventory-options";
 import { authenticate } from "../shopify.server";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
@@ -44,18 +50,87 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
       { status: parsed.status },
     );
   }
-  const { q, after, before } = parsed.data;
-  const page = await listInventory({ shopDomain: session.shop, query: q, after, before });
+  const { q, after, before, filter, sort, page: number } = parsed.data;
+  const page = await listInventory({
+    shopDomain: session.shop,
+    query: q,
+    filter,
+    sort,
+    after,
+    before,
+    page: number,
+  });
   return { ...page, queryErrors: [] as string[] };
 };
 
-function pageUrl(query: string, cursor: { after?: string; before?: string }): string {
+type Selection = { query: string; filter: string; sort: string };
+
+function listUrl(
+  selection: Selection,
+  cursor: { after?: string; before?: string; page?: number } = {},
+  path = "/app/inventory",
+): string {
   const params = new URLSearchParams();
-  if (query) params.set("q", query);
+  if (selection.query) params.set("q", selection.query);
+  if (selection.filter !== "all") params.set("filter", selection.filter);
+  if (selection.sort !== "sku") params.set("sort", selection.sort);
   if (cursor.after) params.set("after", cursor.after);
   if (cursor.before) params.set("before", cursor.before);
+  if (cursor.page && cursor.page > 1) params.set("page", String(cursor.page));
   const search = params.toString();
-  return `/app/inventory${search ? `?${search}` : ""}`;
+  return `${path}${search ? `?${search}` : ""}`;
+}
+
+const FILTER_OPTIONS = [
+  { label: "All items", value: "all" },
+  { label: "Channel shows another number", value: "mismatch" },
+  { label: "Write pending", value: "pending" },
+  { label: `Low stock (ATS ${LOW_STOCK_AT_MOST} or less)`, value: "low" },
+  { label: "On no sales channel", value: "unlisted" },
+];
+
+const SORT_OPTIONS = [
+  { label: "SKU A–Z", value: "sku" },
+  { label: "ATS, lowest first", value: "ats" },
+  { label: "ATS, highest first", value: "ats_desc" },
+];
+
+/** Downloads the selection as CSV through the session-token fetch (works in the iframe). */
+function ExportButton(props: { selection: Selection; total: number }) {
+  const [state, setState] = useState<"idle" | "busy" | "failed">("idle");
+  return (
+    <Button
+      loading={state === "busy"}
+      disabled={props.total === 0}
+      onClick={() => {
+        setState("busy");
+        void (async () => {
+          try {
+            const response = await fetch(listUrl(props.selection, {}, "/app/inventory/export"));
+            if (!response.ok) throw new Error(await response.text());
+            const blob = await response.blob();
+            const name =
+              /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") ?? "")?.[1] ??
+              "stockguard-inventory.csv";
+            const url = URL.createObjectURL(blob);
+            const a = document.createElement("a");
+            a.href = url;
+            a.download = name;
+            a.dataset.testid = "csv-download";
+            document.body.appendChild(a);
+            a.click();
+            a.remove();
+            setTimeout(() => URL.revokeObjectURL(url), 10_000);
+            setState("idle");
+          } catch {
+            setState("failed");
+          }
+        })();
+      }}
+    >
+      {state === "failed" ? "Export failed: try again" : `Export CSV (${props.total})`}
+    </Button>
+  );
 }
 
 /** "published / channel shows", highlighted when they differ or a write is pending. */
@@ -93,8 +168,14 @@ function ChannelQuantity(props: { cell: ChannelCell | undefined }) {
 }
 
 export default function Inventory() {
-  const { query, items, connections, pageInfo, queryErrors } = useLoaderData<typeof loader>();
+  const { query, filter, sort, total, items, connections, pageInfo, queryErrors } =
+    useLoaderData<typeof loader>();
+  // On a phone the balances that make up ATS give way to ATS and the channels (on the item page).
+  const compact = useBreakpoints().smDown;
+  const selection = { query, filter, sort };
   const [search, setSearch] = useState(query);
+  const [filterValue, setFilterValue] = useState<string>(filter);
+  const [sortValue, setSortValue] = useState<string>(sort);
   const navigation = useNavigation();
   const searching =
     navigation.state === "loading" && navigation.location.pathname === "/app/inventory";
@@ -107,7 +188,11 @@ export default function Inventory() {
       <TitleBar title="Inventory" />
       {queryErrors.length > 0 && (
         <Box paddingBlockEnd="400">
-          <Banner tone="critical" title="This list could not be shown">
+          <Banner
+            tone="critical"
+            title="This list could not be shown"
+            action={{ content: "Show all items", url: "/app/inventory" }}
+          >
             {queryErrors.map((message) => (
               <p key={message}>{message}</p>
             ))}
@@ -117,8 +202,8 @@ export default function Inventory() {
       <Card padding="0">
         <Box padding="300">
           <Form method="get" action="/app/inventory">
-            <InlineStack gap="200" blockAlign="end" wrap={false}>
-              <div style={{ flex: 1 }}>
+            <InlineStack gap="200" blockAlign="end" wrap>
+              <div style={{ flex: "1 1 220px" }}>
                 <TextField
                   label="Search"
                   labelHidden
@@ -131,11 +216,39 @@ export default function Inventory() {
                   onClearButtonClick={() => setSearch("")}
                 />
               </div>
+              <Select
+                label="Show"
+                labelInline
+                name="filter"
+                options={FILTER_OPTIONS}
+                value={filterValue}
+                onChange={setFilterValue}
+              />
+              <Select
+                label="Order"
+                labelInline
+                name="sort"
+                options={SORT_OPTIONS}
+                value={sortValue}
+                onChange={setSortValue}
+              />
               <Button submit loading={searching}>
                 Search
               </Button>
             </InlineStack>
           </Form>
+          <Box paddingBlockStart="200">
+            <InlineStack align="space-between" blockAlign="center" gap="200">
+              <span data-testid="total">
+                <Text as="span" tone="subdued">
+                  {total} item{total === 1 ? "" : "s"}
+                  {filter !== "all" || query ? " match" : ""}
+                  {pageInfo.page ? ` · page ${pageInfo.page}` : ""}
+                </Text>
+              </span>
+              <ExportButton selection={selection} total={total} />
+            </InlineStack>
+          </Box>
         </Box>
         <IndexTable
           resourceName={{ singular: "stock item", plural: "stock items" }}
@@ -144,26 +257,32 @@ export default function Inventory() {
           emptyState={
             <Box padding="400">
               <Text as="p" tone="subdued">
-                {query
-                  ? `No stock item matches “${query}”.`
+                {query || filter !== "all"
+                  ? `No stock item matches${query ? ` “${query}”` : ""}${filter !== "all" ? ` with “${FILTER_OPTIONS.find((o) => o.value === filter)?.label ?? filter}”` : ""}.`
                   : "No stock items yet: import the catalog first."}
               </Text>
             </Box>
           }
-          headings={[
-            { title: "SKU" },
-            { title: "Title" },
-            { title: "On hand", alignment: "end" },
-            { title: "Committed", alignment: "end" },
-            { title: "Held", alignment: "end" },
-            { title: "Damaged", alignment: "end" },
-            { title: "Safety", alignment: "end" },
-            { title: "ATS", alignment: "end" },
-            ...connections.map((c) => ({
-              title: `${c.name}${c.role === "source" ? " (source)" : ""}`,
-              tooltipContent: "Published / what the channel last showed",
-            })),
-          ]}
+          headings={
+            [
+              { title: "SKU" },
+              ...(compact
+                ? []
+                : [
+                    { title: "Title" },
+                    { title: "On hand", alignment: "end" },
+                    { title: "Committed", alignment: "end" },
+                    { title: "Held", alignment: "end" },
+                    { title: "Damaged", alignment: "end" },
+                    { title: "Safety", alignment: "end" },
+                  ]),
+              { title: "ATS", alignment: "end" },
+              ...connections.map((c) => ({
+                title: `${c.name}${c.role === "source" ? " (source)" : ""}`,
+                tooltipContent: "Published / what the channel last showed",
+              })),
+            ] as NonEmptyArray<IndexTableHeading>
+          }
         >
           {items.map((item, index) => (
             <IndexTable.Row id={item.id} key={item.id} position={index}>
@@ -174,32 +293,36 @@ export default function Inventory() {
                   </Text>
                 </RemixLink>
               </IndexTable.Cell>
-              <IndexTable.Cell>{item.title ?? ""}</IndexTable.Cell>
-              <IndexTable.Cell>
-                <Text as="span" alignment="end" numeric>
-                  {item.onHand}
-                </Text>
-              </IndexTable.Cell>
-              <IndexTable.Cell>
-                <Text as="span" alignment="end" numeric>
-                  {item.committed}
-                </Text>
-              </IndexTable.Cell>
-              <IndexTable.Cell>
-                <Text as="span" alignment="end" numeric>
-                  {item.held}
-                </Text>
-              </IndexTable.Cell>
-              <IndexTable.Cell>
-                <Text as="span" alignment="end" numeric>
-                  {item.damaged}
-                </Text>
-              </IndexTable.Cell>
-              <IndexTable.Cell>
-                <Text as="span" alignment="end" numeric>
-                  {item.safetyStock}
-                </Text>
-              </IndexTable.Cell>
+              {!compact && (
+                <>
+                  <IndexTable.Cell>{item.title ?? ""}</IndexTable.Cell>
+                  <IndexTable.Cell>
+                    <Text as="span" alignment="end" numeric>
+                      {item.onHand}
+                    </Text>
+                  </IndexTable.Cell>
+                  <IndexTable.Cell>
+                    <Text as="span" alignment="end" numeric>
+                      {item.committed}
+                    </Text>
+                  </IndexTable.Cell>
+                  <IndexTable.Cell>
+                    <Text as="span" alignment="end" numeric>
+                      {item.held}
+                    </Text>
+                  </IndexTable.Cell>
+                  <IndexTable.Cell>
+                    <Text as="span" alignment="end" numeric>
+                      {item.damaged}
+                    </Text>
+                  </IndexTable.Cell>
+                  <IndexTable.Cell>
+                    <Text as="span" alignment="end" numeric>
+                      {item.safetyStock}
+                    </Text>
+                  </IndexTable.Cell>
+                </>
+              )}
               <IndexTable.Cell>
                 <span data-testid="ats">
                   <Text
@@ -229,10 +352,18 @@ export default function Inventory() {
               hasPrevious={pageInfo.hasPrevious}
               hasNext={pageInfo.hasNext}
               previousURL={
-                pageInfo.startCursor ? pageUrl(query, { before: pageInfo.startCursor }) : undefined
+                pageInfo.page
+                  ? listUrl(selection, { page: pageInfo.page - 1 })
+                  : pageInfo.startCursor
+                    ? listUrl(selection, { before: pageInfo.startCursor })
+                    : undefined
               }
               nextURL={
-                pageInfo.endCursor ? pageUrl(query, { after: pageInfo.endCursor }) : undefined
+                pageInfo.page
+                  ? listUrl(selection, { page: pageInfo.page + 1 })
+                  : pageInfo.endCursor
+                    ? listUrl(selection, { after: pageInfo.endCursor })
+                    : undefined
               }
             />
           </BlockStack>

@@ -1,32 +1,54 @@
 /**
  * `/app/rules`: the Buffer rules page of the embedded admin (what each channel may show of the
- * available stock): the shop's rules, a form to add one, a button to delete one.
+ * available stock): the shop's rules, each editable in place and deletable with a confirmation
+ * (and an undo), a form to add one, and before any of them is saved a preview of the listings,
+ * SKUs and channels it changes. `?edit=<rule id>` opens a rule for editing (the item page's
+ * "why this number" links here).
  */
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from "@remix-run/node";
-import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import {
+  Form,
+  useActionData,
+  useFetcher,
+  useLoaderData,
+  useNavigation,
+  useSearchParams,
+  useSubmit,
+  type ShouldRevalidateFunction,
+} from "@remix-run/react";
 import { TitleBar } from "@shopify/app-bridge-react";
 import {
   Badge,
+  Banner,
   BlockStack,
   Box,
   Button,
   Card,
   FormLayout,
   IndexTable,
+  InlineStack,
   Layout,
   List,
+  Modal,
   Page,
   Select,
   Text,
   TextField,
 } from "@shopify/polaris";
 import { useEffect, useState } from "react";
-import { FormErrorBanner, fieldError, useSuccessToast } from "../components/action-feedback";
+import {
+  FormErrorBanner,
+  fieldError,
+  useSuccessToast,
+  type ActionResult,
+} from "../components/action-feedback";
 import { BUFFER_KIND_TEXT, describeRule } from "../components/format";
+import { NotFoundPage } from "../components/not-found";
 import {
   changeBufferRule,
   listBufferRules,
   ZRuleAction,
+  type RulePreview,
 } from "../services/admin/buffer-rules.server";
 import { parseForm } from "../services/admin/forms.server";
 import { BUFFER_KINDS } from "../services/admin/vocabulary";
@@ -45,93 +67,356 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   return data(result, { status: result.ok ? 200 : result.status });
 };
 
+/** A preview writes nothing: the list is not reloaded for it. */
+export const shouldRevalidate: ShouldRevalidateFunction = ({
+  formData,
+  defaultShouldRevalidate,
+}) => (formData?.get("step") === "preview" ? false : defaultShouldRevalidate);
+
+export function ErrorBoundary() {
+  return <NotFoundPage what="rule" back={{ content: "Buffer rules", url: "/app/rules" }} />;
+}
+
 const SCOPE_LABEL = ["Shop default", "Channel", "SKU", "Channel × SKU"];
+
+type Answer =
+  | { ok: true; intent: "preview"; preview: RulePreview }
+  | {
+      ok: true;
+      intent: string;
+      message: string;
+      deleted?: { connectionId: string | null; sku: string | null; kind: string; value: number };
+    }
+  | Exclude<ActionResult, { ok: true }>;
+
+/**
+ * Asks the server what a rule change would do whenever `fields` change (after a short pause
+ * while typing); nothing is written.
+ */
+function useRulePreview(fields: Record<string, string> | null) {
+  const fetcher = useFetcher<Answer>();
+  const key = fields ? JSON.stringify(fields) : null;
+  const { submit, state } = fetcher;
+  const [asked, setAsked] = useState<string | null>(null);
+  useEffect(() => {
+    // One preview at a time: a newer one waits for the current answer instead of aborting it.
+    if (!key || key === asked || state !== "idle") return;
+    const timer = setTimeout(() => {
+      setAsked(key);
+      submit(
+        { ...(JSON.parse(key) as Record<string, string>), step: "preview" },
+        { method: "post" },
+      );
+    }, 250);
+    return () => clearTimeout(timer);
+  }, [key, asked, state, submit]);
+  const answer = fetcher.data;
+  const current = key !== null && key === asked && state === "idle";
+  return {
+    preview: current && answer && answer.ok && "preview" in answer ? answer.preview : null,
+    failure: current && answer && !answer.ok ? answer : undefined,
+    loading: key !== null && !current,
+  };
+}
+
+/** "Changes 12 listings (12 SKUs): Outlet store 12 — e.g. SKU-A 20 → 15". */
+function RulePreviewSummary(props: { preview: RulePreview | null; loading: boolean }) {
+  const p = props.preview;
+  if (!p) {
+    return (
+      <Text as="p" tone="subdued">
+        {props.loading ? "Working out what this changes…" : " "}
+      </Text>
+    );
+  }
+  return (
+    <Box padding="300" background="bg-surface-secondary" borderRadius="200">
+      <BlockStack gap="150">
+        <span data-testid="rule-preview" data-changed={p.listingsChanged}>
+          <Text as="p" fontWeight="semibold">
+            {p.listingsChanged === 0
+              ? `No listing would show a different number now (${p.inScope} listing${p.inScope === 1 ? "" : "s"} in scope).`
+              : `${p.listingsChanged} listing${p.listingsChanged === 1 ? "" : "s"} (${p.skusChanged} SKU${p.skusChanged === 1 ? "" : "s"}) would show a different number.`}
+          </Text>
+        </span>
+        {p.channels.length > 0 && (
+          <Text as="p" variant="bodySm">
+            {p.channels
+              .map((c) => `${c.name}${c.source ? " (source store)" : ""}: ${c.listings}`)
+              .join(" · ")}
+          </Text>
+        )}
+        {p.examples.length > 0 && (
+          <List>
+            {p.examples.map((e) => (
+              <List.Item key={`${e.connectionName}|${e.sku}`}>
+                {e.sku} on {e.connectionName}: {e.before} → {e.after}
+              </List.Item>
+            ))}
+          </List>
+        )}
+        {p.includesSource && (
+          <Text as="p" variant="bodySm" tone="caution">
+            “All channels” includes the source store{p.sourceName ? ` (${p.sourceName})` : ""}: its
+            own storefront shows the buffered number too.
+          </Text>
+        )}
+      </BlockStack>
+    </Box>
+  );
+}
+
+type Rule = ReturnType<typeof useLoaderData<typeof loader>>["rules"][number];
+
+function channelText(rule: Rule): string {
+  return rule.connectionName ?? "All channels (source store included)";
+}
+
+/** The rule's value edited in its row: preview as you type, Save or Cancel. */
+function RuleEditor(props: { rule: Rule; onDone: () => void; result?: Answer }) {
+  const [value, setValue] = useState(String(props.rule.value));
+  const navigation = useNavigation();
+  const saving =
+    navigation.state === "submitting" &&
+    navigation.formData?.get("intent") === "update" &&
+    navigation.formData.get("ruleId") === props.rule.id;
+  const changed = value !== String(props.rule.value);
+  const preview = useRulePreview(
+    changed && /^\d+$/.test(value) ? { intent: "update", ruleId: props.rule.id, value } : null,
+  );
+  const failure =
+    props.result && !props.result.ok && props.result.intent === "update"
+      ? props.result
+      : preview.failure;
+  const kindText = BUFFER_KIND_TEXT[props.rule.kind];
+  return (
+    <Form method="post" data-testid="rule-editor">
+      <input type="hidden" name="intent" value="update" />
+      <input type="hidden" name="ruleId" value={props.rule.id} />
+      <BlockStack gap="200">
+        <TextField
+          label={`${kindText?.label ?? props.rule.kind}: ${kindText?.value ?? "Value"}`}
+          name="value"
+          type="number"
+          value={value}
+          onChange={setValue}
+          autoComplete="off"
+          autoFocus
+          error={fieldError(failure, "update", "value")}
+        />
+        {changed && <RulePreviewSummary preview={preview.preview} loading={preview.loading} />}
+        <InlineStack gap="200">
+          <Button submit variant="primary" size="slim" loading={saving} disabled={!changed}>
+            Save
+          </Button>
+          <Button size="slim" onClick={props.onDone}>
+            Cancel
+          </Button>
+        </InlineStack>
+      </BlockStack>
+    </Form>
+  );
+}
+
+/** Delete with a confirmation that says what it changes; the page then offers "Undo". */
+function DeleteRuleButton(props: { rule: Rule }) {
+  const [open, setOpen] = useState(false);
+  const submit = useSubmit();
+  const preview = useRulePreview(open ? { intent: "delete", ruleId: props.rule.id } : null);
+  const description = describeRule(props.rule.kind, props.rule.value);
+  return (
+    <>
+      <Button
+        variant="plain"
+        tone="critical"
+        accessibilityLabel={`Delete rule ${description}`}
+        onClick={() => setOpen(true)}
+      >
+        Delete
+      </Button>
+      <Modal
+        open={open}
+        onClose={() => setOpen(false)}
+        title={`Delete “${description}”?`}
+        primaryAction={{
+          content: "Delete rule",
+          destructive: true,
+          onAction: () => {
+            setOpen(false);
+            submit({ intent: "delete", ruleId: props.rule.id }, { method: "post" });
+          },
+        }}
+        secondaryActions={[{ content: "Cancel", onAction: () => setOpen(false) }]}
+      >
+        <Modal.Section>
+          <BlockStack gap="200">
+            <Text as="p">
+              {channelText(props.rule)} · {props.rule.sku ?? "all SKUs"}. You can undo this right
+              after.
+            </Text>
+            <RulePreviewSummary preview={preview.preview} loading={preview.loading} />
+          </BlockStack>
+        </Modal.Section>
+      </Modal>
+    </>
+  );
+}
 
 export default function BufferRules() {
   const { rules, connections } = useLoaderData<typeof loader>();
-  const result = useActionData<typeof action>();
+  const answer = useActionData<typeof action>() as Answer | undefined;
+  const result = answer && "preview" in answer ? undefined : (answer as ActionResult | undefined);
   useSuccessToast(result);
+  const submit = useSubmit();
   const navigation = useNavigation();
+  const [searchParams, setSearchParams] = useSearchParams();
+  const editing = searchParams.get("edit");
+  const setEditing = (id: string | null) => {
+    const next = new URLSearchParams(searchParams);
+    if (id) next.set("edit", id);
+    else next.delete("edit");
+    setSearchParams(next, { replace: true, preventScrollReset: true });
+  };
   const creating =
     navigation.state === "submitting" && navigation.formData?.get("intent") === "create";
-  const deleting =
-    navigation.state === "submitting" && navigation.formData?.get("intent") === "delete"
-      ? String(navigation.formData.get("ruleId"))
-      : null;
 
   const [connectionId, setConnectionId] = useState("all");
   const [sku, setSku] = useState("");
   const [kind, setKind] = useState<string>("reserve_units");
   const [value, setValue] = useState("");
   const kindText = BUFFER_KIND_TEXT[kind];
+  const [undo, setUndo] = useState<NonNullable<
+    Extract<Answer, { message: string }>["deleted"]
+  > | null>(null);
   useEffect(() => {
-    if (result?.ok) {
+    if (!answer?.ok || !("message" in answer)) return;
+    if (answer.intent === "create") {
       setSku("");
       setValue("");
     }
-  }, [result]);
+    if (answer.intent === "update") setEditing(null);
+    setUndo(answer.intent === "delete" && answer.deleted ? answer.deleted : null);
+    // setEditing changes identity with the URL; only a new answer matters here.
+  }, [answer]);
+  const createPreview = useRulePreview(
+    /^\d+$/.test(value) ? { intent: "create", connectionId, sku, kind, value } : null,
+  );
+  const editedMissing = editing !== null && !rules.some((r) => r.id === editing);
+  const source = connections.find((c) => c.role === "source");
 
   return (
     <Page title="Buffer rules" subtitle="What each channel may show of the available stock">
       <TitleBar title="Buffer rules" />
       <Layout>
         <Layout.Section>
-          <Card padding="0">
-            <IndexTable
-              resourceName={{ singular: "rule", plural: "rules" }}
-              itemCount={rules.length}
-              selectable={false}
-              emptyState={
-                <Box padding="400">
-                  <Text as="p" tone="subdued">
-                    No buffer rules: every channel shows the full available-to-sell quantity.
-                  </Text>
-                </Box>
-              }
-              headings={[
-                { title: "Scope" },
-                { title: "Channel" },
-                { title: "SKU" },
-                { title: "Rule" },
-                { title: "" },
-              ]}
-            >
-              {rules.map((rule, index) => (
-                <IndexTable.Row id={rule.id} key={rule.id} position={index}>
-                  <IndexTable.Cell>
-                    <Badge tone={rule.specificity > 0 ? "info" : undefined}>
-                      {SCOPE_LABEL[rule.specificity] ?? ""}
-                    </Badge>
-                  </IndexTable.Cell>
-                  <IndexTable.Cell>{rule.connectionName ?? "All channels"}</IndexTable.Cell>
-                  <IndexTable.Cell>{rule.sku ?? "All SKUs"}</IndexTable.Cell>
-                  <IndexTable.Cell>
-                    <span data-rule={`${rule.kind}:${rule.value}`}>
-                      {describeRule(rule.kind, rule.value)}
-                    </span>
-                  </IndexTable.Cell>
-                  <IndexTable.Cell>
-                    <Form method="post">
-                      <input type="hidden" name="intent" value="delete" />
-                      <input type="hidden" name="ruleId" value={rule.id} />
-                      <Button
-                        submit
-                        variant="plain"
-                        tone="critical"
-                        loading={deleting === rule.id}
-                        accessibilityLabel={`Delete rule ${describeRule(rule.kind, rule.value)}`}
-                      >
-                        Delete
-                      </Button>
-                    </Form>
-                  </IndexTable.Cell>
-                </IndexTable.Row>
-              ))}
-            </IndexTable>
-          </Card>
-          <Box paddingBlockStart="300">
+          <BlockStack gap="300">
+            {undo && (
+              <Banner
+                tone="info"
+                title={`Rule deleted: ${describeRule(undo.kind, undo.value)}`}
+                action={{
+                  content: "Undo",
+                  onAction: () => {
+                    setUndo(null);
+                    submit(
+                      {
+                        intent: "create",
+                        restore: "yes",
+                        connectionId: undo.connectionId ?? "all",
+                        sku: undo.sku ?? "",
+                        kind: undo.kind,
+                        value: String(undo.value),
+                      },
+                      { method: "post" },
+                    );
+                  },
+                }}
+                onDismiss={() => setUndo(null)}
+              >
+                <p>
+                  {undo.connectionId
+                    ? (connections.find((c) => c.id === undo.connectionId)?.name ?? "A channel")
+                    : "All channels"}{" "}
+                  · {undo.sku ?? "all SKUs"}. Every listing it covered has been republished.
+                </p>
+              </Banner>
+            )}
+            {editedMissing && (
+              <Banner
+                tone="warning"
+                title="That rule no longer exists"
+                onDismiss={() => setEditing(null)}
+              >
+                <p>It may have been deleted in another tab. The list below is current.</p>
+              </Banner>
+            )}
             <FormErrorBanner result={result} intent="delete" />
-          </Box>
+            <FormErrorBanner result={result} intent="update" />
+            <Card padding="0">
+              <IndexTable
+                resourceName={{ singular: "rule", plural: "rules" }}
+                itemCount={rules.length}
+                selectable={false}
+                emptyState={
+                  <Box padding="400">
+                    <Text as="p" tone="subdued">
+                      No buffer rules: every channel shows the full available-to-sell quantity.
+                    </Text>
+                  </Box>
+                }
+                headings={[
+                  { title: "Scope" },
+                  { title: "Channel" },
+                  { title: "SKU" },
+                  { title: "Rule" },
+                  { title: "" },
+                ]}
+              >
+                {rules.map((rule, index) => (
+                  <IndexTable.Row id={rule.id} key={rule.id} position={index}>
+                    <IndexTable.Cell>
+                      <Badge tone={rule.specificity > 0 ? "info" : undefined}>
+                        {SCOPE_LABEL[rule.specificity] ?? ""}
+                      </Badge>
+                    </IndexTable.Cell>
+                    <IndexTable.Cell>{channelText(rule)}</IndexTable.Cell>
+                    <IndexTable.Cell>{rule.sku ?? "All SKUs"}</IndexTable.Cell>
+                    <IndexTable.Cell>
+                      {editing === rule.id ? (
+                        // Table cells do not wrap; the editor and its preview do.
+                        <div style={{ whiteSpace: "normal", minWidth: 260, maxWidth: 440 }}>
+                          <RuleEditor
+                            key={rule.id}
+                            rule={rule}
+                            result={answer}
+                            onDone={() => setEditing(null)}
+                          />
+                        </div>
+                      ) : (
+                        <span data-rule={`${rule.kind}:${rule.value}`}>
+                          {describeRule(rule.kind, rule.value)}
+                        </span>
+                      )}
+                    </IndexTable.Cell>
+                    <IndexTable.Cell>
+                      <InlineStack gap="300" wrap={false}>
+                        {editing !== rule.id && (
+                          <Button
+                            variant="plain"
+                            onClick={() => setEditing(rule.id)}
+                            accessibilityLabel={`Edit rule ${describeRule(rule.kind, rule.value)}`}
+                          >
+                            Edit
+                          </Button>
+                        )}
+                        <DeleteRuleButton rule={rule} />
+                      </InlineStack>
+                    </IndexTable.Cell>
+                  </IndexTable.Row>
+                ))}
+              </IndexTable>
+            </Card>
+          </BlockStack>
         </Layout.Section>
 
         <Layout.Section variant="oneThird">
@@ -149,7 +434,7 @@ export default function BufferRules() {
                       label="Channel"
                       name="connectionId"
                       options={[
-                        { label: "All channels", value: "all" },
+                        { label: "All channels (source store included)", value: "all" },
                         ...connections.map((c) => ({
                           label: `${c.name}${c.role === "source" ? " (source store)" : ""}`,
                           value: c.id,
@@ -157,6 +442,11 @@ export default function BufferRules() {
                       ]}
                       value={connectionId}
                       onChange={setConnectionId}
+                      helpText={
+                        connectionId === "all" && source
+                          ? `Applies to ${source.name} (the source store’s storefront) as well as every sales channel.`
+                          : undefined
+                      }
                       error={fieldError(result, "create", "connectionId")}
                     />
                     <TextField
@@ -190,6 +480,12 @@ export default function BufferRules() {
                       autoComplete="off"
                       error={fieldError(result, "create", "value")}
                     />
+                    {value !== "" && (
+                      <RulePreviewSummary
+                        preview={createPreview.preview}
+                        loading={createPreview.loading}
+                      />
+                    )}
                     <Button submit variant="primary" loading={creating}>
                       Add rule
                     </Button>
@@ -215,6 +511,11 @@ export default function BufferRules() {
                 <Text as="p" tone="subdued">
                   The winners then apply together: a shop-wide “hold back 2” and a SKU’s “show at
                   most 10” both count. The channel is shown the smallest result, never less than 0.
+                </Text>
+                <Text as="p" tone="subdued">
+                  Buffer rules change what channels are shown. Safety stock (on each item’s page) is
+                  different: it keeps units of on hand back from every channel, and lowers available
+                  to sell itself.
                 </Text>
               </BlockStack>
             </Card>

@@ -4,7 +4,13 @@
  * around the app), and lets Shopify's boundary handle thrown responses.
  */
 import type { HeadersFunction, LoaderFunctionArgs } from "@remix-run/node";
-import { Link, Outlet, useLoaderData, useRouteError } from "@remix-run/react";
+import {
+  Link,
+  Outlet,
+  useLoaderData,
+  useRouteError,
+  type ShouldRevalidateFunction,
+} from "@remix-run/react";
 import { NavMenu } from "@shopify/app-bridge-react";
 import { AppProvider as PolarisAppProvider, InlineStack, Text } from "@shopify/polaris";
 import polarisTranslations from "@shopify/polaris/locales/en.json";
@@ -12,16 +18,20 @@ import polarisStyles from "@shopify/polaris/build/esm/styles.css?url";
 import { AppProvider } from "@shopify/shopify-app-remix/react";
 import { boundary } from "@shopify/shopify-app-remix/server";
 import type { ReactNode } from "react";
+import { AlertBanner } from "../components/alert-banner";
 import { RemixPolarisLink } from "../components/remix-link";
 import { shopifyEnv } from "../env.server";
 import { sandboxEnabled } from "../sandbox/sandbox.server";
+import { openAlertsForBanner } from "../services/alerts/banner.server";
 import { authenticate } from "../shopify.server";
 
 export const links = () => [{ rel: "stylesheet", href: polarisStyles }];
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
-  await authenticate.admin(request);
-  return { apiKey: shopifyEnv().SHOPIFY_API_KEY, sandbox: sandboxEnabled() };
+  const { session } = await authenticate.admin(request);
+  // Open alerts (issue 13): a banner above every page until the condition clears.
+  const alerts = await openAlertsForBanner(session.shop);
+  return { apiKey: shopifyEnv().SHOPIFY_API_KEY, sandbox: sandboxEnabled(), alerts };
 };
 
 const PAGES = [
@@ -29,15 +39,27 @@ const PAGES = [
   { to: "/app/channels", label: "Channels" },
   { to: "/app/inventory", label: "Inventory" },
   { to: "/app/rules", label: "Buffer rules" },
+  { to: "/app/recommendations", label: "Recommended buffers" },
   { to: "/app/bundles", label: "Bundles" },
   { to: "/app/unmatched", label: "Unmatched lines" },
   { to: "/app/incidents", label: "Incidents" },
+  { to: "/app/counts", label: "Cycle counts" },
+  { to: "/app/risks", label: "Risk checks" },
   { to: "/app/health", label: "Sync health" },
   { to: "/app/settings", label: "Settings" },
 ];
 
+/**
+ * A preview (`step=preview`: a stock change, a rule change) writes nothing: the layout keeps its
+ * data instead of reloading it after every keystroke's preview.
+ */
+export const shouldRevalidate: ShouldRevalidateFunction = ({
+  formData,
+  defaultShouldRevalidate,
+}) => (formData?.get("step") === "preview" ? false : defaultShouldRevalidate);
+
 export default function App() {
-  const { apiKey, sandbox } = useLoaderData<typeof loader>();
+  const { apiKey, sandbox, alerts } = useLoaderData<typeof loader>();
   const nav = (
     <NavMenu>
       {PAGES.map((p, i) => (
@@ -47,10 +69,16 @@ export default function App() {
       ))}
     </NavMenu>
   );
-  if (sandbox) return <SandboxShell apiKey={apiKey}>{nav}</SandboxShell>;
+  if (sandbox)
+    return (
+      <SandboxShell apiKey={apiKey} banner={<AlertBanner alerts={alerts} />}>
+        {nav}
+      </SandboxShell>
+    );
   return (
     <AppProvider isEmbeddedApp apiKey={apiKey}>
       {nav}
+      <AlertBanner alerts={alerts} />
       <Outlet />
     </AppProvider>
   );
@@ -60,7 +88,15 @@ export default function App() {
  * The demo has no Shopify admin around the app: App Bridge comes from the sandbox stand-in
  * (`/sandbox/app-bridge.js`), and the navigation the admin would draw is drawn here.
  */
-function SandboxShell({ apiKey, children }: { apiKey: string; children: ReactNode }) {
+function SandboxShell({
+  apiKey,
+  banner,
+  children,
+}: {
+  apiKey: string;
+  banner: ReactNode;
+  children: ReactNode;
+}) {
   return (
     <>
       <script src="/sandbox/app-bridge.js" data-api-key={apiKey} />
@@ -80,6 +116,7 @@ function SandboxShell({ apiKey, children }: { apiKey: string; children: ReactNod
             ))}
           </InlineStack>
         </div>
+        {banner}
         <Outlet />
       </PolarisAppProvider>
     </>

@@ -21,7 +21,10 @@ import * as receipts from "../repositories/receipts.server";
 import { runImport } from "./catalog/import-runs.server";
 import { schedulePolls } from "./inbound/poll.server";
 import { readSourceLevels } from "./ingest/read-source-levels.server";
+import { evaluateAlerts } from "./alerts/evaluate.server";
+import { settleIncidents } from "./incidents/settle.server";
 import { applyLedgerEvent } from "./ledger/apply-event.server";
+import { deliverFlowTriggers, sweepFlowTriggers } from "./flow/triggers.server";
 
 /** Receipts older than this and still pending are swept back into the ingest queue. */
 export const SWEEP_AFTER_MS = 10_000;
@@ -48,6 +51,8 @@ export async function runMaintenance(job: MaintenanceJob): Promise<unknown> {
       return readSourceLevels(job.connectionId, job.attempt);
     case "schedule_polls":
       return schedulePolls();
+    case "deliver_flow_triggers":
+      return deliverFlowTriggers(job.connectionId);
   }
 }
 
@@ -83,11 +88,30 @@ export async function sweep(): Promise<{
     await enqueuePush(connectionId, 0);
   }
   await releaseExpiredHolds();
+  await settleAndAlert();
   for (const connectionId of await listings.connectionsWithStaleFlags())
     await enqueueMaintenance({ task: "read_source_levels", connectionId, attempt: 5 });
+  await sweepFlowTriggers();
   if (stuck.length + stale.length > 0)
     log({ receipts: stuck.length, connections: stale.length }).info("sweeper re-enqueued work");
   return { receipts: stuck.length, connections: stale.length, abandoned: abandoned.length };
+}
+
+/**
+ * Shortfalls whose items have settled become confirmed incidents (or are explained away), then
+ * alert conditions are evaluated. Neither may stop the sweeper's durability work.
+ */
+async function settleAndAlert(): Promise<void> {
+  try {
+    await settleIncidents();
+  } catch (error) {
+    log({ err: error }).error("settling incidents failed");
+  }
+  try {
+    await evaluateAlerts();
+  } catch (error) {
+    log({ err: error }).error("evaluating alerts failed");
+  }
 }
 
 /** Retention: traces and processed receipts are operational data, not the ledger. */

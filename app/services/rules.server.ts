@@ -17,6 +17,7 @@ import {
   updateRuleValue,
   type SavedRule,
 } from "../repositories/rules.server";
+import { findShopRule } from "../repositories/admin/buffer-rules.server";
 import { republishShop } from "./ledger/republish.server";
 
 export const ZRuleInput = z.object({
@@ -57,7 +58,8 @@ async function checkScope(shopId: string, rule: z.output<typeof ZRuleInput>): Pr
 export async function createRule(
   shopId: string,
   input: RuleInput,
-  options: { replace?: boolean } = {},
+  /** `republish: false`: the caller applies several rules, then calls `applyRuleChange` once. */
+  options: { replace?: boolean; republish?: boolean } = {},
 ): Promise<SavedRule> {
   const rule = ZRuleInput.parse(input);
   await checkScope(shopId, rule);
@@ -71,6 +73,40 @@ export async function createRule(
       );
     }
     saved = await updateRuleValue({ shopId, ...rule });
+  }
+  if (options.republish !== false) await applyRuleChange(shopId);
+  return saved;
+}
+
+/**
+ * Sets the value of one of the shop's rules (its scope and kind stay); null when the shop has no
+ * such rule (any more).
+ */
+export async function updateRule(
+  shopId: string,
+  ruleId: string,
+  value: number,
+): Promise<SavedRule | null> {
+  const rule = await findShopRule({ shopId, ruleId });
+  if (!rule) return null;
+  const input = ZRuleInput.parse({
+    connectionId: rule.connectionId,
+    sku: rule.sku,
+    kind: rule.kind,
+    value,
+  });
+  try {
+    validateRule(input);
+  } catch (error) {
+    throw new RuleError("invalid_rule", (error as DomainError).message, "value");
+  }
+  let saved: SavedRule;
+  try {
+    saved = await updateRuleValue({ shopId, ...input });
+  } catch (error) {
+    // Deleted in between (by another tab or the CLI): the merchant is told, nothing changes.
+    if (!(await findShopRule({ shopId, ruleId }))) return null;
+    throw error;
   }
   await applyRuleChange(shopId);
   return saved;

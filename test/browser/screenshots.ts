@@ -1,12 +1,15 @@
 /**
- * `npm run screenshots`: a PNG of each admin page the merchant's path added (Overview with its
- * set-up checklist and preview, and while a first import runs; Channels with a fresh link code,
- * and on a new store with "Enter a link code"; Unmatched lines with the item picker, Bundles,
- * Settings), at desktop (1280 px) and phone (390 px) width, written to
- * `screenshots/` (git-ignored); prints the list. Runs the real web process (production build) on
- * a throw-away database seeded with a shop halfway through its set-up, through the browser-test
- * harness.
+ * `npm run screenshots`: a PNG of each admin page (Overview with its set-up checklist and
+ * preview, and while a first import runs; Channels with a fresh link code, and on a new store
+ * with "Enter a link code"; Unmatched lines with the item picker, Bundles, Settings; Inventory
+ * with a filter; an item with its "why this number" chains, an adjustment's preview and its
+ * confirmation; Buffer rules, a rule edited in place and a delete's confirmation; Incidents,
+ * Sync health, and the in-app 404), at desktop (1280 px) and phone (390 px) width, written to
+ * `screenshots/` (git-ignored); prints the list and each page's load time. Runs the real web
+ * process (production build) on a throw-away database seeded with a shop halfway through its
+ * set-up, through the browser-test harness.
  */
+import { randomUUID } from "node:crypto";
 import path from "node:path";
 import type { PrismaClient } from "@prisma/client";
 import { republishShop } from "../../app/services/ledger/republish.server";
@@ -160,6 +163,29 @@ async function seed(prisma: PrismaClient): Promise<void> {
       startedAt: new Date(now - 20_000),
     },
   });
+  // Sync latency for the Sync health chart: writes to the outlet over the last 8 hours.
+  for (let i = 0; i < 48; i++) {
+    const receivedAt = new Date(now - (8 * 3_600_000 * i) / 48);
+    const receipt = await prisma.receipt.create({
+      data: {
+        shopId: shop.shopId,
+        connectionId: shop.sourceConnectionId,
+        topic: "orders/create",
+        eventId: `shot-latency-${i}`,
+        receivedAt,
+        payload: {},
+        status: "applied",
+      },
+    });
+    const ms = 300 + ((i * 137) % 900) + (i % 11 === 0 ? 1_400 : 0);
+    await prisma.pushTrace.create({
+      data: {
+        receiptId: receipt.id,
+        connectionId: outlet.connectionId,
+        writtenAt: new Date(receivedAt.getTime() + ms),
+      },
+    });
+  }
   const fresh = await seedShop(prisma, { domain: FRESH, locations: 0 });
   await prisma.shop.update({
     where: { id: fresh.shopId },
@@ -200,12 +226,17 @@ async function main(): Promise<void> {
   if (!ensureBuild(ROOT, (line) => console.error(line))) throw new Error("remix vite:build failed");
   const admin = await startAdmin({ shops: [SHOP, FRESH], seed });
   const written: string[] = [];
+  const timings: string[] = [];
+  const serverTimes: string[] = [];
   try {
     const { page } = admin;
+    const teeM = shop.itemIds.get("TEE-BLK-M")!;
     const shots: {
       name: string;
       path: string;
       shop?: string;
+      /** The status the page answers with (a 404 page is still a page). */
+      status?: number;
       prepare?: () => Promise<void>;
     }[] = [
       { name: "overview", path: "/app" },
@@ -234,21 +265,113 @@ async function main(): Promise<void> {
       },
       { name: "bundles", path: "/app/bundles" },
       { name: "settings", path: "/app/settings" },
+      { name: "inventory", path: "/app/inventory" },
+      { name: "inventory-low-stock", path: "/app/inventory?filter=low&sort=ats" },
+      { name: "item", path: `/app/inventory/${teeM}` },
+      {
+        name: "item-adjust-preview",
+        path: `/app/inventory/${teeM}`,
+        prepare: async () => {
+          await page.getByLabel("Change (units)").fill("-3");
+          await page.getByLabel("Reason").fill("damaged in storage");
+          await page.getByRole("button", { name: "Preview change" }).click();
+          await page.getByTestId("preview-adjust").waitFor();
+          await page.getByTestId("preview-adjust").scrollIntoViewIfNeeded();
+        },
+      },
+      {
+        name: "item-adjust-confirm",
+        path: `/app/inventory/${teeM}`,
+        prepare: async () => {
+          await page.getByLabel("Change (units)").fill("-3");
+          await page.getByLabel("Reason").fill("damaged in storage");
+          await page.getByRole("button", { name: "Preview change" }).click();
+          await page.getByTestId("preview-adjust").waitFor();
+          await page.getByRole("button", { name: "Apply adjustment" }).click();
+          await page.getByRole("button", { name: "Yes, apply" }).waitFor();
+        },
+      },
+      { name: "rules", path: "/app/rules" },
+      {
+        name: "rules-edit",
+        path: "/app/rules",
+        prepare: async () => {
+          await page
+            .getByRole("button", { name: /Edit rule/ })
+            .first()
+            .click();
+          await page.getByTestId("rule-editor").getByRole("spinbutton").fill("3");
+          await page.getByTestId("rule-preview").first().waitFor();
+        },
+      },
+      {
+        name: "rules-delete-confirm",
+        path: "/app/rules",
+        prepare: async () => {
+          await page
+            .getByRole("button", { name: /Delete rule/ })
+            .first()
+            .click();
+          await page.getByRole("dialog").getByTestId("rule-preview").waitFor();
+        },
+      },
+      { name: "incidents", path: "/app/incidents" },
+      { name: "health", path: "/app/health" },
+      { name: "not-found", path: `/app/inventory/${randomUUID()}`, status: 404 },
     ];
     for (const viewport of WIDTHS) {
       await page.setViewportSize({ width: viewport.width, height: viewport.height });
       for (const shot of shots) {
-        await admin.open(shot.path, { shop: shot.shop ?? SHOP });
+        const started = performance.now();
+        if (shot.status) {
+          const response = await page.goto(
+            admin.embeddedUrl(shot.path, { shop: shot.shop ?? SHOP }),
+            {
+              waitUntil: "networkidle",
+            },
+          );
+          if (response?.status() !== shot.status)
+            throw new Error(`GET ${shot.path} answered ${response?.status()}, not ${shot.status}`);
+          await page.waitForFunction(() => "__remixRouter" in window);
+        } else {
+          await admin.open(shot.path, { shop: shot.shop ?? SHOP });
+        }
+        timings.push(
+          `${shot.name} (${viewport.name}): ${Math.round(performance.now() - started)} ms`,
+        );
         await shot.prepare?.();
         // Let Polaris settle (modals animate in).
         await page.waitForTimeout(400);
         written.push(await admin.screenshot(`${shot.name}-${viewport.name}`, OUT));
       }
     }
+    // Server time per page: the document (HTML) fetched from inside the app, median of 3.
+    await admin.open("/app");
+    for (const shot of shots) {
+      if (shot.shop || shot.prepare) continue;
+      const url = admin.embeddedUrl(shot.path, { shop: SHOP });
+      const times: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        times.push(
+          await page.evaluate(async (u) => {
+            const started = performance.now();
+            const response = await fetch(u);
+            await response.text();
+            return performance.now() - started;
+          }, url),
+        );
+      }
+      times.sort((a, b) => a - b);
+      serverTimes.push(`${shot.name}: ${Math.round(times[1]!)} ms`);
+    }
   } finally {
     await admin.close();
   }
   for (const file of written) console.log(path.relative(ROOT, file));
+  console.log("\nserver time per page (HTML document, median of 3):");
+  for (const line of serverTimes) console.log(`  ${line}`);
+  console.log("\npage load in Chromium (document request until hydrated and network idle):");
+  for (const line of timings) console.log(`  ${line}`);
 }
 
 main().then(

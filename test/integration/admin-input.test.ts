@@ -166,7 +166,7 @@ describe("item actions: numbers beyond what on hand can hold are 400", () => {
   it("refuses an adjustment whose on hand would go below zero", async () => {
     const result = await refused(400, () => post(adjust({ delta: "-6" })));
     expect(fieldErrors(result).delta).toMatch(
-      /On hand is 5 here: removing 6 would leave it below 0/,
+      /On hand is 5 here: removing 6 units would leave it below 0/,
     );
   });
 
@@ -219,7 +219,8 @@ describe("item actions: numbers beyond what on hand can hold are 400", () => {
 
   it("still applies an adjustment inside the range, and a double submit once", async () => {
     const before = await prisma.movement.count({ where: { itemId } });
-    const form = adjust({ delta: "-5" });
+    // Removing units needs the merchant's confirmation (the dialog sends confirmed=yes).
+    const form = adjust({ delta: "-5", confirmed: "yes" });
     const first = await post(form);
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ ok: true, applied: true });
@@ -257,7 +258,7 @@ describe("incidents: filters that cannot be read are 400 with a message", () => 
   it("tells the merchant when From is after To instead of showing nothing", async () => {
     const result = await refused(400, () => load("from=2026-11-20&to=2026-11-10"));
     expect(filterErrors(result).to).toBe("To must be on or after From");
-    expect((result.body as { filters: unknown }).filters).toEqual({
+    expect((result.body as { filters: unknown }).filters).toMatchObject({
       cause: "all",
       from: "2026-11-20",
       to: "2026-11-10",
@@ -270,7 +271,7 @@ describe("incidents: filters that cannot be read are 400 with a message", () => 
   });
 
   it("accepts a well-formed range and a real cursor", async () => {
-    const result = await load("cause=sync_lag&from=2026-11-10&to=2026-11-10&before=12");
+    const result = await load("cause=sync_delay&from=2026-11-10&to=2026-11-10&before=12");
     expect(result.status).toBe(200);
   });
 });
@@ -320,7 +321,21 @@ describe("buffer rules and sync health: bad input is 4xx with a message", () => 
         adminRequest("/app/rules", { intent: "delete", ruleId: randomUUID() }),
       ),
     );
-    expect((result.body as { formError?: string }).formError).toBe("That rule no longer exists");
+    expect((result.body as { formError?: string }).formError).toMatch(
+      /^That rule no longer exists/,
+    );
+    // Editing it (or previewing the edit) is a 404 too, and changes nothing.
+    for (const step of ["preview", "apply"]) {
+      const edited = await refused(404, () =>
+        answer(
+          rules.action as Handler,
+          adminRequest("/app/rules", { intent: "update", ruleId: randomUUID(), value: "2", step }),
+        ),
+      );
+      expect((edited.body as { formError?: string }).formError).toMatch(
+        /^That rule no longer exists/,
+      );
+    }
   });
 
   it("answers an unknown failure or connection with 404 and a malformed id with 400", async () => {

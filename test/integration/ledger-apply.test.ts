@@ -96,7 +96,8 @@ describe("applying ledger events", () => {
       ],
     });
     expect(result.incidents).toHaveLength(1);
-    expect(result.incidents[0]).toMatchObject({ shortfall: 1, rootCause: "buffer_exhausted" });
+    // Provisional until the item settles (issue 13: services/incidents/settle.server.ts).
+    expect(result.incidents[0]).toMatchObject({ shortfall: 1, rootCause: "provisional" });
     expect(await level(shop.itemIds.get("A")!)).toMatchObject({ committed: 3, onHand: 2 });
     const incident = await prisma.oversellIncident.findFirstOrThrow({
       where: { shopId: shop.shopId },
@@ -107,6 +108,7 @@ describe("applying ledger events", () => {
       atsAfter: -1,
       shortfall: 1,
       orderRef: "o1",
+      status: "provisional",
     });
     expect(incident.snapshot).toEqual(
       expect.arrayContaining([

@@ -38,6 +38,8 @@ import {
   type LocationsData,
   type MutationPayload,
   type ShopInfoData,
+  VARIANTS_DENY,
+  type VariantsDenyData,
   WEBHOOK_SUBSCRIPTION_CREATE,
   WEBHOOK_SUBSCRIPTIONS,
   type WebhookSubscriptionCreateData,
@@ -95,7 +97,7 @@ export class ShopifyAdapter implements ChannelAdapter {
   readonly inbound = shopifyInbound;
   readonly source: SourceStorePort = {
     move: (conn, moves, keyParts) => this.move(conn, moves, keyParts),
-    adjust: (conn, name, changes, key) => this.adjust(conn, name, changes, key),
+    adjust: (conn, name, changes, key, reason) => this.adjust(conn, name, changes, key, reason),
     levelKey,
   };
 
@@ -236,6 +238,9 @@ export class ShopifyAdapter implements ChannelAdapter {
         title: v.displayName,
         tracked: v.inventoryItem.tracked,
         sellsWhenOutOfStock: v.inventoryPolicy === "CONTINUE",
+        barcode: v.barcode ?? null,
+        unitPrice: v.price ?? null,
+        remoteProductRef: v.product.id,
       }));
       after = data.productVariants.pageInfo.hasNextPage
         ? data.productVariants.pageInfo.endCursor
@@ -394,6 +399,41 @@ export class ShopifyAdapter implements ChannelAdapter {
     return results;
   }
 
+  /** inventoryPolicy DENY for the variants, one productVariantsBulkUpdate per product. */
+  async stopSellingWhenOutOfStock(
+    conn: ConnectionContext,
+    variants: { variantRef: string; productRef: string }[],
+  ): Promise<{ variantRef: string; ok: boolean; message?: string }[]> {
+    const byProduct = new Map<string, string[]>();
+    for (const v of variants)
+      byProduct.set(v.productRef, [...(byProduct.get(v.productRef) ?? []), v.variantRef]);
+    const out: { variantRef: string; ok: boolean; message?: string }[] = [];
+    for (const [productId, refs] of byProduct) {
+      for (let i = 0; i < refs.length; i += MAX_BATCH) {
+        const chunk = refs.slice(i, i + MAX_BATCH);
+        const { data } = await this.request<VariantsDenyData>(conn, 10, VARIANTS_DENY, {
+          productId,
+          variants: chunk.map((id) => ({ id, inventoryPolicy: "DENY" })),
+        });
+        const payload = data.productVariantsBulkUpdate;
+        const errors = payload?.userErrors ?? [];
+        for (const ref of chunk) {
+          const now = payload?.productVariants?.find((v) => v.id === ref);
+          out.push(
+            now?.inventoryPolicy === "DENY"
+              ? { variantRef: ref, ok: true }
+              : {
+                  variantRef: ref,
+                  ok: false,
+                  message: errors.map((e) => e.message).join("; ") || "Shopify did not change it",
+                },
+          );
+        }
+      }
+    }
+    return out;
+  }
+
   /** Moves units between quantity states at a level (on_hand unchanged). */
   async move(
     conn: ConnectionContext,
@@ -435,6 +475,7 @@ export class ShopifyAdapter implements ChannelAdapter {
     name: string,
     changes: StateAdjustment[],
     key: string,
+    reason?: string | null,
   ): Promise<StateChangeOutcome> {
     if (changes.length === 0) return { ok: true, after: new Map() };
     const { data } = await this.request<{ inventoryAdjustQuantities: MutationPayload }>(
@@ -445,13 +486,14 @@ export class ShopifyAdapter implements ChannelAdapter {
         input: {
           name,
           reason:
-            name === "reserved"
+            reason ??
+            (name === "reserved"
               ? "reservation_updated"
               : name === "quality_control"
                 ? "quality_control"
                 : name === "damaged"
                   ? "damaged"
-                  : "correction",
+                  : "correction"),
           referenceDocumentUri: `gid://stockguard/Movement/${key}`,
           // One canonical order: a resend of the same batch (rebuilt from the outbox after a
           // crash) must carry exactly the parameters of the first send, or Shopify refuses the

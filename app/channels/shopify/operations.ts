@@ -56,6 +56,8 @@ export const CATALOG = `#graphql
         title
         displayName
         inventoryPolicy
+        barcode
+        price
         product { id title status }
         inventoryItem { id tracked }
       }
@@ -138,6 +140,9 @@ export type CatalogData = {
       title: string;
       displayName: string;
       inventoryPolicy: "DENY" | "CONTINUE";
+      barcode: string | null;
+      /** Money: a decimal string. */
+      price: string | null;
       product: { id: string; title: string; status: string };
       inventoryItem: { id: string; tracked: boolean };
     }[];
@@ -197,4 +202,20 @@ export type WebhookSubscriptionCreateData = {
     webhookSubscription: { id: string; topic: string; uri: string } | null;
     userErrors: { field: string[] | null; message: string }[];
   };
+};
+
+/** Stops variants of one product selling at zero (risk checks' one-click fix; write_products). */
+export const VARIANTS_DENY = `#graphql
+  mutation StockGuardVariantsDeny($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {
+    productVariantsBulkUpdate(productId: $productId, variants: $variants) {
+      productVariants { id inventoryPolicy }
+      userErrors { code field message }
+    }
+  }`;
+
+export type VariantsDenyData = {
+  productVariantsBulkUpdate: {
+    productVariants: { id: string; inventoryPolicy: "DENY" | "CONTINUE" }[] | null;
+    userErrors: { code: string | null; field: string[] | null; message: string }[];
+  } | null;
 };

@@ -4,15 +4,24 @@
  */
 import prisma from "../../db.server";
 
-/** Oversell incidents of one shop since `since`: how many, and how many units were short. */
+/**
+ * Oversell incidents of one shop since `since`: how many, and how many units were short. A
+ * shortfall the merchant's own admin change caused is their decision, not an oversell.
+ */
 export async function countOversoldSince(input: {
   shopId: string;
   since: Date;
 }): Promise<{ incidents: number; units: number }> {
   const row = await prisma.oversellIncident.aggregate({
-    where: { shopId: input.shopId, occurredAt: { gte: input.since } },
+    // Confirmed incidents only (issue 13): provisional shortfalls may still be explained.
+    where: {
+      shopId: input.shopId,
+      occurredAt: { gte: input.since },
+      merchant: false,
+      status: "confirmed",
+    },
     _count: { _all: true },
-    _sum: { shortfall: true },
+    _sum: { units: true },
   });
-  return { incidents: row._count._all, units: row._sum.shortfall ?? 0 };
+  return { incidents: row._count._all, units: row._sum.units ?? 0 };
 }

@@ -85,3 +85,23 @@ export async function findHealthConnection(input: { shopId: string; connectionId
     select: { id: true, name: true, status: true },
   });
 }
+
+/**
+ * Sync latency per connection and hour since `since`: event received → the channel written
+ * (push trace), p50 and p95 in milliseconds, and how many writes were measured.
+ */
+export async function syncLatencyByHour(input: { shopId: string; since: Date }) {
+  return prisma.$queryRaw<
+    { connectionId: string; hour: Date; p50: number; p95: number; writes: number }[]
+  >`
+    SELECT pt.connection_id::text AS "connectionId",
+           date_trunc('hour', pt.written_at) AS hour,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM pt.written_at - r.received_at) * 1000)::float8 AS p50,
+           percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM pt.written_at - r.received_at) * 1000)::float8 AS p95,
+           count(*)::int AS writes
+      FROM push_trace pt
+      JOIN receipt r ON r.id = pt.receipt_id
+     WHERE r.shop_id = ${input.shopId}::uuid AND pt.written_at >= ${input.since}
+     GROUP BY 1, 2
+     ORDER BY 2`;
+}

@@ -1,18 +1,28 @@
 /**
- * The Buffer rules page: the shop's rules, most specific first, and its two actions (create a
- * rule, delete one), validated here and carried out by the shared rules service. Reads through
- * `repositories/admin/buffer-rules.server.ts`.
+ * The Buffer rules page: the shop's rules, most specific first, and its actions (create a rule,
+ * change its value in place, delete it — with the deleted rule handed back for an undo), each
+ * with a preview of the listings and channels it changes (nothing written), validated here and
+ * carried out by the shared rules service. Reads through `repositories/admin/buffer-rules.server.ts`.
  */
 import { z } from "zod";
 import { RuleError } from "../../domain/errors";
 import type { BufferKind } from "../../domain/types";
-import { listRuleConnections, listShopRules } from "../../repositories/admin/buffer-rules.server";
-import { createRule, deleteRule } from "../rules.server";
+import { computePublished } from "../../domain/publish";
+import { normalizeSku } from "../../domain/sku";
+import {
+  findShopRule,
+  listRuleConnections,
+  listShopRules,
+  loadShopPublishInputs,
+} from "../../repositories/admin/buffer-rules.server";
+import { createRule, deleteRule, updateRule } from "../rules.server";
 import { domainFailure, intField, STALE_PAGE, type FormFailure } from "./forms.server";
 import { requireShop } from "./shop.server";
 import { BUFFER_KINDS } from "./vocabulary";
 
 const ALL = "all";
+/** `preview` answers what the change would do and writes nothing. */
+const step = z.enum(["preview", "apply"], STALE_PAGE).default("apply");
 
 export const ZCreateRule = z
   .object({
@@ -23,6 +33,9 @@ export const ZCreateRule = z
     sku: z.string().trim().max(255, "SKU is too long").default(""),
     kind: z.enum(BUFFER_KINDS, "Choose what the rule does"),
     value: intField("Value", { min: 0 }),
+    step,
+    /** Set by "Undo" after a delete: the same rule created again. */
+    restore: z.literal("yes", STALE_PAGE).optional(),
   })
   .superRefine((rule, ctx) => {
     if (rule.kind === "percent_of_ats" && rule.value > 100) {
@@ -34,10 +47,21 @@ export const ZCreateRule = z
     }
   });
 
-export const ZDeleteRule = z.object({ intent: z.literal("delete"), ruleId: z.uuid(STALE_PAGE) });
+export const ZUpdateRule = z.object({
+  intent: z.literal("update"),
+  ruleId: z.uuid(STALE_PAGE),
+  value: intField("Value", { min: 0 }),
+  step,
+});
+
+export const ZDeleteRule = z.object({
+  intent: z.literal("delete"),
+  ruleId: z.uuid(STALE_PAGE),
+  step,
+});
 
 /** Told apart by the submit button's `intent`, so each form gets its own field messages. */
-export const ZRuleAction = z.discriminatedUnion("intent", [ZCreateRule, ZDeleteRule], {
+export const ZRuleAction = z.discriminatedUnion("intent", [ZCreateRule, ZUpdateRule, ZDeleteRule], {
   error: STALE_PAGE,
 });
 export type RuleAction = z.infer<typeof ZRuleAction>;
@@ -88,26 +112,154 @@ export async function listBufferRules(shopDomain: string): Promise<BufferRulesPa
   };
 }
 
-export type RuleChangeResult = { ok: true; message: string };
+/** What a rule change would do to the shop's listings, shown before it is saved. */
+export type RulePreview = {
+  intent: "create" | "update" | "delete";
+  /** Listings whose published quantity changes. */
+  listingsChanged: number;
+  /** SKUs among them. */
+  skusChanged: number;
+  channels: { name: string; source: boolean; listings: number }[];
+  /** The first changes, biggest first: what each would show before → after. */
+  examples: { connectionName: string; sku: string; before: number; after: number }[];
+  /** The rule applies to every channel, the source store (its storefront) included. */
+  includesSource: boolean;
+  sourceName: string | null;
+  /** Listings the rule's scope covers (whether or not their number changes). */
+  inScope: number;
+};
+
+export type RulePreviewResult = { ok: true; intent: "preview"; preview: RulePreview };
+
+export type RuleChangeResult = {
+  ok: true;
+  intent: "create" | "update" | "delete";
+  message: string;
+  /** A deleted rule, for "Undo" (created again with the same scope, kind and value). */
+  deleted?: { connectionId: string | null; sku: string | null; kind: BufferKind; value: number };
+};
+
+type RuleSpec = {
+  id: string;
+  connectionId: string | null;
+  sku: string | null;
+  kind: BufferKind;
+  value: number;
+};
+
+const EXAMPLES = 10;
+
+/** Publishes every listing of the shop with the rules as they are and as they would be. */
+async function previewRules(
+  shopId: string,
+  intent: RulePreview["intent"],
+  change: (rules: RuleSpec[]) => {
+    rules: RuleSpec[];
+    scope: Omit<RuleSpec, "id" | "kind" | "value">;
+  },
+): Promise<RulePreview> {
+  const [inputs, connections] = await Promise.all([
+    loadShopPublishInputs({ shopId }),
+    listRuleConnections({ shopId }),
+  ]);
+  const { rules: after, scope } = change(inputs.rules);
+  const holds = new Map<string, number>();
+  for (const l of inputs.listings)
+    for (const c of l.components)
+      if (l.holdUnits > 0)
+        holds.set(c.itemId, (holds.get(c.itemId) ?? 0) + l.holdUnits * c.perUnit);
+  const before = computePublished(inputs.listings, inputs.levels, inputs.rules, holds);
+  const published = computePublished(inputs.listings, inputs.levels, after, holds);
+  const byId = new Map(connections.map((c) => [c.id, c]));
+  const changed = inputs.listings
+    .map((l) => ({ l, before: before.get(l.id) ?? 0, after: published.get(l.id) ?? 0 }))
+    .filter((c) => c.before !== c.after);
+  const channels = new Map<string, { name: string; source: boolean; listings: number }>();
+  for (const { l } of changed) {
+    const c = byId.get(l.connectionId);
+    const entry = channels.get(l.connectionId) ?? {
+      name: c?.name ?? "Channel",
+      source: c?.role === "source",
+      listings: 0,
+    };
+    entry.listings++;
+    channels.set(l.connectionId, entry);
+  }
+  const source = connections.find((c) => c.role === "source") ?? null;
+  const inScope = inputs.listings.filter(
+    (l) =>
+      (scope.connectionId === null || scope.connectionId === l.connectionId) &&
+      (scope.sku === null || scope.sku === l.sku),
+  ).length;
+  return {
+    intent,
+    listingsChanged: changed.length,
+    skusChanged: new Set(changed.map((c) => c.l.sku ?? c.l.id)).size,
+    channels: [...channels.values()].sort(
+      (a, b) => Number(b.source) - Number(a.source) || a.name.localeCompare(b.name),
+    ),
+    examples: changed
+      .sort(
+        (a, b) =>
+          Math.abs(b.after - b.before) - Math.abs(a.after - a.before) ||
+          (a.l.sku ?? "").localeCompare(b.l.sku ?? ""),
+      )
+      .slice(0, EXAMPLES)
+      .map((c) => ({
+        connectionName: byId.get(c.l.connectionId)?.name ?? "Channel",
+        sku: c.l.sku ?? "listing",
+        before: c.before,
+        after: c.after,
+      })),
+    includesSource: scope.connectionId === null && source !== null,
+    sourceName: source?.name ?? null,
+    inScope,
+  };
+}
+
+const goneRule = (intent: string): FormFailure => ({
+  ok: false,
+  intent,
+  fieldErrors: {},
+  formError: "That rule no longer exists; the list has been refreshed",
+  status: 404,
+});
 
 /**
- * Creates or deletes a rule through the shared rules service (one rule per scope and kind: a
- * second one is refused as a form error), which republishes the shop and enqueues the pushes.
+ * Creates, changes or deletes a rule through the shared rules service (one rule per scope and
+ * kind: a second one is refused as a form error), which republishes the shop and enqueues the
+ * pushes; `step=preview` answers what it would change and writes nothing.
  */
 export async function changeBufferRule(input: {
   shopDomain: string;
   action: RuleAction;
-}): Promise<RuleChangeResult | FormFailure> {
+}): Promise<RuleChangeResult | RulePreviewResult | FormFailure> {
   const shop = await requireShop(input.shopDomain);
   const action = input.action;
   if (action.intent === "create") {
+    const scope = {
+      connectionId: action.connectionId === ALL ? null : action.connectionId,
+      sku: action.sku ? normalizeSku(action.sku) : null,
+    };
+    if (action.step === "preview") {
+      const preview = await previewRules(shop.id, "create", (rules) => ({
+        rules: [
+          ...rules.filter(
+            (r) =>
+              !(
+                r.connectionId === scope.connectionId &&
+                r.sku === scope.sku &&
+                r.kind === action.kind
+              ),
+          ),
+          { id: "new", ...scope, kind: action.kind, value: action.value },
+        ],
+        scope,
+      }));
+      return { ok: true, intent: "preview", preview };
+    }
     try {
-      await createRule(shop.id, {
-        connectionId: action.connectionId === ALL ? null : action.connectionId,
-        sku: action.sku || null,
-        kind: action.kind,
-        value: action.value,
-      });
+      await createRule(shop.id, { ...scope, kind: action.kind, value: action.value });
     } catch (error) {
       if (error instanceof RuleError) {
         return {
@@ -119,16 +271,42 @@ export async function changeBufferRule(input: {
       }
       return domainFailure(error, "create");
     }
-    return { ok: true, message: "Rule created" };
-  }
-  if (!(await deleteRule(shop.id, action.ruleId))) {
     return {
-      ok: false,
-      intent: "delete",
-      fieldErrors: {},
-      formError: "That rule no longer exists",
-      status: 404,
+      ok: true,
+      intent: "create",
+      message: action.restore ? "Rule restored" : "Rule created",
     };
   }
-  return { ok: true, message: "Rule deleted" };
+
+  const rule = await findShopRule({ shopId: shop.id, ruleId: action.ruleId });
+  if (!rule) return goneRule(action.intent);
+  const scope = { connectionId: rule.connectionId, sku: rule.sku };
+  if (action.step === "preview") {
+    const preview = await previewRules(shop.id, action.intent, (rules) => ({
+      rules:
+        action.intent === "delete"
+          ? rules.filter((r) => r.id !== rule.id)
+          : rules.map((r) => (r.id === rule.id ? { ...r, value: action.value } : r)),
+      scope,
+    }));
+    return { ok: true, intent: "preview", preview };
+  }
+  if (action.intent === "update") {
+    try {
+      if (!(await updateRule(shop.id, rule.id, action.value))) return goneRule("update");
+    } catch (error) {
+      if (error instanceof RuleError) {
+        return { ok: false, intent: "update", fieldErrors: { value: error.message }, status: 400 };
+      }
+      return domainFailure(error, "update");
+    }
+    return { ok: true, intent: "update", message: "Rule saved" };
+  }
+  if (!(await deleteRule(shop.id, rule.id))) return goneRule("delete");
+  return {
+    ok: true,
+    intent: "delete",
+    message: "Rule deleted",
+    deleted: { ...scope, kind: rule.kind, value: rule.value },
+  };
 }

@@ -15,8 +15,8 @@ export type FormFailure = {
   intent: string | null;
   fieldErrors: FieldErrors;
   formError?: string;
-  /** The HTTP status of the answer (see above). */
-  status: 400 | 404 | 422;
+  /** The HTTP status of the answer (see above; 409: a change that needs confirmation). */
+  status: 400 | 404 | 409 | 422;
 };
 
 export type ParsedForm<T> = { ok: true; data: T } | FormFailure;

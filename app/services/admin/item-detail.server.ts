@@ -9,8 +9,12 @@ import { ats } from "../../domain/availability";
 import {
   findItemDetail,
   listActionLocations,
+  listConnectionNames,
+  listMerchantDecisions,
   listRecentMovements,
+  loadPublishInputs,
 } from "../../repositories/admin/item-detail.server";
+import { explainPublished, type ExplainStep } from "./explain";
 import { requireShop } from "./shop.server";
 
 export const MOVEMENT_LIMIT = 50;
@@ -58,6 +62,19 @@ export type ItemDetail = {
     lastPushedAt: string | null;
     pending: boolean;
     lastError: string | null;
+    /** Why it publishes what it does: ATS → each rule → shows (see explain.ts). */
+    explain: ExplainStep[];
+  }[];
+  /** Changes the merchant confirmed although orders already exceeded what was left. */
+  decisions: {
+    id: string;
+    kind: string;
+    shortfall: number;
+    atsBefore: number;
+    atsAfter: number;
+    actor: string;
+    reason: string | null;
+    decidedAt: string;
   }[];
   movements: {
     id: string;
@@ -99,10 +116,20 @@ export async function getItemDetail(input: {
   const item = await findItemDetail({ shopId: shop.id, itemId: input.itemId });
   if (!item) return null;
 
-  const [locations, movements] = await Promise.all([
+  const [locations, movements, inputs, connections, decisions] = await Promise.all([
     listActionLocations({ shopId: shop.id }),
     listRecentMovements({ shopId: shop.id, itemId: item.id, limit: MOVEMENT_LIMIT }),
+    loadPublishInputs({ shopId: shop.id, itemId: item.id }),
+    listConnectionNames({ shopId: shop.id }),
+    listMerchantDecisions({ shopId: shop.id, itemId: item.id, limit: 10 }),
   ]);
+  const connectionName = new Map(
+    connections.map((c) => [c.id, c.role === "source" ? `${c.name} (source store)` : c.name]),
+  );
+  const explained = explainPublished({
+    ...inputs,
+    connectionName: (id) => connectionName.get(id) ?? "a channel",
+  });
   const locationName = new Map(item.levels.map((l) => [l.locationId, l.location.name]));
   for (const l of locations) locationName.set(l.id, l.name);
 
@@ -159,6 +186,7 @@ export async function getItemDetail(input: {
         lastPushedAt: listing.lastPushedAt?.toISOString() ?? null,
         pending: listing.publishedVersion > listing.pushedVersion,
         lastError: listing.lastError,
+        explain: explained.get(listing.id) ?? [],
       }))
       .sort(
         (a, b) =>
@@ -178,6 +206,16 @@ export async function getItemDetail(input: {
       reason: m.reason,
       orderRef: m.orderRef,
       createdAt: m.createdAt.toISOString(),
+    })),
+    decisions: decisions.map((d) => ({
+      id: d.id.toString(),
+      kind: d.kind,
+      shortfall: d.shortfall,
+      atsBefore: d.atsBefore,
+      atsAfter: d.atsAfter,
+      actor: d.actor,
+      reason: d.reason,
+      decidedAt: d.decidedAt.toISOString(),
     })),
     formKeys: { adjust: randomUUID(), inspect: randomUUID(), safetyStock: randomUUID() },
   };

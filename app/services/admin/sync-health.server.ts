@@ -13,6 +13,7 @@ import {
   listOpenFailures,
   listOpenUnmatchedLines,
   listRecentDrift,
+  syncLatencyByHour,
   resolveFailure,
 } from "../../repositories/admin/sync-health.server";
 import { enqueueReconcile, enqueueSafely } from "../../queues/jobs.server";
@@ -70,18 +71,38 @@ export type SyncHealth = {
     repaired: boolean;
     detectedAt: string;
   }[];
+  /**
+   * Sync latency (event received → channel written) per connection over the last 24 hours, by
+   * hour: p50 and p95 in ms (null: nothing written that hour).
+   */
+  latency: {
+    hours: string[];
+    series: {
+      connectionId: string;
+      name: string;
+      p50: (number | null)[];
+      p95: (number | null)[];
+      writes: number;
+    }[];
+  };
 };
+
+const LATENCY_HOURS = 24;
 
 /** The Sync health page: what needs the merchant's attention, scoped to one shop. */
 export async function getSyncHealth(shopDomain: string): Promise<SyncHealth> {
   const shop = await requireShop(shopDomain);
   const shopId = shop.id;
-  const [connections, failures, catalogIssues, unmatchedLines, drift] = await Promise.all([
+  const now = new Date();
+  const firstHour = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000);
+  firstHour.setUTCHours(firstHour.getUTCHours() - (LATENCY_HOURS - 1));
+  const [connections, failures, catalogIssues, unmatchedLines, drift, latency] = await Promise.all([
     listHealthConnections({ shopId }),
     listOpenFailures({ shopId, limit: LIMIT }),
     listOpenCatalogIssues({ shopId, limit: LIMIT }),
     listOpenUnmatchedLines({ shopId, limit: LIMIT }),
     listRecentDrift({ shopId, limit: DRIFT_LIMIT }),
+    syncLatencyByHour({ shopId, since: firstHour }),
   ]);
   const listingIds = [
     ...new Set(
@@ -94,8 +115,25 @@ export async function getSyncHealth(shopDomain: string): Promise<SyncHealth> {
   const listingLabel = new Map(listings.map((l) => [l.id, l.sku ?? l.remoteRef]));
   const names = new Map(connections.map((c) => [c.id, c.name]));
   const connection = (id: string) => names.get(id) ?? id;
+  const hours = Array.from({ length: LATENCY_HOURS }, (_, i) =>
+    new Date(firstHour.getTime() + i * 3_600_000).toISOString(),
+  );
+  const series = connections
+    .map((c) => {
+      const rows = latency.filter((r) => r.connectionId === c.id);
+      const at = (hour: string) => rows.find((r) => r.hour.toISOString() === hour);
+      return {
+        connectionId: c.id,
+        name: c.name,
+        p50: hours.map((h) => at(h)?.p50 ?? null),
+        p95: hours.map((h) => at(h)?.p95 ?? null),
+        writes: rows.reduce((sum, r) => sum + r.writes, 0),
+      };
+    })
+    .filter((s) => s.writes > 0);
   return {
-    now: new Date().toISOString(),
+    now: now.toISOString(),
+    latency: { hours, series },
     connections: connections.map((c) => ({
       id: c.id,
       name: c.name,

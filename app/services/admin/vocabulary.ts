@@ -13,9 +13,10 @@ export const BUFFER_KINDS = [
 ] as const satisfies readonly BufferKind[];
 
 export const ROOT_CAUSES = [
-  "stock_correction",
-  "sync_lag",
-  "channel_showed_more",
-  "buffer_exhausted",
+  "sync_delay",
+  "simultaneous_channels",
+  "low_buffer",
+  "allocation_error",
+  "integration_failure",
   "unknown",
 ] as const satisfies readonly RootCause[];

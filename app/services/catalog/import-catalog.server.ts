@@ -122,6 +122,18 @@ export async function importCatalog(
   };
   if (conn.role === "source") await importSource(conn, adapter, locations, unique, summary);
   else await importSales(conn, adapter, locations, unique, summary);
+  // Fetched with the catalog and kept: risk checks (CONTINUE, untracked) and cycle counts read them.
+  await catalog.recordCatalogFacts(
+    conn.id,
+    [...unique.values()].map((e) => ({
+      remoteRef: e.remoteRef,
+      tracked: e.tracked,
+      sellsWhenOutOfStock: e.sellsWhenOutOfStock,
+      barcode: e.barcode ?? null,
+      unitPrice: e.unitPrice ?? null,
+      remoteProductRef: e.remoteProductRef ?? null,
+    })),
+  );
   const previous = await connections.markImported(conn.id);
   // A first import can add tens of thousands of rows at once: refresh the planner's statistics.
   if (!previous && entries.length >= 500) {

@@ -128,9 +128,9 @@ export async function ingestReceipt(receiptId: bigint): Promise<IngestOutcome> {
     });
     metrics().ingestSeconds.observe({ topic }, (Date.now() - receipt.receivedAt.getTime()) / 1000);
     if (result.incidents.length > 0) {
+      // Provisional: counted (metric, alerts) only once the item settles (services/incidents).
       const units = result.incidents.reduce((s, i) => s + i.shortfall, 0);
-      metrics().oversells.inc(units);
-      logger.warn({ incidents: result.incidents.length, units }, "oversell recorded");
+      logger.info({ incidents: result.incidents.length, units }, "provisional shortfall recorded");
     }
     const touched = new Set(result.changedListings.map((l) => l.connectionId));
     if (connection.syncEnabled) await enqueueSafely("push", () => enqueuePushes(touched));

@@ -64,6 +64,18 @@ export async function applyLedgerEvent(event: LedgerEvent): Promise<ApplyResult>
   return transaction((tx) => applyInTransaction(tx, event));
 }
 
+/**
+ * The same, inside a transaction the caller opened: the event commits together with the caller's
+ * own conditional update (a cycle count approved once books its corrections once).
+ */
+export async function applyLedgerEventInTransaction(
+  tx: Tx,
+  event: LedgerEvent,
+): Promise<ApplyResult> {
+  validateEvent(event);
+  return applyInTransaction(tx, event);
+}
+
 async function applyInTransaction(tx: Tx, event: LedgerEvent): Promise<ApplyResult> {
   const shop = await ledger.shopState(tx, event.shopId);
   if (!shop) throw new UnknownShopError(event.shopId);

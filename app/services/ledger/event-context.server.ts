@@ -3,18 +3,19 @@
  * balances of every locked item (exact under the locks, kept current in memory as movements are
  * recorded), the listings that depend on them, and `record`, which writes one effect — the
  * movement (idempotent by key), the source outbox row, and an oversell incident when the effect
- * takes an item below zero.
+ * takes an item below zero (a merchant decision instead, for the merchant's own confirmed change).
  */
 import { ats, isZeroDelta, newlyOversold } from "../../domain/availability";
 import { chooseCommitLocation } from "../../domain/allocation";
 import { DomainError } from "../../domain/errors";
-import { classifyOversell } from "../../domain/incidents";
+import { shortfallGrowth } from "../../domain/incidents";
 import type { LineState } from "../../domain/ledger";
 import type { LedgerEvent } from "../../domain/operations";
 import { sourceAdjustmentFor } from "../../domain/source-adjustments";
 import type { FactDelta, LevelFacts } from "../../domain/types";
-import { insertIncident } from "../../repositories/incidents.server";
+import { insertMerchantDecision } from "../../repositories/merchant-decisions.server";
 import * as ledger from "../../repositories/ledger.server";
+import { recordProvisionalIncident } from "../incidents/record.server";
 import type { Tx } from "../../repositories/tx.server";
 
 export type ApplyResult = {
@@ -23,6 +24,8 @@ export type ApplyResult = {
   unmatched: number;
   incidents: { id: bigint; itemId: string; shortfall: number; rootCause: string }[];
   changedListings: { listingId: string; connectionId: string; publishedQuantity: number }[];
+  /** Shortfalls recorded as the merchant's decision (`LedgerEvent.merchantDecision`). */
+  merchantDecisions?: number;
 };
 
 export type Effect = {
@@ -145,6 +148,14 @@ export class EventContext {
       this.heldItems.add(c.itemId);
   }
 
+  /** Physically sellable units of an item (ATS without safety stock: domain/incidents.ts). */
+  itemSellable(itemId: string): number {
+    let total = 0;
+    for (const row of this.levels.values())
+      if (row.itemId === itemId) total += row.onHand - row.committed - row.held - row.damaged;
+    return total;
+  }
+
   itemAts(itemId: string): number {
     let total = 0;
     for (const row of this.levels.values()) if (row.itemId === itemId) total += ats(row);
@@ -202,14 +213,43 @@ export class EventContext {
       });
     }
     const before = this.itemAts(effect.itemId);
+    const sellableBefore = this.itemSellable(effect.itemId);
     if (!isZeroDelta(effect.delta)) {
       addInPlace(await this.level(effect.itemId, effect.locationId), effect.delta);
       this.touched.add(levelKey(effect.itemId, effect.locationId));
     }
     const shortfall = newlyOversold(before, this.itemAts(effect.itemId));
-    if (shortfall > 0) await this.recordIncident(effect, movementId, before, shortfall);
+    // A merchant's own confirmed change is their decision, not an oversell (a separate path).
+    if (shortfall > 0 && this.event.merchantDecision)
+      await this.recordMerchantDecision(effect, movementId, before, shortfall);
+    // Physical shortfall (safety stock excluded): a provisional incident, confirmed or explained
+    // once the item settles (services/incidents); a merchant's decision is kept there too (as
+    // such) so settling never counts it as a channel's oversell.
+    const physical = shortfallGrowth(sellableBefore, this.itemSellable(effect.itemId));
+    if (physical > 0) await this.recordIncident(effect, movementId, before, physical);
     this.result.applied++;
     return true;
+  }
+
+  private async recordMerchantDecision(
+    effect: Effect,
+    movementId: bigint,
+    before: number,
+    shortfall: number,
+  ): Promise<void> {
+    await insertMerchantDecision(this.tx, {
+      shopId: this.shopId,
+      itemId: effect.itemId,
+      sku: this.locked.skuOf.get(effect.itemId) ?? "",
+      movementId,
+      kind: effect.kind,
+      actor: this.event.actor,
+      reason: this.event.reason ?? null,
+      shortfall,
+      atsBefore: before,
+      atsAfter: this.itemAts(effect.itemId),
+    });
+    this.result.merchantDecisions = (this.result.merchantDecisions ?? 0) + 1;
   }
 
   private async recordIncident(
@@ -222,24 +262,23 @@ export class EventContext {
     const itemListings = listings.filter((l) =>
       components.some((c) => c.listingId === l.id && c.itemId === effect.itemId),
     );
-    const selling =
-      itemListings.find((l) => l.id === effect.listingId) ??
-      itemListings.find((l) => l.connectionId === effect.connectionId) ??
-      null;
-    const rootCause = classifyOversell({ movementKind: effect.kind, listing: selling });
-    const id = await insertIncident(this.tx, {
+    const recorded = await recordProvisionalIncident(this.tx, {
       shopId: this.shopId,
       itemId: effect.itemId,
       sku: skuOf.get(effect.itemId) ?? "",
+      kind: effect.kind,
       connectionId: effect.connectionId,
+      listingId: effect.listingId,
       orderRef: effect.orderRef,
       lineRef: effect.lineRef,
+      merchant: !!this.event.merchantDecision,
+      actor: this.event.actor,
       movementId,
       receiptId: this.receiptId,
       shortfall,
       atsBefore: before,
       atsAfter: this.itemAts(effect.itemId),
-      snapshot: itemListings.map((l) => ({
+      listings: itemListings.map((l) => ({
         listingId: l.id,
         connectionId: l.connectionId,
         role: l.connectionRole,
@@ -248,10 +287,16 @@ export class EventContext {
         lastPushedAt: l.lastPushedAt,
         remote: l.remoteQuantity,
         remoteObservedAt: l.remoteObservedAt,
+        components: components.filter((c) => c.listingId === l.id).length,
       })),
-      rootCause,
     });
-    this.result.incidents.push({ id, itemId: effect.itemId, shortfall, rootCause });
+    if (recorded.status === "provisional")
+      this.result.incidents.push({
+        id: recorded.id,
+        itemId: effect.itemId,
+        shortfall,
+        rootCause: recorded.status,
+      });
   }
 }
 

@@ -11,6 +11,7 @@ import { acquireConnectionLock, ConnectionBusyError } from "../../lib/locks.serv
 import { log } from "../../logger.server";
 import { enqueueDeferredPush, enqueuePush, enqueueSafely } from "../../queues/jobs.server";
 import * as connections from "../../repositories/connections.server";
+import { recordChannelSyncFailed } from "../flow/triggers.server";
 import { pushSalesConnection, type PushOutcome } from "./push-sales.server";
 import { pushSourceConnection } from "./push-source.server";
 
@@ -91,6 +92,12 @@ export async function pauseOnAuthError(
     shopId: conn.shopId,
     connectionId: conn.id,
     kind: "auth",
+    reason: error.message,
+  });
+  // Shopify Flow "Channel sync failed" (once per failing episode).
+  await recordChannelSyncFailed({
+    shopId: conn.shopId,
+    connectionId: conn.id,
     reason: error.message,
   });
   log({ connectionId: conn.id }).error(

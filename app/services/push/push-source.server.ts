@@ -122,6 +122,7 @@ export async function pushSourceConnection(
           ledgerDocumentUri: `gid://stockguard/Movement/${c.firstId}`,
         })),
         batch.batchKey,
+        batch.reason,
       );
       if (!result.ok)
         throw new ChannelPermanentError(
@@ -140,11 +141,25 @@ export async function pushSourceConnection(
         w.wrote = true;
       }
     }
+    // One call per state and reason (a cycle count's corrections carry Shopify's own reason).
+    const stateOf = (p: listings.SourceLevel["pending"][number]) =>
+      p.delta < 0 ? "available" : p.stateName;
+    const groups: [string, string | null][] = [];
     for (const name of ["quality_control", "damaged", "reserved", "available"]) {
+      const reasons = new Set(
+        work.flatMap((w) =>
+          w.level.pending
+            .filter((p) => p.status === "pending" && stateOf(p) === name)
+            .map((p) => p.reason ?? null),
+        ),
+      );
+      for (const reason of reasons) groups.push([name, reason]);
+    }
+    for (const [name, reason] of groups) {
       const changes: (StateAdjustment & { ids: bigint[]; w: Work })[] = [];
       for (const w of work) {
         const pending = w.level.pending.filter(
-          (p) => p.status === "pending" && (p.delta < 0 ? "available" : p.stateName) === name,
+          (p) => p.status === "pending" && stateOf(p) === name && (p.reason ?? null) === reason,
         );
         if (pending.length === 0) continue;
         const delta = pending.reduce((sum, p) => sum + p.delta, 0);
@@ -176,7 +191,7 @@ export async function pushSourceConnection(
           stale = true;
           break;
         }
-        const result = await store.adjust(conn, name, chunk, batchKey);
+        const result = await store.adjust(conn, name, chunk, batchKey, reason);
         if (!result.ok) {
           await outbox.markAdjustmentsFailed(
             chunk.flatMap((c) => c.ids),

@@ -11,6 +11,7 @@ import * as connections from "../../repositories/connections.server";
 import * as listings from "../../repositories/listings.server";
 import { webhookUrl } from "../connect-marketplace.server";
 import { readSourceLevels } from "../ingest/read-source-levels.server";
+import { isFlowDrift, recordDriftTrigger } from "../flow/triggers.server";
 
 export type ReconcileSummary = {
   listings: number;
@@ -85,7 +86,7 @@ export async function reconcileConnection(
             : read.quantity === l.pushed
               ? "published_change_not_pushed"
               : "changed_on_channel";
-      await listings.recordDrift({
+      const driftId = await listings.recordDrift({
         shopId: row.shopId,
         connectionId,
         listingId: l.id,
@@ -94,6 +95,17 @@ export async function reconcileConnection(
         cause,
         repaired: read.quantity !== null,
       });
+      // Shopify Flow "Stock drift found", for drift StockGuard did not cause itself.
+      if (isFlowDrift(cause))
+        await recordDriftTrigger({
+          driftId,
+          shopId: row.shopId,
+          connectionId,
+          listingId: l.id,
+          expected: l.published,
+          observed: read.quantity ?? 0,
+          cause,
+        });
       if (read.quantity !== null) drifted.push(l.id);
       summary.drift++;
     }

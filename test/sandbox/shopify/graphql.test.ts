@@ -88,6 +88,8 @@ describe("operations.ts documents", () => {
         title: "S",
         displayName: "Shirt - S",
         inventoryPolicy: "DENY",
+        barcode: null,
+        price: "20.00",
         product: {
           id: expect.stringMatching(/^gid:\/\/shopify\/Product\/\d+$/),
           title: "Shirt",

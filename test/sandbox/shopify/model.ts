@@ -90,6 +90,8 @@ export interface VariantRec {
   price: string;
   position: number;
   inventoryPolicy: InventoryPolicy;
+  /** Barcode (ISBN, UPC, GTIN); null when none. */
+  barcode?: string | null;
   inventoryItemId: number;
   createdAt: Date;
   updatedAt: Date;

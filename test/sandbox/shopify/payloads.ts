@@ -70,7 +70,7 @@ export function productPayload(shop: ShopState, product: ProductRec): Record<str
         created_at: t(variant.createdAt),
         updated_at: t(variant.updatedAt),
         taxable: true,
-        barcode: null,
+        barcode: variant.barcode ?? null,
         sku: variant.sku ?? "",
         inventory_management: item.tracked ? "shopify" : null,
         fulfillment_service: "manual",

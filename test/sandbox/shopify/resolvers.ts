@@ -23,6 +23,8 @@ import {
   type StateName,
   type VariantRec,
 } from "./model";
+import { flowMutationResolvers } from "./flow";
+import { variantsBulkMutationResolvers } from "./variants-bulk";
 import { isInventoryMutation, runInventoryMutation } from "./inventory-mutations";
 import type { Sandbox } from "./sandbox";
 import type { ShopState } from "./state";
@@ -435,6 +437,8 @@ const resolvers: Record<string, Record<string, Resolver>> = {
       ),
     webhookSubscriptionDelete: (_s, args, { shop, caller }) =>
       deleteSubscription(shop, caller.owner.key, args.id),
+    ...flowMutationResolvers,
+    ...variantsBulkMutationResolvers,
   },
 };
 

@@ -1,5 +1,7 @@
 /** The Admin GraphQL schema subset (API 2026-10 names) the local server executes. */
 import { buildSchema, type GraphQLSchema } from "graphql";
+import { FLOW_SDL } from "./flow";
+import { VARIANTS_BULK_SDL } from "./variants-bulk";
 import { topicEnumValues } from "./topics";
 
 const CONNECTION_ARGS = "first: Int, after: String, last: Int, before: String";
@@ -437,6 +439,8 @@ export const ADMIN_SDL = /* GraphQL */ `
     inventoryAdjustmentGroup: InventoryAdjustmentGroup
     userErrors: [InventoryMoveQuantitiesUserError!]!
   }
+  ${FLOW_SDL}
+  ${VARIANTS_BULK_SDL}
 `;
 
 let cached: GraphQLSchema | null = null;

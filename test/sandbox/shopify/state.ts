@@ -50,6 +50,7 @@ export type VariantSeed = {
   title?: string;
   price?: string;
   inventoryPolicy?: InventoryPolicy;
+  barcode?: string;
   tracked?: boolean;
   /** Locations the item is stocked at, with quantities. Omitted: stocked everywhere at zero. */
   inventory?: InventorySeed;
@@ -375,6 +376,7 @@ export class ShopState {
       price: seed.price ?? "10.00",
       position: product.variantIds.length + 1,
       inventoryPolicy: seed.inventoryPolicy ?? "DENY",
+      barcode: seed.barcode ?? null,
       inventoryItemId: itemId,
       createdAt: now,
       updatedAt: now,

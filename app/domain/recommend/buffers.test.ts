@@ -1,0 +1,315 @@
+/**
+ * Property tests of the recommendation maths: the race buffer is monotone in demand, delay and
+ * service level, zero without demand, never negative; safety stock likewise; recommendations
+ * never exceed ATS, tighten near a marketplace's cancellation limit, relax with backorders,
+ * and leave the last units to exactly one channel when asked; the statistics helpers agree
+ * with their definitions.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  raceBuffer,
+  recommendForSku,
+  safetyStock,
+  serviceLevelFor,
+  standardNormalCdf,
+  zFor,
+  type ChannelProfile,
+} from "./buffers";
+import type { SkuDemand } from "./demand";
+import { normalQuantile, poissonExcess, poissonTail, quantile } from "./stats";
+
+const HOUR = 3_600_000;
+const rateArb = fc.double({ min: 0, max: 10_000, noNaN: true });
+const delayArb = fc.double({ min: 0, max: 24 * HOUR, noNaN: true });
+const levelArb = fc.double({ min: 0.5, max: 0.9999, noNaN: true });
+
+describe("race buffer ceil(λW + z·√(λW))", () => {
+  it("is a non-negative integer, 0 without demand or delay", () => {
+    fc.assert(
+      fc.property(rateArb, delayArb, levelArb, (rate, delay, level) => {
+        const b = raceBuffer({ ratePerHour: rate, delayMs: delay, z: zFor(level) });
+        expect(Number.isInteger(b)).toBe(true);
+        expect(b).toBeGreaterThanOrEqual(0);
+        expect(raceBuffer({ ratePerHour: 0, delayMs: delay, z: zFor(level) })).toBe(0);
+        expect(raceBuffer({ ratePerHour: rate, delayMs: 0, z: zFor(level) })).toBe(0);
+      }),
+    );
+  });
+
+  it("is monotone in demand, delay, service level and dispersion", () => {
+    fc.assert(
+      fc.property(
+        rateArb,
+        rateArb,
+        delayArb,
+        delayArb,
+        levelArb,
+        levelArb,
+        fc.double({ min: 1, max: 5, noNaN: true }),
+        (r1, r2, w1, w2, l1, l2, d) => {
+          const [rLo, rHi] = r1 <= r2 ? [r1, r2] : [r2, r1];
+          const [wLo, wHi] = w1 <= w2 ? [w1, w2] : [w2, w1];
+          const [lLo, lHi] = l1 <= l2 ? [l1, l2] : [l2, l1];
+          const b = (r: number, w: number, l: number, disp = 1) =>
+            raceBuffer({ ratePerHour: r, delayMs: w, z: zFor(l), dispersion: disp });
+          expect(b(rLo, wLo, lLo)).toBeLessThanOrEqual(b(rHi, wLo, lLo));
+          expect(b(rLo, wLo, lLo)).toBeLessThanOrEqual(b(rLo, wHi, lLo));
+          expect(b(rLo, wLo, lLo)).toBeLessThanOrEqual(b(rLo, wLo, lHi));
+          expect(b(rLo, wLo, lLo)).toBeLessThanOrEqual(b(rLo, wLo, lLo, d));
+        },
+      ),
+    );
+  });
+
+  it("matches the formula once a sale within W is likelier than the accepted risk", () => {
+    // λ = 120/h on the other channels, W = 60 s → λW = 2; z(99 %) = 2.326 → ceil(2 + 3.29) = 6.
+    expect(raceBuffer({ ratePerHour: 120, delayMs: 60_000, z: zFor(0.99) })).toBe(6);
+    // λW = 0.005: one sale within W has probability 0.5 % < 1 % → no race worth a unit.
+    expect(raceBuffer({ ratePerHour: 0.3, delayMs: 60_000, z: zFor(0.99) })).toBe(0);
+    // …but 2 % > 1 %: the normal margin then asks for 1.
+    expect(raceBuffer({ ratePerHour: 1.2, delayMs: 60_000, z: zFor(0.99) })).toBe(1);
+  });
+
+  it("covers the Poisson tail: sales elsewhere exceed it at most about the accepted risk", () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0.5, max: 200, noNaN: true }), levelArb, (mu, level) => {
+        const b = raceBuffer({ ratePerHour: mu, delayMs: HOUR, z: zFor(level) });
+        // The normal approximation is close for μ ≥ 0.5; allow its known slack.
+        expect(poissonTail(mu, b)).toBeLessThanOrEqual(Math.max(0.05, 2 * (1 - level)));
+      }),
+    );
+  });
+});
+
+describe("safety stock z·√(L·σd² + d̄²·σL²)", () => {
+  it("is a non-negative integer, 0 without demand, monotone in every input", () => {
+    const arb = fc.record({
+      dailyMean: fc.double({ min: 0, max: 1_000, noNaN: true }),
+      dailyVariance: fc.double({ min: 0, max: 10_000, noNaN: true }),
+      leadTimeDays: fc.double({ min: 0, max: 120, noNaN: true }),
+      leadTimeSdDays: fc.double({ min: 0, max: 30, noNaN: true }),
+      z: fc.double({ min: 0, max: 4, noNaN: true }),
+    });
+    fc.assert(
+      fc.property(arb, arb, (a, b) => {
+        const s = safetyStock(a);
+        expect(Number.isInteger(s)).toBe(true);
+        expect(s).toBeGreaterThanOrEqual(0);
+        expect(safetyStock({ ...a, dailyMean: 0, dailyVariance: 0 })).toBe(0);
+        const hi = {
+          dailyMean: Math.max(a.dailyMean, b.dailyMean),
+          dailyVariance: Math.max(a.dailyVariance, b.dailyVariance),
+          leadTimeDays: Math.max(a.leadTimeDays, b.leadTimeDays),
+          leadTimeSdDays: Math.max(a.leadTimeSdDays, b.leadTimeSdDays),
+          z: Math.max(a.z, b.z),
+        };
+        expect(s).toBeLessThanOrEqual(safetyStock(hi));
+      }),
+    );
+  });
+
+  it("matches the textbook example", () => {
+    // d̄ = 10/day, σd = 3, L = 9 ± 2 days, z = 1.645: √(9·9 + 100·4) = √481 = 21.93 → 36.08 → 37.
+    expect(
+      safetyStock({
+        dailyMean: 10,
+        dailyVariance: 9,
+        leadTimeDays: 9,
+        leadTimeSdDays: 2,
+        z: 1.645,
+      }),
+    ).toBe(37);
+  });
+});
+
+const channel = (id: string, overrides: Partial<ChannelProfile> = {}): ChannelProfile => ({
+  channelId: id,
+  name: id,
+  kind: "shopify",
+  delayP99Ms: 60_000,
+  delaySamples: 100,
+  cancellationRate: null,
+  toleratesBackorders: false,
+  ...overrides,
+});
+
+const demandArb: fc.Arbitrary<SkuDemand> = fc
+  .record({
+    rates: fc.array(fc.double({ min: 0, max: 500, noNaN: true }), { minLength: 1, maxLength: 5 }),
+    dispersion: fc.double({ min: 1, max: 4, noNaN: true }),
+    flash: fc.boolean(),
+    pooled: fc.boolean(),
+  })
+  .map(({ rates, dispersion, flash, pooled }) => {
+    const channelRates = Object.fromEntries(rates.map((r, i) => [`c${i}`, r]));
+    const total = rates.reduce((a, b) => a + b, 0);
+    return {
+      sku: "SKU-1",
+      windowMs: 7 * 24 * HOUR,
+      orders: 10,
+      units: 10,
+      ratePerHour: total,
+      channelRates,
+      pooled,
+      group: "shop",
+      flash,
+      baselinePerHour: total,
+      recentPerHour: total,
+      dailyMean: total * 24,
+      dailyVariance: total * 24 * dispersion,
+      dispersion,
+    };
+  });
+
+describe("recommendations per SKU and channel", () => {
+  it("are never negative, never above ATS, and explain λ, W, z and the result", () => {
+    fc.assert(
+      fc.property(
+        demandArb,
+        fc.integer({ min: -5, max: 200 }),
+        fc.array(fc.double({ min: 0, max: HOUR, noNaN: true }), { minLength: 1, maxLength: 5 }),
+        levelArb,
+        fc.boolean(),
+        fc.option(
+          fc.record({
+            days: fc.double({ min: 0, max: 60, noNaN: true }),
+            sdDays: fc.double({ min: 0, max: 10, noNaN: true }),
+          }),
+        ),
+        (demand, ats, delays, level, tailOwner, leadTime) => {
+          const channels = delays.map((d, i) => channel(`c${i}`, { delayP99Ms: d }));
+          const rec = recommendForSku({
+            demand,
+            channels,
+            ats,
+            serviceLevel: level,
+            tailOwner,
+            leadTime,
+          });
+          expect(rec.channels).toHaveLength(channels.length);
+          for (const r of rec.channels) {
+            expect(Number.isInteger(r.value)).toBe(true);
+            expect(r.value).toBeGreaterThanOrEqual(0);
+            expect(r.value).toBeLessThanOrEqual(Math.max(0, ats));
+            expect(r.explanation).toMatch(/^λ=.+, W=.+, z=.+ → \d+ units?/);
+            expect(r.explanation).toContain(`→ ${r.value} unit`);
+          }
+          if (rec.safety) {
+            expect(rec.safety.value).toBeGreaterThanOrEqual(0);
+            expect(rec.safety.value).toBeLessThanOrEqual(Math.max(0, ats));
+          }
+          const owners = rec.channels.filter((r) => r.tailOwner);
+          expect(owners.length).toBe(tailOwner && channels.length > 1 ? 1 : 0);
+          for (const o of owners) expect(o.race).toBe(0);
+        },
+      ),
+    );
+  });
+
+  it("give a slow channel more than a fast one, and nothing where nothing sells elsewhere", () => {
+    const demand: SkuDemand = {
+      sku: "HOT",
+      windowMs: 24 * HOUR,
+      orders: 200,
+      units: 200,
+      ratePerHour: 30,
+      channelRates: { fast: 20, slow: 10 },
+      pooled: false,
+      group: "shop",
+      flash: false,
+      baselinePerHour: 30,
+      recentPerHour: 30,
+      dailyMean: 720,
+      dailyVariance: 720,
+      dispersion: 1,
+    };
+    const rec = recommendForSku({
+      demand,
+      channels: [
+        channel("fast", { delayP99Ms: 2_000 }),
+        channel("slow", { kind: "amazon", delayP99Ms: 20 * 60_000 }),
+      ],
+      ats: 100,
+      serviceLevel: 0.95,
+    });
+    const [fast, slow] = rec.channels;
+    expect(fast!.value).toBe(0);
+    // λ = 20/h elsewhere, W = 20 min → λW = 6.67; Amazon gets 99 % → ceil(6.67 + 2.326·2.58) = 13.
+    expect(slow!.value).toBe(13);
+    expect(slow!.explanation).toContain("λ=20/h on other channels, W=20 min, z=2.33 → 13 units");
+    expect(slow!.oversoldAvoidedPerSellOut).toBeGreaterThan(6);
+
+    const alone = recommendForSku({
+      demand: { ...demand, channelRates: { only: 30 } },
+      channels: [channel("only", { delayP99Ms: HOUR })],
+      ats: 100,
+      serviceLevel: 0.99,
+    });
+    expect(alone.channels[0]!.value).toBe(0);
+  });
+
+  it("tighten near a cancellation limit and relax with backorders", () => {
+    const base = 0.95;
+    const amazon = channel("a", { kind: "amazon", cancellationRate: 0.005 });
+    const amazonNear = channel("a", { kind: "amazon", cancellationRate: 0.02 });
+    const backorders = channel("b", { kind: "amazon", toleratesBackorders: true });
+    const own = channel("s");
+    expect(serviceLevelFor(base, own).level).toBe(0.95);
+    expect(serviceLevelFor(base, amazon).level).toBe(0.99);
+    expect(serviceLevelFor(base, amazonNear).level).toBe(0.999);
+    expect(serviceLevelFor(base, amazonNear).reason).toContain("limit 2.5%");
+    expect(serviceLevelFor(base, backorders).level).toBe(0.8);
+    fc.assert(
+      fc.property(levelArb, fc.double({ min: 0, max: 0.2, noNaN: true }), (level, rate) => {
+        const c = channel("w", { kind: "walmart", cancellationRate: rate });
+        expect(serviceLevelFor(level, c).level).toBeGreaterThanOrEqual(level);
+        expect(
+          serviceLevelFor(level, { ...c, toleratesBackorders: true }).level,
+        ).toBeLessThanOrEqual(level);
+      }),
+    );
+  });
+});
+
+describe("statistics", () => {
+  it("normal quantile inverts the CDF", () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0.001, max: 0.999, noNaN: true }), (p) => {
+        expect(standardNormalCdf(normalQuantile(p))).toBeCloseTo(p, 5);
+      }),
+    );
+    expect(zFor(0.95)).toBeCloseTo(1.645, 3);
+    expect(zFor(0.99)).toBeCloseTo(2.326, 3);
+  });
+
+  it("Poisson tail and excess agree with a direct sum", () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 30, noNaN: true }), fc.nat(40), (mu, b) => {
+        let p = Math.exp(-mu);
+        let tail = 0;
+        let excess = 0;
+        for (let k = 0; k < 200; k++) {
+          if (k > b) {
+            tail += p;
+            excess += (k - b) * p;
+          }
+          p *= mu / (k + 1);
+        }
+        expect(poissonTail(mu, b)).toBeCloseTo(tail, 6);
+        expect(poissonExcess(mu, b)).toBeCloseTo(excess, 6);
+      }),
+    );
+  });
+
+  it("quantile picks the nearest rank", () => {
+    expect(quantile([], 0.99)).toBeNull();
+    expect(quantile([5, 1, 3], 0.5)).toBe(3);
+    expect(
+      quantile(
+        Array.from({ length: 100 }, (_, i) => i + 1),
+        0.99,
+      ),
+    ).toBe(99);
+  });
+});

@@ -1,0 +1,335 @@
+/**
+ * Recommended buffers, explained: the race buffer per channel (units the other channels are
+ * likely to sell while this channel still shows the old quantity), safety stock per SKU against
+ * replenishment, and the service level per channel (tightened near a marketplace's
+ * cancellation-rate limit, relaxed where the channel takes backorders). Pure maths; the numbers
+ * and the words that explain them come out together.
+ */
+import type { ChannelKind } from "../types";
+import { otherChannelsRate, type SkuDemand } from "./demand";
+import { normalQuantile, poissonExcess } from "./stats";
+
+const HOUR = 3_600_000;
+
+/**
+ * Seller cancellation (defect) rate a marketplace tolerates before it acts on the account:
+ * Amazon 2.5 % (seller-cancel rate), Walmart 2 %, eBay 2 % (transaction defect rate). A
+ * Shopify store of the merchant's own has no platform limit.
+ */
+export const CANCELLATION_LIMITS: Record<ChannelKind, number | null> = {
+  amazon: 0.025,
+  walmart: 0.02,
+  ebay: 0.02,
+  shopify: null,
+};
+
+/** The z of a one-sided service level (0.95 → 1.645). */
+export function zFor(serviceLevel: number): number {
+  return normalQuantile(serviceLevel);
+}
+
+/**
+ * Race buffer: with μ = λ·W the expected sales elsewhere while this channel is stale,
+ * `ceil(μ + z·√(D·μ))` (D the demand's dispersion, 1 for Poisson demand). When even one sale
+ * in that window is rarer than the risk the service level accepts (1 − e^(−μ) ≤ 1 − Φ(z)), the
+ * race is negligible and the buffer is 0 — the normal approximation alone would put 1 unit on
+ * every SKU that ever sold. Monotone in λ, W, z and D; 0 without demand; never negative.
+ */
+export function raceBuffer(input: {
+  ratePerHour: number;
+  delayMs: number;
+  z: number;
+  dispersion?: number;
+}): number {
+  const mu = (Math.max(0, input.ratePerHour) * Math.max(0, input.delayMs)) / HOUR;
+  if (!(mu > 0)) return 0;
+  const risk = 1 - standardNormalCdf(input.z);
+  if (1 - Math.exp(-mu) <= risk) return 0;
+  const d = Math.max(1, input.dispersion ?? 1);
+  return Math.max(0, Math.ceil(mu + Math.max(0, input.z) * Math.sqrt(d * mu) - 1e-9));
+}
+
+/**
+ * Safety stock against replenishment: `ceil(z·√(L·σd² + d̄²·σL²))` with L and σL the lead time
+ * and its standard deviation (days), d̄ and σd² the daily demand's mean and variance.
+ */
+export function safetyStock(input: {
+  dailyMean: number;
+  dailyVariance: number;
+  leadTimeDays: number;
+  leadTimeSdDays: number;
+  z: number;
+}): number {
+  const l = Math.max(0, input.leadTimeDays);
+  const v =
+    l * Math.max(0, input.dailyVariance) +
+    Math.max(0, input.dailyMean) ** 2 * Math.max(0, input.leadTimeSdDays) ** 2;
+  if (!(v > 0) || input.z <= 0) return 0;
+  return Math.ceil(input.z * Math.sqrt(v) - 1e-9);
+}
+
+/** Φ(z), by the complementary error function (Abramowitz–Stegun 7.1.26, |error| < 1.5e-7). */
+export function standardNormalCdf(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const poly =
+    t *
+    (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  const erf = 1 - poly * Math.exp(-x * x);
+  return z >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
+}
+
+export type ChannelProfile = {
+  channelId: string;
+  name: string;
+  kind: ChannelKind;
+  /** p99 of the measured propagation delay (sale anywhere → this channel shows it), or null. */
+  delayP99Ms: number | null;
+  delaySamples: number;
+  /** Share of this channel's recent order lines cancelled, or null when unknown. */
+  cancellationRate: number | null;
+  /** The channel keeps selling at zero (backorders): an oversell there costs little. */
+  toleratesBackorders: boolean;
+};
+
+export type ServiceLevel = { level: number; z: number; reason: string };
+
+/**
+ * The service level one channel gets: the shop's, raised to 99 % on a marketplace with a
+ * cancellation limit, to 99.9 % once its measured rate is past half that limit; lowered to 80 %
+ * where the channel takes backorders.
+ */
+export function serviceLevelFor(base: number, channel: ChannelProfile): ServiceLevel {
+  const limit = CANCELLATION_LIMITS[channel.kind];
+  let level = base;
+  let reason = `shop service level ${pct(base)}`;
+  if (channel.toleratesBackorders) {
+    level = Math.min(base, 0.8);
+    reason = `${pct(level)}: ${channel.name} takes backorders`;
+  } else if (limit !== null) {
+    const rate = channel.cancellationRate;
+    if (rate !== null && rate >= limit / 2) {
+      level = Math.max(base, 0.999);
+      reason = `${pct(level)}: ${channel.name} cancels ${pct(rate)} of lines, limit ${pct(limit)}`;
+    } else {
+      level = Math.max(base, 0.99);
+      reason = `${pct(level)}: ${channel.name} suspends sellers above ${pct(limit)} cancellations`;
+    }
+  }
+  return { level, z: zFor(level), reason };
+}
+
+/** Delay assumed for a channel with no measurement yet, by how its writes are confirmed. */
+export function assumedDelayMs(channel: Pick<ChannelProfile, "kind">): number {
+  // Queued marketplace writes (Amazon feeds/listings, Walmart feeds ~30 min) vs. direct writes.
+  if (channel.kind === "walmart") return 30 * 60_000;
+  if (channel.kind === "amazon") return 15 * 60_000;
+  if (channel.kind === "ebay") return 60_000;
+  return 5_000;
+}
+
+export type ChannelRecommendation = {
+  channelId: string;
+  channelName: string;
+  sku: string;
+  /** The buffer rule it becomes: show 0 at or below `value` units of ATS. */
+  kind: "zero_at_or_below";
+  value: number;
+  race: number;
+  safety: number;
+  lambdaPerHour: number;
+  delayMs: number;
+  delayMeasured: boolean;
+  serviceLevel: number;
+  z: number;
+  /** Expected units oversold at each sell-out without the buffer, minus with it. */
+  oversoldAvoidedPerSellOut: number;
+  flash: boolean;
+  pooled: boolean;
+  /** This channel sells the last units (no race buffer; see `recommendForSku`). */
+  tailOwner: boolean;
+  formula: string;
+  explanation: string;
+};
+
+export type SafetyRecommendation = {
+  sku: string;
+  kind: "reserve_units";
+  value: number;
+  leadTimeDays: number;
+  leadTimeSdDays: number;
+  dailyMean: number;
+  dailySd: number;
+  z: number;
+  formula: string;
+  explanation: string;
+};
+
+export type LeadTime = { days: number; sdDays: number; supplier?: string | null };
+
+/**
+ * The recommendations for one SKU: per channel its race buffer (plus the safety stock, so the
+ * channel shows 0 before the race can eat into it), and the safety stock itself when the SKU
+ * has a lead time. Capped at the SKU's ATS (a buffer beyond what exists hides nothing more).
+ */
+export function recommendForSku(input: {
+  demand: SkuDemand;
+  channels: readonly ChannelProfile[];
+  ats: number;
+  serviceLevel: number;
+  leadTime?: LeadTime | null;
+  /**
+   * Leave the last units to one channel (the fastest, then the busiest): it keeps no race
+   * buffer, every other channel shows 0 once the race on its side could reach them. Without it
+   * every channel holds back its race buffer and the last units sell nowhere.
+   */
+  tailOwner?: boolean;
+}): { channels: ChannelRecommendation[]; safety: SafetyRecommendation | null } {
+  const { demand } = input;
+  const cap = Math.max(0, input.ats);
+  const base = zFor(input.serviceLevel);
+  let safety: SafetyRecommendation | null = null;
+  if (input.leadTime && input.leadTime.days > 0) {
+    const needed = safetyStock({
+      dailyMean: demand.dailyMean,
+      dailyVariance: demand.dailyVariance,
+      leadTimeDays: input.leadTime.days,
+      leadTimeSdDays: input.leadTime.sdDays,
+      z: base,
+    });
+    const value = Math.min(cap, needed);
+    const dailySd = Math.sqrt(demand.dailyVariance);
+    safety = {
+      sku: demand.sku,
+      kind: "reserve_units",
+      value,
+      leadTimeDays: input.leadTime.days,
+      leadTimeSdDays: input.leadTime.sdDays,
+      dailyMean: demand.dailyMean,
+      dailySd,
+      z: base,
+      formula: `z·√(L·σd² + d̄²·σL²) = ${fmt(base)}·√(${fmt(input.leadTime.days)}·${fmt(dailySd)}² + ${fmt(demand.dailyMean)}²·${fmt(input.leadTime.sdDays)}²)`,
+      explanation:
+        `d̄=${fmt(demand.dailyMean)}/day, σd=${fmt(dailySd)}, L=${fmt(input.leadTime.days)} d ± ${fmt(input.leadTime.sdDays)}, z=${fmt(base)} → ${units(value)}` +
+        ` held back on every channel against a late or short delivery` +
+        (input.leadTime.supplier ? ` from ${input.leadTime.supplier}` : "") +
+        (needed > cap ? ` (${units(needed)} needed, capped at the ${units(cap)} available)` : ""),
+    };
+  }
+  const safetyUnits = safety?.value ?? 0;
+
+  const inputs = input.channels.map((channel) => {
+    const service = serviceLevelFor(input.serviceLevel, channel);
+    const delayMeasured = channel.delayP99Ms !== null && channel.delaySamples > 0;
+    const delayMs = delayMeasured ? channel.delayP99Ms! : assumedDelayMs(channel);
+    const lambda = otherChannelsRate(demand, channel.channelId);
+    return {
+      channel,
+      service,
+      delayMeasured,
+      delayMs,
+      lambda,
+      own: demand.channelRates[channel.channelId] ?? 0,
+    };
+  });
+  const owner =
+    input.tailOwner && inputs.length > 1
+      ? [...inputs].sort(
+          (a, b) =>
+            a.delayMs - b.delayMs ||
+            b.own - a.own ||
+            (a.channel.channelId < b.channel.channelId ? -1 : 1),
+        )[0]!.channel.channelId
+      : null;
+  const ownerName = inputs.find((i) => i.channel.channelId === owner)?.channel.name ?? "";
+
+  const channels = inputs.map(
+    ({ channel, service, delayMeasured, delayMs, lambda }): ChannelRecommendation => {
+      const isOwner = channel.channelId === owner;
+      const race = isOwner
+        ? 0
+        : raceBuffer({ ratePerHour: lambda, delayMs, z: service.z, dispersion: demand.dispersion });
+      // The safety stock is its own "hold back" rule; a channel with a race buffer shows 0 once
+      // the race could reach into it, one without needs no threshold at all.
+      const value = race > 0 ? Math.min(cap, race + safetyUnits) : 0;
+      const mu = (lambda * delayMs) / HOUR;
+      const avoided = isOwner ? 0 : poissonExcess(mu, 0) - poissonExcess(mu, Math.min(race, cap));
+      const notes: string[] = [];
+      if (isOwner)
+        notes.push("sells the last units: every other channel shows 0 before they can race it");
+      else if (owner) notes.push(`the last units are left to ${ownerName}`);
+      if (demand.flash)
+        notes.push(
+          `flash sale: last hour ${rate(demand.recentPerHour)} vs ${rate(demand.baselinePerHour)}`,
+        );
+      if (demand.pooled) notes.push(`only ${demand.orders} orders: blended with similar SKUs`);
+      if (demand.dispersion > 1.05)
+        notes.push(`bursty demand (dispersion ${fmt(demand.dispersion)})`);
+      notes.push(service.reason);
+      notes.push(
+        delayMeasured
+          ? `W is the p99 of ${channel.delaySamples} measured updates`
+          : `W assumed (no measured updates yet)`,
+      );
+      if (safetyUnits > 0 && race > 0) notes.push(`includes ${units(safetyUnits)} safety stock`);
+      if (race > 0 && race + safetyUnits > cap) notes.push(`capped at the ${units(cap)} available`);
+      const negligible = race === 0 && mu > 0 && !isOwner;
+      return {
+        channelId: channel.channelId,
+        channelName: channel.name,
+        sku: demand.sku,
+        kind: "zero_at_or_below",
+        value,
+        race,
+        safety: safetyUnits,
+        lambdaPerHour: lambda,
+        delayMs,
+        delayMeasured,
+        serviceLevel: service.level,
+        z: service.z,
+        oversoldAvoidedPerSellOut: avoided,
+        flash: demand.flash,
+        pooled: demand.pooled,
+        tailOwner: isOwner,
+        formula: isOwner
+          ? "tail owner: no race buffer"
+          : negligible
+            ? `P(any sale elsewhere within W) = 1 − e^(−λW) = ${fmt(1 - Math.exp(-mu))} ≤ ${fmt(1 - service.level)}`
+            : `ceil(λW + z·√(λW)) = ceil(${fmt(mu)} + ${fmt(service.z)}·√${fmt(mu)})`,
+        explanation:
+          `λ=${rate(lambda)} on other channels, W=${duration(delayMs)}, z=${fmt(service.z)} → ${units(value)}` +
+          ` (${notes.join("; ")})`,
+      };
+    },
+  );
+  return { channels, safety };
+}
+
+function fmt(n: number): string {
+  if (n === 0) return "0";
+  if (Math.abs(n) >= 100) return n.toFixed(0);
+  if (Math.abs(n) >= 1) return String(Number(n.toFixed(2)));
+  return String(Number(n.toPrecision(2)));
+}
+
+function pct(p: number): string {
+  return `${Number((p * 100).toPrecision(3))}%`;
+}
+
+function units(n: number): string {
+  return `${n} unit${n === 1 ? "" : "s"}`;
+}
+
+/** A rate in the unit that reads best: per minute, hour or day. */
+export function rate(perHour: number): string {
+  if (perHour >= 60) return `${fmt(perHour / 60)}/min`;
+  if (perHour >= 1) return `${fmt(perHour)}/h`;
+  return `${fmt(perHour * 24)}/day`;
+}
+
+export function duration(ms: number): string {
+  if (ms < 1_000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${fmt(ms / 1_000)} s`;
+  if (ms < HOUR) return `${fmt(ms / 60_000)} min`;
+  return `${fmt(ms / HOUR)} h`;
+}

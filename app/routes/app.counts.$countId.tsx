@@ -1,0 +1,432 @@
+/**
+ * `/app/counts/:countId`: one cycle count — enter counted quantities scanner-style (scan or type
+ * a SKU or barcode, Enter, type the quantity, Enter, next), or upload a CSV (per-row errors,
+ * nothing recorded until fixed); the variance report (units and value per SKU, totals); submit
+ * for review, reopen, cancel, and approve (after confirmation) to book the corrections.
+ */
+import {
+  data,
+  unstable_parseMultipartFormData,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+} from "@remix-run/node";
+import { Form, useActionData, useFetcher, useLoaderData, useNavigation } from "@remix-run/react";
+import { TitleBar } from "@shopify/app-bridge-react";
+import {
+  Badge,
+  Banner,
+  BlockStack,
+  Box,
+  Button,
+  Card,
+  IndexTable,
+  InlineGrid,
+  InlineStack,
+  Page,
+  Text,
+  TextField,
+} from "@shopify/polaris";
+import { useEffect, useState, type KeyboardEvent } from "react";
+import { FormErrorBanner, useSuccessToast, type ActionResult } from "../components/action-feedback";
+import { ConfirmButton } from "../components/confirm";
+import { formatUtc, signed } from "../components/format";
+import { NotFoundPage } from "../components/not-found";
+import { parseForm } from "../services/admin/forms.server";
+import {
+  getCountDetail,
+  MAX_CSV_BYTES,
+  performCountAction,
+  uploadCountSheet,
+  ZCountAction,
+  ZCountId,
+} from "../services/counts/counts.server";
+import { authenticate } from "../shopify.server";
+
+const notFound = () => new Response("Count not found", { status: 404 });
+
+export function ErrorBoundary() {
+  return <NotFoundPage what="count" back={{ content: "Cycle counts", url: "/app/counts" }} />;
+}
+
+export const loader = async ({ request, params }: LoaderFunctionArgs) => {
+  const { session } = await authenticate.admin(request);
+  const id = ZCountId.safeParse(params.countId);
+  if (!id.success) throw notFound();
+  const detail = await getCountDetail(session.shop, id.data);
+  if (!detail) throw notFound();
+  return detail;
+};
+
+export const action = async ({ request, params }: ActionFunctionArgs) => {
+  const { session, sessionToken } = await authenticate.admin(request);
+  const id = ZCountId.safeParse(params.countId);
+  if (!id.success) throw notFound();
+  const actor = `admin:user/${sessionToken?.sub ?? "unknown"}`;
+  if ((request.headers.get("content-type") ?? "").startsWith("multipart/form-data")) {
+    // A count sheet: read as text, at most MAX_CSV_BYTES (a larger file is refused unread).
+    const length = Number(request.headers.get("content-length") ?? "0");
+    const tooLarge = {
+      ok: false as const,
+      intent: "upload",
+      fieldErrors: {},
+      formError: `The file is larger than ${MAX_CSV_BYTES / 1_000_000} MB; split it`,
+      status: 400 as const,
+    };
+    if (length > MAX_CSV_BYTES + 10_000) return data(tooLarge, { status: 400 });
+    let csv = "";
+    let size = 0;
+    const form = await unstable_parseMultipartFormData(request, async (part) => {
+      // Every part is read (the handler sees plain fields too), each within the size limit.
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of part.data) {
+        size += chunk.byteLength;
+        if (size > MAX_CSV_BYTES) return undefined;
+        chunks.push(chunk);
+      }
+      const text = Buffer.concat(chunks).toString("utf8");
+      if (part.name !== "file") return text;
+      csv = text;
+      return "received";
+    });
+    if (size > MAX_CSV_BYTES) return data(tooLarge, { status: 400 });
+    if (form.get("intent") !== "upload" || !csv) {
+      const missing = { ...tooLarge, formError: "Choose a CSV file with the columns sku,counted" };
+      return data(missing, { status: 400 });
+    }
+    const result = await uploadCountSheet({
+      shopDomain: session.shop,
+      countId: id.data,
+      actor,
+      csv,
+    });
+    if (!result) throw notFound();
+    return data(result, { status: result.ok ? 200 : result.status });
+  }
+  const parsed = parseForm(ZCountAction, await request.formData());
+  if (!parsed.ok) return data(parsed, { status: parsed.status });
+  const result = await performCountAction({
+    shopDomain: session.shop,
+    countId: id.data,
+    actor,
+    action: parsed.data,
+  });
+  if (!result) throw notFound();
+  return data(result, { status: result.ok ? 200 : result.status });
+};
+
+const money = (cents: number | null) =>
+  cents === null
+    ? "—"
+    : `${cents < 0 ? "−" : cents > 0 ? "+" : ""}${(Math.abs(cents) / 100).toLocaleString("en-US", {
+        minimumFractionDigits: 2,
+        maximumFractionDigits: 2,
+      })}`;
+
+type EntryResult = {
+  ok: boolean;
+  intent?: string | null;
+  message?: string;
+  fieldErrors?: Record<string, string>;
+  formError?: string;
+  entered?: { sku: string; counted: number; expected: number | null };
+};
+
+/**
+ * Scanner-friendly entry: a scanner types the code and sends Enter, which moves to the quantity;
+ * Enter there records it, clears both and returns to the code for the next item.
+ */
+function ScanEntry() {
+  const fetcher = useFetcher<EntryResult>();
+  const [code, setCode] = useState("");
+  const [counted, setCounted] = useState("");
+  const focus = (name: string) =>
+    (document.querySelector(`input[name="${name}"]`) as HTMLInputElement | null)?.focus();
+  const result = fetcher.state === "idle" ? fetcher.data : undefined;
+  useEffect(() => {
+    if (result?.ok) {
+      setCode("");
+      setCounted("");
+      focus("code");
+    } else if (result?.fieldErrors?.code) focus("code");
+    else if (result?.fieldErrors?.counted) focus("counted");
+  }, [result]);
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    const target = event.target as HTMLInputElement;
+    if (event.key === "Enter" && target.name === "code") {
+      event.preventDefault();
+      if (code.trim()) focus("counted");
+    }
+  };
+  return (
+    <div onKeyDown={onKeyDown}>
+      <fetcher.Form method="post">
+        <input type="hidden" name="intent" value="enter" />
+        <BlockStack gap="300">
+          <InlineGrid columns={{ xs: 1, sm: "2fr 1fr auto" }} gap="300" alignItems="end">
+            <TextField
+              label="SKU or barcode"
+              name="code"
+              value={code}
+              onChange={setCode}
+              autoComplete="off"
+              autoFocus
+              helpText="Scan or type, then Enter"
+              error={result && !result.ok ? result.fieldErrors?.code : undefined}
+            />
+            <TextField
+              label="Counted"
+              name="counted"
+              value={counted}
+              onChange={setCounted}
+              autoComplete="off"
+              inputMode="numeric"
+              error={result && !result.ok ? result.fieldErrors?.counted : undefined}
+            />
+            <Button submit variant="primary" loading={fetcher.state !== "idle"}>
+              Record
+            </Button>
+          </InlineGrid>
+          {result && !result.ok && result.formError && (
+            <Banner tone="critical">
+              <p>{result.formError}</p>
+            </Banner>
+          )}
+          {result?.ok && result.entered && (
+            <span data-testid="last-entry">
+              <Text as="p" tone="success">
+                {`${result.entered.sku}: ${result.entered.counted} counted${
+                  result.entered.expected === null
+                    ? ""
+                    : ` (expected ${result.entered.expected}, ${signed(result.entered.counted - result.entered.expected)})`
+                }`}
+              </Text>
+            </span>
+          )}
+        </BlockStack>
+      </fetcher.Form>
+    </div>
+  );
+}
+
+export default function CountDetail() {
+  const count = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const navigation = useNavigation();
+  useSuccessToast(result as ActionResult | undefined);
+  const failed = result && !result.ok ? result : undefined;
+  const rowErrors: { row: number; message: string }[] =
+    failed && "rowErrors" in failed && Array.isArray(failed.rowErrors)
+      ? (failed.rowErrors as { row: number; message: string }[])
+      : [];
+  const t = count.totals;
+  const open = count.status === "open";
+  const review = count.status === "review";
+
+  return (
+    <Page
+      title={`Count #${count.id}`}
+      subtitle={`${count.location} · started ${formatUtc(count.startedAt)}`}
+      titleMetadata={<Badge>{count.status === "review" ? "in review" : count.status}</Badge>}
+      backAction={{ content: "Cycle counts", url: "/app/counts" }}
+    >
+      <TitleBar title={`Count #${count.id}`} />
+      <BlockStack gap="400">
+        {failed && failed.intent !== "upload" && (
+          <FormErrorBanner result={failed} intent={failed.intent ?? ""} />
+        )}
+        {count.status === "approved" && (
+          <Banner tone="success" title="Approved">
+            <p>
+              {`Approved ${count.approvedAt ? formatUtc(count.approvedAt) : ""}: every variance was booked as a correction and sent to the store as a cycle count.`}
+            </p>
+          </Banner>
+        )}
+        {open && (
+          <Card>
+            <BlockStack gap="300">
+              <Text as="h2" variant="headingMd">
+                Enter counts
+              </Text>
+              <ScanEntry />
+            </BlockStack>
+          </Card>
+        )}
+        {open && (
+          <Card>
+            <Form method="post" encType="multipart/form-data">
+              <input type="hidden" name="intent" value="upload" />
+              <BlockStack gap="300">
+                <Text as="h2" variant="headingMd">
+                  Upload a count sheet
+                </Text>
+                <Text as="p" tone="subdued">
+                  A CSV with the header sku,counted (a barcode column works too). Any bad row and
+                  nothing is recorded.
+                </Text>
+                <InlineStack gap="300" blockAlign="center">
+                  <input type="file" name="file" accept=".csv,text/csv" aria-label="Count sheet" />
+                  <Button submit loading={navigation.state === "submitting"}>
+                    Upload
+                  </Button>
+                </InlineStack>
+                {failed?.intent === "upload" && (
+                  <Banner tone="critical" title="Nothing was recorded">
+                    <BlockStack gap="100">
+                      <p>{failed.formError}</p>
+                      {rowErrors.length > 0 && (
+                        <ul data-testid="row-errors">
+                          {rowErrors.map((e) => (
+                            <li key={e.row}>{`Row ${e.row}: ${e.message}`}</li>
+                          ))}
+                        </ul>
+                      )}
+                    </BlockStack>
+                  </Banner>
+                )}
+              </BlockStack>
+            </Form>
+          </Card>
+        )}
+
+        <Card>
+          <BlockStack gap="300">
+            <InlineStack align="space-between" blockAlign="center">
+              <Text as="h2" variant="headingMd">
+                Variance
+              </Text>
+              <InlineStack gap="200">
+                {open && (
+                  <Form method="post">
+                    <input type="hidden" name="intent" value="submit" />
+                    <Button submit variant="primary" disabled={t.counted === 0}>
+                      Submit for review
+                    </Button>
+                  </Form>
+                )}
+                {review && (
+                  <Form method="post">
+                    <input type="hidden" name="intent" value="reopen" />
+                    <Button submit>Reopen</Button>
+                  </Form>
+                )}
+                {review && (
+                  <ConfirmButton
+                    label="Approve"
+                    variant="primary"
+                    title={`Approve count #${count.id}?`}
+                    body={`${t.withVariance} correction(s) will be booked (net ${signed(t.netUnits)} unit(s), ${money(t.netCents)}) and written to the store with the reason "cycle count". ${t.uncounted} SKU(s) not counted stay as they are.`}
+                    confirmLabel="Approve and book"
+                    fields={{ intent: "approve" }}
+                  />
+                )}
+                {(open || review) && (
+                  <ConfirmButton
+                    label="Cancel count"
+                    tone="critical"
+                    variant="plain"
+                    title="Cancel this count?"
+                    body="Nothing is booked; the counts entered are kept for reference."
+                    confirmLabel="Cancel count"
+                    destructive
+                    fields={{ intent: "cancel" }}
+                  />
+                )}
+              </InlineStack>
+            </InlineStack>
+            <InlineGrid columns={{ xs: 2, md: 6 }} gap="300">
+              <Stat label="Counted" value={`${t.counted} / ${t.lines}`} />
+              <Stat label="With variance" value={String(t.withVariance)} />
+              <Stat label="Net units" value={signed(t.netUnits)} testId="net-units" />
+              <Stat label="Units off" value={String(t.absoluteUnits)} />
+              <Stat label="Net value" value={money(t.netCents)} testId="net-value" />
+              <Stat label="Accuracy" value={`${t.accuracyPercent}%`} />
+            </InlineGrid>
+          </BlockStack>
+        </Card>
+
+        <Card padding="0">
+          <IndexTable
+            resourceName={{ singular: "SKU", plural: "SKUs" }}
+            itemCount={count.lines.length}
+            selectable={false}
+            headings={[
+              { title: "SKU" },
+              { title: "At start", alignment: "end" },
+              { title: "During count", alignment: "end" },
+              { title: "Expected", alignment: "end" },
+              { title: "Counted", alignment: "end" },
+              { title: "Variance", alignment: "end" },
+              { title: "Value", alignment: "end" },
+              { title: "" },
+            ]}
+          >
+            {count.lines.map((l, index) => (
+              <IndexTable.Row id={l.itemId} key={l.itemId} position={index}>
+                <IndexTable.Cell>
+                  <BlockStack gap="050">
+                    <Text as="span" fontWeight="semibold">
+                      {l.sku}
+                    </Text>
+                    <Text as="span" variant="bodySm" tone="subdued">
+                      {[l.title, l.barcode].filter(Boolean).join(" · ")}
+                    </Text>
+                  </BlockStack>
+                </IndexTable.Cell>
+                <Num value={String(l.snapshotOnHand)} />
+                <Num value={l.duringCount === null ? "—" : signed(l.duringCount)} />
+                <Num value={l.expectedAtCount === null ? "—" : String(l.expectedAtCount)} />
+                <Num value={l.counted === null ? "not counted" : String(l.counted)} />
+                <Num
+                  value={l.varianceUnits === null ? "—" : signed(l.varianceUnits)}
+                  tone={
+                    l.varianceUnits === null || l.varianceUnits === 0
+                      ? undefined
+                      : l.varianceUnits < 0
+                        ? "critical"
+                        : "caution"
+                  }
+                />
+                <Num value={money(l.varianceCents)} />
+                <IndexTable.Cell>
+                  {l.booked ? <Badge tone="success">booked</Badge> : null}
+                </IndexTable.Cell>
+              </IndexTable.Row>
+            ))}
+          </IndexTable>
+          {count.hiddenLines > 0 && (
+            <Box padding="400">
+              <Text as="p" tone="subdued">
+                {`${count.hiddenLines} more SKU(s) not listed (variances are listed first); the totals include them.`}
+              </Text>
+            </Box>
+          )}
+        </Card>
+      </BlockStack>
+    </Page>
+  );
+}
+
+function Num(props: { value: string; tone?: "critical" | "caution" }) {
+  return (
+    <IndexTable.Cell>
+      <Text as="span" alignment="end" numeric tone={props.tone}>
+        {props.value}
+      </Text>
+    </IndexTable.Cell>
+  );
+}
+
+function Stat(props: { label: string; value: string; testId?: string }) {
+  return (
+    <Box>
+      <Text as="p" variant="bodySm" tone="subdued">
+        {props.label}
+      </Text>
+      <span data-testid={props.testId}>
+        <Text as="p" variant="headingMd">
+          {props.value}
+        </Text>
+      </span>
+    </Box>
+  );
+}

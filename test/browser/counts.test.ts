@@ -1,0 +1,279 @@
+/**
+ * Issue 13 parts 5 and 6 in Chromium, against the real web and worker processes and the local
+ * Shopify: install and import a store, count a location scanner-style (barcode, Enter, quantity,
+ * Enter), upload a bad count sheet (every bad row named, nothing recorded) and a good one, review
+ * the variance, approve it once (corrections booked as `cycle_counted` movements, queued for the
+ * store with reason `cycle_count_available`); then the risk page lists what defeats StockGuard and
+ * its one-click fix stops a variant selling at 0 on the store after confirmation.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { freePort } from "../e2e/world";
+import { startLocalShopify, type LocalShopify } from "../sandbox/shopify/server";
+import { DEFAULT_ACCESS_SCOPES } from "../sandbox/shopify/state";
+import { API_KEY, API_SECRET, ROOT, startAdmin, type AdminHarness } from "./harness";
+
+const SOURCE = "count-store.myshopify.com";
+let shopify: LocalShopify;
+let admin: AdminHarness;
+let page: Page;
+
+const variant = (sku: string) =>
+  [...shopify.sandbox.shop(SOURCE).variants.values()].find((v) => v.sku === sku)!;
+
+async function waitForToast(message: string): Promise<void> {
+  await page.waitForFunction(
+    (m) =>
+      ((window as unknown as { __appBridgeToasts?: { message: string }[] }).__appBridgeToasts ?? [])
+        .map((t) => t.message)
+        .some((t) => t.includes(m)),
+    message,
+    { timeout: 30_000 },
+  );
+}
+
+async function confirmDialog(button: string): Promise<void> {
+  const dialog = page.getByRole("dialog");
+  await dialog.waitFor();
+  await dialog.getByRole("button", { name: button, exact: true }).click();
+}
+
+beforeAll(async () => {
+  shopify = await startLocalShopify({
+    timeScale: 0.001,
+    rngSeed: 13,
+    seed: {
+      shops: [
+        {
+          domain: SOURCE,
+          name: "count-store",
+          locations: [{ name: "Warehouse", isActive: true, fulfillsOnlineOrders: true }],
+          products: [
+            {
+              title: "Mug",
+              variants: [
+                {
+                  sku: "MUG",
+                  price: "12.50",
+                  barcode: "4006381333931",
+                  inventory: { Warehouse: 10 },
+                },
+              ],
+            },
+            {
+              title: "Tee",
+              variants: [{ sku: "TEE", price: "20.00", inventory: { Warehouse: 5 } }],
+            },
+            {
+              title: "Cap",
+              variants: [{ sku: "CAP", price: "8.00", inventory: { Warehouse: 3 } }],
+            },
+            {
+              title: "Sock",
+              variants: [{ sku: "SOCK", inventoryPolicy: "CONTINUE", inventory: { Warehouse: 2 } }],
+            },
+            { title: "Gift card", variants: [{ sku: "GIFT", tracked: false }] },
+          ],
+        },
+      ],
+    },
+  });
+  const port = await freePort();
+  // This merchant granted write_products (the one-click policy fix needs it; StockGuard's toml
+  // does not ask for it yet, see the closing note of issue 13 parts 5 and 6).
+  shopify.sandbox.configureApp({
+    clientId: API_KEY,
+    clientSecret: API_SECRET,
+    title: "StockGuard",
+    toml: readFileSync(path.join(ROOT, "shopify.app.toml"), "utf8"),
+    scopes: [...DEFAULT_ACCESS_SCOPES, "write_products"],
+    baseUrl: `http://127.0.0.1:${port}`,
+  });
+  admin = await startAdmin({
+    shops: [],
+    port,
+    worker: true,
+    env: { SHOPIFY_ADMIN_API_ORIGIN: shopify.url, PUSH_SETTLE_MS: "2000" },
+  });
+  page = admin.page;
+  shopify.sandbox.installApp(SOURCE);
+  await admin.open("/app", { shop: SOURCE });
+  // The install imports the catalog in the worker: wait for it (barcodes are stored with it).
+  const deadline = Date.now() + 90_000;
+  while ((await admin.prisma.listing.count({ where: { barcode: "4006381333931" } })) === 0) {
+    if (Date.now() > deadline) throw new Error("the catalog import did not finish");
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}, 300_000);
+
+afterAll(async () => {
+  await admin?.close();
+  await shopify?.close();
+}, 120_000);
+
+describe("cycle counts and risk checks in the admin", () => {
+  let countId = "";
+
+  test("start a count of every SKU at the location", async () => {
+    await admin.open("/app/counts", { shop: SOURCE });
+    await page.getByRole("button", { name: "Start count" }).click();
+    await page.waitForURL(/\/app\/counts\/\d+/, { timeout: 30_000 });
+    countId = /\/app\/counts\/(\d+)/.exec(page.url())![1]!;
+    await page.getByRole("heading", { name: `Count #${countId}` }).waitFor();
+    const lines = await admin.prisma.cycleCountLine.findMany({
+      where: { countId: BigInt(countId) },
+    });
+    expect(lines.map((l) => [l.sku, l.snapshotOnHand]).sort()).toEqual([
+      ["CAP", 3],
+      ["GIFT", 0],
+      ["MUG", 10],
+      ["SOCK", 2],
+      ["TEE", 5],
+    ]);
+  });
+
+  test("scan a barcode, Enter, type the count, Enter — and the next", async () => {
+    const code = page.getByLabel("SKU or barcode");
+    await code.fill("4006381333931");
+    await code.press("Enter");
+    // Enter moved to the quantity (a scanner sends Enter after the code).
+    expect(await page.evaluate(() => (document.activeElement as HTMLInputElement).name)).toBe(
+      "counted",
+    );
+    await page.keyboard.type("9");
+    await page.keyboard.press("Enter");
+    await expect
+      .poll(() =>
+        page
+          .getByTestId("last-entry")
+          .innerText()
+          .catch(() => ""),
+      )
+      .toBe("MUG: 9 counted (expected 10, -1)");
+    // Ready for the next scan.
+    expect(await page.evaluate(() => (document.activeElement as HTMLInputElement).name)).toBe(
+      "code",
+    );
+    await page.keyboard.type("tee");
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("6");
+    await page.keyboard.press("Enter");
+    await expect
+      .poll(() =>
+        page
+          .getByTestId("last-entry")
+          .innerText()
+          .catch(() => ""),
+      )
+      .toBe("TEE: 6 counted (expected 5, +1)");
+    // An unknown code is refused at the field, nothing recorded.
+    await page.keyboard.type("NOPE");
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("1");
+    await page.keyboard.press("Enter");
+    await page.getByText("NOPE is not part of this count").waitFor();
+    const counted = await admin.prisma.cycleCountLine.count({
+      where: { countId: BigInt(countId), counted: { not: null } },
+    });
+    expect(counted).toBe(2);
+  });
+
+  test("a count sheet with bad rows names each one and records nothing", async () => {
+    const upload = async (csv: string) => {
+      await page.locator('input[type="file"][name="file"]').setInputFiles({
+        name: "count.csv",
+        mimeType: "text/csv",
+        buffer: Buffer.from(csv),
+      });
+      await page.getByRole("button", { name: "Upload", exact: true }).click();
+    };
+    await upload("sku,counted\nCAP,3\nGHOST,1\nCAP,4\nSOCK,-1\nTEE,six\n");
+    await page
+      .getByTestId("row-errors")
+      .waitFor()
+      .catch(async (error: unknown) => {
+        console.log(admin.logs().slice(-4000), await page.locator("body").innerText());
+        throw error;
+      });
+    const errors = await page.getByTestId("row-errors").innerText();
+    expect(errors).toContain("Row 3: SKU GHOST is not part of this count");
+    expect(errors).toContain("Row 4: SKU CAP is listed twice (first on row 2)");
+    expect(errors).toContain("Row 5: counted -1 is negative");
+    expect(errors).toContain('Row 6: counted "six" is not a whole number');
+    const cap = await admin.prisma.cycleCountLine.findFirstOrThrow({
+      where: { countId: BigInt(countId), sku: "CAP" },
+    });
+    expect(cap.counted).toBeNull();
+    await admin.screenshot("counts-sheet-errors");
+
+    await upload("sku,counted\nCAP,3\nSOCK,2\n");
+    await waitForToast("2 SKU(s) recorded from the sheet");
+    await expect.poll(() => page.getByTestId("net-units").innerText()).toBe("0");
+    expect(await page.getByTestId("net-value").innerText()).toBe("+7.50");
+  });
+
+  test("review and approve: the corrections are booked once and queued for the store", async () => {
+    await page.getByRole("button", { name: "Submit for review" }).click();
+    await waitForToast("Submitted for review");
+    await page.getByRole("button", { name: "Approve", exact: true }).click();
+    await confirmDialog("Approve and book");
+    await waitForToast("Approved: 2 correction(s) booked");
+    await page.getByText("every variance was booked as a correction").waitFor();
+    await admin.screenshot("counts-approved");
+    const movements = await admin.prisma.movement.findMany({ where: { kind: "cycle_counted" } });
+    expect(movements.map((m) => m.dOnHand).sort()).toEqual([-1, 1]);
+    const outbox = await admin.prisma.sourceAdjustment.findMany({
+      where: { reason: "cycle_count_available" },
+    });
+    expect(outbox).toHaveLength(2);
+    // Approving the same count again (a replayed form post) books nothing more.
+    const status = await page.evaluate(
+      async (id) =>
+        (
+          await fetch(`/app/counts/${id}.data`, {
+            method: "POST",
+            headers: { "Content-Type": "application/x-www-form-urlencoded" },
+            body: "intent=approve",
+          })
+        ).status,
+      countId,
+    );
+    expect(status).toBeLessThan(500);
+    expect(await admin.prisma.movement.count({ where: { kind: "cycle_counted" } })).toBe(2);
+
+    await admin.open("/app/counts", { shop: SOURCE });
+    await page.getByRole("link", { name: `#${countId}` }).waitFor();
+    await page.getByRole("link", { name: "MUG" }).click();
+    await page.getByText(/expected 10, counted 9, variance -1 \(−12\.50\)/).waitFor();
+  });
+
+  test("risk checks list what defeats StockGuard; Stop selling at 0 fixes it on the store", async () => {
+    await admin.open("/app", { shop: SOURCE });
+    await page.getByRole("heading", { name: "Risk checks" }).waitFor();
+    await admin.open("/app/risks", { shop: SOURCE });
+    const riskCount = (kind: string) =>
+      page.getByTestId(`risk-count-${kind}`).getAttribute("data-count");
+    expect(await riskCount("continue_selling")).toBe("1");
+    expect(await riskCount("untracked")).toBe("1");
+    await page.getByText("Continue selling when out of stock is on").first().waitFor();
+    await admin.screenshot("risks");
+    expect(variant("SOCK").inventoryPolicy).toBe("CONTINUE");
+    await page.getByRole("button", { name: /Stop selling SOCK at 0 on/ }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
+    expect(variant("SOCK").inventoryPolicy).toBe("CONTINUE");
+    await page.getByRole("button", { name: /Stop selling SOCK at 0 on/ }).click();
+    await confirmDialog("Stop selling at 0");
+    await waitForToast("The store now stops selling this variant at 0");
+    expect(variant("SOCK").inventoryPolicy).toBe("DENY");
+    await expect.poll(() => riskCount("continue_selling")).toBe("0");
+    // Refused entries and sheets (400) are expected answers, logged by the browser as failed loads.
+    const unexpected = admin.pageErrors.filter(
+      (e) =>
+        !e.includes("ERR_BLOCKED_BY_CLIENT") &&
+        !/Failed to load resource: the server responded with a status of (400|422)\b/.test(e),
+    );
+    expect(unexpected).toEqual([]);
+  });
+});

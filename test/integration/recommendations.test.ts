@@ -1,0 +1,262 @@
+import { describe, expect, it } from "vitest";
+import prisma from "../../app/db.server";
+import { republishShop } from "../../app/services/ledger/republish.server";
+import {
+  applyRecommendations,
+  backtestShop,
+  computeRecommendations,
+  RecommendationChangedError,
+  recentChanges,
+  setLeadTime,
+  UnknownSkuError,
+  updateSettings,
+} from "../../app/services/recommendations.server";
+import { addSalesConnection, seedShop, type SeededShop } from "../factories/shop";
+
+/**
+ * Issue 18 against Postgres: recommendations come from the order lines the ledger holds and the
+ * delays push_trace measured per channel (a slow marketplace gets a bigger buffer than a fast
+ * store), a lead time adds safety stock, accepting applies exactly what the merchant saw as
+ * buffer rules through the rules service (republished, logged with the value replaced), and a
+ * recommendation that changed since the page was loaded is refused with nothing applied.
+ */
+const NOW = new Date();
+const MIN = 60_000;
+
+async function setup() {
+  const shop = await seedShop(prisma, {
+    items: [
+      { sku: "HOT", onHand: 40 },
+      { sku: "SLOW", onHand: 10 },
+    ],
+  });
+  const store = await addSalesConnection(prisma, shop, { name: "fast-store" });
+  const amazon = await addSalesConnection(prisma, shop, { name: "amazon" });
+  await prisma.connection.update({ where: { id: amazon.connectionId }, data: { kind: "amazon" } });
+  await republishShop(shop.shopId);
+  return {
+    shop,
+    store: store.connectionId,
+    amazon: amazon.connectionId,
+    amazonListings: amazon.listingIds,
+  };
+}
+
+/** Order lines as the ledger stores them, spread over the past `hours`. */
+async function history(
+  shop: SeededShop,
+  connectionId: string,
+  sku: string,
+  count: number,
+  hours: number,
+) {
+  const itemId = shop.itemIds.get(sku)!;
+  await prisma.orderLine.createMany({
+    data: Array.from({ length: count }, (_, i) => ({
+      shopId: shop.shopId,
+      connectionId,
+      orderId: `${connectionId}-${sku}-${i}`,
+      lineId: "1",
+      itemId,
+      locationId: shop.locationIds[0]!,
+      sku,
+      ordered: 1,
+      committed: 0,
+      shipped: 1,
+      createdAt: new Date(NOW.getTime() - ((i + 0.5) * hours * 3_600_000) / count),
+    })),
+  });
+}
+
+/** Events from `from` that reached `to` after `delaysMs` (push_trace against receipt time). */
+async function traces(shop: SeededShop, from: string, to: string, delaysMs: number[]) {
+  for (const [i, delay] of delaysMs.entries()) {
+    const receivedAt = new Date(NOW.getTime() - 3_600_000 - i * 1_000);
+    const receipt = await prisma.receipt.create({
+      data: {
+        shopId: shop.shopId,
+        connectionId: from,
+        topic: "orders/create",
+        eventId: `${from}-${to}-${i}`,
+        receivedAt,
+        payload: {},
+        status: "applied",
+      },
+    });
+    await prisma.pushTrace.create({
+      data: {
+        receiptId: receipt.id,
+        connectionId: to,
+        writtenAt: new Date(receivedAt.getTime() + delay),
+      },
+    });
+  }
+}
+
+describe("buffer recommendations", () => {
+  it("size each channel's buffer from the other channels' demand and its own measured delay", async () => {
+    const { shop, store, amazon } = await setup();
+    // HOT: 6/h on the store, 1/h on Amazon over the last 7 days (enough orders for its own rate).
+    await history(shop, store, "HOT", 7 * 24 * 6, 7 * 24);
+    await history(shop, amazon, "HOT", 7 * 24, 7 * 24);
+    // The store shows a change within 2–3 s; Amazon applies its queued writes after ~10–20 min.
+    await traces(shop, amazon, store, [2_000, 2_500, 3_000]);
+    await traces(shop, store, amazon, [10 * MIN, 12 * MIN, 20 * MIN]);
+
+    const rec = await computeRecommendations(shop.shopId, NOW);
+    const hotAmazon = rec.rows.find((r) => r.sku === "HOT" && r.connectionId === amazon)!;
+    const hotStore = rec.rows.find((r) => r.sku === "HOT" && r.connectionId === store);
+    expect(hotAmazon.delayMs).toBe(20 * MIN);
+    // λ = 6/h elsewhere (the store), W = 20 min, z(99 %) = 2.33 → ceil(2 + 2.33·√2) = 6.
+    expect(hotAmazon.value).toBe(6);
+    expect(hotAmazon.explanation).toContain("λ=6/h on other channels, W=20 min, z=2.33 → 6 units");
+    expect(hotAmazon.explanation).toContain("suspends sellers above 2.5% cancellations");
+    // The store is the fastest: it sells the last units, no race buffer.
+    expect(hotStore?.value ?? 0).toBe(0);
+    expect(rec.channels.find((c) => c.id === amazon)).toMatchObject({
+      delayMeasured: true,
+      samples: 3,
+    });
+    // The source store has no measurement: a Shopify store's 5 s is assumed, and said so;
+    // λW = 7/h × 5 s ≈ 0.01, a sale within W is rarer than the 1 % risk → no buffer.
+    expect(rec.channels.find((c) => c.id === shop.sourceConnectionId)).toMatchObject({
+      delayMeasured: false,
+      delayMs: 5_000,
+    });
+    expect(rec.rows.some((r) => r.connectionId === shop.sourceConnectionId)).toBe(false);
+    // A slow channel that does not list HOT gets no recommendation for it.
+    const other = await addSalesConnection(prisma, shop, {
+      name: "slow-other",
+      listings: [{ sku: "SLOW" }],
+    });
+    await traces(shop, store, other.connectionId, [30 * MIN]);
+    const withOther = await computeRecommendations(shop.shopId, NOW);
+    expect(withOther.rows.filter((r) => r.connectionId === other.connectionId)).toEqual([]);
+    expect(withOther.rows.find((r) => r.key === hotAmazon.key)?.value).toBe(6);
+    // Sorted by expected oversells avoided.
+    expect(rec.rows[0]!.oversoldAvoided).toBeGreaterThanOrEqual(rec.rows.at(-1)!.oversoldAvoided);
+  });
+
+  it("applies exactly what was accepted, logged and republished; refuses a changed value", async () => {
+    const { shop, store, amazon, amazonListings } = await setup();
+    await history(shop, store, "HOT", 7 * 24 * 6, 7 * 24);
+    await history(shop, amazon, "HOT", 7 * 24, 7 * 24);
+    await traces(shop, store, amazon, [20 * MIN]);
+    await traces(shop, amazon, store, [2_000]);
+    const rec = await computeRecommendations(shop.shopId, NOW);
+    const row = rec.rows.find((r) => r.sku === "HOT" && r.connectionId === amazon)!;
+    expect(row.status).toBe("new");
+
+    // A value the page did not show (stale page, tampered form): refused, nothing applied.
+    await expect(
+      applyRecommendations(shop.shopId, [{ key: row.key, value: row.value + 1 }], "test", NOW),
+    ).rejects.toBeInstanceOf(RecommendationChangedError);
+    expect(await prisma.bufferRule.count({ where: { shopId: shop.shopId } })).toBe(0);
+    await expect(
+      applyRecommendations(
+        shop.shopId,
+        [{ key: "nope|HOT|zero_at_or_below", value: 1 }],
+        "test",
+        NOW,
+      ),
+    ).rejects.toBeInstanceOf(RecommendationChangedError);
+
+    // A manual rule of the same scope is replaced, and the log keeps its old value.
+    await prisma.bufferRule.create({
+      data: {
+        shopId: shop.shopId,
+        connectionId: amazon,
+        sku: "HOT",
+        kind: "zero_at_or_below",
+        value: 1,
+      },
+    });
+    const again = await computeRecommendations(shop.shopId, NOW);
+    const changed = again.rows.find((r) => r.key === row.key)!;
+    expect(changed).toMatchObject({ status: "change", current: 1, value: row.value });
+    const result = await applyRecommendations(
+      shop.shopId,
+      [{ key: changed.key, value: changed.value }],
+      "merchant@test",
+      NOW,
+    );
+    expect(result).toEqual({ applied: 1, unchanged: 0 });
+    const rules = await prisma.bufferRule.findMany({ where: { shopId: shop.shopId } });
+    expect(rules).toMatchObject([
+      { connectionId: amazon, sku: "HOT", kind: "zero_at_or_below", value: row.value },
+    ]);
+    const log = await recentChanges(shop.shopId);
+    expect(log).toMatchObject([
+      {
+        connectionId: amazon,
+        sku: "HOT",
+        value: row.value,
+        previousValue: 1,
+        actor: "merchant@test",
+      },
+    ]);
+    expect(log[0]!.explanation).toContain("W=20 min");
+
+    // Republished: with ATS at the buffer, Amazon shows 0 while the store still shows it all.
+    await prisma.stockLevel.updateMany({
+      where: { itemId: shop.itemIds.get("HOT")! },
+      data: { onHand: row.value },
+    });
+    await republishShop(shop.shopId);
+    const listing = await prisma.listing.findUniqueOrThrow({
+      where: { id: amazonListings.get("HOT")! },
+    });
+    expect(listing.publishedQuantity).toBe(0);
+
+    // Accepting it again changes nothing (the row is "applied").
+    const third = await computeRecommendations(shop.shopId, NOW);
+    const applied = third.rows.find((r) => r.key === row.key)!;
+    expect(applied.status).toBe("applied");
+    expect(
+      await applyRecommendations(
+        shop.shopId,
+        [{ key: applied.key, value: applied.value }],
+        "m",
+        NOW,
+      ),
+    ).toEqual({ applied: 0, unchanged: 1 });
+    expect(await recentChanges(shop.shopId)).toHaveLength(1);
+  });
+
+  it("adds safety stock from a lead time, at the shop's service level", async () => {
+    const { shop, store, amazon } = await setup();
+    await history(shop, store, "HOT", 7 * 24 * 6, 7 * 24);
+    await history(shop, amazon, "HOT", 7 * 24, 7 * 24);
+    await expect(
+      setLeadTime(shop.shopId, { sku: "NOPE", supplier: null, days: 5, sdDays: 1 }),
+    ).rejects.toBeInstanceOf(UnknownSkuError);
+    await setLeadTime(shop.shopId, { sku: "HOT", supplier: "Acme", days: 0.25, sdDays: 0.05 });
+    await updateSettings(shop.shopId, { serviceLevel: 0.95, tailOwner: true });
+    const rec = await computeRecommendations(shop.shopId, NOW);
+    const safety = rec.rows.find((r) => r.sku === "HOT" && r.connectionId === null)!;
+    expect(rec.settings).toEqual({ serviceLevel: 0.95, tailOwner: true });
+    expect(safety.kind).toBe("reserve_units");
+    // d̄ = 168/day, evenly spread (σd ≈ 0), L = 0.25 ± 0.05 days: 1.645·√(168²·0.05²) = 13.8.
+    expect(safety.value).toBe(14);
+    expect(safety.explanation).toContain("L=0.25 d ± 0.05, z=1.64 → 14 units held back");
+    expect(safety.explanation).toContain("from Acme");
+    // Every channel then shows 0 before the race eats into the safety stock.
+    const amazonRow = rec.rows.find((r) => r.sku === "HOT" && r.connectionId === amazon)!;
+    expect(amazonRow.value).toBe(amazonRow.race + 14);
+    // A long lead time asks for more than exists: capped at the ATS (40).
+    await setLeadTime(shop.shopId, { sku: "HOT", supplier: "Acme", days: 30, sdDays: 10 });
+    const capped = await computeRecommendations(shop.shopId, NOW);
+    expect(capped.rows.find((r) => r.sku === "HOT" && r.connectionId === null)!.value).toBe(40);
+  });
+
+  it("backtests current against recommended rules on the shop's recent orders", async () => {
+    const { shop, store, amazon } = await setup();
+    await history(shop, store, "HOT", 7 * 24 * 6, 7 * 24);
+    await history(shop, amazon, "HOT", 7 * 24, 7 * 24);
+    await traces(shop, store, amazon, [20 * MIN]);
+    const result = await backtestShop(shop.shopId, NOW);
+    expect(result.orders).toBe(7 * 24 * 7);
+    expect(result.recommended.oversoldUnits).toBeLessThanOrEqual(result.current.oversoldUnits);
+    expect(result.recommended.hiddenShare).toBeGreaterThanOrEqual(result.current.hiddenShare);
+  });
+});
