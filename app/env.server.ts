@@ -72,6 +72,8 @@ const ZBaseEnv = z.object({
    * seen on it is confirmed as an oversell incident or explained away (ms).
    */
   INCIDENT_SETTLE_MS: intString(0, 3_600_000).default(5_000),
+  /** Low stock across channels: what is left lasts this many days or fewer (0: never low). */
+  LOW_STOCK_COVER_DAYS: intString(0, 365).default(7),
   /** SMTP server alerts are e-mailed through (smtp:// or smtps://, credentials in the URL). */
   SMTP_URL: urlString(["smtp:", "smtps:"]).optional(),
   /** Sender address of alert e-mails. */

@@ -23,6 +23,7 @@ import { schedulePolls } from "./inbound/poll.server";
 import { readSourceLevels } from "./ingest/read-source-levels.server";
 import { evaluateAlerts } from "./alerts/evaluate.server";
 import { settleIncidents } from "./incidents/settle.server";
+import { checkLowStockThrottled } from "./low-stock.server";
 import { applyLedgerEvent } from "./ledger/apply-event.server";
 import { deliverFlowTriggers, sweepFlowTriggers } from "./flow/triggers.server";
 
@@ -111,6 +112,11 @@ async function settleAndAlert(): Promise<void> {
     await evaluateAlerts();
   } catch (error) {
     log({ err: error }).error("evaluating alerts failed");
+  }
+  try {
+    await checkLowStockThrottled();
+  } catch (error) {
+    log({ err: error }).error("checking low stock failed");
   }
 }
 
