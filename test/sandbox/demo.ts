@@ -109,6 +109,9 @@ async function main(): Promise<void> {
   );
   say("  See what every channel shows and what is pending:");
   say(`    DATABASE_URL=${DATABASE_URL} npm run cli -- status --shop ${world.source}`);
+  say("  In the admin, try: Inventory → an item → adjust on hand (previewed, confirmed); Buffer");
+  say("  rules → hold back units and watch every channel follow; Incidents → oversells by cause;");
+  say("  Counts → count a shelf; Recommendations → buffers from demand and measured sync delay.");
   say("  Hold back 2 units on every other store:");
   say(
     `    DATABASE_URL=${DATABASE_URL} npm run cli -- rule:set --shop ${world.source} --kind reserve_units --value 2`,
@@ -163,8 +166,37 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 500 + random() * 1500));
     }
   };
+  // A delivery reaches the warehouse every minute: sold-out SKUs at the source get 5–9 units, so
+  // the demo keeps selling (each is a receipt StockGuard counts and spreads to every channel).
+  let restocked = 0;
+  const restock = setInterval(() => {
+    if (!buyers) return;
+    const shop = sandbox.shop(world.source);
+    for (let i = 0; i < SKUS; i++) {
+      const variant = shop.variantBySku(skuOf(i));
+      const level =
+        variant && shop.items.get(variant.inventoryItemId)?.levels.values().next().value;
+      if (!level || level.quantities.available > 1) continue;
+      const units = 5 + (i % 5);
+      try {
+        sandbox.adjustInventory(world.source, {
+          sku: skuOf(i),
+          location: "Warehouse",
+          name: "available",
+          delta: units,
+        });
+        restocked += units;
+      } catch {
+        // A level the store does not stock: skip it.
+      }
+    }
+  }, 60_000);
   const status = setInterval(
-    () => buyers && say(`  … ${orders} orders placed, ${refused} refused (sold out)`),
+    () =>
+      buyers &&
+      say(
+        `  … ${orders} orders placed, ${refused} refused (sold out), ${restocked} units restocked`,
+      ),
     30_000,
   );
   const done = loop();
@@ -174,6 +206,7 @@ async function main(): Promise<void> {
   });
   stopping = true;
   clearInterval(status);
+  clearInterval(restock);
   say("\nStopping…");
   await done;
   await walmart?.close();
