@@ -15,6 +15,7 @@ import { env, shopifyEnv } from "./env.server";
 import { ensureBuild } from "./lib/build.server";
 import { runShutdown } from "./lib/lifecycle.server";
 import { logger } from "./logger.server";
+import { sandboxEnabled } from "./sandbox/sandbox.server";
 
 process.env.STOCKGUARD_PROCESS ??= "web";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -56,6 +57,17 @@ async function main(): Promise<void> {
     express.static(path.join(root, "build", "client", "assets"), { immutable: true, maxAge: "1y" }),
   );
   app.use(express.static(path.join(root, "build", "client"), { maxAge: "1h" }));
+  if (sandboxEnabled()) {
+    // Sandbox only (never in production, loopback Admin API origin): the app library answers
+    // self-identifying bots with 410, which would shut a headless browser (a demo recording,
+    // a screenshot run) out of the demo's admin. The real admin path keeps the check.
+    app.use((req, _res, next) => {
+      const agent = req.headers["user-agent"];
+      if (agent?.includes("HeadlessChrome"))
+        req.headers["user-agent"] = agent.replace("HeadlessChrome", "Chrome");
+      next();
+    });
+  }
   app.all("*", createRequestHandler({ build, mode: config.NODE_ENV }));
 
   const server = app.listen(config.PORT, () => {

@@ -37,6 +37,16 @@ describe("the sandbox shell", () => {
     expect(admin.blocked).toEqual([]);
   });
 
+  it("serves a headless browser (the app library answers bots with 410 outside the sandbox)", async () => {
+    const headless =
+      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36";
+    const response = await fetch(admin.embeddedUrl("/app/inventory", { shop: SHOP }), {
+      headers: { "user-agent": headless },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain("DEMO-1");
+  });
+
   it("refuses unknown shops and malformed domains", async () => {
     expect(
       (
