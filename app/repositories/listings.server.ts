@@ -61,7 +61,11 @@ export async function recordPushed(input: {
            pushed_quantity = CASE WHEN ${input.wrote} THEN ${input.quantity} ELSE pushed_quantity END,
            last_pushed_at = CASE WHEN ${input.wrote} THEN ${input.at}::timestamptz ELSE last_pushed_at END,
            remote_quantity = ${input.quantity},
-           remote_source = CASE WHEN ${input.wrote} THEN 'push' ELSE remote_source END,
+           -- A source level flagged for a read (an inbound change not counted yet) stays flagged:
+           -- a write is no read, and clearing the flag would lose a receipt at the store.
+           remote_source = CASE WHEN ${input.wrote}
+                                 AND NOT (remote_source = 'webhook' AND source_location_id IS NOT NULL)
+                                THEN 'push' ELSE remote_source END,
            remote_observed_at = ${input.at}::timestamptz,
            remote_state = COALESCE(${input.remoteState === undefined || input.remoteState === null ? null : JSON.stringify(input.remoteState)}::jsonb, remote_state),
            dirty_since = CASE WHEN published_version <= ${input.version} THEN NULL ELSE dirty_since END,
@@ -96,7 +100,9 @@ export async function recordPushedBatch(
            pushed_quantity = CASE WHEN u.wrote THEN u.quantity ELSE l.pushed_quantity END,
            last_pushed_at = CASE WHEN u.wrote THEN ${at}::timestamptz ELSE l.last_pushed_at END,
            remote_quantity = u.quantity,
-           remote_source = CASE WHEN u.wrote THEN 'push' ELSE l.remote_source END,
+           remote_source = CASE WHEN u.wrote
+                                 AND NOT (l.remote_source = 'webhook' AND l.source_location_id IS NOT NULL)
+                                THEN 'push' ELSE l.remote_source END,
            remote_observed_at = ${at}::timestamptz,
            remote_state = COALESCE(u.state, l.remote_state),
            dirty_since = CASE WHEN l.published_version <= u.version THEN NULL ELSE l.dirty_since END,
@@ -124,12 +130,19 @@ export async function recordRemote(input: {
   state?: Record<string, number> | null;
   source: "read" | "webhook";
   at: Date;
+  /**
+   * A read that counts nothing (the push's re-read of a stale level): a source level flagged
+   * for the counting read stays flagged.
+   */
+  keepSourceReadFlag?: boolean;
 }): Promise<void> {
   await db().execute(sql`
     UPDATE listing
        SET remote_quantity = ${input.quantity},
            remote_state = COALESCE(${input.state ? JSON.stringify(input.state) : null}::jsonb, remote_state),
-           remote_source = ${input.source},
+           remote_source = CASE WHEN ${input.keepSourceReadFlag === true}
+                                 AND remote_source = 'webhook' AND source_location_id IS NOT NULL
+                                THEN 'webhook' ELSE ${input.source} END,
            remote_observed_at = ${input.at}::timestamptz,
            updated_at = now()
      WHERE id = ${input.listingId}::uuid

@@ -51,6 +51,7 @@ import {
   type RulePreview,
 } from "../services/admin/buffer-rules.server";
 import { parseForm } from "../services/admin/forms.server";
+import { importBufferRules, type RulesImportResult } from "../services/admin/rules-import.server";
 import { BUFFER_KINDS } from "../services/admin/vocabulary";
 import { authenticate } from "../shopify.server";
 
@@ -61,7 +62,23 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 
 export const action = async ({ request }: ActionFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  const parsed = parseForm(ZRuleAction, await request.formData());
+  const form = await request.formData();
+  if (form.get("intent") === "import") {
+    const csv = form.get("csv");
+    if (typeof csv !== "string" || csv.length > 1_000_000)
+      return data(
+        {
+          ok: false as const,
+          intent: "import" as const,
+          status: 422 as const,
+          rowErrors: [{ line: 1, message: "Paste a sheet of at most 1 MB" }],
+        },
+        { status: 422 },
+      );
+    const imported = await importBufferRules(session.shop, csv);
+    return data(imported, { status: imported.ok ? 200 : imported.status });
+  }
+  const parsed = parseForm(ZRuleAction, form);
   if (!parsed.ok) return data(parsed, { status: parsed.status });
   const result = await changeBufferRule({ shopDomain: session.shop, action: parsed.data });
   return data(result, { status: result.ok ? 200 : result.status });
@@ -493,6 +510,7 @@ export default function BufferRules() {
                 </BlockStack>
               </Form>
             </Card>
+            <ImportRulesCard />
             <Card>
               <BlockStack gap="200">
                 <Text as="h2" variant="headingMd">
@@ -523,5 +541,60 @@ export default function BufferRules() {
         </Layout.Section>
       </Layout>
     </Page>
+  );
+}
+
+/**
+ * Bulk edit: a sheet of rules pasted from a spreadsheet. Checked whole before anything is set;
+ * every bad line is listed and nothing changes until the sheet is fixed.
+ */
+function ImportRulesCard() {
+  const fetcher = useFetcher<RulesImportResult>();
+  const [csv, setCsv] = useState("channel,sku,kind,value\n");
+  const answer = fetcher.data;
+  useEffect(() => {
+    if (answer?.ok) {
+      shopify.toast.show(answer.message);
+      setCsv("channel,sku,kind,value\n");
+    }
+  }, [answer]);
+  return (
+    <Card>
+      <fetcher.Form method="post" data-testid="rules-import">
+        <input type="hidden" name="intent" value="import" />
+        <BlockStack gap="300">
+          <Text as="h2" variant="headingMd">
+            Set many rules at once
+          </Text>
+          <Text as="p" tone="subdued">
+            Paste a sheet with the columns channel, sku, kind, value — channel a channel’s name or
+            “all”, sku empty for every SKU, kind one of reserve_units, percent_of_ats, max_shown,
+            zero_at_or_below. A rule of the same channel, SKU and kind takes the new value. Nothing
+            is set until every line is right.
+          </Text>
+          {answer && !answer.ok && (
+            <Banner tone="critical" title="Nothing was set: fix these lines">
+              <List>
+                {answer.rowErrors.slice(0, 50).map((e) => (
+                  <List.Item key={`${e.line}-${e.message}`}>{e.message}</List.Item>
+                ))}
+              </List>
+            </Banner>
+          )}
+          <TextField
+            label="Rules sheet (CSV)"
+            name="csv"
+            value={csv}
+            onChange={setCsv}
+            multiline={6}
+            autoComplete="off"
+            monospaced
+          />
+          <Button submit loading={fetcher.state === "submitting"}>
+            Set rules from sheet
+          </Button>
+        </BlockStack>
+      </fetcher.Form>
+    </Card>
   );
 }

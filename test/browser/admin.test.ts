@@ -479,6 +479,22 @@ describe("embedded admin", () => {
     expect(await form.innerText()).toContain("includes the source store");
     expect(await form.innerText()).toContain(`Applies to ${SHOP}`);
     expect(await admin.prisma.bufferRule.count()).toBe(1);
+
+    // Many rules at once from a pasted sheet: any bad line sets nothing and is named.
+    const sheet = page.getByTestId("rules-import");
+    const field = sheet.getByLabel("Rules sheet (CSV)");
+    await field.fill(
+      "channel,sku,kind,value\nNowhere,,reserve_units,2\nOutlet store,,reserve_units,3",
+    );
+    await sheet.getByRole("button", { name: "Set rules from sheet" }).click();
+    await sheet.getByText('Line 2: no channel is named "Nowhere"').waitFor();
+    expect(await admin.prisma.bufferRule.count()).toBe(1);
+    await field.fill("channel,sku,kind,value\nOutlet store,,reserve_units,3");
+    await sheet.getByRole("button", { name: "Set rules from sheet" }).click();
+    await waitForToast("1 rule set from the sheet");
+    expect(await admin.prisma.bufferRule.findMany()).toMatchObject([
+      { connectionId: outletId, sku: null, kind: "reserve_units", value: 3 },
+    ]);
   });
 
   test("Inventory: filters, order by ATS, pages inside the app and a CSV export", async () => {

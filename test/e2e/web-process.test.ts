@@ -79,12 +79,15 @@ function rawPost(
     });
     const chunk = Buffer.alloc(256 * 1024, 32);
     let sent = 0;
+    // A declared length is refused on the headers alone: send a first chunk and wait for the
+    // answer (pumping all of it would race the server closing the socket: EPIPE instead of 413).
+    const limit = declared ? chunk.length : size;
     const pump = () => {
-      while (sent < size && !request.destroyed) {
+      while (sent < limit && !request.destroyed) {
         sent += chunk.length;
         if (!request.write(chunk)) return void request.once("drain", pump);
       }
-      if (!request.destroyed) request.end();
+      if (!request.destroyed && !declared) request.end();
     };
     pump();
   });
