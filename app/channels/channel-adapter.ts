@@ -358,6 +358,11 @@ export interface ChannelAdapter {
     conn: ConnectionContext,
     callback: { callbackUrl: string },
   ): Promise<SubscriptionReport>;
+  /**
+   * Removes the subscriptions `ensureSubscriptions` created for this connection (those pointing
+   * at `callbackUrl`'s origin), before its credentials are deleted; returns how many.
+   */
+  removeSubscriptions?(conn: ConnectionContext, callback: { callbackUrl: string }): Promise<number>;
 
   /**
    * Reads what the channel may not push (cancellations, missed orders) since `cursor`, for one

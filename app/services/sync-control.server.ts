@@ -5,7 +5,10 @@
  * history kept). Used by the admin and the CLI (`sync:start`, `sync:pause`, `channel:pause`, …).
  */
 import { enqueuePush, enqueuePushes, enqueueSafely } from "../queues/jobs.server";
+import { adapterFor } from "../channels/registry.server";
+import { log } from "../logger.server";
 import * as connections from "../repositories/connections.server";
+import { webhookUrl } from "./connect-marketplace.server";
 import * as shops from "../repositories/shops.server";
 import { republishListings } from "./ledger/republish.server";
 import { activeListingIds } from "../repositories/ledger.server";
@@ -72,6 +75,22 @@ export async function disconnectChannel(shopDomain: string, connectionId: string
     throw new SyncControlError(
       "the source store cannot be disconnected; uninstall the app instead",
     );
+  // A store connected with a token got its subscriptions from StockGuard: remove them while the
+  // credentials still exist. Best effort — a revoked token must not keep a merchant connected.
+  const adapter = adapterFor(row.kind);
+  if (adapter.removeSubscriptions) {
+    try {
+      const loaded = await connections.loadConnection(connectionId);
+      if (loaded)
+        await adapter.removeSubscriptions(connections.toContext(loaded), {
+          callbackUrl: webhookUrl(row.kind, connectionId),
+        });
+    } catch (error) {
+      log({ connectionId, err: error }).warn(
+        "could not remove the channel's webhook subscriptions; disconnecting anyway",
+      );
+    }
+  }
   await connections.disconnect(connectionId, "disconnected by the merchant");
   // A linked store (it installed StockGuard) is free again: its own hub, or linkable elsewhere.
   if (row.kind === "shopify") await shops.unlinkStore(row.accountRef, row.shopId);

@@ -579,6 +579,12 @@ describe("the merchant's path, from the embedded admin", () => {
     });
     expect(connection.status).toBe("disconnected");
     expect(connection.credentials).toBeNull();
+    // The subscriptions StockGuard created at that store went with it.
+    expect(
+      world.shopify.sandbox
+        .webhookSubscriptions(TOKEN_STORE)
+        .filter((s) => s.address.startsWith(world.admin.baseUrl)),
+    ).toEqual([]);
     expect(
       await world.admin.prisma.orderLine.count({ where: { connectionId: connection.id } }),
     ).toBeGreaterThan(0);

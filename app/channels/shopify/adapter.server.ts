@@ -41,9 +41,11 @@ import {
   VARIANTS_DENY,
   type VariantsDenyData,
   WEBHOOK_SUBSCRIPTION_CREATE,
+  WEBHOOK_SUBSCRIPTION_DELETE,
   WEBHOOK_SUBSCRIPTIONS,
   type WebhookSubscriptionCreateData,
   type WebhookSubscriptionsData,
+  type WebhookSubscriptionDeleteData,
 } from "./operations";
 import { STORE_SUBSCRIPTIONS } from "./subscriptions";
 
@@ -134,19 +136,7 @@ export class ShopifyAdapter implements ChannelAdapter {
     const report: SubscriptionReport = { present: [], created: [], removed: [] };
     if (conn.role === "source" || !(await this.options.hasOwnCredentials?.(conn))) return report;
     const origin = new URL(callback.callbackUrl).origin;
-    const existing: { topic: string; uri: string }[] = [];
-    let after: string | null = null;
-    do {
-      const { data }: { data: WebhookSubscriptionsData } =
-        await this.request<WebhookSubscriptionsData>(conn, 20, WEBHOOK_SUBSCRIPTIONS, {
-          first: 100,
-          after,
-        });
-      existing.push(...data.webhookSubscriptions.nodes);
-      after = data.webhookSubscriptions.pageInfo.hasNextPage
-        ? data.webhookSubscriptions.pageInfo.endCursor
-        : null;
-    } while (after);
+    const existing = await this.subscriptions(conn);
     for (const wanted of STORE_SUBSCRIPTIONS) {
       const uri = `${origin}${wanted.path}`;
       if (existing.some((e) => e.topic === wanted.topic && e.uri === uri)) {
@@ -168,6 +158,49 @@ export class ShopifyAdapter implements ChannelAdapter {
       report.created.push(wanted.topic);
     }
     return report;
+  }
+
+  /** Deletes the subscriptions of a token-connected store that point at this app. */
+  async removeSubscriptions(
+    conn: ConnectionContext,
+    callback: { callbackUrl: string },
+  ): Promise<number> {
+    if (conn.role === "source" || !(await this.options.hasOwnCredentials?.(conn))) return 0;
+    const origin = new URL(callback.callbackUrl).origin;
+    const ours = (await this.subscriptions(conn)).filter((e) => e.uri.startsWith(`${origin}/`));
+    for (const subscription of ours) {
+      const { data } = await this.request<WebhookSubscriptionDeleteData>(
+        conn,
+        10,
+        WEBHOOK_SUBSCRIPTION_DELETE,
+        { id: subscription.id },
+      );
+      const errors = data.webhookSubscriptionDelete.userErrors;
+      if (errors.length > 0)
+        throw new ChannelPermanentError(
+          `webhookSubscriptionDelete ${subscription.topic} failed: ${errors.map((e) => e.message).join("; ")}`,
+        );
+    }
+    return ours.length;
+  }
+
+  private async subscriptions(
+    conn: ConnectionContext,
+  ): Promise<{ id: string; topic: string; uri: string }[]> {
+    const existing: { id: string; topic: string; uri: string }[] = [];
+    let after: string | null = null;
+    do {
+      const { data }: { data: WebhookSubscriptionsData } =
+        await this.request<WebhookSubscriptionsData>(conn, 20, WEBHOOK_SUBSCRIPTIONS, {
+          first: 100,
+          after,
+        });
+      existing.push(...data.webhookSubscriptions.nodes);
+      after = data.webhookSubscriptions.pageInfo.hasNextPage
+        ? data.webhookSubscriptions.pageInfo.endCursor
+        : null;
+    } while (after);
+    return existing;
   }
 
   forgetCredentials(connectionId: string): void {

@@ -186,6 +186,21 @@ export type WebhookSubscriptionsData = {
   };
 };
 
+export const WEBHOOK_SUBSCRIPTION_DELETE = `#graphql
+  mutation StockGuardWebhookSubscriptionDelete($id: ID!) {
+    webhookSubscriptionDelete(id: $id) {
+      deletedWebhookSubscriptionId
+      userErrors { field message }
+    }
+  }`;
+
+export type WebhookSubscriptionDeleteData = {
+  webhookSubscriptionDelete: {
+    deletedWebhookSubscriptionId: string | null;
+    userErrors: { field: string[] | null; message: string }[];
+  };
+};
+
 export const WEBHOOK_SUBSCRIPTION_CREATE = `#graphql
   mutation StockGuardWebhookSubscriptionCreate(
     $topic: WebhookSubscriptionTopic!
