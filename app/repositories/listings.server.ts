@@ -130,18 +130,14 @@ export async function recordRemote(input: {
   state?: Record<string, number> | null;
   source: "read" | "webhook";
   at: Date;
-  /**
-   * A read that counts nothing (the push's re-read of a stale level): a source level flagged
-   * for the counting read stays flagged.
-   */
-  keepSourceReadFlag?: boolean;
 }): Promise<void> {
+  // A source level flagged for the counting read stays flagged: only that read
+  // (read-source-levels, through recordRemoteBatch) counts physical stock and clears it.
   await db().execute(sql`
     UPDATE listing
        SET remote_quantity = ${input.quantity},
            remote_state = COALESCE(${input.state ? JSON.stringify(input.state) : null}::jsonb, remote_state),
-           remote_source = CASE WHEN ${input.keepSourceReadFlag === true}
-                                 AND remote_source = 'webhook' AND source_location_id IS NOT NULL
+           remote_source = CASE WHEN remote_source = 'webhook' AND source_location_id IS NOT NULL
                                 THEN 'webhook' ELSE ${input.source} END,
            remote_observed_at = ${input.at}::timestamptz,
            updated_at = now()

@@ -4,25 +4,11 @@
  * where the shop has no listing of them on that channel; plus recording a policy fixed from the
  * risk page.
  */
+import type { RiskCatalogIssue, RiskListing, SoldWithoutListing } from "../domain/risk";
 import { db, sql } from "../lib/sql.server";
 
 /** Listings flagged by the catalog (untracked or CONTINUE), one row per listing. */
-export async function riskyListings(shopId: string): Promise<
-  {
-    listingId: string;
-    connectionId: string;
-    connectionName: string;
-    channel: string;
-    accountRef: string;
-    sku: string | null;
-    title: string | null;
-    remoteRef: string;
-    remoteVariantRef: string | null;
-    remoteProductRef: string | null;
-    tracked: boolean | null;
-    sellsWhenOutOfStock: boolean | null;
-  }[]
-> {
+export async function riskyListings(shopId: string): Promise<RiskListing[]> {
   return db().query(sql`
     SELECT l.id AS "listingId", c.id AS "connectionId", c.name AS "connectionName", c.kind::text AS channel,
            c.account_ref AS "accountRef", l.sku, l.title, l.remote_ref AS "remoteRef",
@@ -35,18 +21,7 @@ export async function riskyListings(shopId: string): Promise<
 }
 
 /** Open catalog issues of the kinds risk checks report. */
-export async function openCatalogIssues(shopId: string): Promise<
-  {
-    connectionId: string;
-    connectionName: string;
-    channel: string;
-    accountRef: string;
-    kind: string;
-    sku: string | null;
-    remoteRefs: string[];
-    details: string;
-  }[]
-> {
+export async function openCatalogIssues(shopId: string): Promise<RiskCatalogIssue[]> {
   return db().query(sql`
     SELECT c.id AS "connectionId", c.name AS "connectionName", c.kind::text AS channel,
            c.account_ref AS "accountRef", i.kind, i.sku, i.remote_refs AS "remoteRefs", i.details
@@ -63,17 +38,7 @@ export async function openCatalogIssues(shopId: string): Promise<
 export async function soldWithoutListing(
   shopId: string,
   days: number,
-): Promise<
-  {
-    connectionId: string;
-    connectionName: string;
-    channel: string;
-    itemId: string;
-    sku: string;
-    orders: number;
-    units: number;
-  }[]
-> {
+): Promise<SoldWithoutListing[]> {
   return db().query(sql`
     SELECT c.id AS "connectionId", c.name AS "connectionName", c.kind::text AS channel, o.item_id AS "itemId",
            i.sku, count(DISTINCT o.order_id)::int AS orders, sum(o.ordered)::int AS units

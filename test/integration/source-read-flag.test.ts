@@ -50,7 +50,6 @@ describe("the source read flag", () => {
       state: { available: 5, on_hand: 10 },
       source: "read",
       at: new Date(),
-      keepSourceReadFlag: true,
     });
     expect(await flagged()).toEqual([listingId]);
 

@@ -81,62 +81,7 @@ export async function movementRecorded(input: {
   return movement !== null;
 }
 
-/**
- * What the item's listings publish from, as the ledger computes it: every listing that consumes
- * the item (with all its components and its provisional hold), the source levels of every item
- * those listings consume, and the shop's buffer rules. Read without locks (a page, a preview).
- */
-export async function loadPublishInputs(input: { shopId: string; itemId: string }) {
-  const listings = await prisma.listing.findMany({
-    where: { shopId: input.shopId, components: { some: { itemId: input.itemId } } },
-    select: {
-      id: true,
-      connectionId: true,
-      sku: true,
-      sourceLocationId: true,
-      components: { select: { itemId: true, quantity: true } },
-      hold: { select: { units: true } },
-    },
-  });
-  const itemIds = [
-    ...new Set([input.itemId, ...listings.flatMap((l) => l.components.map((c) => c.itemId))]),
-  ];
-  const [levels, rules] = await Promise.all([
-    prisma.stockLevel.findMany({
-      where: {
-        shopId: input.shopId,
-        itemId: { in: itemIds },
-        location: { isSource: true, active: true },
-      },
-      include: { location: { select: { isPrimary: true } } },
-    }),
-    prisma.bufferRule.findMany({
-      where: { shopId: input.shopId },
-      select: { id: true, connectionId: true, sku: true, kind: true, value: true },
-    }),
-  ]);
-  return {
-    listings: listings.map((l) => ({
-      id: l.id,
-      connectionId: l.connectionId,
-      sku: l.sku,
-      sourceLocationId: l.sourceLocationId,
-      components: l.components.map((c) => ({ itemId: c.itemId, perUnit: c.quantity })),
-      holdUnits: l.hold?.units ?? 0,
-    })),
-    levels: levels.map((l) => ({
-      itemId: l.itemId,
-      locationId: l.locationId,
-      isPrimary: l.location.isPrimary,
-      onHand: l.onHand,
-      committed: l.committed,
-      held: l.held,
-      damaged: l.damaged,
-      safetyStock: l.safetyStock,
-    })),
-    rules,
-  };
-}
+export { loadPublishInputs } from "./publish-inputs.server";
 
 /** The item's merchant decisions (changes confirmed although orders exceeded them), newest first. */
 export async function listMerchantDecisions(input: {

@@ -343,8 +343,6 @@ async function refresh(
       state: read?.states ?? {},
       source: "read",
       at: read?.observedAt ?? now(),
-      // This read plans the push; the counting read (read-source-levels) still has to see it.
-      keepSourceReadFlag: true,
     });
   }
 }

@@ -11,3 +11,5 @@ CREATE TABLE "low_stock_state" (
 CREATE INDEX "low_stock_state_shop_id_idx" ON "low_stock_state"("shop_id");
 ALTER TABLE "low_stock_state" ADD CONSTRAINT "low_stock_state_item_id_fkey" FOREIGN KEY ("item_id") REFERENCES "stock_item"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 ALTER TABLE "low_stock_state" ADD CONSTRAINT "low_stock_state_shop_id_fkey" FOREIGN KEY ("shop_id") REFERENCES "shop"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+-- The low-stock check reads the last two weeks of order lines every minute.
+CREATE INDEX "order_line_created_at_idx" ON "order_line"("created_at");
