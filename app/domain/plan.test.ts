@@ -1,5 +1,5 @@
 /**
- * Tests of push planning (plan.ts): which sales writes go out now, wait for a drop to settle or
+ * Tests of push planning (plan.ts): which sales writes go out now or
  * are skipped, and the source store projection (states that make its storefront offer exactly
  * the published quantity, never a negative number) with the moves that reach it.
  */
@@ -8,114 +8,36 @@ import { describe, expect, it } from "vitest";
 import { ats } from "./availability";
 import { planSalesWrites, sourceTargets, stateMoves, OWNED_STATES } from "./plan";
 
-const now = new Date("2026-11-26T12:00:00Z");
-
 describe("sales push plan", () => {
-  it("writes decreases at once, defers unexplained drops, and skips equal numbers", () => {
-    const plan = planSalesWrites(
-      [
-        {
-          listingId: "same",
-          published: 5,
-          pushedQuantity: 5,
-          remoteQuantity: 5,
-          remoteSource: "push",
-          remoteObservedAt: now,
-        },
-        {
-          listingId: "lower",
-          published: 3,
-          pushedQuantity: 5,
-          remoteQuantity: 5,
-          remoteSource: "webhook",
-          remoteObservedAt: now,
-        },
-        {
-          listingId: "raise-own",
-          published: 6,
-          pushedQuantity: 5,
-          remoteQuantity: 5,
-          remoteSource: "push",
-          remoteObservedAt: now,
-        },
-        {
-          listingId: "raise-observed",
-          published: 6,
-          pushedQuantity: 5,
-          remoteQuantity: 4,
-          remoteSource: "webhook",
-          remoteObservedAt: now,
-        },
-        {
-          listingId: "raise-old",
-          published: 6,
-          pushedQuantity: 5,
-          remoteQuantity: 4,
-          remoteSource: "read",
-          remoteObservedAt: new Date(now.getTime() - 60_000),
-        },
-        {
-          listingId: "first-sync",
-          published: 6,
-          pushedQuantity: null,
-          remoteQuantity: 1,
-          remoteSource: "read",
-          remoteObservedAt: now,
-        },
-        {
-          listingId: "unknown",
-          published: 2,
-          pushedQuantity: null,
-          remoteQuantity: null,
-          remoteSource: null,
-          remoteObservedAt: null,
-        },
-      ],
-      now,
-      10_000,
-    );
-    expect(plan.upToDate).toEqual(["same"]);
+  it("writes any difference at once, up or down, and skips equal numbers", () => {
+    const plan = planSalesWrites([
+      { listingId: "same", published: 5, remoteQuantity: 5 },
+      { listingId: "lower", published: 3, remoteQuantity: 5 },
+      { listingId: "raise", published: 6, remoteQuantity: 4 },
+      { listingId: "oversold", published: -2, remoteQuantity: 0 },
+      { listingId: "unknown", published: 2, remoteQuantity: null },
+    ]);
+    expect(plan.upToDate).toEqual(["same", "oversold"]);
     expect(plan.writes).toEqual([
       { listingId: "lower", quantity: 3, expected: 5 },
-      { listingId: "raise-own", quantity: 6, expected: 5 },
-      { listingId: "raise-old", quantity: 6, expected: 4 },
-      { listingId: "first-sync", quantity: 6, expected: 1 },
+      { listingId: "raise", quantity: 6, expected: 4 },
       { listingId: "unknown", quantity: 2, expected: null },
-    ]);
-    expect(plan.deferred).toEqual([
-      { listingId: "raise-observed", until: new Date(now.getTime() + 10_000) },
     ]);
   });
 
-  it("never writes a negative quantity and never raises an unexplained drop before it settles", () => {
+  it("never writes a negative quantity, and every listing is either written or up to date", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: -5, max: 50 }),
         fc.option(fc.nat(60), { nil: null }),
-        fc.constantFrom("push" as const, "read" as const, "webhook" as const),
-        fc.integer({ min: 0, max: 20_000 }),
-        fc.option(fc.nat(60), { nil: null }),
-        (published, remote, source, age, pushed) => {
-          const plan = planSalesWrites(
-            [
-              {
-                listingId: "l",
-                published,
-                pushedQuantity: pushed,
-                remoteQuantity: remote,
-                remoteSource: source,
-                remoteObservedAt: new Date(now.getTime() - age),
-              },
-            ],
-            now,
-            10_000,
-          );
-          for (const w of plan.writes) expect(w.quantity).toBeGreaterThanOrEqual(0);
-          const droppedBelowOurWrite =
-            remote !== null && pushed !== null && remote < pushed && source !== "push";
-          const raisingObserved =
-            droppedBelowOurWrite && Math.max(0, published) > remote! && age < 10_000;
-          if (raisingObserved) expect(plan.writes).toHaveLength(0);
+        (published, remote) => {
+          const plan = planSalesWrites([{ listingId: "l", published, remoteQuantity: remote }]);
+          for (const w of plan.writes) {
+            expect(w.quantity).toBe(Math.max(0, published));
+            expect(w.expected).toBe(remote);
+          }
+          expect(plan.writes.length + plan.upToDate.length).toBe(1);
+          expect(plan.upToDate.length === 1).toBe(remote === Math.max(0, published));
         },
       ),
     );

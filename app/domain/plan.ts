@@ -5,16 +5,11 @@
  */
 import type { LevelFacts } from "./types";
 
-export type RemoteSource = "push" | "read" | "webhook";
-
 export type ListingPlanInput = {
   listingId: string;
   published: number;
-  /** What we last wrote to the channel (null: never written). */
-  pushedQuantity: number | null;
+  /** What we know the channel shows (null: unknown). */
   remoteQuantity: number | null;
-  remoteSource: RemoteSource | null;
-  remoteObservedAt: Date | null;
 };
 
 export type SalesPlan = {
@@ -22,43 +17,24 @@ export type SalesPlan = {
   writes: { listingId: string; quantity: number; expected: number | null }[];
   /** Already showing the right number. */
   upToDate: string[];
-  /** An unexplained drop on the channel: do not raise it yet (see below). */
-  deferred: { listingId: string; until: Date }[];
 };
 
 /**
- * - Equal: nothing to write.
- * - Channel shows more than published: write now (lowering is always safe).
- * - Channel shows less, and not less than what we last wrote (or we never wrote it): the
- *   published quantity rose (a cancel, a restock) or this is the first sync: write now.
- * - Channel dropped below what we last wrote and we only observed it (webhook or read): most
- *   likely a sale there whose order event has not reached us yet. Raising it now would push
- *   inflated stock (the known oversell bug of full-push syncs), so wait `settleMs` for the order
- *   to explain it; after that the hub is the arbiter and the channel is corrected.
+ * Every listing whose channel shows something else than its published quantity is written now,
+ * up or down, with what we know it shows as the compare-and-set expectation.
+ *
+ * A channel's own drop that no order explains yet is not a reason to wait here: it is a
+ * provisional hold (app/services/ingest/drops.server.ts), already taken off every listing's
+ * published quantity — the dropping channel's included — until its order consumes it or it
+ * expires. So raising to `published` never offers units a channel has sold unseen. (Waiting
+ * here instead, a settle window keyed on the last observation, was renewed by every sale on a
+ * hot SKU and held raises back for 10–20 s.)
  */
-export function planSalesWrites(
-  listings: readonly ListingPlanInput[],
-  now: Date,
-  settleMs: number,
-): SalesPlan {
-  const plan: SalesPlan = { writes: [], upToDate: [], deferred: [] };
+export function planSalesWrites(listings: readonly ListingPlanInput[]): SalesPlan {
+  const plan: SalesPlan = { writes: [], upToDate: [] };
   for (const l of listings) {
     const target = Math.max(0, l.published);
-    if (l.remoteQuantity === target) {
-      plan.upToDate.push(l.listingId);
-      continue;
-    }
-    const droppedBelowOurWrite =
-      l.remoteQuantity !== null &&
-      l.pushedQuantity !== null &&
-      l.remoteQuantity < l.pushedQuantity &&
-      l.remoteSource !== "push";
-    if (l.remoteQuantity === null || l.remoteQuantity > target || !droppedBelowOurWrite) {
-      plan.writes.push({ listingId: l.listingId, quantity: target, expected: l.remoteQuantity });
-      continue;
-    }
-    const settledAt = new Date((l.remoteObservedAt?.getTime() ?? 0) + settleMs);
-    if (settledAt > now) plan.deferred.push({ listingId: l.listingId, until: settledAt });
+    if (l.remoteQuantity === target) plan.upToDate.push(l.listingId);
     else plan.writes.push({ listingId: l.listingId, quantity: target, expected: l.remoteQuantity });
   }
   return plan;

@@ -40,6 +40,8 @@ export type ListingRow = {
   status: string;
   /** Units of the listing's provisional hold (0 when none). */
   holdUnits: number;
+  /** What the channel shows is uncertain until read (listing.needs_read). */
+  needsRead: boolean;
 };
 
 export type ComponentRow = { listingId: string; itemId: string; quantity: number };
@@ -362,7 +364,7 @@ export async function lockAndLoad(
                 'id', li.id, 'connectionId', li.connection_id, 'connectionRole', c.role, 'connectionStatus', c.status,
                 'sku', li.sku, 'sourceLocationId', li.source_location_id, 'publishedQuantity', li.published_quantity,
                 'pushedQuantity', li.pushed_quantity, 'lastPushedAt', li.last_pushed_at, 'remoteQuantity', li.remote_quantity,
-                'remoteObservedAt', li.remote_observed_at, 'status', li.status,
+                'remoteObservedAt', li.remote_observed_at, 'status', li.status, 'needsRead', li.needs_read,
                 'holdUnits', COALESCE((SELECT ph.units FROM provisional_hold ph WHERE ph.listing_id = li.id), 0),
                 'components', (SELECT json_agg(json_build_object('listingId', lc2.listing_id, 'itemId', lc2.item_id, 'quantity', lc2.quantity))
                                  FROM listing_component lc2 WHERE lc2.listing_id = li.id)))
@@ -528,6 +530,20 @@ export async function openingLines(
   return db().query(sql`
     SELECT item_id AS "itemId", location_id AS "locationId", ordered, committed FROM order_line
      WHERE connection_id = ${connectionId}::uuid AND order_id = ${openingOrderId}`);
+}
+
+/**
+ * What a channel shows changed by its own order by an amount StockGuard cannot place in time
+ * against what it last saw (a cancel, a sale in the same second as the last observation): the
+ * next read of it (the push's, or the source's counting read) replaces the model.
+ */
+export async function markNeedsRead(tx: Tx, listingId: string): Promise<void> {
+  // A source level is read by the counting read (flagged as an inbound change).
+  await tx.execute(sql`
+    UPDATE listing SET needs_read = true, published_version = published_version + 1,
+                       dirty_since = COALESCE(dirty_since, now()),
+                       remote_source = CASE WHEN source_location_id IS NOT NULL THEN 'webhook' ELSE remote_source END
+     WHERE id = ${listingId}::uuid`);
 }
 
 /**

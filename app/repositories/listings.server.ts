@@ -3,6 +3,7 @@
  * what the channel last showed (push, read-back, webhook), per-listing failures and drift.
  */
 import type { LevelFacts } from "../domain/types";
+import type { RecentWrite } from "../domain/echoes";
 import { db, sql } from "../lib/sql.server";
 
 export type DirtyListing = {
@@ -22,6 +23,10 @@ export type DirtyListing = {
   dirtySince: Date | null;
   sku: string | null;
   lastPushedAt: Date | null;
+  /** What StockGuard wrote lately (late echoes are recognised by it: domain/echoes.ts). */
+  recentWrites: RecentWrite[];
+  /** Read the channel before planning (it may have changed on its own). */
+  needsRead: boolean;
 };
 
 /** Listings whose published quantity changed since the last push (partial index). */
@@ -33,6 +38,7 @@ export async function dirtyListings(connectionId: string, limit: number): Promis
            l.remote_observed_at AS "remoteObservedAt", l.remote_state AS "remoteState",
            l.source_location_id AS "sourceLocationId", l.pending_receipt_ids AS "pendingReceiptIds",
            l.dirty_since AS "dirtySince", l.sku, l.last_pushed_at AS "lastPushedAt",
+           l.recent_writes AS "recentWrites", l.needs_read AS "needsRead",
            (SELECT c.item_id FROM listing_component c WHERE c.listing_id = l.id LIMIT 1) AS "itemId"
       FROM listing l
      WHERE l.connection_id = ${connectionId}::uuid AND l.published_version > l.pushed_version
@@ -90,6 +96,8 @@ export async function recordPushedBatch(
     wrote: boolean;
     receiptIds: bigint[];
     remoteState?: Record<string, number> | null;
+    /** The writes to remember (domain/echoes.ts `rememberWrites`), when this push wrote. */
+    recentWrites?: RecentWrite[];
   }[],
   at: Date,
 ): Promise<void> {
@@ -105,14 +113,16 @@ export async function recordPushedBatch(
                                 THEN 'push' ELSE l.remote_source END,
            remote_observed_at = ${at}::timestamptz,
            remote_state = COALESCE(u.state, l.remote_state),
+           recent_writes = COALESCE(u.writes, l.recent_writes),
            dirty_since = CASE WHEN l.published_version <= u.version THEN NULL ELSE l.dirty_since END,
            pending_receipt_ids = ARRAY(SELECT unnest(l.pending_receipt_ids) EXCEPT SELECT unnest(u.receipts::bigint[])),
            failure_count = 0, last_error = NULL, updated_at = now()
       FROM unnest(${rows.map((r) => r.listingId)}::uuid[], ${rows.map((r) => r.version)}::int[],
                   ${rows.map((r) => r.quantity)}::int[], ${rows.map((r) => r.wrote)}::boolean[],
                   ${rows.map((r) => (r.remoteState ? JSON.stringify(r.remoteState) : null))}::jsonb[],
-                  ${rows.map((r) => `{${r.receiptIds.join(",")}}`)}::text[])
-           AS u(id, version, quantity, wrote, state, receipts)
+                  ${rows.map((r) => `{${r.receiptIds.join(",")}}`)}::text[],
+                  ${rows.map((r) => (r.recentWrites ? JSON.stringify(r.recentWrites) : null))}::jsonb[])
+           AS u(id, version, quantity, wrote, state, receipts, writes)
      WHERE l.id = u.id`);
   const receipts = [...new Set(rows.flatMap((r) => r.receiptIds.map(String)))];
   if (receipts.length > 0) {
@@ -121,6 +131,22 @@ export async function recordPushedBatch(
       SELECT unnest(${receipts}::bigint[]), ${connectionId}::uuid, ${at}::timestamptz
       ON CONFLICT DO NOTHING`);
   }
+}
+
+/**
+ * Writes about to be sent (domain/echoes.ts): remembered before the call, because the channel's
+ * echo can arrive before the call returns. Only the push of the connection (under its lock)
+ * writes this column.
+ */
+export async function rememberIntendedWrites(
+  rows: { listingId: string; recentWrites: RecentWrite[] }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await db().execute(sql`
+    UPDATE listing l SET recent_writes = u.writes
+      FROM unnest(${rows.map((r) => r.listingId)}::uuid[],
+                  ${rows.map((r) => JSON.stringify(r.recentWrites))}::jsonb[]) AS u(id, writes)
+     WHERE l.id = u.id`);
 }
 
 /** What the channel showed when we read it or it told us (webhook). Newer observations only. */
@@ -145,6 +171,26 @@ export async function recordRemote(input: {
        AND (remote_observed_at IS NULL OR remote_observed_at <= ${input.at}::timestamptz)`);
 }
 
+/** A read recorded what these listings show: no read is owed any more. */
+export async function clearNeedsRead(listingIds: string[]): Promise<void> {
+  if (listingIds.length === 0) return;
+  await db().execute(
+    sql`UPDATE listing SET needs_read = false WHERE id = ANY(${listingIds}::uuid[]) AND needs_read`,
+  );
+}
+
+/**
+ * The channel may show something else than StockGuard believes (a rise reported late): the next
+ * push reads it first. Marks it dirty so that push happens.
+ */
+export async function markNeedsRead(listingIds: string[], since: Date): Promise<void> {
+  if (listingIds.length === 0) return;
+  await db().execute(sql`
+    UPDATE listing SET needs_read = true, published_version = published_version + 1,
+                       dirty_since = COALESCE(dirty_since, ${since}::timestamptz), updated_at = now()
+     WHERE id = ANY(${listingIds}::uuid[])`);
+}
+
 /** Many observations at once (catalog import, reconciliation pages). */
 export async function recordRemoteBatch(
   rows: {
@@ -160,7 +206,8 @@ export async function recordRemoteBatch(
     await db().execute(sql`
       UPDATE listing l
          SET remote_quantity = u.quantity, remote_state = COALESCE(u.state, l.remote_state),
-             remote_source = ${source}, remote_observed_at = u.at, updated_at = now()
+             remote_source = ${source}, remote_observed_at = u.at, updated_at = now(),
+             needs_read = l.needs_read AND ${source} <> 'read'
         FROM unnest(${chunk.map((r) => r.listingId)}::uuid[], ${chunk.map((r) => r.quantity)}::int[],
                     ${chunk.map((r) => (r.state ? JSON.stringify(r.state) : null))}::jsonb[],
                     ${chunk.map((r) => r.at)}::timestamptz[]) AS u(id, quantity, state, at)
@@ -250,6 +297,7 @@ export async function listingAtLevel(
   pendingQuantity: number | null;
   shopId: string;
   publishedQuantity: number;
+  recentWrites: RecentWrite[];
 } | null> {
   const rows = await db().query<{
     id: string;
@@ -261,11 +309,13 @@ export async function listingAtLevel(
     pendingQuantity: number | null;
     shopId: string;
     publishedQuantity: number;
+    recentWrites: RecentWrite[];
   }>(sql`
     SELECT id, remote_quantity AS "remoteQuantity", remote_state AS "remoteState",
            last_pushed_at AS "lastPushedAt", remote_observed_at AS "remoteObservedAt",
            pending_tracking_id AS "pendingTrackingId", pending_quantity AS "pendingQuantity",
-           shop_id AS "shopId", published_quantity AS "publishedQuantity"
+           shop_id AS "shopId", published_quantity AS "publishedQuantity",
+           recent_writes AS "recentWrites"
       FROM listing
      WHERE connection_id = ${connectionId}::uuid AND remote_ref = ${remoteRef} AND remote_location_ref = ${remoteLocationRef}`);
   return rows[0] ?? null;
@@ -278,6 +328,8 @@ export type ReconcileListing = {
   sku: string | null;
   published: number;
   pushed: number | null;
+  /** What StockGuard believed the channel showed before this read. */
+  remote: number | null;
   dirty: boolean;
 };
 
@@ -289,7 +341,8 @@ export async function listingPage(
 ): Promise<ReconcileListing[]> {
   return db().query<ReconcileListing>(sql`
     SELECT id, remote_ref AS "remoteRef", remote_location_ref AS "remoteLocationRef", sku,
-           published_quantity AS published, pushed_quantity AS pushed, published_version > pushed_version AS dirty
+           published_quantity AS published, pushed_quantity AS pushed, remote_quantity AS remote,
+           published_version > pushed_version AS dirty
       FROM listing WHERE connection_id = ${connectionId}::uuid AND status = 'active' AND id > ${after}::uuid
      ORDER BY id LIMIT ${limit}`);
 }
@@ -318,6 +371,8 @@ export type FlaggedSourceListing = {
   itemId: string;
   locationId: string;
   sku: string;
+  /** The listing's variant (what order lines name). */
+  variantRef: string | null;
   published: number;
 };
 
@@ -330,7 +385,7 @@ export async function flaggedSourceListings(
   return db().query<FlaggedSourceListing>(sql`
     SELECT l.id, l.remote_ref AS "remoteRef", l.remote_location_ref AS "remoteLocationRef",
            c.item_id AS "itemId", l.source_location_id AS "locationId", i.sku,
-           l.published_quantity AS published
+           l.remote_variant_ref AS "variantRef", l.published_quantity AS published
       FROM listing l JOIN listing_component c ON c.listing_id = l.id JOIN stock_item i ON i.id = c.item_id
      WHERE l.connection_id = ${connectionId}::uuid AND l.remote_source = 'webhook'
        AND l.source_location_id IS NOT NULL AND l.id > ${after}::uuid

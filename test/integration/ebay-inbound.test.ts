@@ -297,7 +297,7 @@ describe("polling: what eBay does not push", () => {
   it("corrects eBay after it put a cancelled order's units back on the listing by itself", async () => {
     const sb = ebay.sandbox;
     const adapter = adapterFor("ebay");
-    await pushSalesConnection(conn, adapter, { settleMs: 0 });
+    await pushSalesConnection(conn, adapter);
     const listing = await prisma.listing.findFirstOrThrow({
       where: { connectionId: conn.id, sku: "MUG-RED" },
     });
@@ -305,7 +305,7 @@ describe("polling: what eBay does not push", () => {
     const { order } = sb.checkout(SELLER, { lines: [{ sku: "MUG-RED", quantity: 2 }] });
     await sb.waitForIdle(5_000);
     await ingestPending();
-    await pushSalesConnection(conn, adapter, { settleMs: 0 });
+    await pushSalesConnection(conn, adapter);
     const before = sb.listing(SELLER, "MUG-RED").quantity;
     // The ledger meanwhile commits the last units elsewhere (a source-store sale of all of them).
     const published = (await prisma.listing.findUniqueOrThrow({ where: { id: listing.id } }))
@@ -332,7 +332,7 @@ describe("polling: what eBay does not push", () => {
     expect(sb.listing(SELLER, "MUG-RED").quantity).toBe(before + 2);
     await pollConnection(conn.id);
     await ingestPending();
-    await pushSalesConnection(conn, adapter, { settleMs: 0 });
+    await pushSalesConnection(conn, adapter);
     const after = await prisma.listing.findUniqueOrThrow({ where: { id: listing.id } });
     expect(after.publishedQuantity).toBe(0);
     expect(sb.listing(SELLER, "MUG-RED").quantity).toBe(0);

@@ -88,7 +88,7 @@ describe("a hot SKU selling all day on eBay's calendar day", () => {
       const dayEnds = calendarDay(clock(), "America/Los_Angeles").endsAt.getTime();
       const adapter = new EbayAdapter({ now: clock });
       const listing = await prisma.listing.findFirstOrThrow({ where: { connectionId: conn.id } });
-      const push = () => pushSalesConnection(conn, adapter, { now: clock, settleMs: 0 });
+      const push = () => pushSalesConnection(conn, adapter, { now: clock });
       const published = async () =>
         (await prisma.listing.findUniqueOrThrow({ where: { id: listing.id } })).publishedQuantity;
       const shown = () => sb.listing(SELLER, HOT).quantity;

@@ -52,7 +52,7 @@ beforeAll(async () => {
   await importCatalog(source, adapterFor("shopify"));
   await importCatalog(other, adapterFor("shopify"));
   await pushSourceConnection(source, adapterFor("shopify"), {});
-  await pushSalesConnection(other, adapterFor("shopify"), { settleMs: 10_000 });
+  await pushSalesConnection(other, adapterFor("shopify"));
 });
 
 afterAll(async () => {
@@ -76,7 +76,7 @@ describe("the source store", () => {
     });
     await republishShop(shopId);
     await pushSourceConnection(source, adapterFor("shopify"), {});
-    await pushSalesConnection(other, adapterFor("shopify"), { settleMs: 10_000 });
+    await pushSalesConnection(other, adapterFor("shopify"));
     expect(level(SOURCE, "TEE")).toMatchObject({ available: 8, safety_stock: 2, on_hand: 10 });
     expect(level(OTHER, "TEE").available).toBe(10);
   });

@@ -7,6 +7,7 @@
  * hold; if nothing explains it within PUSH_SETTLE_MS it is released and the channel corrected.
  */
 import { env } from "../../env.server";
+import { log } from "../../logger.server";
 import { enqueuePushes, enqueueSafely } from "../../queues/jobs.server";
 import { applyLedgerEvent } from "../ledger/apply-event.server";
 
@@ -41,6 +42,10 @@ export async function holdUnexplainedDrop(
       },
     ],
   });
+  log({ connectionId: connection.id, listingId: listing.id }).debug(
+    { before, now, units, changed: result.changedListings.length },
+    "channel drop held",
+  );
   const others = result.changedListings
     .map((l) => l.connectionId)
     .filter((id) => id !== connection.id);

@@ -19,6 +19,7 @@ import {
   enqueueSafely,
   enqueueThrottledCatalogRefresh,
 } from "../../queues/jobs.server";
+import { isLateEcho, unordered } from "../../domain/echoes";
 import * as listings from "../../repositories/listings.server";
 import { holdUnexplainedDrop } from "./drops.server";
 
@@ -83,6 +84,25 @@ export async function observeLevel(
       : listing.remoteQuantity;
   if (level.quantity === known)
     return { recorded: false, action: "echo: matches what the channel shows" };
+  if (isLateEcho(level, listing.recentWrites, slack)) {
+    // A write of ours delivered after a newer one (domain/echoes.ts). The source's level is
+    // still read: a receipt there that happens to land on that number is counted by the read.
+    if (connection.role !== "source")
+      return { recorded: false, action: "late echo of an earlier write: ignored" };
+    await flagSourceRead(connection.id, listing.id);
+    return { recorded: false, action: "late echo of an earlier write: read scheduled" };
+  }
+  if (unordered(level, latest(listing.lastPushedAt, listing.remoteObservedAt), slack)) {
+    // Before or after our last write or observation, nobody can tell: the channel is read
+    // instead (a receipt and a sale at the source a second apart are both counted by the read).
+    if (connection.role === "source") {
+      await flagSourceRead(connection.id, listing.id);
+      return { recorded: false, action: "not ordered against our write: read scheduled" };
+    }
+    await listings.markNeedsRead([listing.id], receivedAt);
+    await enqueueSafely("push", () => enqueuePush(connection.id));
+    return { recorded: false, action: "not ordered against our write: read before writing" };
+  }
 
   // First the drop, measured against what StockGuard believed the channel showed; then the
   // observation (remote_source = 'webhook' marks "observed, not read yet" for the source read).
@@ -94,15 +114,28 @@ export async function observeLevel(
     at: receivedAt,
   });
   if (connection.role === "source") {
-    await enqueueSafely("source read", () =>
-      enqueueMaintenance(
-        { task: "read_source_levels", connectionId: connection.id, attempt: 0 },
-        250,
-      ),
-    );
+    await scheduleSourceRead(connection.id);
     return { recorded: true, action: "source level changed: read scheduled" };
   }
   await listings.markDirty([listing.id], receivedAt);
   await enqueueSafely("push", () => enqueuePush(connection.id));
   return { recorded: true, action: "channel quantity observed: push planned" };
+}
+
+/** The coalesced counting read of the source's flagged levels (read-source-levels). */
+async function flagSourceRead(connectionId: string, listingId: string): Promise<void> {
+  await listings.flagForSourceRead([listingId]);
+  await scheduleSourceRead(connectionId);
+}
+
+function scheduleSourceRead(connectionId: string): Promise<boolean> {
+  return enqueueSafely("source read", () =>
+    enqueueMaintenance({ task: "read_source_levels", connectionId, attempt: 0 }, 250),
+  );
+}
+
+function latest(a: Date | null, b: Date | null): Date | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return a > b ? a : b;
 }

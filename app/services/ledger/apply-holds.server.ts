@@ -8,6 +8,7 @@ import { DomainError } from "../../domain/errors";
 import type { HoldOperation } from "../../domain/operations";
 import * as holds from "../../repositories/holds.server";
 import * as ledger from "../../repositories/ledger.server";
+import type { ListingRow } from "../../repositories/ledger.server";
 import type { Tx } from "../../repositories/tx.server";
 import type { EventContext } from "./event-context.server";
 
@@ -39,6 +40,9 @@ export async function applyHoldOperations(ctx: EventContext, ops: HoldOperation[
     const listing = ctx.locked.listings.find((l) => l.id === op.listingId);
     if (!listing) continue;
     if (op.change.kind === "add") {
+      // What StockGuard believes the channel shows is uncertain until it is read (see
+      // `owedRead`): a drop measured against it may be a sale already applied. The read decides.
+      if (listing.needsRead) continue;
       // Under the locks the listing's remote quantity is StockGuard's current model of what the
       // channel shows (its own orders applied since shift it): an order applied since the drop
       // was seen already explains that much of it.
@@ -89,7 +93,61 @@ export async function followChannelSale(
 ): Promise<void> {
   if (!listingId || units <= 0 || !soldAt) return;
   const listing = ctx.locked.listings.find((l) => l.id === listingId);
-  if (!listing || listing.connectionRole !== "sales" || listing.remoteQuantity === null) return;
-  if (listing.remoteObservedAt && new Date(listing.remoteObservedAt) >= new Date(soldAt)) return;
-  if (await ledger.shiftRemote(ctx.tx, listingId, -units, soldAt)) listing.remoteQuantity -= units;
+  if (!listing || listing.remoteQuantity === null) return;
+  const order = saleBeforeObservation(soldAt, listing.remoteObservedAt);
+  if (order === "after") {
+    if (await ledger.shiftRemote(ctx.tx, listingId, -units, soldAt))
+      listing.remoteQuantity -= units;
+  } else if (order === "unknown") {
+    await owedRead(ctx, listing);
+  }
+}
+
+/**
+ * Whether a sale happened after StockGuard last observed the channel ("after": the observation
+ * does not include it), before it, or too close to tell: order times are only to the second
+ * (the sale happened within the second after `soldAt`), and the store's clock is not ours.
+ */
+function saleBeforeObservation(
+  soldAt: string,
+  observedAt: Date | string | null,
+): "after" | "before" | "unknown" {
+  if (observedAt === null) return "after";
+  const sold = new Date(soldAt).getTime();
+  const observed = new Date(observedAt).getTime();
+  if (observed < sold - CLOCK_SLACK_MS) return "after";
+  if (observed >= sold + 1_000 + CLOCK_SLACK_MS) return "before";
+  return "unknown";
+}
+const CLOCK_SLACK_MS = 1_000;
+
+/**
+ * A sales channel's own order released units (cancelled, edited down): the channel offers them
+ * again at once, and StockGuard cannot tell whether what it last saw there already included
+ * that — the next push reads the channel before planning (a model left one low would make a
+ * listing look up to date while the channel shows more).
+ */
+export async function followChannelRelease(
+  ctx: EventContext,
+  listingId: string | null,
+): Promise<void> {
+  if (!listingId) return;
+  const listing = ctx.locked.listings.find((l) => l.id === listingId);
+  if (!listing || listing.connectionRole !== "sales") return;
+  await owedRead(ctx, listing);
+}
+
+/**
+ * What the channel shows is uncertain until it is read: the next push reads a sales channel
+ * first, the source's counting read reads the source; no drop is held against the uncertain
+ * model meanwhile.
+ */
+async function owedRead(ctx: EventContext, listing: ListingRow): Promise<void> {
+  await ledger.markNeedsRead(ctx.tx, listing.id);
+  listing.needsRead = true;
+  ctx.result.changedListings.push({
+    listingId: listing.id,
+    connectionId: listing.connectionId,
+    publishedQuantity: listing.publishedQuantity,
+  });
 }

@@ -13,9 +13,12 @@ import {
 import { LINE_MOVEMENT_KIND, type LineOperation } from "../../domain/operations";
 import { normalizeSku } from "../../domain/sku";
 import * as ledger from "../../repositories/ledger.server";
-import { consumeListingHold, followChannelSale } from "./apply-holds.server";
+import { consumeListingHold, followChannelRelease, followChannelSale } from "./apply-holds.server";
 import type { EventContext } from "./event-context.server";
 import type { ResolvedComponent } from "./resolve-lines.server";
+
+/** Commands by which a channel's own order gives units back to its storefront. */
+const RELEASES = new Set(["edited", "cancelled_all", "cancelled"]);
 
 export async function applyLineOperations(
   ctx: EventContext,
@@ -82,12 +85,18 @@ export async function applyLineOperations(
       }
       // The order explains units its channel's drop had provisionally held: no longer held;
       // the rest were taken off the channel's storefront when sold, which StockGuard follows.
-      if (part === parts[0] && applied.delta.committed > 0 && row.perUnit > 0) {
-        const units = Math.floor(applied.delta.committed / row.perUnit);
+      // Units the line took from the pool: an order's commitment, or a shipment whose order has
+      // not arrived yet (on hand leaves with nothing committed) — either explains the drop.
+      const taken = applied.delta.committed - applied.delta.onHand;
+      if (part === parts[0] && taken > 0 && row.perUnit > 0) {
+        const units = Math.floor(taken / row.perUnit);
         const held = await consumeListingHold(ctx, row.listingId, units);
         const version = "version" in op.command ? op.command.version : null;
         await followChannelSale(ctx, row.listingId, units - held, version);
       }
+      // The channel's own cancel put units back on its storefront: read it before the next write.
+      if (part === parts[0] && applied.delta.committed < 0 && RELEASES.has(op.command.kind))
+        await followChannelRelease(ctx, row.listingId);
     }
   }
 }

@@ -6,7 +6,6 @@
 import type { ChannelAdapter, ConnectionContext } from "../../channels/channel-adapter";
 import { ChannelAuthError, ChannelPermanentError } from "../../channels/errors";
 import { adapterFor } from "../../channels/registry.server";
-import { env } from "../../env.server";
 import { acquireConnectionLock, ConnectionBusyError } from "../../lib/locks.server";
 import { log } from "../../logger.server";
 import { enqueueDeferredPush, enqueuePush, enqueueSafely } from "../../queues/jobs.server";
@@ -72,7 +71,7 @@ function push(
       throw new ChannelPermanentError(`${conn.kind} cannot hold a shop's physical stock`);
     return pushSourceConnection(conn, adapter, { now });
   }
-  return pushSalesConnection(conn, adapter, { now, settleMs: env().PUSH_SETTLE_MS });
+  return pushSalesConnection(conn, adapter, { now });
 }
 
 /**

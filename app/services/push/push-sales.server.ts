@@ -11,6 +11,7 @@ import type {
   ConnectionContext,
   QuantityWrite,
 } from "../../channels/channel-adapter";
+import { rememberWrites } from "../../domain/echoes";
 import { planSalesWrites, type SalesPlan } from "../../domain/plan";
 import { calendarDay, revisionDecision } from "../../domain/revisions";
 import { env } from "../../env.server";
@@ -38,7 +39,7 @@ const REVISION_RESERVE = 10;
 export async function pushSalesConnection(
   conn: ConnectionContext,
   adapter: ChannelAdapter,
-  options: { now?: () => Date; settleMs: number },
+  options: { now?: () => Date } = {},
 ): Promise<PushOutcome> {
   const now = options.now ?? (() => new Date());
   const outcome: PushOutcome = {
@@ -52,20 +53,22 @@ export async function pushSalesConnection(
   const logger = log({ connectionId: conn.id, shop: conn.accountRef });
 
   for (let round = 0; round < 4; round++) {
-    const dirty = await listings.dirtyListings(conn.id, BATCH);
+    let dirty = await listings.dirtyListings(conn.id, BATCH);
     if (dirty.length === 0) return outcome;
+    // The channel may have changed on its own (its own cancel, a rise reported late): read first.
+    const unsure = dirty.filter((l) => l.needsRead);
+    if (unsure.length > 0) {
+      await readBack(conn, adapter, unsure, now);
+      dirty = await listings.dirtyListings(conn.id, BATCH);
+      if (dirty.length === 0) return outcome;
+    }
     const byId = new Map(dirty.map((l) => [l.id, l]));
     const plan = planSalesWrites(
       dirty.map((l) => ({
         listingId: l.id,
         published: l.publishedQuantity,
-        pushedQuantity: l.pushedQuantity,
         remoteQuantity: l.remoteQuantity,
-        remoteSource: l.remoteSource,
-        remoteObservedAt: l.remoteObservedAt,
       })),
-      now(),
-      options.settleMs,
     );
     const budgetDeferred = await applyRevisionBudget(adapter, plan, byId, now());
     for (const d of budgetDeferred) {
@@ -89,12 +92,8 @@ export async function pushSalesConnection(
       at,
     );
     outcome.upToDate += plan.upToDate.length;
-    for (const d of plan.deferred) {
-      if (!outcome.deferredUntil || d.until < outcome.deferredUntil)
-        outcome.deferredUntil = d.until;
-    }
     if (plan.writes.length === 0) {
-      outcome.more = dirty.length === BATCH && plan.deferred.length < dirty.length;
+      outcome.more = dirty.length === BATCH && budgetDeferred.length < dirty.length;
       return outcome;
     }
 
@@ -112,6 +111,16 @@ export async function pushSalesConnection(
     const version = plan.writes
       .map((w) => `${w.listingId}:${byId.get(w.listingId)!.publishedVersion}`)
       .join(",");
+    const planned = new Map(plan.writes.map((w) => [w.listingId, w.quantity]));
+    const intended = new Map(
+      plan.writes.map((w) => [
+        w.listingId,
+        rememberWrites(byId.get(w.listingId)!.recentWrites, [w.quantity], now()),
+      ]),
+    );
+    await listings.rememberIntendedWrites(
+      [...intended].map(([listingId, recentWrites]) => ({ listingId, recentWrites })),
+    );
     const results = await adapter.writeQuantities(conn, writes, version);
     pushMetrics.writes(conn.kind, writes.length);
 
@@ -128,6 +137,12 @@ export async function pushSalesConnection(
           quantity: r.quantity,
           wrote: true,
           receiptIds: l.pendingReceiptIds,
+          // The intent is remembered already; a channel that applied another number adds it.
+          recentWrites: rememberWrites(
+            intended.get(l.id) ?? l.recentWrites,
+            planned.get(l.id) === r.quantity ? [] : [r.quantity],
+            written,
+          ),
         });
         pushMetrics.observeLatency(conn.kind, l.dirtySince, written);
         outcome.wrote++;
@@ -180,37 +195,54 @@ export async function pushSalesConnection(
     // Someone else changed the channel (a sale there, an edit): read what it shows now and plan
     // again from that.
     outcome.stale += stale.length;
-    const reads = await adapter.readQuantities(
+    await readBack(
       conn,
-      stale.map((id) => ({
-        remoteRef: byId.get(id)!.remoteRef,
-        remoteLocationRef: byId.get(id)!.remoteLocationRef,
-      })),
+      adapter,
+      stale.map((id) => byId.get(id)!),
+      now,
     );
-    for (const id of stale) {
-      const l = byId.get(id)!;
-      const read = reads.find(
-        (x) => x.remoteRef === l.remoteRef && x.remoteLocationRef === l.remoteLocationRef,
-      );
-      // The channel changed under us: when it dropped on its own, it sold (its order is on
-      // its way) — hold those units so the other channels are lowered now. Then record it.
+  }
+  outcome.more = true;
+  return outcome;
+}
+
+/**
+ * Reads what the channel shows now for `rows` and records it. A channel lower than StockGuard
+ * believed sold on its own (its order is on its way): those units are held so the other channels
+ * are lowered now.
+ */
+async function readBack(
+  conn: ConnectionContext,
+  adapter: ChannelAdapter,
+  rows: listings.DirtyListing[],
+  now: () => Date,
+): Promise<void> {
+  const reads = await adapter.readQuantities(
+    conn,
+    rows.map((l) => ({ remoteRef: l.remoteRef, remoteLocationRef: l.remoteLocationRef })),
+  );
+  for (const l of rows) {
+    const read = reads.find(
+      (x) => x.remoteRef === l.remoteRef && x.remoteLocationRef === l.remoteLocationRef,
+    );
+    // Held only against a model StockGuard is sure of (a read owed means it is not: the read
+    // itself decides, and the order accounts for a sale).
+    if (!l.needsRead)
       await holdUnexplainedDrop(
         conn,
-        { id, shopId: conn.shopId, publishedQuantity: l.publishedQuantity },
+        { id: l.id, shopId: conn.shopId, publishedQuantity: l.publishedQuantity },
         l.remoteQuantity,
         read?.quantity ?? null,
         read?.observedAt ?? now(),
       );
-      await listings.recordRemote({
-        listingId: id,
-        quantity: read?.quantity ?? null,
-        source: "read",
-        at: read?.observedAt ?? now(),
-      });
-    }
+    await listings.recordRemote({
+      listingId: l.id,
+      quantity: read?.quantity ?? null,
+      source: "read",
+      at: read?.observedAt ?? now(),
+    });
   }
-  outcome.more = true;
-  return outcome;
+  await listings.clearNeedsRead(rows.map((l) => l.id));
 }
 
 /**

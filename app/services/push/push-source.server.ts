@@ -12,6 +12,7 @@ import type {
   StateMove,
 } from "../../channels/channel-adapter";
 import { ChannelPermanentError } from "../../channels/errors";
+import { rememberWrites, type RecentWrite } from "../../domain/echoes";
 import {
   OWNED_STATES,
   sourceTargets,
@@ -30,6 +31,10 @@ type Work = {
   level: listings.SourceLevel;
   remote: Record<string, number>;
   wrote: boolean;
+  /** Every `available` our calls left at this level, in order (each comes back as an echo). */
+  shown: number[];
+  /** The recent writes remembered before the calls (see `rememberIntendedWrites`). */
+  intended?: RecentWrite[];
 };
 
 /**
@@ -100,7 +105,13 @@ export async function pushSourceConnection(
         });
         continue;
       }
-      work.push({ listing, level, remote: { ...(listing.remoteState ?? {}) }, wrote: false });
+      work.push({
+        listing,
+        level,
+        remote: { ...(listing.remoteState ?? {}) },
+        wrote: false,
+        shown: [],
+      });
     }
 
     // 1. The outbox. A unit leaving (negative delta) is taken from `available`: it may not have
@@ -139,6 +150,7 @@ export async function pushSourceConnection(
         w.remote.on_hand = (w.remote.on_hand ?? 0) + delta;
         applyAfter(store, w, result.after);
         w.wrote = true;
+        w.shown.push(w.remote.available ?? 0);
       }
     }
     // One call per state and reason (a cycle count's corrections carry Shopify's own reason).
@@ -208,6 +220,7 @@ export async function pushSourceConnection(
           c.w.remote.on_hand = (c.w.remote.on_hand ?? 0) + c.delta;
           applyAfter(store, c.w, result.after);
           c.w.wrote = true;
+          c.w.shown.push(c.w.remote.available ?? 0);
         }
       }
       if (stale) break;
@@ -242,6 +255,16 @@ export async function pushSourceConnection(
           });
           if (batch.length === BATCH) break;
         }
+        // Each move comes back as a level update: remembered before the call (domain/echoes.ts).
+        const predicted = new Map<Work, number>();
+        for (const b of batch)
+          predicted.set(b.w, (predicted.get(b.w) ?? b.w.remote.available ?? 0) - b.diff);
+        await listings.rememberIntendedWrites(
+          [...predicted].map(([w, value]) => {
+            w.intended = rememberWrites(w.intended ?? w.listing.recentWrites, [value], now());
+            return { listingId: w.listing.id, recentWrites: w.intended };
+          }),
+        );
         const result = await store.move(
           conn,
           batch.map((b) => b.move),
@@ -268,6 +291,7 @@ export async function pushSourceConnection(
           b.w.remote.available = (b.w.remote.available ?? 0) - b.diff;
           applyAfter(store, b.w, result.after);
           b.w.wrote = true;
+          b.w.shown.push(b.w.remote.available ?? 0);
         }
       }
     }
@@ -298,6 +322,9 @@ export async function pushSourceConnection(
           wrote: w.wrote,
           receiptIds: w.listing.pendingReceiptIds,
           remoteState: w.remote,
+          ...(w.wrote
+            ? { recentWrites: rememberWrites(w.intended ?? w.listing.recentWrites, w.shown, at) }
+            : {}),
         };
       }),
       at,

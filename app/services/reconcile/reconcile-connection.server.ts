@@ -10,6 +10,7 @@ import { enqueuePush, enqueueSafely } from "../../queues/jobs.server";
 import * as connections from "../../repositories/connections.server";
 import * as listings from "../../repositories/listings.server";
 import { webhookUrl } from "../connect-marketplace.server";
+import { holdUnexplainedDrop } from "../ingest/drops.server";
 import { readSourceLevels } from "../ingest/read-source-levels.server";
 import { isFlowDrift, recordDriftTrigger } from "../flow/triggers.server";
 
@@ -70,6 +71,16 @@ export async function reconcileConnection(
         (r) => r.remoteRef === l.remoteRef && r.remoteLocationRef === l.remoteLocationRef,
       );
       if (!read) continue;
+      // A sales channel lower than we believed has most likely sold units whose order is on its
+      // way: held like a drop seen by a webhook (every channel lowered now, released unexplained).
+      if (row.role === "sales" && l.remote !== null)
+        await holdUnexplainedDrop(
+          { id: connectionId },
+          { id: l.id, shopId: row.shopId, publishedQuantity: l.published },
+          l.remote,
+          read.quantity,
+          read.observedAt,
+        );
       await listings.recordRemote({
         listingId: l.id,
         quantity: read.quantity,
