@@ -114,6 +114,7 @@ export async function recordPushedBatch(
            remote_observed_at = ${at}::timestamptz,
            remote_state = COALESCE(u.state, l.remote_state),
            recent_writes = COALESCE(u.writes, l.recent_writes),
+           needs_read = l.needs_read AND NOT u.wrote,
            dirty_since = CASE WHEN l.published_version <= u.version THEN NULL ELSE l.dirty_since END,
            pending_receipt_ids = ARRAY(SELECT unnest(l.pending_receipt_ids) EXCEPT SELECT unnest(u.receipts::bigint[])),
            failure_count = 0, last_error = NULL, updated_at = now()

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { percentileOf } from "../helpers/sale-latency";
 import { chaosRound, describeRound, startChaosWorld } from "./chaos";
 import type { World } from "./world";
 
@@ -10,13 +11,21 @@ import type { World } from "./world";
  * ground truth once the webhooks are delivered, no write happens during a further quiet window,
  * and the ledger matches the stores and the shelf. Many more seeds: test/bench/soak.ts.
  *
+ * Issue 11's target is asserted over every sale of the seeds together: from the sale at its store
+ * until every other store shows it, p99 ≤ 2 s. (p95 ≤ 1 s is printed, not asserted: in this world
+ * a sale is known only once its order or level webhook arrives, each delayed 0–1.5 s, so the
+ * earlier of the two alone has a p95 of 1.16 s.)
+ *
  * CONVERGENCE_SEEDS=1,2,3 picks the seeds; CONVERGENCE_ROUND_MS the length of each storm.
  */
 const SEEDS = (process.env.CONVERGENCE_SEEDS ?? "11,12,13").split(",").map(Number);
 const ROUND_MS = Number(process.env.CONVERGENCE_ROUND_MS ?? 8_000);
 
+const SALE_P99_MS = 2_000;
+
 describe("convergence under chaos", () => {
   let world: World;
+  const latencies: number[] = [];
 
   beforeAll(async () => {
     world = await startChaosWorld(SEEDS[0]!);
@@ -50,7 +59,18 @@ describe("convergence under chaos", () => {
         expect(round.ledger).toEqual([]);
         // Every sale is reflected on every other store by the end (the time is printed above).
         expect(round.latency.timeouts).toBe(0);
+        latencies.push(...round.latency.outcomes.map((o) => o.latencyMs));
       },
     );
   }
+
+  it(`sale → every other store within ${SALE_P99_MS} ms at p99 over every seed's sales`, () => {
+    expect(latencies.length).toBeGreaterThan(0);
+    const p = (q: number) => percentileOf(latencies, q);
+    console.log(
+      `chaos sale → others over ${latencies.length} sales of ${SEEDS.length} seeds: ` +
+        `p50 ${p(50)} p95 ${p(95)} p99 ${p(99)} max ${Math.max(...latencies)} ms`,
+    );
+    expect(p(99)).toBeLessThanOrEqual(SALE_P99_MS);
+  });
 });

@@ -115,11 +115,15 @@ function saleBeforeObservation(
   if (observedAt === null) return "after";
   const sold = new Date(soldAt).getTime();
   const observed = new Date(observedAt).getTime();
+  // A time with milliseconds (Walmart, Amazon) is the sale's own; one without (Shopify) may be up
+  // to a second early.
+  const resolution = /\.\d*[1-9]/.test(soldAt) ? 0 : 1_000;
   if (observed < sold - CLOCK_SLACK_MS) return "after";
-  if (observed >= sold + 1_000 + CLOCK_SLACK_MS) return "before";
+  if (observed >= sold + resolution + CLOCK_SLACK_MS) return "before";
   return "unknown";
 }
-const CLOCK_SLACK_MS = 1_000;
+/** How far the channel's clock may be from ours. */
+const CLOCK_SLACK_MS = 500;
 
 /**
  * A sales channel's own order released units (cancelled, edited down): the channel offers them

@@ -6,6 +6,7 @@
  * confirmed later; a listing the channel throttles stays dirty for a deferred run; channels with
  * a daily revision budget are paced so a hot listing never exceeds it.
  */
+import { ChannelThrottledError } from "../../channels/errors";
 import type {
   ChannelAdapter,
   ConnectionContext,
@@ -55,11 +56,25 @@ export async function pushSalesConnection(
   for (let round = 0; round < 4; round++) {
     let dirty = await listings.dirtyListings(conn.id, BATCH);
     if (dirty.length === 0) return outcome;
-    // The channel may have changed on its own (its own cancel, a rise reported late): read first.
-    const unsure = dirty.filter((l) => l.needsRead);
+    // The channel may have changed on its own (its own cancel, a rise reported late). Only a
+    // listing that would be left alone must be read first: any other is written anyway, and an
+    // absolute write (compare-and-set or not) settles what it shows.
+    const unsure = dirty.filter(
+      (l) => l.needsRead && l.remoteQuantity === Math.max(0, l.publishedQuantity),
+    );
     if (unsure.length > 0) {
-      await readBack(conn, adapter, unsure, now);
-      dirty = await listings.dirtyListings(conn.id, BATCH);
+      try {
+        await readBack(conn, adapter, unsure, now);
+      } catch (error) {
+        if (!(error instanceof ChannelThrottledError)) throw error;
+        // Writes do not wait for reads: these stay dirty and are looked at again.
+        const until = new Date(now().getTime() + Math.max(50, error.retryAfterMs));
+        if (!outcome.deferredUntil || until < outcome.deferredUntil) outcome.deferredUntil = until;
+        const skip = new Set(unsure.map((l) => l.id));
+        dirty = dirty.filter((l) => !skip.has(l.id));
+      }
+      const again = new Set(dirty.map((l) => l.id));
+      dirty = (await listings.dirtyListings(conn.id, BATCH)).filter((l) => again.has(l.id));
       if (dirty.length === 0) return outcome;
     }
     const byId = new Map(dirty.map((l) => [l.id, l]));
