@@ -11,6 +11,7 @@ import { createRedis } from "../app/queues/connection.server";
 import { cappedBackoff } from "../app/queues/queues.server";
 import type { QueueName } from "../app/queues/definitions";
 import { disconnectDb } from "../app/db.server";
+import { sweep } from "../app/services/maintenance.server";
 import { processors, type ProcessorSpec } from "./processors";
 import { startMetricsServer } from "./metrics-server";
 import { registerSchedules } from "./schedules";
@@ -28,6 +29,11 @@ export async function startWorkers(only?: QueueName[]): Promise<Worker[]> {
       registerSchedules().catch((error: Error) =>
         logger().error({ err: error.message }, "schedules not registered"),
       );
+      // Its jobs may be gone with it: everything pending is queued again now (idempotent by
+      // job id) instead of when the sweeper next finds it 10 s old.
+      sweep({ redisLost: true }).catch((error: Error) =>
+        logger().error({ err: error.message }, "sweep after Redis came back failed"),
+      );
     }
     readyOnce = true;
   });
@@ -42,12 +48,12 @@ export async function startWorkers(only?: QueueName[]): Promise<Worker[]> {
       prefix: config.QUEUE_PREFIX,
       concurrency: spec.concurrency ?? config.WORKER_CONCURRENCY,
       autorun: true,
-      // A killed worker's jobs come back within ~15 s: its lock lapses after lockDuration and
+      // A killed worker's jobs come back within 4.5 s: its lock lapses after lockDuration and
       // the stalled check (every stalledInterval) returns them to the queue. Live workers renew
       // their locks every lockDuration / 2.
-      lockDuration: 10_000,
+      lockDuration: 3_000,
       settings: { backoffStrategy: cappedBackoff },
-      stalledInterval: 5_000,
+      stalledInterval: 1_500,
       maxStalledCount: 5,
     });
     worker.on("error", (error) =>

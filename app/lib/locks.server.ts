@@ -14,7 +14,7 @@ import { onShutdown } from "./lifecycle.server";
 /** Another push of this connection is running; the job waits a moment (no attempt used). */
 export class ConnectionBusyError extends ChannelThrottledError {
   constructor(connectionId: string) {
-    super(`a push of connection ${connectionId} is already running`, 200, { source: "lock" });
+    super(`a push of connection ${connectionId} is already running`, 75, { source: "lock" });
   }
 }
 
@@ -41,7 +41,7 @@ export function sharedRedis(): Redis {
 /** Takes the connection's lock; returns its release, or null if another holder has it. */
 export async function acquireConnectionLock(
   connectionId: string,
-  ttlMs = 15_000,
+  ttlMs = 4_000,
 ): Promise<(() => Promise<void>) | null> {
   const redis = sharedRedis();
   const key = `${env().QUEUE_PREFIX}:lock:push:${connectionId}`;

@@ -62,11 +62,17 @@ export async function runMaintenance(job: MaintenanceJob): Promise<unknown> {
  * job, a worker was killed), pushes of listings that stayed dirty, pending outbox writes, and
  * source reads whose job was lost.
  */
-export async function sweep(): Promise<{
+export async function sweep(
+  options: {
+    /** Redis came back without its data: every job is gone, so nothing pending is in flight. */
+    redisLost?: boolean;
+  } = {},
+): Promise<{
   receipts: number;
   connections: number;
   abandoned: number;
 }> {
+  const waitMs = options.redisLost ? 0 : SWEEP_AFTER_MS;
   const abandoned = await receipts.abandonOverRevived(MAX_REVIVALS);
   for (const receipt of abandoned) {
     metrics().receiptsAbandoned.inc();
@@ -81,9 +87,9 @@ export async function sweep(): Promise<{
       "receipt abandoned after repeated failures",
     );
   }
-  const stuck = await receipts.reviveStalePending(SWEEP_AFTER_MS, 1_000, MAX_REVIVALS);
+  const stuck = await receipts.reviveStalePending(waitMs, 1_000, MAX_REVIVALS);
   for (const { id, shopId } of stuck) await reviveIngest(id, shopId);
-  const stale = await listings.connectionsWithStaleWork(STALE_DIRTY_MS);
+  const stale = await listings.connectionsWithStaleWork(options.redisLost ? 0 : STALE_DIRTY_MS);
   for (const connectionId of stale) {
     await listings.markOutboxListingsDirty(connectionId, new Date());
     await enqueuePush(connectionId, 0);

@@ -84,6 +84,12 @@ export async function observeLevel(
       : listing.remoteQuantity;
   if (level.quantity === known)
     return { recorded: false, action: "echo: matches what the channel shows" };
+  const lastSeen = latest(listing.lastPushedAt, listing.remoteObservedAt);
+  if (connection.role === "source" && unordered(level, lastSeen, slack)) {
+    // The source's on_hand (a receipt) is only counted by its read: no hold, the read decides.
+    await flagSourceRead(connection.id, listing.id);
+    return { recorded: false, action: "not ordered against our write: read scheduled" };
+  }
   if (isLateEcho(level, listing.recentWrites, slack)) {
     // A write of ours delivered after a newer one (domain/echoes.ts). The source's level is
     // still read: a receipt there that happens to land on that number is counted by the read.
@@ -92,13 +98,9 @@ export async function observeLevel(
     await flagSourceRead(connection.id, listing.id);
     return { recorded: false, action: "late echo of an earlier write: read scheduled" };
   }
-  if (unordered(level, latest(listing.lastPushedAt, listing.remoteObservedAt), slack)) {
+  if (unordered(level, lastSeen, slack)) {
     // Before or after our last write or observation, nobody can tell: the channel is read
-    // instead (a receipt and a sale at the source a second apart are both counted by the read).
-    if (connection.role === "source") {
-      await flagSourceRead(connection.id, listing.id);
-      return { recorded: false, action: "not ordered against our write: read scheduled" };
-    }
+    // before the next write instead.
     await listings.markNeedsRead([listing.id], receivedAt);
     await enqueueSafely("push", () => enqueuePush(connection.id));
     return { recorded: false, action: "not ordered against our write: read before writing" };

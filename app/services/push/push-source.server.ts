@@ -21,6 +21,7 @@ import {
   type StateMap,
 } from "../../domain/plan";
 import { log } from "../../logger.server";
+import { enqueueMaintenance, enqueueSafely } from "../../queues/jobs.server";
 import * as listings from "../../repositories/listings.server";
 import * as outbox from "../../repositories/outbox.server";
 import { pushMetrics } from "./metrics.server";
@@ -35,6 +36,8 @@ type Work = {
   shown: number[];
   /** The recent writes remembered before the calls (see `rememberIntendedWrites`). */
   intended?: RecentWrite[];
+  /** A call's answer showed the level changed by something else: the counting read looks. */
+  changedUnderUs?: boolean;
 };
 
 /**
@@ -292,6 +295,9 @@ export async function pushSourceConnection(
           applyAfter(store, b.w, result.after);
           b.w.wrote = true;
           b.w.shown.push(b.w.remote.available ?? 0);
+          // The store's own answer differs from our model moved by this call: something else
+          // changed the level (a sale, a receipt its level update may look like our echo).
+          if (b.w.remote.available !== predicted.get(b.w)) b.w.changedUnderUs = true;
         }
       }
     }
@@ -329,6 +335,13 @@ export async function pushSourceConnection(
       }),
       at,
     );
+    const changed = work.filter((w) => w.changedUnderUs).map((w) => w.listing.id);
+    if (changed.length > 0) {
+      await listings.flagForSourceRead(changed);
+      await enqueueSafely("source read", () =>
+        enqueueMaintenance({ task: "read_source_levels", connectionId: conn.id, attempt: 0 }, 250),
+      );
+    }
     if (dirty.length < BATCH) return outcome;
   }
   outcome.more = true;
