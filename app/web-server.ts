@@ -46,12 +46,11 @@ async function main(): Promise<void> {
     }
     next();
   });
-  // Webhook bodies are small and answered with empty 200s; compress only documents and assets.
-  app.use(
-    compression({
-      filter: (req, res) => !req.path.startsWith("/webhooks") && compression.filter(req, res),
-    }),
-  );
+  // Webhooks go straight to their routes: no compression (small bodies, empty 200s) and no
+  // static-file lookup on the way (a file-system stat per delivery under a flood).
+  const remix = createRequestHandler({ build, mode: config.NODE_ENV });
+  app.use("/webhooks", (req, res, next) => void remix(req, res, next));
+  app.use(compression());
   app.use(
     "/assets",
     express.static(path.join(root, "build", "client", "assets"), { immutable: true, maxAge: "1y" }),
@@ -68,7 +67,7 @@ async function main(): Promise<void> {
       next();
     });
   }
-  app.all("*", createRequestHandler({ build, mode: config.NODE_ENV }));
+  app.all("*", remix);
 
   const server = app.listen(config.PORT, () => {
     logger().info(
