@@ -28,6 +28,7 @@ import {
   connectWithKeys,
   startAuthorization,
 } from "../services/connect-marketplace.server";
+import { applyAllRecommendations } from "../services/recommendations.server";
 import { createRule } from "../services/rules.server";
 import { connectShopAndImport } from "../services/shop-connect.server";
 import { findShop } from "../services/shops.server";
@@ -229,6 +230,19 @@ export function buildProgram(): Command {
         );
       },
     );
+
+  program
+    .command("recommend:apply")
+    .description(
+      "Apply every buffer StockGuard recommends now (the Recommendations page's accept all), logged",
+    )
+    .requiredOption("--shop <domain>", "the shop")
+    .option("--json", "print JSON", false)
+    .action(async (opts: { shop: string; json: boolean }) => {
+      const shop = await findShop(opts.shop);
+      if (!shop) throw new Error(`unknown shop ${opts.shop}`);
+      print(await applyAllRecommendations(shop.id, "cli:recommend:apply"), opts.json);
+    });
 
   const shopCommand = (
     name: string,

@@ -318,6 +318,26 @@ export async function applyRecommendations(
   return { applied: changes.length, unchanged };
 }
 
+/**
+ * Every recommendation not applied yet, accepted at the value computed now (the page's "accept
+ * all" for an operator: `npm run cli -- recommend:apply`). Logged like the page's.
+ */
+export async function applyAllRecommendations(
+  shopId: string,
+  actor: string,
+  now: Date = new Date(),
+): Promise<{ applied: number; unchanged: number; rows: number }> {
+  const current = await computeRecommendations(shopId, now);
+  const pending = current.rows.filter((r) => r.status !== "applied");
+  const result = await applyRecommendations(
+    shopId,
+    pending.map((r) => ({ key: r.key, value: r.value })),
+    actor,
+    now,
+  );
+  return { ...result, rows: current.rows.length };
+}
+
 export async function recentChanges(shopId: string, limit = 20) {
   return listChanges({ shopId, limit });
 }

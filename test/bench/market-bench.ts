@@ -5,12 +5,17 @@
  *
  *   1. StockGuard with buffers off,
  *   2. StockGuard with buffers on (each other store holds back BENCH_MARKET_BUFFER units),
+ *   2b. StockGuard with the buffers it recommends itself: a first market of the same rate (another
+ *      seed) gives it an order history and measured sync delays, every order of it ships, the
+ *      merchant restocks every SKU to its opening stock at the source, then
+ *      `cli recommend:apply` (the Recommendations page's accept all) before the demand plays,
  *   3. a baseline that syncs by polling every BENCH_MARKET_POLL_S seconds — a stand-in for the
  *      5–60 minute polling tools, time-scaled (1 s here stands for 1 min: a 5 s poll is a 5-minute
  *      tool) — which reads every store's orders and sets every store to stock − sold.
  *
  * For each it prints oversold units, orders that would have to be cancelled, and unit-minutes of
- * stock hidden (sellable units a storefront did not show, sampled every 200 ms; 1 s = 1 min).
+ * stock hidden (sellable units a storefront did not show, sampled every 200 ms; 1 s = 1 min),
+ * with each store's hidden share (hidden over sellable unit-minutes).
  * Last line: one JSON object.
  */
 import { ControlError } from "../sandbox/shopify/errors";
@@ -31,8 +36,11 @@ const M = {
 
 type Arrival = { at: number; store: number; sku: string };
 
-function arrivals(): Arrival[] {
-  let s = 20261126;
+/** BENCH_SEED picks the demand (the recommended run learns from another seed's market). */
+const SEED = num("BENCH_SEED", 20261126);
+
+function arrivals(seed = SEED): Arrival[] {
+  let s = seed;
   const random = () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
   const list: Arrival[] = [];
   let t = 0;
@@ -55,6 +63,10 @@ type Outcome = {
   oversold_units: number;
   orders_cancelled: number;
   hidden_unit_minutes: number;
+  /** Unit-minutes hidden over unit-minutes of stock that existed, on every storefront. */
+  hidden_share: number;
+  /** The same per store. */
+  hidden_share_by_store: Record<string, number>;
   orders: number;
   refused: number;
 };
@@ -69,6 +81,8 @@ async function play(
   const orderSkus: { sku: string; at: number }[] = [];
   let refused = 0;
   let hidden = 0;
+  const hiddenBy = new Map<string, number>();
+  let sellableMinutes = 0;
   const shown = (store: string, sku: string) => {
     const shop = market.sandbox.shop(store);
     const variant = [...shop.variants.values()].find((v) => v.sku === sku)!;
@@ -84,8 +98,12 @@ async function play(
     for (let i = 0; i < M.skus; i++) {
       const sku = skuOf(i);
       const sellable = Math.max(0, M.stock - (sold.get(sku) ?? 0));
-      for (const store of market.stores)
-        hidden += Math.max(0, sellable - Math.max(0, shown(store, sku))) * dt;
+      sellableMinutes += sellable * dt;
+      for (const store of market.stores) {
+        const missing = Math.max(0, sellable - Math.max(0, shown(store, sku))) * dt;
+        hidden += missing;
+        hiddenBy.set(store, (hiddenBy.get(store) ?? 0) + missing);
+      }
     }
   }, 200);
   for (const a of demand) {
@@ -114,15 +132,27 @@ async function play(
     oversold_units: oversold,
     orders_cancelled: oversold,
     hidden_unit_minutes: Math.round(hidden / 1), // 1 s stands for 1 min
+    hidden_share:
+      sellableMinutes > 0
+        ? Math.round((hidden / (sellableMinutes * market.stores.length)) * 1000) / 1000
+        : 0,
+    hidden_share_by_store: Object.fromEntries(
+      market.stores.map((store) => [
+        store.split(".")[0]!,
+        sellableMinutes > 0
+          ? Math.round(((hiddenBy.get(store) ?? 0) / sellableMinutes) * 1000) / 1000
+          : 0,
+      ]),
+    ),
     orders: orderSkus.length,
     refused,
   };
 }
 
 async function stockGuard(
-  buffers: boolean,
+  buffers: "off" | "flat" | "recommended",
   demand: Arrival[],
-): Promise<Outcome & { incidents_units: number }> {
+): Promise<Outcome & { incidents_units: number; rules?: number }> {
   const world = await startWorld({
     skus: M.skus,
     stock: () => M.stock,
@@ -131,7 +161,9 @@ async function stockGuard(
     env: { PUSH_COALESCE_MS: "200" },
   });
   try {
-    if (buffers) {
+    let rules: number | undefined;
+    if (buffers === "recommended") rules = await learnAndRecommend(world);
+    if (buffers === "flat") {
       for (const store of world.stores) {
         await world.cli([
           "rule:set",
@@ -147,18 +179,73 @@ async function stockGuard(
       }
     }
     await waitFor(async () => (await mismatches(world)).length === 0, 60_000, "initial sync");
+    // Incidents of this play only (the recommended run's learning market has its own).
+    const before = await world.pg.query<{ id: string | null }>(
+      "SELECT max(id)::text AS id FROM oversell_incident",
+    );
     const outcome = await play(
       { stores: [world.source, ...world.stores], sandbox: world.shopify.sandbox },
       demand,
     );
     await world.shopify.sandbox.waitForWebhooksIdle(60_000);
     const incidents = await world.pg.query<{ n: number }>(
-      "SELECT COALESCE(sum(shortfall), 0)::int AS n FROM oversell_incident",
+      "SELECT COALESCE(sum(shortfall), 0)::int AS n FROM oversell_incident WHERE id > COALESCE($1::bigint, 0)",
+      [before.rows[0]!.id],
     );
-    return { ...outcome, incidents_units: incidents.rows[0]!.n };
+    return {
+      ...outcome,
+      incidents_units: incidents.rows[0]!.n,
+      ...(rules === undefined ? {} : { rules }),
+    };
   } finally {
     await world.close();
   }
+}
+
+/**
+ * The recommended run's preparation, all through the product's paths: a first market (another
+ * seed) sells, every order ships, the merchant restocks each SKU to its opening stock at the
+ * source, and once every store shows it again the recommendations are applied. Returns how many
+ * rules were applied.
+ */
+async function learnAndRecommend(world: Awaited<ReturnType<typeof startWorld>>): Promise<number> {
+  const stores = [world.source, ...world.stores];
+  const sandbox = world.shopify.sandbox;
+  await waitFor(async () => (await mismatches(world)).length === 0, 60_000, "initial sync");
+  await play({ stores, sandbox }, arrivals(SEED + 7919));
+  for (const store of stores) {
+    for (const order of [...sandbox.shop(store).orders.values()])
+      sandbox.fulfillOrder(store, String(order.id));
+  }
+  await sandbox.waitForWebhooksIdle(60_000);
+  await waitFor(async () => (await mismatches(world)).length === 0, 60_000, "shipments synced");
+  const source = sandbox.shop(world.source);
+  for (let i = 0; i < M.skus; i++) {
+    const variant = [...source.variants.values()].find((v) => v.sku === skuOf(i))!;
+    const level = [...source.items.get(variant.inventoryItemId)!.levels.values()][0]!;
+    const q = level.quantities;
+    const onHand =
+      q.available + q.committed + q.reserved + q.damaged + q.safety_stock + q.quality_control;
+    const missing = M.stock - onHand;
+    if (missing > 0) sandbox.adjustInventory(world.source, { sku: skuOf(i), delta: missing });
+  }
+  await sandbox.waitForWebhooksIdle(60_000);
+  await waitFor(
+    async () =>
+      (await mismatches(world)).length === 0 &&
+      (
+        await world.pg.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM stock_level WHERE on_hand <> $1",
+          [M.stock],
+        )
+      ).rows[0]!.n === 0,
+    60_000,
+    "restocked",
+  );
+  const applied = JSON.parse(
+    await world.cli(["recommend:apply", "--shop", world.source, "--json"]),
+  ) as { applied: number };
+  return applied.applied;
 }
 
 async function pollingBaseline(demand: Arrival[]): Promise<Outcome> {
@@ -214,13 +301,15 @@ export async function runMarket(): Promise<void> {
   const demand = arrivals();
   const log = (line: string) => process.stderr.write(`${line}\n`);
   log(`market: ${JSON.stringify(M)}; ${demand.length} buyer arrivals`);
-  const off = await stockGuard(false, demand);
+  const off = await stockGuard("off", demand);
   log(`stockguard, buffers off: ${JSON.stringify(off)}`);
-  const on = await stockGuard(true, demand);
+  const on = await stockGuard("flat", demand);
   log(`stockguard, buffers on:  ${JSON.stringify(on)}`);
+  const recommended = await stockGuard("recommended", demand);
+  log(`stockguard, buffers recommended: ${JSON.stringify(recommended)}`);
   const polling = await pollingBaseline(demand);
   log(`polling every ${M.pollSeconds} s:  ${JSON.stringify(polling)}`);
   process.stdout.write(
-    `${JSON.stringify({ mode: "market", ...M, arrivals: demand.length, stockguard_buffers_off: off, stockguard_buffers_on: on, polling_baseline: polling })}\n`,
+    `${JSON.stringify({ mode: "market", ...M, seed: SEED, arrivals: demand.length, stockguard_buffers_off: off, stockguard_buffers_on: on, stockguard_buffers_recommended: recommended, polling_baseline: polling })}\n`,
   );
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import prisma from "../../app/db.server";
 import { republishShop } from "../../app/services/ledger/republish.server";
 import {
+  applyAllRecommendations,
   applyRecommendations,
   backtestShop,
   computeRecommendations,
@@ -221,6 +222,31 @@ describe("buffer recommendations", () => {
       ),
     ).toEqual({ applied: 0, unchanged: 1 });
     expect(await recentChanges(shop.shopId)).toHaveLength(1);
+  });
+
+  it("applies every recommendation at once for an operator, then has nothing left to apply", async () => {
+    const { shop, store, amazon } = await setup();
+    await history(shop, store, "HOT", 7 * 24 * 6, 7 * 24);
+    await history(shop, amazon, "HOT", 7 * 24, 7 * 24);
+    await traces(shop, store, amazon, [20 * MIN]);
+    await traces(shop, amazon, store, [2_000]);
+    const rec = await computeRecommendations(shop.shopId, NOW);
+    const wanted = rec.rows.filter((r) => r.status !== "applied");
+    expect(wanted.length).toBeGreaterThan(0);
+    expect(await applyAllRecommendations(shop.shopId, "cli", NOW)).toEqual({
+      applied: wanted.length,
+      unchanged: 0,
+      rows: rec.rows.length,
+    });
+    const rules = await prisma.bufferRule.findMany({ where: { shopId: shop.shopId } });
+    expect(rules.map((r) => `${r.connectionId}|${r.sku}|${r.kind}|${r.value}`).sort()).toEqual(
+      wanted.map((r) => `${r.connectionId}|${r.sku}|${r.kind}|${r.value}`).sort(),
+    );
+    expect(
+      (await computeRecommendations(shop.shopId, NOW)).rows.every((r) => r.status === "applied"),
+    ).toBe(true);
+    expect(await applyAllRecommendations(shop.shopId, "cli", NOW)).toMatchObject({ applied: 0 });
+    expect(await recentChanges(shop.shopId)).toHaveLength(wanted.length);
   });
 
   it("adds safety stock from a lead time, at the shop's service level", async () => {
