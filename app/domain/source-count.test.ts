@@ -1,14 +1,7 @@
 /** Property tests of the source count (app/domain/source-count.ts): nothing counted twice. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { LedgerOperation } from "./operations";
-import {
-  GIVE_UP_ATTEMPTS,
-  inFlightScope,
-  inScope,
-  sourceCountDecision,
-  type PendingEvent,
-} from "./source-count";
+import { GIVE_UP_ATTEMPTS, sourceCountDecision } from "./source-count";
 
 describe("source count", () => {
   it("a shipment seen at the store before its webhook is never counted as a loss", () => {
@@ -107,62 +100,5 @@ describe("source count", () => {
         attempt: 0,
       }),
     ).toEqual({ action: "postpone" });
-  });
-});
-
-describe("events in flight scope the count to the levels they can move", () => {
-  const line = (sku: string | null, remoteRef: string | null): LedgerOperation => ({
-    type: "line",
-    key: `k-${sku}-${remoteRef}`,
-    connectionId: "c",
-    orderId: "o",
-    lineId: "l",
-    sku,
-    remoteRef,
-    command: { kind: "shipped", units: 1, key: "s" } as never,
-  });
-  const level = (i: number) => ({
-    itemId: `item-${i}`,
-    sku: `sku-${i}`,
-    variantRef: `gid://shopify/ProductVariant/${i}`,
-  });
-
-  it("a level is in scope exactly when a pending event names its SKU, item or variant", () => {
-    fc.assert(
-      fc.property(
-        fc.array(
-          fc.record({
-            i: fc.integer({ min: 0, max: 9 }),
-            by: fc.constantFrom("sku", "variant", "item"),
-          }),
-          { maxLength: 12 },
-        ),
-        fc.integer({ min: 0, max: 9 }),
-        (named, probe) => {
-          const events: PendingEvent[] = named.map(({ i, by }) => [
-            by === "item"
-              ? {
-                  type: "item",
-                  key: `i${i}`,
-                  itemId: `item-${i}`,
-                  command: { kind: "adjusted" } as never,
-                }
-              : line(
-                  by === "sku" ? ` SKU-${i} ` : null,
-                  by === "variant" ? `gid://shopify/ProductVariant/${i}` : null,
-                ),
-          ]);
-          const scope = inFlightScope(events);
-          expect(inScope(scope, level(probe))).toBe(named.some((n) => n.i === probe));
-        },
-      ),
-    );
-  });
-
-  it("an event that names nothing, or cannot be read, holds every level", () => {
-    expect(inScope(inFlightScope(["unknown"]), level(1))).toBe(true);
-    expect(inScope(inFlightScope([[line(null, null)]]), level(1))).toBe(true);
-    expect(inScope(inFlightScope([]), level(1))).toBe(false);
-    expect(inScope(inFlightScope([[]]), level(1))).toBe(false);
   });
 });

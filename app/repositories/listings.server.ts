@@ -372,8 +372,6 @@ export type FlaggedSourceListing = {
   itemId: string;
   locationId: string;
   sku: string;
-  /** The listing's variant (what order lines name). */
-  variantRef: string | null;
   published: number;
 };
 
@@ -386,7 +384,7 @@ export async function flaggedSourceListings(
   return db().query<FlaggedSourceListing>(sql`
     SELECT l.id, l.remote_ref AS "remoteRef", l.remote_location_ref AS "remoteLocationRef",
            c.item_id AS "itemId", l.source_location_id AS "locationId", i.sku,
-           l.remote_variant_ref AS "variantRef", l.published_quantity AS published
+           l.published_quantity AS published
       FROM listing l JOIN listing_component c ON c.listing_id = l.id JOIN stock_item i ON i.id = c.item_id
      WHERE l.connection_id = ${connectionId}::uuid AND l.remote_source = 'webhook'
        AND l.source_location_id IS NOT NULL AND l.id > ${after}::uuid

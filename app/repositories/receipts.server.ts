@@ -127,19 +127,10 @@ export async function abandonOverRevived(
     RETURNING id, shop_id AS "shopId", connection_id AS "connectionId", topic`);
 }
 
-/**
- * A connection's receipts stored but not applied yet (topic and payload), oldest first, at most
- * `limit`; `more` when there are others.
- */
-export async function pendingReceiptPayloads(
-  connectionId: string,
-  limit: number,
-): Promise<{ receipts: { topic: string; payload: unknown }[]; more: boolean }> {
-  const rows = await db().query<{ topic: string; payload: unknown }>(sql`
-    SELECT topic, payload FROM receipt
-     WHERE connection_id = ${connectionId}::uuid AND status = 'pending'
-     ORDER BY received_at LIMIT ${limit + 1}`);
-  return { receipts: rows.slice(0, limit), more: rows.length > limit };
+export async function hasPendingReceipts(connectionId: string): Promise<boolean> {
+  const rows = await db().query<{ one: number }>(sql`
+    SELECT 1 AS one FROM receipt WHERE connection_id = ${connectionId}::uuid AND status = 'pending' LIMIT 1`);
+  return rows.length > 0;
 }
 
 /** The ingest transaction marks its receipt applied in the same commit as the ledger effect. */

@@ -11,22 +11,14 @@ import { enqueueMaintenance, enqueuePushes, enqueueSafely } from "../../queues/j
 import * as connections from "../../repositories/connections.server";
 import { openingLines } from "../../repositories/ledger.server";
 import * as listings from "../../repositories/listings.server";
-import { pendingReceiptPayloads } from "../../repositories/receipts.server";
-import {
-  inFlightScope,
-  inScope,
-  sourceCountDecision,
-  type InFlightScope,
-  type PendingEvent,
-} from "../../domain/source-count";
+import { hasPendingReceipts } from "../../repositories/receipts.server";
+import { sourceCountDecision } from "../../domain/source-count";
 import { applyLedgerEvent } from "../ledger/apply-event.server";
 
 /** Between two reads of a postponed level. */
 const POSTPONE_MS = 2_000;
 const MAX_WAIT_FOR_RECEIPTS = 60;
 const PAGE = 250;
-/** Pending receipts read to scope a count; with more in flight every level waits. */
-const IN_FLIGHT_READ = 500;
 
 export const OPENING_ORDER_ID = "opening";
 
@@ -112,8 +104,7 @@ async function readPage(
     flagged.map((f) => ({ itemId: f.itemId, locationId: f.locationId })),
   );
   const openings = await openingLines(connectionId, OPENING_ORDER_ID);
-  const inFlight = await eventsInFlight(connection);
-  let waitingForReceipts = false;
+  const receiptsInFlight = await hasPendingReceipts(connectionId);
 
   const operations: (ItemOperation | LineOperation)[] = [];
   const postponed: string[] = [];
@@ -142,8 +133,6 @@ async function readPage(
     const pendingToSource = level.pending
       .filter((p) => p.status === "pending")
       .reduce((s, p) => s + p.delta, 0);
-    const receiptsInFlight = inScope(inFlight, f);
-    waitingForReceipts ||= receiptsInFlight;
     const decision = sourceCountDecision({
       shopifyOnHand: read.states.on_hand,
       shopifyCommitted: read.states.committed ?? 0,
@@ -213,28 +202,6 @@ async function readPage(
     counted,
     postponed,
     last: flagged[flagged.length - 1]!.id,
-    waitingForReceipts,
+    waitingForReceipts: receiptsInFlight,
   };
-}
-
-/** What the source store's own events stored but not applied yet can move (see the domain). */
-async function eventsInFlight(connection: connections.ConnectionRow): Promise<InFlightScope> {
-  const pending = await pendingReceiptPayloads(connection.id, IN_FLIGHT_READ);
-  if (pending.more) return { everything: true };
-  const inbound = adapterFor(connection.kind).inbound;
-  return inFlightScope(
-    pending.receipts.map((r): PendingEvent => {
-      try {
-        const meaning = inbound.translate(connection.id, r.topic, r.payload);
-        if (meaning.kind === "ledger") return meaning.operations;
-        // Observations, catalog changes and ignored topics move no quantity on their own.
-        return meaning.kind === "order_reference" || meaning.kind === "account_deleted"
-          ? "unknown"
-          : [];
-      } catch {
-        // The ingest job will fail it with its reason; until then it may concern anything.
-        return "unknown";
-      }
-    }),
-  );
 }
