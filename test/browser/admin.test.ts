@@ -717,11 +717,14 @@ describe("embedded admin", () => {
 
   test("no page errors and no request left the machine except App Bridge", () => {
     // Refused form submissions (400/422) and the cross-shop 404 are expected responses; the
-    // browser logs each as a failed resource load. Anything else (hydration mismatches, uncaught
-    // errors) is a bug.
+    // browser logs each as a failed resource load. A data load cancelled because the test moved on
+    // before it finished ("BodyStreamBuffer was aborted": Remix aborts a revalidation when a newer
+    // navigation starts) is the browser reporting the cancellation, seen once in four full runs
+    // on the Rules page. Anything else (hydration mismatches, uncaught errors) is a bug.
     const unexpected = admin.pageErrors.filter(
       (e) =>
         !e.includes("ERR_BLOCKED_BY_CLIENT") &&
+        !e.endsWith(": BodyStreamBuffer was aborted") &&
         !/Failed to load resource: the server responded with a status of (400|404|422)\b/.test(e),
     );
     expect(unexpected).toEqual([]);

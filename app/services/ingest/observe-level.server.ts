@@ -93,8 +93,15 @@ export async function observeLevel(
   if (isLateEcho(level, listing.recentWrites, slack)) {
     // A write of ours delivered after a newer one (domain/echoes.ts). The source's level is
     // still read: a receipt there that happens to land on that number is counted by the read.
-    if (connection.role !== "source")
-      return { recorded: false, action: "late echo of an earlier write: ignored" };
+    if (connection.role !== "source") {
+      // A real sale can land on a number we wrote moments ago (stock near one value goes up and
+      // down by a unit): if StockGuard's model now equals what it publishes, the next push reads
+      // the channel instead of trusting the model (a missed sale there would otherwise leave the
+      // listing one off for good once the pool rises again).
+      await listings.markNeedsRead([listing.id], receivedAt);
+      await enqueueSafely("push", () => enqueuePush(connection.id));
+      return { recorded: false, action: "late echo of an earlier write: read before writing" };
+    }
     await flagSourceRead(connection.id, listing.id);
     return { recorded: false, action: "late echo of an earlier write: read scheduled" };
   }
