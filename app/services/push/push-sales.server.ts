@@ -11,6 +11,8 @@ import type {
   ChannelAdapter,
   ConnectionContext,
   QuantityWrite,
+  RemoteQuantity,
+  RemoteRef,
 } from "../../channels/channel-adapter";
 import { rememberWrites } from "../../domain/echoes";
 import { planSalesWrites, type SalesPlan } from "../../domain/plan";
@@ -221,6 +223,22 @@ export async function pushSalesConnection(
   return outcome;
 }
 
+/** What the channel shows now for each of `rows` (undefined: it did not answer for that one). */
+export async function readEach<T extends RemoteRef>(
+  conn: ConnectionContext,
+  adapter: ChannelAdapter,
+  rows: readonly T[],
+): Promise<[T, RemoteQuantity | undefined][]> {
+  const reads = await adapter.readQuantities(
+    conn,
+    rows.map((l) => ({ remoteRef: l.remoteRef, remoteLocationRef: l.remoteLocationRef })),
+  );
+  return rows.map((l) => [
+    l,
+    reads.find((x) => x.remoteRef === l.remoteRef && x.remoteLocationRef === l.remoteLocationRef),
+  ]);
+}
+
 /**
  * Reads what the channel shows now for `rows` and records it. A channel lower than StockGuard
  * believed sold on its own (its order is on its way): those units are held so the other channels
@@ -232,14 +250,7 @@ async function readBack(
   rows: listings.DirtyListing[],
   now: () => Date,
 ): Promise<void> {
-  const reads = await adapter.readQuantities(
-    conn,
-    rows.map((l) => ({ remoteRef: l.remoteRef, remoteLocationRef: l.remoteLocationRef })),
-  );
-  for (const l of rows) {
-    const read = reads.find(
-      (x) => x.remoteRef === l.remoteRef && x.remoteLocationRef === l.remoteLocationRef,
-    );
+  for (const [l, read] of await readEach(conn, adapter, rows)) {
     // Held only against a model StockGuard is sure of (a read owed means it is not: the read
     // itself decides, and the order accounts for a sale).
     if (!l.needsRead)

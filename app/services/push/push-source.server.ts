@@ -25,7 +25,7 @@ import { enqueueMaintenance, enqueueSafely } from "../../queues/jobs.server";
 import * as listings from "../../repositories/listings.server";
 import * as outbox from "../../repositories/outbox.server";
 import { pushMetrics } from "./metrics.server";
-import { BATCH, type PushOutcome } from "./push-sales.server";
+import { BATCH, readEach, type PushOutcome } from "./push-sales.server";
 
 type Work = {
   listing: listings.DirtyListing;
@@ -369,14 +369,7 @@ async function refresh(
   stale: listings.DirtyListing[],
   now: () => Date,
 ): Promise<void> {
-  const reads = await adapter.readQuantities(
-    conn,
-    stale.map((l) => ({ remoteRef: l.remoteRef, remoteLocationRef: l.remoteLocationRef })),
-  );
-  for (const l of stale) {
-    const read = reads.find(
-      (r) => r.remoteRef === l.remoteRef && r.remoteLocationRef === l.remoteLocationRef,
-    );
+  for (const [l, read] of await readEach(conn, adapter, stale)) {
     await listings.recordRemote({
       listingId: l.id,
       quantity: read?.quantity ?? null,
