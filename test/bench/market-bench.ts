@@ -297,18 +297,33 @@ async function pollingBaseline(demand: Arrival[]): Promise<Outcome> {
   }
 }
 
+/** BENCH_MARKET_MODES picks the runs (default all four: off,flat,recommended,polling). */
+const MODES = new Set(
+  (process.env.BENCH_MARKET_MODES ?? "off,flat,recommended,polling")
+    .split(",")
+    .map((m) => m.trim()),
+);
+
 export async function runMarket(): Promise<void> {
   const demand = arrivals();
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  log(`market: ${JSON.stringify(M)}; ${demand.length} buyer arrivals`);
-  const off = await stockGuard("off", demand);
-  log(`stockguard, buffers off: ${JSON.stringify(off)}`);
-  const on = await stockGuard("flat", demand);
-  log(`stockguard, buffers on:  ${JSON.stringify(on)}`);
-  const recommended = await stockGuard("recommended", demand);
-  log(`stockguard, buffers recommended: ${JSON.stringify(recommended)}`);
-  const polling = await pollingBaseline(demand);
-  log(`polling every ${M.pollSeconds} s:  ${JSON.stringify(polling)}`);
+  log(
+    `market: ${JSON.stringify(M)}; ${demand.length} buyer arrivals; modes ${[...MODES].join(",")}`,
+  );
+  const run = async <T>(mode: string, label: string, go: () => Promise<T>) => {
+    if (!MODES.has(mode)) return null;
+    const outcome = await go();
+    log(`${label}: ${JSON.stringify(outcome)}`);
+    return outcome;
+  };
+  const off = await run("off", "stockguard, buffers off", () => stockGuard("off", demand));
+  const on = await run("flat", "stockguard, buffers on", () => stockGuard("flat", demand));
+  const recommended = await run("recommended", "stockguard, buffers recommended", () =>
+    stockGuard("recommended", demand),
+  );
+  const polling = await run("polling", `polling every ${M.pollSeconds} s`, () =>
+    pollingBaseline(demand),
+  );
   process.stdout.write(
     `${JSON.stringify({ mode: "market", ...M, seed: SEED, arrivals: demand.length, stockguard_buffers_off: off, stockguard_buffers_on: on, stockguard_buffers_recommended: recommended, polling_baseline: polling })}\n`,
   );

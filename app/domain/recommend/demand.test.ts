@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { demandBySku, otherChannelsRate, type Sale } from "./demand";
+import { burstRate, demandBySku, otherChannelsRate, type Sale } from "./demand";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -111,11 +111,49 @@ describe("demand by SKU and channel", () => {
     ];
     const d = demandBySku(history, { now: NOW }).get("S")!;
     expect(d.flash).toBe(true);
-    expect(d.ratePerHour).toBeCloseTo(12, 9);
-    expect(d.channelRates).toEqual({ b: 12 });
+    // 11 units after the first order, over the 11 minutes the burst took: 60/hour.
+    expect(d.ratePerHour).toBeCloseTo(60, 9);
+    expect(d.channelRates).toEqual({ b: 60 });
     // Two recent orders are not enough to call it a flash sale.
     const quiet = demandBySku(history.slice(0, 32), { now: NOW }).get("S")!;
     expect(quiet.flash).toBe(false);
+  });
+
+  it("measures a burst over the seconds it took, not the hour it sits in", () => {
+    // Six orders within 3 seconds, 40 seconds ago: a rate of 5 units / 3 s.
+    const history: Sale[] = Array.from({ length: 6 }, (_, i) => ({
+      at: NOW - 40_000 + i * 600,
+      channelId: i % 2 ? "a" : "b",
+      sku: "HOT",
+      units: 1,
+    }));
+    const d = demandBySku(history, { now: NOW }).get("HOT")!;
+    expect(d.flash).toBe(true);
+    expect(d.ratePerHour).toBeCloseTo((5 / 3_000) * HOUR, 6);
+    // Orders stamped within the same second count over one second.
+    expect(burstRate(history.slice(0, 2), HOUR, 1_000)).toBeCloseTo(1 / 1_000, 12);
+  });
+
+  it("a burst's rate is never below the window's average, and grows with its units", () => {
+    const recent = fc.array(
+      fc.record({
+        at: fc.integer({ min: NOW - HOUR + 1, max: NOW }),
+        channelId: fc.constant("a"),
+        sku: fc.constant("S"),
+        units: fc.integer({ min: 0, max: 4 }),
+      }),
+      { maxLength: 30 },
+    );
+    fc.assert(
+      fc.property(recent, (sales) => {
+        const units = sales.reduce((a, s) => a + s.units, 0);
+        const r = burstRate(sales, HOUR, 1_000);
+        expect(r).toBeGreaterThanOrEqual(units / HOUR - 1e-15);
+        expect(r).toBeLessThanOrEqual(units / 1 + 1e-12);
+        const more = sales.map((s) => ({ ...s, units: s.units + 1 }));
+        expect(burstRate(more, HOUR, 1_000)).toBeGreaterThanOrEqual(r - 1e-12);
+      }),
+    );
   });
 
   it("blends a sparse SKU with its pool, between its own rate and the pool's", () => {

@@ -22,6 +22,11 @@ export type DemandOptions = {
   bucketMs?: number;
   /** The flash-sale window (default 1 hour). */
   recentMs?: number;
+  /**
+   * Shortest span a burst's rate is measured over (default 1 s, the precision of a channel's
+   * order times): n orders stamped within the same second are n − 1 units in one second.
+   */
+  minBurstSpanMs?: number;
   /** A recent rate at least this many times the baseline is a flash sale (default 3). */
   flashFactor?: number;
   /** …and needs at least this many recent orders (default 3). */
@@ -69,6 +74,7 @@ function resolve(options: DemandOptions): Resolved {
     minOrders: options.minOrders ?? 20,
     bucketMs: options.bucketMs ?? DAY,
     recentMs: options.recentMs ?? HOUR,
+    minBurstSpanMs: options.minBurstSpanMs ?? 1_000,
     flashFactor: options.flashFactor ?? 3,
     flashMinOrders: options.flashMinOrders ?? 3,
     priorOrders: options.priorOrders ?? 2,
@@ -148,7 +154,7 @@ export function demandBySku(
 
     // Flash sale: the last `recentMs` well above the baseline, with enough orders to believe it.
     const recent = within(sales, o.now, o.recentMs);
-    const recentPerMs = sumUnits(recent) / o.recentMs;
+    const recentPerMs = burstRate(recent, o.recentMs, o.minBurstSpanMs);
     const flash = recent.length >= o.flashMinOrders && recentPerMs >= o.flashFactor * baselinePerMs;
     const ratePerMs = flash ? recentPerMs : baselinePerMs;
     if (flash) shares = channelShares(recent);
@@ -190,6 +196,25 @@ export function demandBySku(
     });
   }
   return result;
+}
+
+/**
+ * The rate of a run of recent orders over the time they actually took: the units after the first
+ * order over the span from the first to the last (at least `minSpanMs`), never below the plain
+ * average over the window. Units ÷ window alone would read a 5-minute burst of 30 orders as
+ * 30/hour — a twelfth of the rate the race runs at while it lasts.
+ */
+export function burstRate(recent: readonly Sale[], windowMs: number, minSpanMs: number): number {
+  const average = windowMs > 0 ? sumUnits(recent) / windowMs : 0;
+  if (recent.length < 2) return average;
+  let first = recent[0]!;
+  let last = recent[0]!;
+  for (const s of recent) {
+    if (s.at < first.at) first = s;
+    if (s.at > last.at) last = s;
+  }
+  const span = Math.max(minSpanMs, last.at - first.at, 1);
+  return Math.max(average, (sumUnits(recent) - Math.max(0, first.units)) / span);
 }
 
 function channelShares(sales: readonly Sale[]): Map<string, number> {
