@@ -24,6 +24,12 @@ export async function registerSchedules(): Promise<void> {
     { every: 3_600_000 },
     { name: "prune", data: { task: "prune" } },
   );
+  // Shops that opted in to "keep recommendations applied": due ones re-evaluated once a day.
+  await maintenance.upsertJobScheduler(
+    "keep-recommendations",
+    { every: 3_600_000 },
+    { name: "keep_recommendations", data: { task: "keep_recommendations" } },
+  );
   await maintenance.upsertJobScheduler(
     "reconcile",
     { every: env().RECONCILE_INTERVAL_MS },

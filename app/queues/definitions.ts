@@ -38,6 +38,7 @@ export const ZReconcileJob = z.object({
 export const ZMaintenanceJob = z.discriminatedUnion("task", [
   z.object({ task: z.literal("sweep_receipts") }),
   z.object({ task: z.literal("prune") }),
+  z.object({ task: z.literal("keep_recommendations") }),
   z.object({ task: z.literal("schedule_reconcile") }),
   z.object({
     task: z.literal("import_catalog"),

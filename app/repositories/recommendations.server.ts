@@ -98,13 +98,22 @@ export async function loadAtsBySku(input: {
      ORDER BY si.sku`);
 }
 
-export type RecommendationSettings = { serviceLevel: number; tailOwner: boolean };
+export type RecommendationSettings = {
+  serviceLevel: number;
+  tailOwner: boolean;
+  /** Re-evaluate daily and apply what changed (the merchant's standing consent). */
+  keepApplied: boolean;
+};
 
-export const DEFAULT_SETTINGS: RecommendationSettings = { serviceLevel: 0.99, tailOwner: true };
+export const DEFAULT_SETTINGS: RecommendationSettings = {
+  serviceLevel: 0.99,
+  tailOwner: true,
+  keepApplied: false,
+};
 
 export async function loadSettings(input: { shopId: string }): Promise<RecommendationSettings> {
   const rows = await db().query<RecommendationSettings>(sql`
-    SELECT service_level AS "serviceLevel", tail_owner AS "tailOwner"
+    SELECT service_level AS "serviceLevel", tail_owner AS "tailOwner", keep_applied AS "keepApplied"
       FROM recommendation_setting WHERE shop_id = ${input.shopId}::uuid`);
   return rows[0] ?? DEFAULT_SETTINGS;
 }
@@ -114,10 +123,26 @@ export async function saveSettings(input: {
   settings: RecommendationSettings;
 }): Promise<void> {
   await db().execute(sql`
-    INSERT INTO recommendation_setting (shop_id, service_level, tail_owner, updated_at)
-    VALUES (${input.shopId}::uuid, ${input.settings.serviceLevel}, ${input.settings.tailOwner}, now())
+    INSERT INTO recommendation_setting (shop_id, service_level, tail_owner, keep_applied, updated_at)
+    VALUES (${input.shopId}::uuid, ${input.settings.serviceLevel}, ${input.settings.tailOwner},
+            ${input.settings.keepApplied}, now())
     ON CONFLICT (shop_id) DO UPDATE
-      SET service_level = EXCLUDED.service_level, tail_owner = EXCLUDED.tail_owner, updated_at = now()`);
+      SET service_level = EXCLUDED.service_level, tail_owner = EXCLUDED.tail_owner,
+          keep_applied = EXCLUDED.keep_applied, updated_at = now()`);
+}
+
+/**
+ * Claims the shops whose daily re-evaluation is due (opted in, not run within `everyMs`): one
+ * conditional UPDATE, so of several workers only one gets each shop per period.
+ */
+export async function claimDueKeepers(input: { everyMs: number; now: Date }): Promise<string[]> {
+  const rows = await db().query<{ shopId: string }>(sql`
+    UPDATE recommendation_setting rs SET kept_at = ${input.now}
+      FROM shop s
+     WHERE s.id = rs.shop_id AND s.status = 'active' AND rs.keep_applied
+       AND (rs.kept_at IS NULL OR rs.kept_at <= ${input.now}::timestamptz - make_interval(secs => ${input.everyMs / 1000}))
+    RETURNING rs.shop_id AS "shopId"`);
+  return rows.map((r) => r.shopId);
 }
 
 export type LeadTimeRow = {

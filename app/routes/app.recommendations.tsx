@@ -141,6 +141,7 @@ export default function Recommendations() {
 
   const [serviceLevel, setServiceLevel] = useState(page.settings.serviceLevel);
   const [tailOwner, setTailOwner] = useState(page.settings.tailOwner);
+  const [keepApplied, setKeepApplied] = useState(page.settings.keepApplied);
   const [leadSku, setLeadSku] = useState("");
   const [supplier, setSupplier] = useState("");
   const [days, setDays] = useState("");
@@ -327,6 +328,14 @@ export default function Recommendations() {
                       checked={tailOwner}
                       onChange={setTailOwner}
                       helpText="It keeps no buffer and every other channel shows 0 first, so the last units still sell."
+                    />
+                    <Checkbox
+                      label="Keep recommendations applied"
+                      name="keepApplied"
+                      value="on"
+                      checked={keepApplied}
+                      onChange={setKeepApplied}
+                      helpText="Once a day StockGuard recomputes every recommendation and applies the ones that changed; each change is listed under Recent changes as auto:daily."
                     />
                     {/* Polaris' Checkbox posts nothing when unchecked: that is "off". */}
                     <Button submit loading={submitting("settings")}>

@@ -26,6 +26,7 @@ import { settleIncidents } from "./incidents/settle.server";
 import { checkLowStockThrottled } from "./low-stock.server";
 import { applyLedgerEvent } from "./ledger/apply-event.server";
 import { deliverFlowTriggers, sweepFlowTriggers } from "./flow/triggers.server";
+import { keepRecommendationsApplied } from "./recommendations.server";
 
 /** Receipts older than this and still pending are swept back into the ingest queue. */
 export const SWEEP_AFTER_MS = 10_000;
@@ -44,6 +45,8 @@ export async function runMaintenance(job: MaintenanceJob): Promise<unknown> {
       return sweep();
     case "prune":
       return prune();
+    case "keep_recommendations":
+      return keepRecommendationsApplied();
     case "schedule_reconcile":
       return scheduleReconcile();
     case "import_catalog":

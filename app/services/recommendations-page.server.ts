@@ -33,7 +33,7 @@ export { SERVICE_LEVELS };
 
 export type RecommendationsPage = {
   generatedAt: string;
-  settings: { serviceLevel: string; tailOwner: boolean };
+  settings: { serviceLevel: string; tailOwner: boolean; keepApplied: boolean };
   channels: ChannelSummary[];
   rows: RecommendationRow[];
   /** All rows (the page lists at most PAGE_ROWS) and those not applied yet. */
@@ -65,6 +65,7 @@ export async function loadRecommendationsPage(shopDomain: string): Promise<Recom
     settings: {
       serviceLevel: SERVICE_LEVELS.find((l) => Math.abs(Number(l) - level) < 1e-9) ?? String(level),
       tailOwner: rec.settings.tailOwner,
+      keepApplied: rec.settings.keepApplied,
     },
     channels: rec.channels,
     rows: rec.rows.slice(0, PAGE_ROWS),
@@ -134,6 +135,10 @@ export const ZRecommendationAction = z.discriminatedUnion(
         .enum(["on"])
         .optional()
         .transform((v) => v === "on"),
+      keepApplied: z
+        .enum(["on"])
+        .optional()
+        .transform((v) => v === "on"),
     }),
     z
       .object({
@@ -197,6 +202,7 @@ export async function recommendationAction(input: {
       await updateSettings(shop.id, {
         serviceLevel: Number(action.serviceLevel),
         tailOwner: action.tailOwner,
+        keepApplied: action.keepApplied,
       });
       return { ok: true, intent: "settings", message: "Settings saved; recommendations updated" };
     case "lead_time":

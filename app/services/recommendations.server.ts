@@ -16,7 +16,9 @@ import {
 } from "../domain/recommend/buffers";
 import { demandBySku, type Sale } from "../domain/recommend/demand";
 import type { BufferKind, BufferRule } from "../domain/types";
+import { log } from "../logger.server";
 import {
+  claimDueKeepers,
   listChanges,
   listSellingChannels,
   loadAtsBySku,
@@ -336,6 +338,32 @@ export async function applyAllRecommendations(
     now,
   );
   return { ...result, rows: current.rows.length };
+}
+
+/** How often "keep recommendations applied" re-evaluates a shop. */
+export const KEEP_EVERY_MS = 24 * 3_600_000;
+
+/**
+ * The opt-in "keep recommendations applied": for each shop due (opted in, not re-evaluated in
+ * the last day, claimed atomically so one worker runs it), recomputes the recommendations and
+ * applies every one that changed, logged with the actor `auto:daily` like a merchant's accept.
+ * One shop's failure does not stop the others (it is tried again the next day).
+ */
+export async function keepRecommendationsApplied(
+  now: Date = new Date(),
+): Promise<{ shops: number; applied: number; failed: number }> {
+  const due = await claimDueKeepers({ everyMs: KEEP_EVERY_MS, now });
+  let applied = 0;
+  let failed = 0;
+  for (const shopId of due) {
+    try {
+      applied += (await applyAllRecommendations(shopId, "auto:daily", now)).applied;
+    } catch (error) {
+      failed++;
+      log({ shopId, err: error }).error("keeping recommendations applied failed");
+    }
+  }
+  return { shops: due.length, applied, failed };
 }
 
 export async function recentChanges(shopId: string, limit = 20) {

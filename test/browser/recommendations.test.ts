@@ -10,7 +10,8 @@ import { startAdmin, type AdminHarness } from "./harness";
  * from the order lines and the push traces in the database (a marketplace whose writes take
  * 20 minutes to show gets a buffer, the fast store sells the last units), each with its
  * explanation; accepting asks first, applies exactly the rows chosen as buffer rules and logs
- * them; cancelling changes nothing; the backtest and the lead-time form answer in the page.
+ * them; cancelling changes nothing; the backtest and the lead-time form answer in the page; the
+ * "keep recommendations applied" opt-in is saved.
  */
 const SHOP = "reco-outfitters.myshopify.com";
 const MIN = 60_000;
@@ -235,6 +236,26 @@ describe("recommended buffers page", () => {
     expect(await safety.innerText()).toContain("Hold back 40 units");
     expect(await safety.getByTestId("explanation").innerText()).toContain("L=2 d ± 1");
     await admin.screenshot("recommendations-lead-time");
+  });
+
+  test("keep recommendations applied is an opt-in the merchant saves, off by default", async () => {
+    await admin.open("/app/recommendations");
+    const keep = page.getByRole("checkbox", { name: "Keep recommendations applied" });
+    expect(await keep.isChecked()).toBe(false);
+    expect(await page.getByText("Once a day StockGuard recomputes").count()).toBe(1);
+    await keep.check();
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await waitForToast("Settings saved");
+    await admin.open("/app/recommendations");
+    expect(
+      await page.getByRole("checkbox", { name: "Keep recommendations applied" }).isChecked(),
+    ).toBe(true);
+    // The other settings were saved as they were shown.
+    expect(
+      await page
+        .getByRole("checkbox", { name: "Leave the last units to the fastest channel" })
+        .isChecked(),
+    ).toBe(true);
   });
 
   test("no page errors and no request left the machine except App Bridge", () => {

@@ -6,6 +6,7 @@ import {
   applyRecommendations,
   backtestShop,
   computeRecommendations,
+  keepRecommendationsApplied,
   RecommendationChangedError,
   recentChanges,
   setLeadTime,
@@ -249,6 +250,56 @@ describe("buffer recommendations", () => {
     expect(await recentChanges(shop.shopId)).toHaveLength(wanted.length);
   });
 
+  it("keeps recommendations applied daily for a shop that opted in, and only for it", async () => {
+    const opted = await setup();
+    const other = await setup();
+    for (const { shop, store, amazon } of [opted, other]) {
+      await history(shop, store, "HOT", 7 * 24 * 6, 7 * 24);
+      await history(shop, amazon, "HOT", 7 * 24, 7 * 24);
+      await traces(shop, store, amazon, [20 * MIN]);
+    }
+    await updateSettings(opted.shop.shopId, {
+      serviceLevel: 0.99,
+      tailOwner: true,
+      keepApplied: true,
+    });
+    const mine = (shopId: string) =>
+      prisma.recommendationChange.findMany({ where: { shopId }, orderBy: { id: "asc" } });
+
+    await keepRecommendationsApplied(NOW);
+    const first = await mine(opted.shop.shopId);
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.every((c) => c.actor === "auto:daily")).toBe(true);
+    expect(
+      (await computeRecommendations(opted.shop.shopId, NOW)).rows.every(
+        (r) => r.status === "applied",
+      ),
+    ).toBe(true);
+    // Not opted in: nothing applied behind the merchant's back.
+    expect(await mine(other.shop.shopId)).toHaveLength(0);
+    expect(await prisma.bufferRule.count({ where: { shopId: other.shop.shopId } })).toBe(0);
+
+    // Within the day: claimed already, nothing runs again even if demand changed.
+    await history(opted.shop, opted.store, "SLOW", 200, 24);
+    await keepRecommendationsApplied(new Date(NOW.getTime() + 3_600_000));
+    expect(await mine(opted.shop.shopId)).toHaveLength(first.length);
+    // A day later the changed recommendations are applied and logged.
+    const later = new Date(NOW.getTime() + 25 * 3_600_000);
+    await keepRecommendationsApplied(later);
+    const second = await mine(opted.shop.shopId);
+    expect(second.length).toBeGreaterThan(first.length);
+    expect(second.slice(first.length).some((c) => c.sku === "SLOW")).toBe(true);
+    // Opting out stops it.
+    await updateSettings(opted.shop.shopId, {
+      serviceLevel: 0.99,
+      tailOwner: true,
+      keepApplied: false,
+    });
+    await history(opted.shop, opted.amazon, "SLOW", 400, 24);
+    await keepRecommendationsApplied(new Date(NOW.getTime() + 50 * 3_600_000));
+    expect(await mine(opted.shop.shopId)).toHaveLength(second.length);
+  });
+
   it("adds safety stock from a lead time, at the shop's service level", async () => {
     const { shop, store, amazon } = await setup();
     await history(shop, store, "HOT", 7 * 24 * 6, 7 * 24);
@@ -257,10 +308,10 @@ describe("buffer recommendations", () => {
       setLeadTime(shop.shopId, { sku: "NOPE", supplier: null, days: 5, sdDays: 1 }),
     ).rejects.toBeInstanceOf(UnknownSkuError);
     await setLeadTime(shop.shopId, { sku: "HOT", supplier: "Acme", days: 0.25, sdDays: 0.05 });
-    await updateSettings(shop.shopId, { serviceLevel: 0.95, tailOwner: true });
+    await updateSettings(shop.shopId, { serviceLevel: 0.95, tailOwner: true, keepApplied: false });
     const rec = await computeRecommendations(shop.shopId, NOW);
     const safety = rec.rows.find((r) => r.sku === "HOT" && r.connectionId === null)!;
-    expect(rec.settings).toEqual({ serviceLevel: 0.95, tailOwner: true });
+    expect(rec.settings).toEqual({ serviceLevel: 0.95, tailOwner: true, keepApplied: false });
     expect(safety.kind).toBe("reserve_units");
     // d̄ = 168/day, evenly spread (σd ≈ 0), L = 0.25 ± 0.05 days: 1.645·√(168²·0.05²) = 13.8.
     expect(safety.value).toBe(14);
