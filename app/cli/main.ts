@@ -4,7 +4,7 @@
  * a one-line reason on failure.
  */
 import { Command, CommanderError } from "commander";
-import { ZodError } from "zod";
+import { z, ZodError } from "zod";
 import { ChannelError } from "../channels/errors";
 import { DomainError } from "../domain/errors";
 import { disconnectDb } from "../db.server";
@@ -28,7 +28,8 @@ import {
   connectWithKeys,
   startAuthorization,
 } from "../services/connect-marketplace.server";
-import { applyAllRecommendations } from "../services/recommendations.server";
+import { applyAllRecommendations, setServiceLevel } from "../services/recommendations.server";
+import { SERVICE_LEVELS } from "../services/recommendations-vocabulary";
 import { createRule } from "../services/rules.server";
 import { connectShopAndImport } from "../services/shop-connect.server";
 import { findShop } from "../services/shops.server";
@@ -237,10 +238,17 @@ export function buildProgram(): Command {
       "Apply every buffer StockGuard recommends now (the Recommendations page's accept all), logged",
     )
     .requiredOption("--shop <domain>", "the shop")
+    .option(
+      "--service-level <p>",
+      `first set the shop's service level (the page's setting): ${SERVICE_LEVELS.join(", ")}`,
+    )
     .option("--json", "print JSON", false)
-    .action(async (opts: { shop: string; json: boolean }) => {
+    .action(async (opts: { shop: string; json: boolean; serviceLevel?: string }) => {
       const shop = await findShop(opts.shop);
       if (!shop) throw new Error(`unknown shop ${opts.shop}`);
+      if (opts.serviceLevel !== undefined) {
+        await setServiceLevel(shop.id, Number(z.enum(SERVICE_LEVELS).parse(opts.serviceLevel)));
+      }
       print(await applyAllRecommendations(shop.id, "cli:recommend:apply"), opts.json);
     });
 

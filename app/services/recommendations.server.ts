@@ -377,6 +377,12 @@ export async function updateSettings(
   await saveSettings({ shopId, settings });
 }
 
+/** Changes only the shop's service level (the other settings stay as saved). */
+export async function setServiceLevel(shopId: string, serviceLevel: number): Promise<void> {
+  const current = await loadSettings({ shopId });
+  await saveSettings({ shopId, settings: { ...current, serviceLevel } });
+}
+
 export class UnknownSkuError extends Error {
   constructor(sku: string) {
     super(`no stock item or listing has SKU ${sku}`);

@@ -8,7 +8,8 @@
  *   2b. StockGuard with the buffers it recommends itself: a first market of the same rate (another
  *      seed) gives it an order history and measured sync delays, every order of it ships, the
  *      merchant restocks every SKU to its opening stock at the source, then
- *      `cli recommend:apply` (the Recommendations page's accept all) before the demand plays,
+ *      `cli recommend:apply` (the Recommendations page's accept all) before the demand plays, at
+ *      the shop's default service level (99 %) or BENCH_MARKET_SERVICE_LEVEL,
  *   3. a baseline that syncs by polling every BENCH_MARKET_POLL_S seconds — a stand-in for the
  *      5–60 minute polling tools, time-scaled (1 s here stands for 1 min: a 5 s poll is a 5-minute
  *      tool) — which reads every store's orders and sets every store to stock − sold.
@@ -243,8 +244,24 @@ async function learnAndRecommend(world: Awaited<ReturnType<typeof startWorld>>):
     "restocked",
   );
   const applied = JSON.parse(
-    await world.cli(["recommend:apply", "--shop", world.source, "--json"]),
+    await world.cli([
+      "recommend:apply",
+      "--shop",
+      world.source,
+      ...(process.env.BENCH_MARKET_SERVICE_LEVEL
+        ? ["--service-level", process.env.BENCH_MARKET_SERVICE_LEVEL]
+        : []),
+      "--json",
+    ]),
   ) as { applied: number };
+  // What was applied, per store: how many SKUs got which "show 0 at or below" threshold.
+  const byStore = await world.pg.query<{ store: string; value: number; n: number }>(
+    `SELECT c.name AS store, r.value, count(*)::int AS n FROM buffer_rule r
+       JOIN connection c ON c.id = r.connection_id GROUP BY 1, 2 ORDER BY 1, 2`,
+  );
+  const summary: Record<string, Record<string, number>> = {};
+  for (const r of byStore.rows) (summary[r.store] ??= {})[`≤${r.value}`] = r.n;
+  process.stderr.write(`recommended rules (store: threshold → SKUs): ${JSON.stringify(summary)}\n`);
   return applied.applied;
 }
 
@@ -325,6 +342,6 @@ export async function runMarket(): Promise<void> {
     pollingBaseline(demand),
   );
   process.stdout.write(
-    `${JSON.stringify({ mode: "market", ...M, seed: SEED, arrivals: demand.length, stockguard_buffers_off: off, stockguard_buffers_on: on, stockguard_buffers_recommended: recommended, polling_baseline: polling })}\n`,
+    `${JSON.stringify({ mode: "market", ...M, seed: SEED, service_level: Number(process.env.BENCH_MARKET_SERVICE_LEVEL ?? 0.99), arrivals: demand.length, stockguard_buffers_off: off, stockguard_buffers_on: on, stockguard_buffers_recommended: recommended, polling_baseline: polling })}\n`,
   );
 }
