@@ -57,6 +57,53 @@ export async function updateRuleValue(input: RuleScope & { value: number }): Pro
   });
 }
 
+/**
+ * Sets every rule (insert, or the new value for an existing rule of the same scope and kind) in
+ * one transaction: all of them are saved or none is.
+ */
+export async function upsertRules(
+  shopId: string,
+  rules: readonly Omit<RuleScope & { value: number }, "shopId">[],
+): Promise<number> {
+  const counts = await prisma.$transaction(
+    rules.map(
+      (r) => prisma.$executeRaw`
+        INSERT INTO buffer_rule (id, shop_id, connection_id, sku, kind, value, updated_at)
+        VALUES (gen_random_uuid(), ${shopId}::uuid, ${r.connectionId}::uuid, ${r.sku},
+                ${r.kind}::"BufferKind", ${r.value}, now())
+        ON CONFLICT (shop_id, connection_id, sku, kind)
+        DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
+    ),
+  );
+  return counts.reduce((sum, n) => sum + n, 0);
+}
+
+/**
+ * Changes one rule of the shop in place (its channel, kind and value; the SKU stays): null when
+ * the shop has no such rule, "exists" when another rule already has the new scope and kind.
+ */
+export async function updateShopRule(input: {
+  shopId: string;
+  ruleId: string;
+  connectionId: string | null;
+  kind: BufferKind;
+  value: number;
+}): Promise<SavedRule | "exists" | null> {
+  try {
+    const updated = await prisma.bufferRule.updateMany({
+      where: { id: input.ruleId, shopId: input.shopId },
+      data: { connectionId: input.connectionId, kind: input.kind, value: input.value },
+    });
+    if (updated.count === 0) return null;
+  } catch (error) {
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
+      return "exists";
+    }
+    throw error;
+  }
+  return prisma.bufferRule.findFirst({ where: { id: input.ruleId, shopId: input.shopId } });
+}
+
 /** Deletes one rule of the shop; false when it has no such rule. */
 export async function deleteShopRule(input: { shopId: string; ruleId: string }): Promise<boolean> {
   const deleted = await prisma.bufferRule.deleteMany({

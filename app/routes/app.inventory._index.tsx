@@ -1,10 +1,18 @@
 /**
  * `/app/inventory`: the Inventory list of the embedded admin (search, filters, order by SKU or
- * ATS, pages that stay in the app, CSV export of the selection, published vs shown per channel).
+ * ATS, pages that stay in the app, CSV export of the selection, published vs shown per channel)
+ * and the bulk "Set buffer…" of the selected rows (a buffer rule per SKU, previewed first).
  * Unreadable query parameters are answered with 400 and a message.
  */
-import { data, type LoaderFunctionArgs } from "@remix-run/node";
-import { Form, Link as RemixLink, useLoaderData, useNavigation } from "@remix-run/react";
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from "@remix-run/node";
+import {
+  Form,
+  Link as RemixLink,
+  useFetcher,
+  useLoaderData,
+  useNavigation,
+  type ShouldRevalidateFunction,
+} from "@remix-run/react";
 import { TitleBar } from "@shopify/app-bridge-react";
 import {
   Badge,
@@ -13,8 +21,10 @@ import {
   Box,
   Button,
   Card,
+  FormLayout,
   IndexTable,
   InlineStack,
+  Modal,
   Page,
   Pagination,
   Select,
@@ -22,11 +32,20 @@ import {
   TextField,
   Tooltip,
   useBreakpoints,
+  useIndexResourceState,
 } from "@shopify/polaris";
 import type { IndexTableHeading } from "@shopify/polaris/build/ts/src/components/IndexTable";
 import type { NonEmptyArray } from "@shopify/polaris/build/ts/src/types";
-import { useState } from "react";
-import { parseSearch } from "../services/admin/forms.server";
+import { useEffect, useState } from "react";
+import { fieldError } from "../components/action-feedback";
+import { BUFFER_KIND_TEXT } from "../components/format";
+import {
+  RulePreviewSummary,
+  useRulePreview,
+  type RulePreviewAnswer,
+} from "../components/rule-preview";
+import { setBulkBuffer, ZBulkBuffer } from "../services/admin/buffer-rules.server";
+import { parseForm, parseSearch } from "../services/admin/forms.server";
 import {
   emptyInventoryPage,
   INVENTORY_QUERY_NAMES,
@@ -35,6 +54,7 @@ import {
   type ChannelCell,
 } from "../services/admin/inventory.server";
 import { LOW_STOCK_AT_MOST } from "../services/admin/inventory-options";
+import { BUFFER_KINDS } from "../services/admin/vocabulary";
 import { authenticate } from "../shopify.server";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
@@ -62,6 +82,21 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   });
   return { ...page, queryErrors: [] as string[] };
 };
+
+/** Bulk "Set buffer…" of the selected items (and its preview, `step=preview`). */
+export const action = async ({ request }: ActionFunctionArgs) => {
+  const { session } = await authenticate.admin(request);
+  const parsed = parseForm(ZBulkBuffer, await request.formData());
+  if (!parsed.ok) return data(parsed, { status: parsed.status });
+  const result = await setBulkBuffer({ shopDomain: session.shop, action: parsed.data });
+  return data(result, { status: result.ok ? 200 : result.status });
+};
+
+/** A preview writes nothing: the list is not reloaded for it. */
+export const shouldRevalidate: ShouldRevalidateFunction = ({
+  formData,
+  defaultShouldRevalidate,
+}) => (formData?.get("step") === "preview" ? false : defaultShouldRevalidate);
 
 type Selection = { query: string; filter: string; sort: string };
 
@@ -167,6 +202,126 @@ function ChannelQuantity(props: { cell: ChannelCell | undefined }) {
   );
 }
 
+type Connection = { id: string; name: string; role: string };
+
+/**
+ * "Set buffer…" for the selected items: a buffer rule of one kind and value for each of their
+ * SKUs on one channel (or all, the source store included), previewed before it is applied; a
+ * refusal is shown here and nothing is set.
+ */
+function BulkBufferModal(props: {
+  open: boolean;
+  items: { id: string; sku: string }[];
+  connections: Connection[];
+  onClose: () => void;
+  onApplied: () => void;
+}) {
+  const [connectionId, setConnectionId] = useState("all");
+  const [kind, setKind] = useState<string>("reserve_units");
+  const [value, setValue] = useState("");
+  const apply = useFetcher<RulePreviewAnswer>();
+  const itemIds = props.items.map((i) => i.id).join(",");
+  const fields = { intent: "bulk_buffer", connectionId, kind, value, itemIds };
+  const preview = useRulePreview(props.open && /^\d+$/.test(value) ? fields : null);
+  const answer = apply.data;
+  const [answered, setAnswered] = useState<RulePreviewAnswer | undefined>(undefined);
+  useEffect(() => {
+    if (!answer || apply.state !== "idle") return;
+    setAnswered(answer);
+    if (answer.ok && "message" in answer) {
+      shopify.toast.show(answer.message);
+      setValue("");
+      props.onApplied();
+    }
+    // Only a new answer matters.
+  }, [answer, apply.state]);
+  // A refusal stays shown until a field changes.
+  useEffect(() => setAnswered(undefined), [connectionId, kind, value, itemIds]);
+  const failure = answered && !answered.ok ? answered : preview.failure;
+  const formError =
+    failure && !failure.ok
+      ? (failure.formError ?? failure.fieldErrors.itemIds ?? failure.fieldErrors.sku)
+      : undefined;
+  const kindText = BUFFER_KIND_TEXT[kind];
+  const source = props.connections.find((c) => c.role === "source");
+  const count = props.items.length;
+  const skus = props.items.map((i) => i.sku);
+  return (
+    <Modal
+      open={props.open}
+      onClose={props.onClose}
+      title={`Set buffer on ${count} selected SKU${count === 1 ? "" : "s"}`}
+      primaryAction={{
+        content: `Set buffer on ${count} SKU${count === 1 ? "" : "s"}`,
+        loading: apply.state !== "idle",
+        onAction: () => apply.submit({ ...fields, step: "apply" }, { method: "post" }),
+      }}
+      secondaryActions={[{ content: "Cancel", onAction: props.onClose }]}
+    >
+      <Modal.Section>
+        <div data-testid="bulk-buffer">
+          <BlockStack gap="300">
+            <Text as="p">
+              {skus.slice(0, 8).join(", ")}
+              {skus.length > 8 ? ` and ${skus.length - 8} more` : ""}. Each SKU gets this rule on
+              the channel; a rule of the same kind already there takes the new value.
+            </Text>
+            {formError && (
+              <Banner tone="critical" title="Nothing was set">
+                <p>{formError}</p>
+              </Banner>
+            )}
+            <FormLayout>
+              <Select
+                label="Channel"
+                options={[
+                  { label: "All channels (source store included)", value: "all" },
+                  ...props.connections.map((c) => ({
+                    label: `${c.name}${c.role === "source" ? " (source store)" : ""}`,
+                    value: c.id,
+                  })),
+                ]}
+                value={connectionId}
+                onChange={setConnectionId}
+                helpText={
+                  connectionId === "all" && source
+                    ? `Applies to ${source.name} (the source store’s storefront) as well as every sales channel.`
+                    : connectionId === source?.id
+                      ? "Only the source store’s own storefront."
+                      : "Only this sales channel; the source store is not included."
+                }
+                error={fieldError(failure, "bulk_buffer", "connectionId")}
+              />
+              <Select
+                label="Rule"
+                options={BUFFER_KINDS.map((k) => ({
+                  label: BUFFER_KIND_TEXT[k]?.label ?? k,
+                  value: k,
+                }))}
+                value={kind}
+                onChange={setKind}
+                helpText={kindText?.help}
+                error={fieldError(failure, "bulk_buffer", "kind")}
+              />
+              <TextField
+                label={kindText?.value ?? "Value"}
+                type="number"
+                value={value}
+                onChange={setValue}
+                autoComplete="off"
+                error={fieldError(failure, "bulk_buffer", "value")}
+              />
+            </FormLayout>
+            {value !== "" && !failure && (
+              <RulePreviewSummary preview={preview.preview} loading={preview.loading} />
+            )}
+          </BlockStack>
+        </div>
+      </Modal.Section>
+    </Modal>
+  );
+}
+
 export default function Inventory() {
   const { query, filter, sort, total, items, connections, pageInfo, queryErrors } =
     useLoaderData<typeof loader>();
@@ -179,6 +334,10 @@ export default function Inventory() {
   const navigation = useNavigation();
   const searching =
     navigation.state === "loading" && navigation.location.pathname === "/app/inventory";
+  const { selectedResources, allResourcesSelected, handleSelectionChange, clearSelection } =
+    useIndexResourceState(items);
+  const [bulkOpen, setBulkOpen] = useState(false);
+  const selectedItems = items.filter((i) => selectedResources.includes(i.id));
 
   return (
     <Page
@@ -253,7 +412,9 @@ export default function Inventory() {
         <IndexTable
           resourceName={{ singular: "stock item", plural: "stock items" }}
           itemCount={items.length}
-          selectable={false}
+          selectedItemsCount={allResourcesSelected ? "All" : selectedResources.length}
+          onSelectionChange={handleSelectionChange}
+          promotedBulkActions={[{ content: "Set buffer…", onAction: () => setBulkOpen(true) }]}
           emptyState={
             <Box padding="400">
               <Text as="p" tone="subdued">
@@ -285,9 +446,19 @@ export default function Inventory() {
           }
         >
           {items.map((item, index) => (
-            <IndexTable.Row id={item.id} key={item.id} position={index}>
+            <IndexTable.Row
+              id={item.id}
+              key={item.id}
+              position={index}
+              selected={selectedResources.includes(item.id)}
+            >
               <IndexTable.Cell>
-                <RemixLink to={`/app/inventory/${item.id}`} data-sku={item.sku}>
+                <RemixLink
+                  to={`/app/inventory/${item.id}`}
+                  data-sku={item.sku}
+                  // The link opens the item; a click elsewhere on the row selects it.
+                  onClick={(event) => event.stopPropagation()}
+                >
                   <Text as="span" fontWeight="semibold">
                     {item.sku}
                   </Text>
@@ -369,6 +540,16 @@ export default function Inventory() {
           </BlockStack>
         </Box>
       </Card>
+      <BulkBufferModal
+        open={bulkOpen}
+        items={selectedItems}
+        connections={connections}
+        onClose={() => setBulkOpen(false)}
+        onApplied={() => {
+          setBulkOpen(false);
+          clearSelection();
+        }}
+      />
     </Page>
   );
 }

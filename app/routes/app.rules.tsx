@@ -44,6 +44,7 @@ import {
 } from "../components/action-feedback";
 import { BUFFER_KIND_TEXT, describeRule } from "../components/format";
 import { NotFoundPage } from "../components/not-found";
+import { RulePreviewSummary, useRulePreview } from "../components/rule-preview";
 import {
   changeBufferRule,
   listBufferRules,
@@ -106,113 +107,95 @@ type Answer =
     }
   | Exclude<ActionResult, { ok: true }>;
 
-/**
- * Asks the server what a rule change would do whenever `fields` change (after a short pause
- * while typing); nothing is written.
- */
-function useRulePreview(fields: Record<string, string> | null) {
-  const fetcher = useFetcher<Answer>();
-  const key = fields ? JSON.stringify(fields) : null;
-  const { submit, state } = fetcher;
-  const [asked, setAsked] = useState<string | null>(null);
-  useEffect(() => {
-    // One preview at a time: a newer one waits for the current answer instead of aborting it.
-    if (!key || key === asked || state !== "idle") return;
-    const timer = setTimeout(() => {
-      setAsked(key);
-      submit(
-        { ...(JSON.parse(key) as Record<string, string>), step: "preview" },
-        { method: "post" },
-      );
-    }, 250);
-    return () => clearTimeout(timer);
-  }, [key, asked, state, submit]);
-  const answer = fetcher.data;
-  const current = key !== null && key === asked && state === "idle";
-  return {
-    preview: current && answer && answer.ok && "preview" in answer ? answer.preview : null,
-    failure: current && answer && !answer.ok ? answer : undefined,
-    loading: key !== null && !current,
-  };
-}
-
-/** "Changes 12 listings (12 SKUs): Outlet store 12 — e.g. SKU-A 20 → 15". */
-function RulePreviewSummary(props: { preview: RulePreview | null; loading: boolean }) {
-  const p = props.preview;
-  if (!p) {
-    return (
-      <Text as="p" tone="subdued">
-        {props.loading ? "Working out what this changes…" : " "}
-      </Text>
-    );
-  }
-  return (
-    <Box padding="300" background="bg-surface-secondary" borderRadius="200">
-      <BlockStack gap="150">
-        <span data-testid="rule-preview" data-changed={p.listingsChanged}>
-          <Text as="p" fontWeight="semibold">
-            {p.listingsChanged === 0
-              ? `No listing would show a different number now (${p.inScope} listing${p.inScope === 1 ? "" : "s"} in scope).`
-              : `${p.listingsChanged} listing${p.listingsChanged === 1 ? "" : "s"} (${p.skusChanged} SKU${p.skusChanged === 1 ? "" : "s"}) would show a different number.`}
-          </Text>
-        </span>
-        {p.channels.length > 0 && (
-          <Text as="p" variant="bodySm">
-            {p.channels
-              .map((c) => `${c.name}${c.source ? " (source store)" : ""}: ${c.listings}`)
-              .join(" · ")}
-          </Text>
-        )}
-        {p.examples.length > 0 && (
-          <List>
-            {p.examples.map((e) => (
-              <List.Item key={`${e.connectionName}|${e.sku}`}>
-                {e.sku} on {e.connectionName}: {e.before} → {e.after}
-              </List.Item>
-            ))}
-          </List>
-        )}
-        {p.includesSource && (
-          <Text as="p" variant="bodySm" tone="caution">
-            “All channels” includes the source store{p.sourceName ? ` (${p.sourceName})` : ""}: its
-            own storefront shows the buffered number too.
-          </Text>
-        )}
-      </BlockStack>
-    </Box>
-  );
-}
-
 type Rule = ReturnType<typeof useLoaderData<typeof loader>>["rules"][number];
 
 function channelText(rule: Rule): string {
   return rule.connectionName ?? "All channels (source store included)";
 }
 
-/** The rule's value edited in its row: preview as you type, Save or Cancel. */
-function RuleEditor(props: { rule: Rule; onDone: () => void; result?: Answer }) {
-  const [value, setValue] = useState(String(props.rule.value));
+type Connection = ReturnType<typeof useLoaderData<typeof loader>>["connections"][number];
+
+/** The channel choices of a rule: every channel, or one (the source store named). */
+function channelOptions(connections: Connection[]) {
+  return [
+    { label: "All channels (source store included)", value: "all" },
+    ...connections.map((c) => ({
+      label: `${c.name}${c.role === "source" ? " (source store)" : ""}`,
+      value: c.id,
+    })),
+  ];
+}
+
+const KIND_OPTIONS = BUFFER_KINDS.map((k) => ({
+  label: BUFFER_KIND_TEXT[k]?.label ?? k,
+  value: k,
+}));
+
+/**
+ * The rule edited in its row (its channel, kind and value; the SKU stays): preview as you
+ * change it, Save or Cancel.
+ */
+function RuleEditor(props: {
+  rule: Rule;
+  connections: Connection[];
+  onDone: () => void;
+  result?: Answer;
+}) {
+  const { rule } = props;
+  const initial = {
+    connectionId: rule.connectionId ?? "all",
+    kind: rule.kind as string,
+    value: String(rule.value),
+  };
+  const [connectionId, setConnectionId] = useState(initial.connectionId);
+  const [kind, setKind] = useState(initial.kind);
+  const [value, setValue] = useState(initial.value);
   const navigation = useNavigation();
   const saving =
     navigation.state === "submitting" &&
     navigation.formData?.get("intent") === "update" &&
-    navigation.formData.get("ruleId") === props.rule.id;
-  const changed = value !== String(props.rule.value);
+    navigation.formData.get("ruleId") === rule.id;
+  const changed =
+    value !== initial.value || kind !== initial.kind || connectionId !== initial.connectionId;
   const preview = useRulePreview(
-    changed && /^\d+$/.test(value) ? { intent: "update", ruleId: props.rule.id, value } : null,
+    changed && /^\d+$/.test(value)
+      ? { intent: "update", ruleId: rule.id, connectionId, kind, value }
+      : null,
   );
   const failure =
     props.result && !props.result.ok && props.result.intent === "update"
       ? props.result
       : preview.failure;
-  const kindText = BUFFER_KIND_TEXT[props.rule.kind];
+  const kindText = BUFFER_KIND_TEXT[kind];
+  const source = props.connections.find((c) => c.role === "source");
   return (
     <Form method="post" data-testid="rule-editor">
       <input type="hidden" name="intent" value="update" />
-      <input type="hidden" name="ruleId" value={props.rule.id} />
+      <input type="hidden" name="ruleId" value={rule.id} />
       <BlockStack gap="200">
+        <Select
+          label="Channel"
+          name="connectionId"
+          options={channelOptions(props.connections)}
+          value={connectionId}
+          onChange={setConnectionId}
+          helpText={
+            connectionId === "all" && source
+              ? `Applies to ${source.name} (the source store’s storefront) as well as every sales channel.`
+              : undefined
+          }
+          error={fieldError(failure, "update", "connectionId")}
+        />
+        <Select
+          label="Rule"
+          name="kind"
+          options={KIND_OPTIONS}
+          value={kind}
+          onChange={setKind}
+          error={fieldError(failure, "update", "kind")}
+        />
         <TextField
-          label={`${kindText?.label ?? props.rule.kind}: ${kindText?.value ?? "Value"}`}
+          label={kindText?.value ?? "Value"}
           name="value"
           type="number"
           value={value}
@@ -221,6 +204,9 @@ function RuleEditor(props: { rule: Rule; onDone: () => void; result?: Answer }) 
           autoFocus
           error={fieldError(failure, "update", "value")}
         />
+        <Text as="p" variant="bodySm" tone="subdued">
+          SKU: {rule.sku ?? "all SKUs"} (to change it, add a rule for the other SKU)
+        </Text>
         {changed && <RulePreviewSummary preview={preview.preview} loading={preview.loading} />}
         <InlineStack gap="200">
           <Button submit variant="primary" size="slim" loading={saving} disabled={!changed}>
@@ -405,6 +391,7 @@ export default function BufferRules() {
                           <RuleEditor
                             key={rule.id}
                             rule={rule}
+                            connections={connections}
                             result={answer}
                             onDone={() => setEditing(null)}
                           />
@@ -450,13 +437,7 @@ export default function BufferRules() {
                     <Select
                       label="Channel"
                       name="connectionId"
-                      options={[
-                        { label: "All channels (source store included)", value: "all" },
-                        ...connections.map((c) => ({
-                          label: `${c.name}${c.role === "source" ? " (source store)" : ""}`,
-                          value: c.id,
-                        })),
-                      ]}
+                      options={channelOptions(connections)}
                       value={connectionId}
                       onChange={setConnectionId}
                       helpText={
@@ -479,10 +460,7 @@ export default function BufferRules() {
                     <Select
                       label="Rule"
                       name="kind"
-                      options={BUFFER_KINDS.map((k) => ({
-                        label: BUFFER_KIND_TEXT[k]?.label ?? k,
-                        value: k,
-                      }))}
+                      options={KIND_OPTIONS}
                       value={kind}
                       onChange={setKind}
                       helpText={kindText?.help}

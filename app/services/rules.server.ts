@@ -15,6 +15,8 @@ import {
   isSyncEnabled,
   skuInShop,
   updateRuleValue,
+  updateShopRule,
+  upsertRules,
   type SavedRule,
 } from "../repositories/rules.server";
 import { findShopRule } from "../repositories/admin/buffer-rules.server";
@@ -79,35 +81,63 @@ export async function createRule(
 }
 
 /**
- * Sets the value of one of the shop's rules (its scope and kind stay); null when the shop has no
- * such rule (any more).
+ * Changes one of the shop's rules in place: its value, and optionally its channel (null: all
+ * channels) and kind (its SKU stays). Null when the shop has no such rule (any more); a
+ * `rule_exists` RuleError when another rule already has the new channel, SKU and kind.
  */
 export async function updateRule(
   shopId: string,
   ruleId: string,
-  value: number,
+  change: { value: number; connectionId?: string | null; kind?: RuleInput["kind"] },
 ): Promise<SavedRule | null> {
   const rule = await findShopRule({ shopId, ruleId });
   if (!rule) return null;
   const input = ZRuleInput.parse({
-    connectionId: rule.connectionId,
+    connectionId: change.connectionId === undefined ? rule.connectionId : change.connectionId,
     sku: rule.sku,
-    kind: rule.kind,
-    value,
+    kind: change.kind ?? rule.kind,
+    value: change.value,
   });
-  try {
-    validateRule(input);
-  } catch (error) {
-    throw new RuleError("invalid_rule", (error as DomainError).message, "value");
+  // The SKU is the rule's own (it may since have left the catalog): only the rest is checked.
+  await checkScope(shopId, { ...input, sku: null });
+  const saved = await updateShopRule({
+    shopId,
+    ruleId,
+    connectionId: input.connectionId,
+    kind: input.kind,
+    value: input.value,
+  });
+  if (saved === "exists") {
+    throw new RuleError(
+      "rule_exists",
+      "A rule of this kind already exists for this channel and SKU; change or delete that one",
+      "kind",
+    );
   }
-  let saved: SavedRule;
-  try {
-    saved = await updateRuleValue({ shopId, ...input });
-  } catch (error) {
-    // Deleted in between (by another tab or the CLI): the merchant is told, nothing changes.
-    if (!(await findShopRule({ shopId, ruleId }))) return null;
-    throw error;
+  // Deleted in between (by another tab or the CLI): the merchant is told, nothing changes.
+  if (!saved) return null;
+  await applyRuleChange(shopId);
+  return saved;
+}
+
+/**
+ * Sets several rules at once (the Inventory page's bulk "Set buffer…"): every rule is checked
+ * first, then all are saved in one transaction (an existing rule of the same scope and kind
+ * takes the new value), and the shop is republished once. Any bad rule: a RuleError, nothing
+ * saved.
+ */
+export async function setRules(shopId: string, inputs: readonly RuleInput[]): Promise<number> {
+  const rules = inputs.map((input) => ZRuleInput.parse(input));
+  if (rules.length === 0) throw new RuleError("invalid_rule", "No rule to set", "sku");
+  const checkedConnections = new Set<string>();
+  for (const rule of rules) {
+    // One lookup per channel; each SKU is checked against the shop.
+    const connectionId =
+      rule.connectionId && checkedConnections.has(rule.connectionId) ? null : rule.connectionId;
+    await checkScope(shopId, { ...rule, connectionId });
+    if (rule.connectionId) checkedConnections.add(rule.connectionId);
   }
+  const saved = await upsertRules(shopId, rules);
   await applyRuleChange(shopId);
   return saved;
 }

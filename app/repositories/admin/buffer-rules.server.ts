@@ -28,3 +28,11 @@ export function loadShopPublishInputs(input: { shopId: string }) {
 export async function findShopRule(input: { shopId: string; ruleId: string }) {
   return prisma.bufferRule.findFirst({ where: { id: input.ruleId, shopId: input.shopId } });
 }
+
+/** The SKUs of those of `itemIds` that are stock items of the shop. */
+export async function findShopItemSkus(input: { shopId: string; itemIds: readonly string[] }) {
+  return prisma.stockItem.findMany({
+    where: { shopId: input.shopId, id: { in: [...input.itemIds] } },
+    select: { id: true, sku: true },
+  });
+}

@@ -10,12 +10,13 @@ import type { BufferKind } from "../../domain/types";
 import { computePublished } from "../../domain/publish";
 import { normalizeSku } from "../../domain/sku";
 import {
+  findShopItemSkus,
   findShopRule,
   listRuleConnections,
   listShopRules,
   loadShopPublishInputs,
 } from "../../repositories/admin/buffer-rules.server";
-import { createRule, deleteRule, updateRule } from "../rules.server";
+import { createRule, deleteRule, setRules, updateRule } from "../rules.server";
 import { domainFailure, intField, STALE_PAGE, type FormFailure } from "./forms.server";
 import { requireShop } from "./shop.server";
 import { BUFFER_KINDS } from "./vocabulary";
@@ -24,35 +25,77 @@ const ALL = "all";
 /** `preview` answers what the change would do and writes nothing. */
 const step = z.enum(["preview", "apply"], STALE_PAGE).default("apply");
 
+/** A rule's channel: a connection id, or "all" for every channel (the source store included). */
+const channelField = z.union([z.literal(ALL), z.uuid()], "Choose a channel");
+const kindField = z.enum(BUFFER_KINDS, "Choose what the rule does");
+
+/** A percent rule shows 0–100 % of what is available to sell. */
+function percentInRange<T extends { kind?: BufferKind; value: number }>(
+  rule: T,
+  ctx: z.RefinementCtx<T>,
+): void {
+  if (rule.kind === "percent_of_ats" && rule.value > 100) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["value"],
+      message: "Percent must be between 0 and 100",
+    });
+  }
+}
+
 export const ZCreateRule = z
   .object({
     intent: z.literal("create"),
-    /** A connection id, or "all" for every channel. */
-    connectionId: z.union([z.literal(ALL), z.uuid()], "Choose a channel"),
+    connectionId: channelField,
     /** Empty for every SKU. */
     sku: z.string().trim().max(255, "SKU is too long").default(""),
-    kind: z.enum(BUFFER_KINDS, "Choose what the rule does"),
+    kind: kindField,
     value: intField("Value", { min: 0 }),
     step,
     /** Set by "Undo" after a delete: the same rule created again. */
     restore: z.literal("yes", STALE_PAGE).optional(),
   })
-  .superRefine((rule, ctx) => {
-    if (rule.kind === "percent_of_ats" && rule.value > 100) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["value"],
-        message: "Percent must be between 0 and 100",
-      });
-    }
-  });
+  .superRefine(percentInRange);
 
-export const ZUpdateRule = z.object({
-  intent: z.literal("update"),
-  ruleId: z.uuid(STALE_PAGE),
-  value: intField("Value", { min: 0 }),
-  step,
-});
+/** The rule's value, and optionally its channel and kind (absent: unchanged). */
+export const ZUpdateRule = z
+  .object({
+    intent: z.literal("update"),
+    ruleId: z.uuid(STALE_PAGE),
+    connectionId: channelField.optional(),
+    kind: kindField.optional(),
+    value: intField("Value", { min: 0 }),
+    step,
+  })
+  .superRefine(percentInRange);
+
+/** At most this many items in one bulk "Set buffer…" (a page of the Inventory list is 25). */
+export const BULK_MAX_ITEMS = 250;
+
+/**
+ * The Inventory page's bulk "Set buffer…": one rule of `kind` and `value` for each selected
+ * item's SKU on one channel (or all), validated as a rule created on the Rules page is.
+ */
+export const ZBulkBuffer = z
+  .object({
+    intent: z.literal("bulk_buffer"),
+    connectionId: channelField,
+    kind: kindField,
+    value: intField("Value", { min: 0 }),
+    /** The selected stock items' ids, comma-separated. */
+    itemIds: z
+      .string()
+      .transform((ids) => ids.split(",").filter((id) => id !== ""))
+      .pipe(
+        z
+          .array(z.uuid(STALE_PAGE))
+          .min(1, "Select at least one item")
+          .max(BULK_MAX_ITEMS, `Select at most ${BULK_MAX_ITEMS} items at a time`),
+      ),
+    step,
+  })
+  .superRefine(percentInRange);
+export type BulkBufferAction = z.infer<typeof ZBulkBuffer>;
 
 export const ZDeleteRule = z.object({
   intent: z.literal("delete"),
@@ -114,7 +157,7 @@ export async function listBufferRules(shopDomain: string): Promise<BufferRulesPa
 
 /** What a rule change would do to the shop's listings, shown before it is saved. */
 export type RulePreview = {
-  intent: "create" | "update" | "delete";
+  intent: "create" | "update" | "delete" | "bulk_buffer";
   /** Listings whose published quantity changes. */
   listingsChanged: number;
   /** SKUs among them. */
@@ -155,7 +198,8 @@ async function previewRules(
   intent: RulePreview["intent"],
   change: (rules: RuleSpec[]) => {
     rules: RuleSpec[];
-    scope: Omit<RuleSpec, "id" | "kind" | "value">;
+    /** The listings the change is about: one channel (null: all) and some SKUs (null: all). */
+    scope: { connectionId: string | null; skus: ReadonlySet<string> | null };
   },
 ): Promise<RulePreview> {
   const [inputs, connections] = await Promise.all([
@@ -189,7 +233,7 @@ async function previewRules(
   const inScope = inputs.listings.filter(
     (l) =>
       (scope.connectionId === null || scope.connectionId === l.connectionId) &&
-      (scope.sku === null || scope.sku === l.sku),
+      (scope.skus === null || (l.sku !== null && scope.skus.has(l.sku))),
   ).length;
   return {
     intent,
@@ -225,6 +269,16 @@ const goneRule = (intent: string): FormFailure => ({
   status: 404,
 });
 
+const skusOf = (sku: string | null) => (sku === null ? null : new Set([sku]));
+
+/** A rule service refusal as the form's field message (400, nothing changed). */
+function ruleFailure(error: unknown, intent: string): FormFailure {
+  if (error instanceof RuleError) {
+    return { ok: false, intent, fieldErrors: { [error.field]: error.message }, status: 400 };
+  }
+  return domainFailure(error, intent);
+}
+
 /**
  * Creates, changes or deletes a rule through the shared rules service (one rule per scope and
  * kind: a second one is refused as a form error), which republishes the shop and enqueues the
@@ -254,22 +308,14 @@ export async function changeBufferRule(input: {
           ),
           { id: "new", ...scope, kind: action.kind, value: action.value },
         ],
-        scope,
+        scope: { connectionId: scope.connectionId, skus: skusOf(scope.sku) },
       }));
       return { ok: true, intent: "preview", preview };
     }
     try {
       await createRule(shop.id, { ...scope, kind: action.kind, value: action.value });
     } catch (error) {
-      if (error instanceof RuleError) {
-        return {
-          ok: false,
-          intent: "create",
-          fieldErrors: { [error.field]: error.message },
-          status: 400,
-        };
-      }
-      return domainFailure(error, "create");
+      return ruleFailure(error, "create");
     }
     return {
       ok: true,
@@ -280,27 +326,61 @@ export async function changeBufferRule(input: {
 
   const rule = await findShopRule({ shopId: shop.id, ruleId: action.ruleId });
   if (!rule) return goneRule(action.intent);
-  const scope = { connectionId: rule.connectionId, sku: rule.sku };
-  if (action.step === "preview") {
-    const preview = await previewRules(shop.id, action.intent, (rules) => ({
-      rules:
-        action.intent === "delete"
-          ? rules.filter((r) => r.id !== rule.id)
-          : rules.map((r) => (r.id === rule.id ? { ...r, value: action.value } : r)),
-      scope,
-    }));
-    return { ok: true, intent: "preview", preview };
-  }
   if (action.intent === "update") {
-    try {
-      if (!(await updateRule(shop.id, rule.id, action.value))) return goneRule("update");
-    } catch (error) {
-      if (error instanceof RuleError) {
-        return { ok: false, intent: "update", fieldErrors: { value: error.message }, status: 400 };
+    const changed = {
+      connectionId:
+        action.connectionId === undefined
+          ? rule.connectionId
+          : action.connectionId === ALL
+            ? null
+            : action.connectionId,
+      kind: action.kind ?? rule.kind,
+      value: action.value,
+    };
+    if (action.step === "preview") {
+      const rules = await listShopRules({ shopId: shop.id });
+      if (
+        rules.some(
+          (r) =>
+            r.id !== rule.id &&
+            r.connectionId === changed.connectionId &&
+            r.sku === rule.sku &&
+            r.kind === changed.kind,
+        )
+      ) {
+        return {
+          ok: false,
+          intent: "update",
+          fieldErrors: {
+            kind: "A rule of this kind already exists for this channel and SKU; change or delete that one",
+          },
+          status: 400,
+        };
       }
-      return domainFailure(error, "update");
+      const preview = await previewRules(shop.id, "update", (current) => ({
+        rules: current.map((r) => (r.id === rule.id ? { ...r, ...changed } : r)),
+        // Listings under the rule as it was or as it will be.
+        scope: {
+          connectionId: changed.connectionId === rule.connectionId ? rule.connectionId : null,
+          skus: skusOf(rule.sku),
+        },
+      }));
+      return { ok: true, intent: "preview", preview };
+    }
+    try {
+      if (!(await updateRule(shop.id, rule.id, changed))) return goneRule("update");
+    } catch (error) {
+      return ruleFailure(error, "update");
     }
     return { ok: true, intent: "update", message: "Rule saved" };
+  }
+  const scope = { connectionId: rule.connectionId, sku: rule.sku };
+  if (action.step === "preview") {
+    const preview = await previewRules(shop.id, "delete", (rules) => ({
+      rules: rules.filter((r) => r.id !== rule.id),
+      scope: { connectionId: scope.connectionId, skus: skusOf(scope.sku) },
+    }));
+    return { ok: true, intent: "preview", preview };
   }
   if (!(await deleteRule(shop.id, rule.id))) return goneRule("delete");
   return {
@@ -308,5 +388,81 @@ export async function changeBufferRule(input: {
     intent: "delete",
     message: "Rule deleted",
     deleted: { ...scope, kind: rule.kind, value: rule.value },
+  };
+}
+
+export type BulkBufferResult = {
+  ok: true;
+  intent: "bulk_buffer";
+  message: string;
+  /** Rules set (one per SKU). */
+  applied: number;
+};
+
+/**
+ * The Inventory page's bulk "Set buffer…": for every selected item's SKU, a rule of the kind and
+ * value on the channel (or all), through the shared rules service (all set in one transaction,
+ * an existing rule of the same scope and kind takes the new value; the shop republished once).
+ * `step=preview` answers what it would change and writes nothing. Items not in the shop: 404,
+ * nothing set.
+ */
+export async function setBulkBuffer(input: {
+  shopDomain: string;
+  action: BulkBufferAction;
+}): Promise<BulkBufferResult | RulePreviewResult | FormFailure> {
+  const shop = await requireShop(input.shopDomain);
+  const action = input.action;
+  const items = await findShopItemSkus({ shopId: shop.id, itemIds: action.itemIds });
+  if (items.length !== new Set(action.itemIds).size) {
+    return {
+      ok: false,
+      intent: "bulk_buffer",
+      fieldErrors: {},
+      formError: "Some selected items no longer exist; reload the page and select again",
+      status: 404,
+    };
+  }
+  const connectionId = action.connectionId === ALL ? null : action.connectionId;
+  const skus = [
+    ...new Set(items.map((i) => normalizeSku(i.sku)).filter((sku): sku is string => sku !== null)),
+  ];
+  if (skus.length === 0) {
+    return {
+      ok: false,
+      intent: "bulk_buffer",
+      fieldErrors: {},
+      formError: "None of the selected items has a SKU a rule could apply to",
+      status: 400,
+    };
+  }
+  const wanted = skus.map((sku) => ({ connectionId, sku, kind: action.kind, value: action.value }));
+  if (action.step === "preview") {
+    const preview = await previewRules(shop.id, "bulk_buffer", (rules) => ({
+      rules: [
+        ...rules.filter(
+          (r) =>
+            !(
+              r.connectionId === connectionId &&
+              r.sku !== null &&
+              skus.includes(r.sku) &&
+              r.kind === action.kind
+            ),
+        ),
+        ...wanted.map((w, i) => ({ id: `new-${i}`, ...w })),
+      ],
+      scope: { connectionId, skus: new Set(skus) },
+    }));
+    return { ok: true, intent: "preview", preview };
+  }
+  try {
+    await setRules(shop.id, wanted);
+  } catch (error) {
+    return ruleFailure(error, "bulk_buffer");
+  }
+  return {
+    ok: true,
+    intent: "bulk_buffer",
+    applied: skus.length,
+    message: `Buffer set on ${skus.length} SKU${skus.length === 1 ? "" : "s"}`,
   };
 }
