@@ -10,7 +10,16 @@ const W = 640;
 const H = 180;
 const PAD = { top: 10, right: 10, bottom: 4, left: 4 };
 
-export type ChartSeries = { name: string; values: (number | null)[]; dashed?: boolean };
+export type ChartSeries = {
+  name: string;
+  values: (number | null)[];
+  dashed?: boolean;
+  /** Its colour (default: series pair by pair, e.g. p50 and p95 of one channel, share one). */
+  color?: number;
+};
+
+const colorOf = (s: ChartSeries, i: number) =>
+  COLORS[(s.color ?? Math.floor(i / 2)) % COLORS.length];
 
 export function LineChart(props: {
   title: string;
@@ -18,6 +27,7 @@ export function LineChart(props: {
   /** One label per point (only the first and last are drawn). */
   labels: string[];
   format: (value: number) => string;
+  testId?: string;
 }) {
   const n = props.labels.length;
   const max = Math.max(1, ...props.series.flatMap((s) => s.values.filter((v) => v !== null)));
@@ -48,7 +58,7 @@ export function LineChart(props: {
         width="100%"
         role="img"
         aria-label={props.title}
-        data-testid="line-chart"
+        data-testid={props.testId ?? "line-chart"}
         style={{ display: "block", overflow: "visible" }}
       >
         {[0, 0.5, 1].map((f) => (
@@ -67,7 +77,7 @@ export function LineChart(props: {
             key={s.name}
             d={path(s.values)}
             fill="none"
-            stroke={COLORS[Math.floor(i / 2) % COLORS.length]}
+            stroke={colorOf(s, i)}
             strokeWidth={2}
             strokeDasharray={s.dashed ? "5 4" : undefined}
             data-series={s.name}
@@ -78,13 +88,7 @@ export function LineChart(props: {
             v !== null &&
             (s.values[j - 1] ?? null) === null &&
             (s.values[j + 1] ?? null) === null ? (
-              <circle
-                key={`${s.name}-${j}`}
-                cx={x(j)}
-                cy={y(v)}
-                r={3}
-                fill={COLORS[Math.floor(i / 2) % COLORS.length]}
-              />
+              <circle key={`${s.name}-${j}`} cx={x(j)} cy={y(v)} r={3} fill={colorOf(s, i)} />
             ) : null,
           ),
         )}
@@ -106,7 +110,7 @@ export function LineChart(props: {
                 x2="18"
                 y1="3"
                 y2="3"
-                stroke={COLORS[Math.floor(i / 2) % COLORS.length]}
+                stroke={colorOf(s, i)}
                 strokeWidth={2}
                 strokeDasharray={s.dashed ? "5 4" : undefined}
               />

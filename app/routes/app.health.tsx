@@ -1,6 +1,7 @@
 /**
- * `/app/health`: the Sync health page of the embedded admin (failures, catalog issues, unmatched
- * order lines, drift) with "Mark resolved" and "Reconcile now".
+ * `/app/health`: the Sync health page of the embedded admin (sync latency and pending writes over
+ * the last 24 hours as charts; failures, catalog issues, unmatched order lines, drift) with
+ * "Mark resolved" and "Reconcile now".
  */
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
@@ -139,8 +140,55 @@ function LatencyCard(props: {
   );
 }
 
+/** Writes waiting per channel over the last 24 hours: the most at once in each hour. */
+function PendingCard(props: {
+  pending: ReturnType<typeof useLoaderData<typeof loader>>["pending"];
+}) {
+  const { hours, series } = props.pending;
+  const label = (iso: string) => `${iso.slice(11, 16)} UTC`;
+  const writes = (n: number) => `${Math.round(n)} write${Math.round(n) === 1 ? "" : "s"}`;
+  return (
+    <Card>
+      <BlockStack gap="300">
+        <Text as="h2" variant="headingMd">
+          Pending writes, last 24 hours
+        </Text>
+        <Text as="p" tone="subdued">
+          Changes waiting to be written to each channel: the most that waited at once in each hour.
+          A change waits from the moment StockGuard receives it until the channel is written.
+        </Text>
+        {series.length === 0 ? (
+          <Text as="p" tone="subdued">
+            No write waited in the last 24 hours, and none is waiting now.
+          </Text>
+        ) : (
+          <>
+            <LineChart
+              title="Pending writes per channel, most at once, by hour"
+              testId="pending-chart"
+              labels={hours.map(label)}
+              format={writes}
+              series={series.map((s, i) => ({ name: s.name, values: s.peak, color: i }))}
+            />
+            <BlockStack gap="100">
+              {series.map((s) => (
+                <Text as="p" key={s.connectionId} variant="bodySm">
+                  <span data-pending={s.name}>
+                    {s.name}: at most {writes(Math.max(...s.peak))} waiting at once;{" "}
+                    {s.now === 0 ? "none waiting now" : `${writes(s.now)} waiting now`}
+                  </span>
+                </Text>
+              ))}
+            </BlockStack>
+          </>
+        )}
+      </BlockStack>
+    </Card>
+  );
+}
+
 export default function SyncHealth() {
-  const { now, connections, failures, catalogIssues, unmatchedLines, drift, latency } =
+  const { now, connections, failures, catalogIssues, unmatchedLines, drift, latency, pending } =
     useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   useSuccessToast(result);
@@ -161,6 +209,7 @@ export default function SyncHealth() {
         )}
 
         <LatencyCard latency={latency} />
+        <PendingCard pending={pending} />
 
         <Section
           title="Connections"

@@ -105,3 +105,39 @@ export async function syncLatencyByHour(input: { shopId: string; since: Date }) 
      GROUP BY 1, 2
      ORDER BY 2`;
 }
+
+/**
+ * Writes waiting per connection since `since`, as the moments they started and stopped waiting
+ * (delta +n / −n, summed per connection and moment): each event (receipt) that changed what a
+ * channel shows waits from its arrival until that channel is written (push trace), or until now
+ * while a listing still owes it (pending receipts of a listing not yet pushed). An event already
+ * waiting at `since` starts at `since`.
+ */
+export async function pendingWriteChanges(input: { shopId: string; since: Date }) {
+  // The columns are UTC timestamps without a zone.
+  return prisma.$queryRaw<{ connectionId: string; at: Date; delta: number }[]>`
+    WITH since AS (SELECT (${input.since.toISOString()}::timestamptz AT TIME ZONE 'UTC') AS at),
+    spans AS (
+      SELECT pt.connection_id, r.received_at AS from_at,
+             greatest(pt.written_at, r.received_at) AS to_at
+        FROM push_trace pt
+        JOIN receipt r ON r.id = pt.receipt_id
+       WHERE r.shop_id = ${input.shopId}::uuid AND pt.written_at >= (SELECT at FROM since)
+      UNION ALL
+      SELECT DISTINCT l.connection_id, r.received_at, NULL::timestamp
+        FROM listing l
+        CROSS JOIN LATERAL unnest(l.pending_receipt_ids) AS p(receipt_id)
+        JOIN receipt r ON r.id = p.receipt_id
+       WHERE l.shop_id = ${input.shopId}::uuid AND l.published_version > l.pushed_version
+         AND NOT EXISTS (SELECT 1 FROM push_trace t
+                          WHERE t.receipt_id = r.id AND t.connection_id = l.connection_id)
+    ), changes AS (
+      SELECT connection_id, greatest(from_at, (SELECT at FROM since)) AS at, 1 AS delta FROM spans
+      UNION ALL
+      SELECT connection_id, to_at, -1 FROM spans WHERE to_at IS NOT NULL
+    )
+    SELECT connection_id::text AS "connectionId", at, sum(delta)::int AS delta
+      FROM changes
+     GROUP BY 1, 2
+     ORDER BY 2`;
+}

@@ -14,8 +14,10 @@ import {
   listOpenUnmatchedLines,
   listRecentDrift,
   syncLatencyByHour,
+  pendingWriteChanges,
   resolveFailure,
 } from "../../repositories/admin/sync-health.server";
+import { pendingPeaks } from "../../domain/pending-writes";
 import { enqueueReconcile, enqueueSafely } from "../../queues/jobs.server";
 import { STALE_PAGE, type FormFailure } from "./forms.server";
 import { requireShop } from "./shop.server";
@@ -85,6 +87,14 @@ export type SyncHealth = {
       writes: number;
     }[];
   };
+  /**
+   * Writes waiting per connection over the same hours: the most that waited at once in each
+   * hour (an event waits from its arrival until the channel is written), and how many wait now.
+   */
+  pending: {
+    hours: string[];
+    series: { connectionId: string; name: string; peak: number[]; now: number }[];
+  };
 };
 
 const LATENCY_HOURS = 24;
@@ -96,14 +106,16 @@ export async function getSyncHealth(shopDomain: string): Promise<SyncHealth> {
   const now = new Date();
   const firstHour = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000);
   firstHour.setUTCHours(firstHour.getUTCHours() - (LATENCY_HOURS - 1));
-  const [connections, failures, catalogIssues, unmatchedLines, drift, latency] = await Promise.all([
-    listHealthConnections({ shopId }),
-    listOpenFailures({ shopId, limit: LIMIT }),
-    listOpenCatalogIssues({ shopId, limit: LIMIT }),
-    listOpenUnmatchedLines({ shopId, limit: LIMIT }),
-    listRecentDrift({ shopId, limit: DRIFT_LIMIT }),
-    syncLatencyByHour({ shopId, since: firstHour }),
-  ]);
+  const [connections, failures, catalogIssues, unmatchedLines, drift, latency, pendingChanges] =
+    await Promise.all([
+      listHealthConnections({ shopId }),
+      listOpenFailures({ shopId, limit: LIMIT }),
+      listOpenCatalogIssues({ shopId, limit: LIMIT }),
+      listOpenUnmatchedLines({ shopId, limit: LIMIT }),
+      listRecentDrift({ shopId, limit: DRIFT_LIMIT }),
+      syncLatencyByHour({ shopId, since: firstHour }),
+      pendingWriteChanges({ shopId, since: firstHour }),
+    ]);
   const listingIds = [
     ...new Set(
       [...failures.map((f) => f.listingId), ...drift.map((d) => d.listingId)].filter(
@@ -131,9 +143,21 @@ export async function getSyncHealth(shopDomain: string): Promise<SyncHealth> {
       };
     })
     .filter((s) => s.writes > 0);
+  const hourStarts = hours.map((h) => new Date(h));
+  const pending = connections
+    .map((c) => {
+      const { peaks, waitingAtEnd } = pendingPeaks(
+        pendingChanges.filter((r) => r.connectionId === c.id),
+        hourStarts,
+        3_600_000,
+      );
+      return { connectionId: c.id, name: c.name, peak: peaks, now: waitingAtEnd };
+    })
+    .filter((s) => s.now > 0 || s.peak.some((p) => p > 0));
   return {
     now: now.toISOString(),
     latency: { hours, series },
+    pending: { hours, series: pending },
     connections: connections.map((c) => ({
       id: c.id,
       name: c.name,
