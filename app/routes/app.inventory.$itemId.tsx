@@ -28,6 +28,7 @@ import {
   Select,
   Text,
   TextField,
+  useBreakpoints,
 } from "@shopify/polaris";
 import { useState } from "react";
 import {
@@ -382,6 +383,183 @@ function Fact(props: { label: string; value: number; tone?: "critical" | "succes
   );
 }
 
+type Listing = ItemDetail["listings"][number];
+
+/** The channel's sync state: its status, a pending write or when it was last written, errors. */
+function SyncState(props: { listing: Listing; now: string }) {
+  const l = props.listing;
+  return (
+    <InlineStack gap="100" wrap={false}>
+      {l.status !== "active" && (
+        <Badge tone="critical">{`${l.status}${l.statusReason ? `: ${l.statusReason}` : ""}`}</Badge>
+      )}
+      {l.pending ? (
+        <Badge tone="attention">pending</Badge>
+      ) : (
+        <Text as="span" tone="subdued">
+          {ago(l.lastPushedAt, props.now)}
+        </Text>
+      )}
+      {l.lastError && <Badge tone="critical">{l.lastError}</Badge>}
+    </InlineStack>
+  );
+}
+
+/** What the channel shows, what StockGuard wrote, and whether they differ. */
+function ChannelShows(props: { listing: Listing }) {
+  const l = props.listing;
+  const differs = l.remote !== null && l.remote !== l.published;
+  return (
+    <BlockStack gap="050" inlineAlign="end">
+      <span data-testid="channel-shows">
+        <Text as="span" alignment="end" numeric tone={differs ? "caution" : undefined}>
+          {l.remote ?? "not seen yet"}
+        </Text>
+      </span>
+      <Text as="span" variant="bodySm" tone="subdued" alignment="end">
+        {l.pushed === null ? "nothing written yet" : `we wrote ${l.pushed}`}
+      </Text>
+      {differs && (
+        <Text as="span" variant="bodySm" tone="caution" alignment="end">
+          {l.pending ? "differs: a write is on its way" : "differs: reconcile will correct it"}
+        </Text>
+      )}
+    </BlockStack>
+  );
+}
+
+/** The channel's name, whether it is the source, the listing's SKU and what it is made of. */
+function ChannelName(props: { listing: Listing }) {
+  const l = props.listing;
+  return (
+    <BlockStack gap="050">
+      <Text as="span" fontWeight="semibold" breakWord>
+        {l.connectionName}
+      </Text>
+      <span data-testid="listing-sku">
+        <Text as="span" variant="bodySm" tone="subdued" breakWord>
+          {l.connectionRole === "source" ? "stock source" : "sales channel"} ·{" "}
+          {l.sku ?? l.remoteRef}
+        </Text>
+      </span>
+      {(l.bundle || l.perUnit > 1) && (
+        <Text as="span" variant="bodySm" tone="subdued">
+          {l.bundle ? "bundle" : "multipack"}: {l.perUnit} unit
+          {l.perUnit === 1 ? "" : "s"} of this item each
+        </Text>
+      )}
+    </BlockStack>
+  );
+}
+
+/**
+ * Each listing of the item: the channel, what it should show and why, what it shows, its sync.
+ * On a phone the columns give way to two that fit (channel with its SKU, chain and sync; then
+ * should show / shows), and the table still scrolls sideways inside its card if a name is long.
+ */
+function ListingsCard(props: { listings: Listing[]; now: string }) {
+  const { listings, now } = props;
+  const compact = useBreakpoints().smDown;
+  return (
+    <Card padding="0">
+      <Box padding="400" paddingBlockEnd="200">
+        <Text as="h2" variant="headingMd">
+          Listings
+        </Text>
+      </Box>
+      <div data-testid="listings-table" data-compact={compact ? "true" : "false"}>
+        {compact ? (
+          <IndexTable
+            resourceName={{ singular: "listing", plural: "listings" }}
+            itemCount={listings.length}
+            selectable={false}
+            headings={[
+              { title: "Channel · SKU" },
+              { title: "Should show / shows", alignment: "end" },
+            ]}
+          >
+            {listings.map((l, index) => (
+              <IndexTable.Row id={l.id} key={l.id} position={index}>
+                <IndexTable.Cell>
+                  <div style={{ whiteSpace: "normal", minWidth: 150, maxWidth: 220 }}>
+                    <BlockStack gap="100">
+                      <ChannelName listing={l} />
+                      <Text as="span" variant="bodySm">
+                        <ExplainChain steps={l.explain} />
+                      </Text>
+                      <SyncState listing={l} now={now} />
+                    </BlockStack>
+                  </div>
+                </IndexTable.Cell>
+                <IndexTable.Cell>
+                  <div style={{ whiteSpace: "normal", minWidth: 90 }}>
+                    <BlockStack gap="100" inlineAlign="end">
+                      <span data-testid="published">
+                        <Text as="span" numeric fontWeight="semibold" alignment="end">
+                          {l.published}
+                        </Text>
+                      </span>
+                      <ChannelShows listing={l} />
+                    </BlockStack>
+                  </div>
+                </IndexTable.Cell>
+              </IndexTable.Row>
+            ))}
+          </IndexTable>
+        ) : (
+          <IndexTable
+            resourceName={{ singular: "listing", plural: "listings" }}
+            itemCount={listings.length}
+            selectable={false}
+            headings={[
+              { title: "Channel" },
+              {
+                title: "Should show, and why",
+                tooltipContent:
+                  "Available to sell, then each buffer rule that applies (click it to edit), then what StockGuard publishes",
+              },
+              {
+                title: "Channel shows",
+                alignment: "end",
+                tooltipContent: "What the channel last showed, and what StockGuard last wrote",
+              },
+              { title: "Sync" },
+            ]}
+          >
+            {listings.map((l, index) => (
+              <IndexTable.Row id={l.id} key={l.id} position={index}>
+                <IndexTable.Cell>
+                  <ChannelName listing={l} />
+                </IndexTable.Cell>
+                <IndexTable.Cell>
+                  <BlockStack gap="050">
+                    <span data-testid="published">
+                      <Text as="span" numeric fontWeight="semibold">
+                        {l.published}
+                      </Text>
+                    </span>
+                    <div style={{ whiteSpace: "normal", minWidth: 180 }}>
+                      <Text as="span" variant="bodySm">
+                        <ExplainChain steps={l.explain} />
+                      </Text>
+                    </div>
+                  </BlockStack>
+                </IndexTable.Cell>
+                <IndexTable.Cell>
+                  <ChannelShows listing={l} />
+                </IndexTable.Cell>
+                <IndexTable.Cell>
+                  <SyncState listing={l} now={now} />
+                </IndexTable.Cell>
+              </IndexTable.Row>
+            ))}
+          </IndexTable>
+        )}
+      </div>
+    </Card>
+  );
+}
+
 export default function ItemDetailPage() {
   const detail = useLoaderData<typeof loader>();
   const answer = useActionData<typeof action>();
@@ -455,108 +633,7 @@ export default function ItemDetailPage() {
               </IndexTable>
             </Card>
 
-            <Card padding="0">
-              <Box padding="400" paddingBlockEnd="200">
-                <Text as="h2" variant="headingMd">
-                  Listings
-                </Text>
-              </Box>
-              <IndexTable
-                resourceName={{ singular: "listing", plural: "listings" }}
-                itemCount={listings.length}
-                selectable={false}
-                headings={[
-                  { title: "Channel" },
-                  {
-                    title: "Should show, and why",
-                    tooltipContent:
-                      "Available to sell, then each buffer rule that applies (click it to edit), then what StockGuard publishes",
-                  },
-                  {
-                    title: "Channel shows",
-                    alignment: "end",
-                    tooltipContent: "What the channel last showed, and what StockGuard last wrote",
-                  },
-                  { title: "Sync" },
-                ]}
-              >
-                {listings.map((l, index) => {
-                  const differs = l.remote !== null && l.remote !== l.published;
-                  return (
-                    <IndexTable.Row id={l.id} key={l.id} position={index}>
-                      <IndexTable.Cell>
-                        <BlockStack gap="050">
-                          <Text as="span" fontWeight="semibold">
-                            {l.connectionName}
-                          </Text>
-                          <Text as="span" variant="bodySm" tone="subdued">
-                            {l.connectionRole === "source" ? "stock source" : "sales channel"} ·{" "}
-                            {l.sku ?? l.remoteRef}
-                          </Text>
-                          {(l.bundle || l.perUnit > 1) && (
-                            <Text as="span" variant="bodySm" tone="subdued">
-                              {l.bundle ? "bundle" : "multipack"}: {l.perUnit} unit
-                              {l.perUnit === 1 ? "" : "s"} of this item each
-                            </Text>
-                          )}
-                        </BlockStack>
-                      </IndexTable.Cell>
-                      <IndexTable.Cell>
-                        <BlockStack gap="050">
-                          <span data-testid="published">
-                            <Text as="span" numeric fontWeight="semibold">
-                              {l.published}
-                            </Text>
-                          </span>
-                          <div style={{ whiteSpace: "normal", minWidth: 180 }}>
-                            <Text as="span" variant="bodySm">
-                              <ExplainChain steps={l.explain} />
-                            </Text>
-                          </div>
-                        </BlockStack>
-                      </IndexTable.Cell>
-                      <IndexTable.Cell>
-                        <BlockStack gap="050" inlineAlign="end">
-                          <Text
-                            as="span"
-                            alignment="end"
-                            numeric
-                            tone={differs ? "caution" : undefined}
-                          >
-                            {l.remote ?? "not seen yet"}
-                          </Text>
-                          <Text as="span" variant="bodySm" tone="subdued" alignment="end">
-                            {l.pushed === null ? "nothing written yet" : `we wrote ${l.pushed}`}
-                          </Text>
-                          {differs && (
-                            <Text as="span" variant="bodySm" tone="caution" alignment="end">
-                              {l.pending
-                                ? "differs: a write is on its way"
-                                : "differs: reconcile will correct it"}
-                            </Text>
-                          )}
-                        </BlockStack>
-                      </IndexTable.Cell>
-                      <IndexTable.Cell>
-                        <InlineStack gap="100" wrap={false}>
-                          {l.status !== "active" && (
-                            <Badge tone="critical">{`${l.status}${l.statusReason ? `: ${l.statusReason}` : ""}`}</Badge>
-                          )}
-                          {l.pending ? (
-                            <Badge tone="attention">pending</Badge>
-                          ) : (
-                            <Text as="span" tone="subdued">
-                              {ago(l.lastPushedAt, now)}
-                            </Text>
-                          )}
-                          {l.lastError && <Badge tone="critical">{l.lastError}</Badge>}
-                        </InlineStack>
-                      </IndexTable.Cell>
-                    </IndexTable.Row>
-                  );
-                })}
-              </IndexTable>
-            </Card>
+            <ListingsCard listings={listings} now={now} />
 
             {decisions.length > 0 && (
               <Card>
