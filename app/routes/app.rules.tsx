@@ -173,37 +173,45 @@ function RuleEditor(props: {
       <input type="hidden" name="intent" value="update" />
       <input type="hidden" name="ruleId" value={rule.id} />
       <BlockStack gap="200">
-        <Select
-          label="Channel"
-          name="connectionId"
-          options={channelOptions(props.connections)}
-          value={connectionId}
-          onChange={setConnectionId}
-          helpText={
-            connectionId === "all" && source
-              ? `Applies to ${source.name} (the source store’s storefront) as well as every sales channel.`
-              : undefined
-          }
-          error={fieldError(failure, "update", "connectionId")}
-        />
-        <Select
-          label="Rule"
-          name="kind"
-          options={KIND_OPTIONS}
-          value={kind}
-          onChange={setKind}
-          error={fieldError(failure, "update", "kind")}
-        />
-        <TextField
-          label={kindText?.value ?? "Value"}
-          name="value"
-          type="number"
-          value={value}
-          onChange={setValue}
-          autoComplete="off"
-          autoFocus
-          error={fieldError(failure, "update", "value")}
-        />
+        <Text as="h3" variant="headingSm">
+          Edit {channelText(rule)} · {rule.sku ?? "all SKUs"} ·{" "}
+          {describeRule(rule.kind, rule.value)}
+        </Text>
+        <FormLayout>
+          <FormLayout.Group condensed>
+            <Select
+              label="Channel"
+              name="connectionId"
+              options={channelOptions(props.connections)}
+              value={connectionId}
+              onChange={setConnectionId}
+              helpText={
+                connectionId === "all" && source
+                  ? `Applies to ${source.name} (the source store’s storefront) as well as every sales channel.`
+                  : undefined
+              }
+              error={fieldError(failure, "update", "connectionId")}
+            />
+            <Select
+              label="Rule"
+              name="kind"
+              options={KIND_OPTIONS}
+              value={kind}
+              onChange={setKind}
+              error={fieldError(failure, "update", "kind")}
+            />
+            <TextField
+              label={kindText?.value ?? "Value"}
+              name="value"
+              type="number"
+              value={value}
+              onChange={setValue}
+              autoComplete="off"
+              autoFocus
+              error={fieldError(failure, "update", "value")}
+            />
+          </FormLayout.Group>
+        </FormLayout>
         <Text as="p" variant="bodySm" tone="subdued">
           SKU: {rule.sku ?? "all SKUs"} (to change it, add a rule for the other SKU)
         </Text>
@@ -375,7 +383,7 @@ export default function BufferRules() {
                   { title: "" },
                 ]}
               >
-                {rules.map((rule, index) => (
+                {rules.flatMap((rule, index) => [
                   <IndexTable.Row id={rule.id} key={rule.id} position={index}>
                     <IndexTable.Cell>
                       <Badge tone={rule.specificity > 0 ? "info" : undefined}>
@@ -385,22 +393,9 @@ export default function BufferRules() {
                     <IndexTable.Cell>{channelText(rule)}</IndexTable.Cell>
                     <IndexTable.Cell>{rule.sku ?? "All SKUs"}</IndexTable.Cell>
                     <IndexTable.Cell>
-                      {editing === rule.id ? (
-                        // Table cells do not wrap; the editor and its preview do.
-                        <div style={{ whiteSpace: "normal", minWidth: 260, maxWidth: 440 }}>
-                          <RuleEditor
-                            key={rule.id}
-                            rule={rule}
-                            connections={connections}
-                            result={answer}
-                            onDone={() => setEditing(null)}
-                          />
-                        </div>
-                      ) : (
-                        <span data-rule={`${rule.kind}:${rule.value}`}>
-                          {describeRule(rule.kind, rule.value)}
-                        </span>
-                      )}
+                      <span data-rule={`${rule.kind}:${rule.value}`}>
+                        {describeRule(rule.kind, rule.value)}
+                      </span>
                     </IndexTable.Cell>
                     <IndexTable.Cell>
                       <InlineStack gap="300" wrap={false}>
@@ -416,8 +411,31 @@ export default function BufferRules() {
                         <DeleteRuleButton rule={rule} />
                       </InlineStack>
                     </IndexTable.Cell>
-                  </IndexTable.Row>
-                ))}
+                  </IndexTable.Row>,
+                  // The rule being edited gets the table's full width under its row.
+                  ...(editing === rule.id
+                    ? [
+                        <IndexTable.Row
+                          id={`${rule.id}-edit`}
+                          key={`${rule.id}-edit`}
+                          position={index}
+                        >
+                          <IndexTable.Cell colSpan={5}>
+                            {/* Table cells do not wrap; the editor and its preview do. */}
+                            <div style={{ whiteSpace: "normal", maxWidth: 640 }}>
+                              <RuleEditor
+                                key={rule.id}
+                                rule={rule}
+                                connections={connections}
+                                result={answer}
+                                onDone={() => setEditing(null)}
+                              />
+                            </div>
+                          </IndexTable.Cell>
+                        </IndexTable.Row>,
+                      ]
+                    : []),
+                ])}
               </IndexTable>
             </Card>
           </BlockStack>
