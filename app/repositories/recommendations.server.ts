@@ -29,7 +29,10 @@ export type ChannelDelay = { connectionId: string; p99Ms: number; p50Ms: number;
 /**
  * Per connection: p50 and p99 of the propagation delay of events from *other* connections (the
  * event's time at its channel, or its receipt, until this connection showed the change), over
- * the traces kept (push_trace is pruned after 7 days).
+ * the traces kept (push_trace is pruned after 7 days). Shipments and refunds are left out: they
+ * change no sellable quantity (a shipment turns a commitment into a shelf move, a refund's restock
+ * only adds), so nothing races them — yet a merchant fulfilling 200 orders at once puts 200 slow
+ * traces on the source store, and its p99 (the race window W) would be a batch's, not a sale's.
  */
 export async function loadPropagationDelays(input: {
   shopId: string;
@@ -47,6 +50,7 @@ export async function loadPropagationDelays(input: {
       ) d
      WHERE r.shop_id = ${input.shopId}::uuid
        AND pt.connection_id <> r.connection_id
+       AND r.topic NOT LIKE 'fulfillments/%' AND r.topic NOT LIKE 'refunds/%'
        AND pt.written_at > ${input.since}::timestamptz
      GROUP BY pt.connection_id`);
 }

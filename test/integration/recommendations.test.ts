@@ -71,15 +71,21 @@ async function history(
 }
 
 /** Events from `from` that reached `to` after `delaysMs` (push_trace against receipt time). */
-async function traces(shop: SeededShop, from: string, to: string, delaysMs: number[]) {
+async function traces(
+  shop: SeededShop,
+  from: string,
+  to: string,
+  delaysMs: number[],
+  topic = "orders/create",
+) {
   for (const [i, delay] of delaysMs.entries()) {
     const receivedAt = new Date(NOW.getTime() - 3_600_000 - i * 1_000);
     const receipt = await prisma.receipt.create({
       data: {
         shopId: shop.shopId,
         connectionId: from,
-        topic: "orders/create",
-        eventId: `${from}-${to}-${i}`,
+        topic,
+        eventId: `${from}-${to}-${topic}-${i}`,
         receivedAt,
         payload: {},
         status: "applied",
@@ -104,6 +110,9 @@ describe("buffer recommendations", () => {
     // The store shows a change within 2–3 s; Amazon applies its queued writes after ~10–20 min.
     await traces(shop, amazon, store, [2_000, 2_500, 3_000]);
     await traces(shop, store, amazon, [10 * MIN, 12 * MIN, 20 * MIN]);
+    // A bulk fulfilment that took an hour to write races nothing: not part of W.
+    await traces(shop, store, amazon, [60 * MIN, 61 * MIN], "fulfillments/create");
+    await traces(shop, amazon, store, [60 * MIN], "refunds/create");
 
     const rec = await computeRecommendations(shop.shopId, NOW);
     const hotAmazon = rec.rows.find((r) => r.sku === "HOT" && r.connectionId === amazon)!;
