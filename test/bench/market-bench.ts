@@ -259,6 +259,20 @@ async function learnAndRecommend(world: Awaited<ReturnType<typeof startWorld>>):
     `SELECT c.name AS store, r.value, count(*)::int AS n FROM buffer_rule r
        JOIN connection c ON c.id = r.connection_id GROUP BY 1, 2 ORDER BY 1, 2`,
   );
+  // The race window each store was given: sale elsewhere → this store written (p50 / p99).
+  const delays = await world.pg.query<{ store: string; p50: number; p99: number; n: number }>(
+    `SELECT c.name AS store,
+            round(percentile_disc(0.5) WITHIN GROUP (ORDER BY d.ms))::int AS p50,
+            round(percentile_disc(0.99) WITHIN GROUP (ORDER BY d.ms))::int AS p99, count(*)::int AS n
+       FROM push_trace pt JOIN receipt r ON r.id = pt.receipt_id
+       JOIN connection c ON c.id = pt.connection_id
+       CROSS JOIN LATERAL (SELECT extract(epoch FROM pt.written_at - LEAST(r.received_at, COALESCE(r.triggered_at, r.received_at))) * 1000 AS ms) d
+      WHERE pt.connection_id <> r.connection_id AND r.topic LIKE 'orders/%'
+      GROUP BY 1 ORDER BY 1`,
+  );
+  process.stderr.write(
+    `race window W per store (orders, ms): ${JSON.stringify(Object.fromEntries(delays.rows.map((r) => [r.store, { p50: r.p50, p99: r.p99, n: r.n }])))}\n`,
+  );
   const summary: Record<string, Record<string, number>> = {};
   for (const r of byStore.rows) (summary[r.store] ??= {})[`≤${r.value}`] = r.n;
   process.stderr.write(`recommended rules (store: threshold → SKUs): ${JSON.stringify(summary)}\n`);
