@@ -2,9 +2,11 @@
  * `npm run screenshots`: a PNG of each admin page (Overview with its set-up checklist and
  * preview, and while a first import runs; Channels with a fresh link code, and on a new store
  * with "Enter a link code"; Unmatched lines with the item picker, Bundles, Settings; Inventory
- * with a filter; an item with its "why this number" chains, an adjustment's preview and its
- * confirmation; Buffer rules, a rule edited in place and a delete's confirmation; Incidents,
- * Sync health, and the in-app 404), at desktop (1280 px) and phone (390 px) width, written to
+ * with a filter and the bulk "Set buffer…" of selected rows; an item with its "why this number"
+ * chains, an adjustment's preview and its confirmation; Buffer rules, a rule edited in place and
+ * a delete's confirmation; Recommended buffers, Risk checks, Cycle counts and an open count;
+ * Incidents, Sync health with its charts, and the in-app 404), at desktop (1280 px) and phone
+ * (375 px) width, written to
  * `screenshots/` (git-ignored); prints the list and each page's load time. Runs the real web
  * process (production build) on a throw-away database seeded with a shop halfway through its
  * set-up, through the browser-test harness.
@@ -14,6 +16,7 @@ import path from "node:path";
 import type { PrismaClient } from "@prisma/client";
 import { republishShop } from "../../app/services/ledger/republish.server";
 import { ensureBuild } from "../../app/lib/build.server";
+import { startCount } from "../../app/services/counts/counts.server";
 import { addSalesConnection, seedShop, type SeededShop } from "../factories/shop";
 import { ensureTemplate } from "../setup/services";
 import { ROOT, startAdmin } from "./harness";
@@ -24,10 +27,11 @@ const FRESH = "borealis-goods.myshopify.com";
 const OUT = path.join(ROOT, "screenshots");
 const WIDTHS = [
   { name: "desktop", width: 1280, height: 900 },
-  { name: "phone", width: 390, height: 844 },
+  { name: "phone", width: 375, height: 812 },
 ] as const;
 
 let shop: SeededShop;
+let countId: string;
 
 async function seed(prisma: PrismaClient): Promise<void> {
   const skus = [
@@ -186,6 +190,45 @@ async function seed(prisma: PrismaClient): Promise<void> {
       },
     });
   }
+  // A cycle count open at the main warehouse, two SKUs counted so far.
+  const started = await startCount({
+    shopDomain: SHOP,
+    actor: "staff@aurora.example",
+    start: { intent: "start", locationId: shop.locationIds[0]!, scope: "all" },
+  });
+  if (!started.ok) throw new Error("the screenshot count did not start");
+  countId = started.countId;
+  for (const [sku, counted] of [
+    ["TEE-BLK-S", 8],
+    ["CAP-NAVY", 19],
+  ] as const) {
+    await prisma.cycleCountLine.updateMany({
+      where: { countId: BigInt(countId), sku },
+      data: { counted, countedAt: new Date(), countedBy: "staff@aurora.example" },
+    });
+  }
+  // A burst two hours ago: six orders waiting for the outlet at once (the pending writes chart).
+  for (let i = 0; i < 6; i++) {
+    const receivedAt = new Date(now - 2 * 3_600_000 + i * 150);
+    const receipt = await prisma.receipt.create({
+      data: {
+        shopId: shop.shopId,
+        connectionId: shop.sourceConnectionId,
+        topic: "orders/create",
+        eventId: `shot-burst-${i}`,
+        receivedAt,
+        payload: {},
+        status: "applied",
+      },
+    });
+    await prisma.pushTrace.create({
+      data: {
+        receiptId: receipt.id,
+        connectionId: outlet.connectionId,
+        writtenAt: new Date(receivedAt.getTime() + 4_000 - i * 100),
+      },
+    });
+  }
   const fresh = await seedShop(prisma, { domain: FRESH, locations: 0 });
   await prisma.shop.update({
     where: { id: fresh.shopId },
@@ -267,6 +310,19 @@ async function main(): Promise<void> {
       { name: "settings", path: "/app/settings" },
       { name: "inventory", path: "/app/inventory" },
       { name: "inventory-low-stock", path: "/app/inventory?filter=low&sort=ats" },
+      {
+        name: "inventory-bulk-buffer",
+        path: "/app/inventory",
+        prepare: async () => {
+          for (const sku of ["TEE-BLK-S", "TEE-BLK-M", "TEE-BLK-L"])
+            await page.getByRole("row").filter({ hasText: sku }).getByRole("checkbox").check();
+          await page.getByRole("button", { name: "Set buffer…" }).click();
+          const dialog = page.getByRole("dialog");
+          await dialog.getByLabel("Channel").selectOption({ label: "aurora-outlet" });
+          await dialog.getByLabel("Units held back").fill("2");
+          await dialog.getByTestId("rule-preview").waitFor();
+        },
+      },
       { name: "item", path: `/app/inventory/${teeM}` },
       {
         name: "item-adjust-preview",
@@ -300,7 +356,9 @@ async function main(): Promise<void> {
             .getByRole("button", { name: /Edit rule/ })
             .first()
             .click();
-          await page.getByTestId("rule-editor").getByRole("spinbutton").fill("3");
+          const editor = page.getByTestId("rule-editor");
+          await editor.getByLabel("Channel").selectOption({ label: "aurora-outlet" });
+          await editor.getByRole("spinbutton").fill("3");
           await page.getByTestId("rule-preview").first().waitFor();
         },
       },
@@ -315,6 +373,10 @@ async function main(): Promise<void> {
           await page.getByRole("dialog").getByTestId("rule-preview").waitFor();
         },
       },
+      { name: "recommendations", path: "/app/recommendations" },
+      { name: "risks", path: "/app/risks" },
+      { name: "counts", path: "/app/counts" },
+      { name: "count-open", path: `/app/counts/${countId}` },
       { name: "incidents", path: "/app/incidents" },
       { name: "health", path: "/app/health" },
       { name: "not-found", path: `/app/inventory/${randomUUID()}`, status: 404 },
@@ -323,26 +385,47 @@ async function main(): Promise<void> {
       await page.setViewportSize({ width: viewport.width, height: viewport.height });
       for (const shot of shots) {
         const started = performance.now();
-        if (shot.status) {
-          const response = await page.goto(
-            admin.embeddedUrl(shot.path, { shop: shot.shop ?? SHOP }),
-            {
-              waitUntil: "networkidle",
-            },
+        try {
+          if (shot.status) {
+            const response = await page.goto(
+              admin.embeddedUrl(shot.path, { shop: shot.shop ?? SHOP }),
+              {
+                waitUntil: "networkidle",
+              },
+            );
+            if (response?.status() !== shot.status)
+              throw new Error(
+                `GET ${shot.path} answered ${response?.status()}, not ${shot.status}`,
+              );
+            await page.waitForFunction(() => "__remixRouter" in window);
+          } else {
+            await admin.open(shot.path, { shop: shot.shop ?? SHOP });
+          }
+          const total = Math.round(performance.now() - started);
+          // The browser's own navigation timing (no network-idle wait): HTML received,
+          // DOMContentLoaded, load event.
+          const nav = await page.evaluate(() => {
+            const entry = performance.getEntriesByType("navigation")[0] as
+              PerformanceNavigationTiming | undefined;
+            return entry
+              ? [entry.responseEnd, entry.domContentLoadedEventEnd, entry.loadEventEnd].map(
+                  Math.round,
+                )
+              : null;
+          });
+          timings.push(
+            `${shot.name} (${viewport.name}): ${total} ms` +
+              (nav ? ` (HTML ${nav[0]} ms, DOMContentLoaded ${nav[1]} ms, load ${nav[2]} ms)` : ""),
           );
-          if (response?.status() !== shot.status)
-            throw new Error(`GET ${shot.path} answered ${response?.status()}, not ${shot.status}`);
-          await page.waitForFunction(() => "__remixRouter" in window);
-        } else {
-          await admin.open(shot.path, { shop: shot.shop ?? SHOP });
+          await shot.prepare?.();
+          // Let Polaris settle (modals animate in).
+          await page.waitForTimeout(400);
+          written.push(await admin.screenshot(`${shot.name}-${viewport.name}`, OUT));
+        } catch (error) {
+          throw new Error(
+            `${shot.name} (${viewport.name}) failed: ${String(error)}\npage errors:\n${admin.pageErrors.join("\n")}`,
+          );
         }
-        timings.push(
-          `${shot.name} (${viewport.name}): ${Math.round(performance.now() - started)} ms`,
-        );
-        await shot.prepare?.();
-        // Let Polaris settle (modals animate in).
-        await page.waitForTimeout(400);
-        written.push(await admin.screenshot(`${shot.name}-${viewport.name}`, OUT));
       }
     }
     // Server time per page: the document (HTML) fetched from inside the app, median of 3.
@@ -370,7 +453,9 @@ async function main(): Promise<void> {
   for (const file of written) console.log(path.relative(ROOT, file));
   console.log("\nserver time per page (HTML document, median of 3):");
   for (const line of serverTimes) console.log(`  ${line}`);
-  console.log("\npage load in Chromium (document request until hydrated and network idle):");
+  console.log(
+    "\npage load in Chromium (document request until hydrated and 500 ms of network idle; in brackets the browser's navigation timing):",
+  );
   for (const line of timings) console.log(`  ${line}`);
 }
 
