@@ -212,6 +212,8 @@ type Connection = { id: string; name: string; role: string };
 function BulkBufferModal(props: {
   open: boolean;
   items: { id: string; sku: string }[];
+  /** "Select all N": every item of the list's search and filter, on every page. */
+  all: { total: number; query: string; filter: string } | null;
   connections: Connection[];
   onClose: () => void;
   onApplied: () => void;
@@ -220,8 +222,18 @@ function BulkBufferModal(props: {
   const [kind, setKind] = useState<string>("reserve_units");
   const [value, setValue] = useState("");
   const apply = useFetcher<RulePreviewAnswer>();
-  const itemIds = props.items.map((i) => i.id).join(",");
-  const fields = { intent: "bulk_buffer", connectionId, kind, value, itemIds };
+  const itemIds = props.all ? "" : props.items.map((i) => i.id).join(",");
+  const fields: Record<string, string> = props.all
+    ? {
+        intent: "bulk_buffer",
+        connectionId,
+        kind,
+        value,
+        allMatching: "yes",
+        q: props.all.query,
+        filter: props.all.filter,
+      }
+    : { intent: "bulk_buffer", connectionId, kind, value, itemIds };
   const preview = useRulePreview(props.open && /^\d+$/.test(value) ? fields : null);
   const answer = apply.data;
   const [answered, setAnswered] = useState<RulePreviewAnswer | undefined>(undefined);
@@ -236,7 +248,8 @@ function BulkBufferModal(props: {
     // Only a new answer matters.
   }, [answer, apply.state]);
   // A refusal stays shown until a field changes.
-  useEffect(() => setAnswered(undefined), [connectionId, kind, value, itemIds]);
+  const allKey = props.all ? `${props.all.query}|${props.all.filter}` : "";
+  useEffect(() => setAnswered(undefined), [connectionId, kind, value, itemIds, allKey]);
   const failure = answered && !answered.ok ? answered : preview.failure;
   const formError =
     failure && !failure.ok
@@ -244,13 +257,16 @@ function BulkBufferModal(props: {
       : undefined;
   const kindText = BUFFER_KIND_TEXT[kind];
   const source = props.connections.find((c) => c.role === "source");
-  const count = props.items.length;
+  const count = props.all ? props.all.total : props.items.length;
   const skus = props.items.map((i) => i.sku);
+  const what = props.all
+    ? `all ${count} item${count === 1 ? "" : "s"} of this list`
+    : `${count} selected SKU${count === 1 ? "" : "s"}`;
   return (
     <Modal
       open={props.open}
       onClose={props.onClose}
-      title={`Set buffer on ${count} selected SKU${count === 1 ? "" : "s"}`}
+      title={`Set buffer on ${what}`}
       primaryAction={{
         content: `Set buffer on ${count} SKU${count === 1 ? "" : "s"}`,
         loading: apply.state !== "idle",
@@ -262,9 +278,11 @@ function BulkBufferModal(props: {
         <div data-testid="bulk-buffer">
           <BlockStack gap="300">
             <Text as="p">
-              {skus.slice(0, 8).join(", ")}
-              {skus.length > 8 ? ` and ${skus.length - 8} more` : ""}. Each SKU gets this rule on
-              the channel; a rule of the same kind already there takes the new value.
+              {props.all
+                ? `Every item that matches the list's search and filter, on every page (${count}).`
+                : `${skus.slice(0, 8).join(", ")}${skus.length > 8 ? ` and ${skus.length - 8} more` : ""}.`}{" "}
+              Each SKU gets this rule on the channel; a rule of the same kind already there takes
+              the new value.
             </Text>
             {formError && (
               <Banner tone="critical" title="Nothing was set">
@@ -413,6 +431,10 @@ export default function Inventory() {
           resourceName={{ singular: "stock item", plural: "stock items" }}
           itemCount={items.length}
           selectedItemsCount={allResourcesSelected ? "All" : selectedResources.length}
+          // More pages: "Select all N stock items" selects the whole search and filter.
+          hasMoreItems={total > items.length}
+          paginatedSelectAllActionText={`Select all ${total} stock items`}
+          paginatedSelectAllText={`All ${total} stock items of this list are selected`}
           onSelectionChange={handleSelectionChange}
           promotedBulkActions={[{ content: "Set buffer…", onAction: () => setBulkOpen(true) }]}
           emptyState={
@@ -543,6 +565,7 @@ export default function Inventory() {
       <BulkBufferModal
         open={bulkOpen}
         items={selectedItems}
+        all={allResourcesSelected && total > items.length ? { total, query, filter } : null}
         connections={connections}
         onClose={() => setBulkOpen(false)}
         onApplied={() => {

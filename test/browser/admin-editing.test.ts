@@ -26,6 +26,11 @@ async function seed(prisma: PrismaClient): Promise<void> {
       { sku: "SKU-ALPHA", onHand: 20 },
       { sku: "SKU-BRAVO", onHand: 5 },
       { sku: "SKU-CHARLIE", onHand: 9 },
+      // A second page of the list (25 a page): "Select all" reaches them too.
+      ...Array.from({ length: 24 }, (_, i) => ({
+        sku: `ZZ-FILL-${String(i + 1).padStart(2, "0")}`,
+        onHand: 3,
+      })),
     ],
   });
   await prisma.shop.update({ where: { id: shop.shopId }, data: { name: "Borealis" } });
@@ -315,6 +320,47 @@ describe("editing at scale", () => {
     } finally {
       await page.setViewportSize({ width: 1280, height: 900 });
     }
+  });
+
+  test('Inventory: "Select all" sets the buffer on every item of the list, every page', async () => {
+    await admin.open("/app/inventory?q=ZZ-FILL");
+    // 24 fillers match: one page, nothing more to select.
+    await page
+      .getByRole("checkbox", { name: /Select all/ })
+      .first()
+      .check();
+    expect(await page.getByRole("button", { name: /Select all \d+ stock items/ }).count()).toBe(0);
+
+    await admin.open("/app/inventory");
+    await page
+      .getByRole("checkbox", { name: /Select all/ })
+      .first()
+      .check();
+    await page.getByRole("button", { name: "Select all 27 stock items" }).click();
+    await page.getByText("All 27 stock items of this list are selected").waitFor();
+    await page.getByRole("button", { name: "Set buffer…" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByText("Set buffer on all 27 items of this list").waitFor();
+    await dialog.getByLabel("Channel").selectOption({ label: "Outlet store" });
+    await dialog.getByLabel("Rule", { exact: true }).selectOption("zero_at_or_below");
+    await dialog.getByLabel("Threshold").fill("3");
+    // The fillers (ATS 3) would show 0 on the outlet; the others keep their number.
+    await expect
+      .poll(() => dialog.getByTestId("rule-preview").getAttribute("data-changed"))
+      .toBe("24");
+    const before = await admin.prisma.bufferRule.count();
+    await dialog.getByRole("button", { name: "Set buffer on 27 SKUs" }).click();
+    await waitForToast("Buffer set on 27 SKUs");
+    expect(
+      await admin.prisma.bufferRule.count({
+        where: { connectionId: outletId, kind: "zero_at_or_below", value: 3 },
+      }),
+    ).toBe(27);
+    expect(await admin.prisma.bufferRule.count()).toBe(before + 27);
+    const filler = await admin.prisma.listing.findFirstOrThrow({
+      where: { connectionId: outletId, sku: "ZZ-FILL-24" },
+    });
+    expect(filler.publishedQuantity).toBe(0);
   });
 
   test("no page errors and no request left the machine except App Bridge", () => {

@@ -128,6 +128,33 @@ describe("bulk Set buffer", () => {
   });
 });
 
+describe("bulk Set buffer on every item of the list (Select all)", () => {
+  it("applies to the search and filter's items, every page; none matching is refused", async () => {
+    const none = await bulk({
+      connectionId: outlet,
+      kind: "zero_at_or_below",
+      value: "1",
+      allMatching: "yes",
+      q: "NO-SUCH",
+    });
+    expect(none).toMatchObject({ ok: false, status: 400 });
+    const applied = await bulk({
+      connectionId: outlet,
+      kind: "zero_at_or_below",
+      value: "1",
+      allMatching: "yes",
+      q: "tee",
+    });
+    expect(applied).toMatchObject({ ok: true, applied: 1 });
+    expect(
+      await prisma.bufferRule.findMany({
+        where: { shopId: shop.shopId, kind: "zero_at_or_below" },
+        select: { sku: true, connectionId: true },
+      }),
+    ).toEqual([{ sku: "TEE-S", connectionId: outlet }]);
+  });
+});
+
 describe("a rule's channel and kind changed in place", () => {
   it("moves the rule, refuses to land on another rule's scope and kind", async () => {
     const update = (fields: Record<string, string>) => {

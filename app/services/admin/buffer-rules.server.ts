@@ -19,6 +19,8 @@ import {
 import { createRule, deleteRule, setRules, updateRule } from "../rules.server";
 import { domainFailure, intField, STALE_PAGE, type FormFailure } from "./forms.server";
 import { requireShop } from "./shop.server";
+import { INVENTORY_FILTERS } from "./inventory-options";
+import { findSelectedItems } from "./inventory.server";
 import { BUFFER_KINDS } from "./vocabulary";
 
 const ALL = "all";
@@ -74,7 +76,9 @@ export const BULK_MAX_ITEMS = 250;
 
 /**
  * The Inventory page's bulk "Set buffer…": one rule of `kind` and `value` for each selected
- * item's SKU on one channel (or all), validated as a rule created on the Rules page is.
+ * item's SKU on one channel (or all), validated as a rule created on the Rules page is. The
+ * items are the rows selected (`itemIds`), or every item of the list's search and filter
+ * (`allMatching`, "Select all N items").
  */
 export const ZBulkBuffer = z
   .object({
@@ -85,16 +89,24 @@ export const ZBulkBuffer = z
     /** The selected stock items' ids, comma-separated. */
     itemIds: z
       .string()
+      .default("")
       .transform((ids) => ids.split(",").filter((id) => id !== ""))
       .pipe(
         z
           .array(z.uuid(STALE_PAGE))
-          .min(1, "Select at least one item")
           .max(BULK_MAX_ITEMS, `Select at most ${BULK_MAX_ITEMS} items at a time`),
       ),
+    allMatching: z.literal("yes", STALE_PAGE).optional(),
+    /** The list's search and filter, with `allMatching`. */
+    q: z.string().trim().max(1_000, STALE_PAGE).default(""),
+    filter: z.enum(INVENTORY_FILTERS, STALE_PAGE).default("all"),
     step,
   })
-  .superRefine(percentInRange);
+  .superRefine((bulk, ctx) => {
+    percentInRange(bulk, ctx);
+    if (!bulk.allMatching && bulk.itemIds.length === 0)
+      ctx.addIssue({ code: "custom", path: ["itemIds"], message: "Select at least one item" });
+  });
 export type BulkBufferAction = z.infer<typeof ZBulkBuffer>;
 
 export const ZDeleteRule = z.object({
@@ -412,8 +424,32 @@ export async function setBulkBuffer(input: {
 }): Promise<BulkBufferResult | RulePreviewResult | FormFailure> {
   const shop = await requireShop(input.shopDomain);
   const action = input.action;
-  const items = await findShopItemSkus({ shopId: shop.id, itemIds: action.itemIds });
-  if (items.length !== new Set(action.itemIds).size) {
+  const items = action.allMatching
+    ? await findSelectedItems({
+        shopDomain: input.shopDomain,
+        query: action.q,
+        filter: action.filter,
+      })
+    : await findShopItemSkus({ shopId: shop.id, itemIds: action.itemIds });
+  if (action.allMatching && items.length > BULK_MAX_ITEMS) {
+    return {
+      ok: false,
+      intent: "bulk_buffer",
+      fieldErrors: {},
+      formError: `${items.length} items match this list: narrow it (search or filter) to at most ${BULK_MAX_ITEMS} and try again`,
+      status: 400,
+    };
+  }
+  if (action.allMatching && items.length === 0) {
+    return {
+      ok: false,
+      intent: "bulk_buffer",
+      fieldErrors: {},
+      formError: "No item matches this list any more",
+      status: 400,
+    };
+  }
+  if (!action.allMatching && items.length !== new Set(action.itemIds).size) {
     return {
       ok: false,
       intent: "bulk_buffer",

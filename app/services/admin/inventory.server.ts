@@ -257,6 +257,23 @@ function csvField(value: string | number | null): string {
 }
 
 /**
+ * Every item of the list's selection (search and filter, every page), in SKU order: what the
+ * bulk "Set buffer…" applies to when "all N items" are selected.
+ */
+export async function findSelectedItems(input: {
+  shopDomain: string;
+  query?: string;
+  filter?: InventoryFilter;
+}): Promise<{ id: string; sku: string }[]> {
+  const shop = await requireShop(input.shopDomain);
+  const query = (input.query ?? "").trim().slice(0, SEARCH_MAX);
+  const selection = await selectionOf(shop.id, query, input.filter ?? "all");
+  return (await findItemAts(selection))
+    .map((i) => ({ id: i.id, sku: i.sku }))
+    .sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
+}
+
+/**
  * The whole selection (search and filter, every page, in the chosen order) as CSV: balances,
  * ATS, and per connection what StockGuard publishes and what the channel last showed.
  */
