@@ -92,6 +92,8 @@ const seconds = (ms: number) =>
 /** Event received → channel written, per channel over the last 24 hours (p50 solid, p95 dashed). */
 function LatencyCard(props: {
   latency: ReturnType<typeof useLoaderData<typeof loader>>["latency"];
+  /** A channel's colour, the same in both charts. */
+  color: (connectionId: string) => number;
 }) {
   const { hours, series } = props.latency;
   const label = (iso: string) => `${iso.slice(11, 16)} UTC`;
@@ -116,8 +118,13 @@ function LatencyCard(props: {
               labels={hours.map(label)}
               format={seconds}
               series={series.flatMap((s) => [
-                { name: `${s.name} p50`, values: s.p50 },
-                { name: `${s.name} p95`, values: s.p95, dashed: true },
+                { name: `${s.name} p50`, values: s.p50, color: props.color(s.connectionId) },
+                {
+                  name: `${s.name} p95`,
+                  values: s.p95,
+                  dashed: true,
+                  color: props.color(s.connectionId),
+                },
               ])}
             />
             <BlockStack gap="100">
@@ -143,6 +150,7 @@ function LatencyCard(props: {
 /** Writes waiting per channel over the last 24 hours: the most at once in each hour. */
 function PendingCard(props: {
   pending: ReturnType<typeof useLoaderData<typeof loader>>["pending"];
+  color: (connectionId: string) => number;
 }) {
   const { hours, series } = props.pending;
   const label = (iso: string) => `${iso.slice(11, 16)} UTC`;
@@ -168,7 +176,11 @@ function PendingCard(props: {
               testId="pending-chart"
               labels={hours.map(label)}
               format={writes}
-              series={series.map((s, i) => ({ name: s.name, values: s.peak, color: i }))}
+              series={series.map((s) => ({
+                name: s.name,
+                values: s.peak,
+                color: props.color(s.connectionId),
+              }))}
             />
             <BlockStack gap="100">
               {series.map((s) => (
@@ -192,6 +204,11 @@ export default function SyncHealth() {
     useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   useSuccessToast(result);
+  const color = (connectionId: string) =>
+    Math.max(
+      0,
+      connections.findIndex((c) => c.id === connectionId),
+    );
   const navigation = useNavigation();
   const busy = (intent: string, field: string, id: string) =>
     navigation.state === "submitting" &&
@@ -208,8 +225,8 @@ export default function SyncHealth() {
           </Banner>
         )}
 
-        <LatencyCard latency={latency} />
-        <PendingCard pending={pending} />
+        <LatencyCard latency={latency} color={color} />
+        <PendingCard pending={pending} color={color} />
 
         <Section
           title="Connections"
