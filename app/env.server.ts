@@ -33,6 +33,11 @@ const ZBaseEnv = z.object({
   ),
   REDIS_URL: urlString(["redis:", "rediss:"]).default("redis://127.0.0.1:6379"),
   PORT: intString(1, 65535).default(3000),
+  /**
+   * Web processes sharing PORT (node:cluster). One Node process acknowledges a few hundred
+   * webhooks a second; a flood needs more than one core's worth. 1: no cluster.
+   */
+  WEB_CONCURRENCY: intString(1, 32).default(1),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Prefix of every BullMQ key; use a hash tag such as `{sg}` on Redis Cluster. */
   QUEUE_PREFIX: z

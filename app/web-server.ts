@@ -5,6 +5,7 @@
  * contract's single command works on a fresh clone; production images run `npm run build` at
  * image build time and this check is a no-op.
  */
+import cluster, { type Worker } from "node:cluster";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Readable } from "node:stream";
@@ -12,6 +13,7 @@ import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
 import compression from "compression";
 import express from "express";
+import client from "prom-client";
 import { env, shopifyEnv } from "./env.server";
 import { ensureBuild } from "./lib/build.server";
 import { runShutdown } from "./lib/lifecycle.server";
@@ -26,13 +28,71 @@ async function main(): Promise<void> {
   // Validate configuration before anything else: a missing variable exits here with its name.
   const config = env();
   shopifyEnv();
-  if (process.env.STOCKGUARD_SKIP_BUILD !== "1") {
-    if (!ensureBuild(root, (line) => logger().info(line))) {
-      logger().fatal("remix vite:build failed");
-      process.exit(1);
+  if (cluster.isPrimary) {
+    if (process.env.STOCKGUARD_SKIP_BUILD !== "1") {
+      if (!ensureBuild(root, (line) => logger().info(line))) {
+        logger().fatal("remix vite:build failed");
+        process.exit(1);
+      }
+    }
+    if (config.WEB_CONCURRENCY > 1) {
+      runPrimary(config.WEB_CONCURRENCY);
+      return;
     }
   }
+  await serve(config);
+}
 
+/**
+ * WEB_CONCURRENCY > 1: this process only supervises. It forks the web processes (they share
+ * PORT, the kernel spreads connections), starts another when one dies, stops them all on
+ * SIGTERM/SIGINT, and answers their metrics asks with the whole cluster's registries summed.
+ */
+function runPrimary(processes: number): void {
+  const aggregator = new client.AggregatorRegistry();
+  const live = new Set<Worker>();
+  let stopping = false;
+  const fork = () => {
+    const worker = cluster.fork();
+    live.add(worker);
+    worker.on("message", (message: unknown) => {
+      const ask = (message as { stockguardMetricsAsk?: unknown } | null)?.stockguardMetricsAsk;
+      if (typeof ask !== "number") return;
+      aggregator.clusterMetrics().then(
+        (text) => worker.send({ stockguardMetricsReply: ask, text }),
+        (error: unknown) =>
+          worker.send({ stockguardMetricsReply: ask, error: (error as Error).message }),
+      );
+    });
+  };
+  cluster.on("exit", (worker, code, signal) => {
+    live.delete(worker);
+    if (stopping) {
+      if (live.size === 0) process.exit(0);
+      return;
+    }
+    logger().error(
+      { pid: worker.process.pid, code, signal },
+      "web process exited; starting another",
+    );
+    setTimeout(fork, 500).unref();
+  });
+  for (let i = 0; i < processes; i++) fork();
+  logger().info({ processes }, "web cluster started");
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger().info({ signal }, "web cluster shutting down");
+    for (const worker of live) worker.process.kill(signal);
+    if (live.size === 0) process.exit(0);
+    setTimeout(() => process.exit(0), 20_000).unref();
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+/** One web process: the Express app with the Remix build on PORT. */
+async function serve(config: ReturnType<typeof env>): Promise<void> {
   const build = (await import(pathToFileURL(serverBuildPath).href)) as ServerBuild;
   const app = express();
   app.disable("x-powered-by");

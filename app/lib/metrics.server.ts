@@ -2,6 +2,7 @@
  * Prometheus metrics, one registry per process (web and worker each serve their own
  * `/metrics`). prom-client lives in node_modules once, so the Remix bundle and the entry share it.
  */
+import cluster from "node:cluster";
 import client from "prom-client";
 
 declare global {
@@ -11,6 +12,8 @@ declare global {
 function createMetrics() {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: "stockguard_" });
+  // A web process of a cluster answers the primary's collection with this registry.
+  if (cluster.isWorker) client.AggregatorRegistry.setRegistries([registry]);
   const latencyBuckets = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60];
   return {
     registry,
@@ -99,4 +102,38 @@ function createMetrics() {
 export function metrics() {
   globalThis.stockguardMetrics ??= createMetrics();
   return globalThis.stockguardMetrics;
+}
+
+type MetricsReply = { stockguardMetricsReply: number; text?: string; error?: string };
+
+let nextAsk = 0;
+
+/**
+ * The metrics page of this web: in a cluster (WEB_CONCURRENCY > 1), every web process's registry
+ * summed by the primary (app/web-server.ts answers the ask over IPC), since a scrape reaches one
+ * process only; otherwise this process's registry.
+ */
+export async function webMetricsText(): Promise<{ text: string; contentType: string }> {
+  const registry = metrics().registry;
+  if (!cluster.isWorker || !process.send) {
+    return { text: await registry.metrics(), contentType: registry.contentType };
+  }
+  const id = ++nextAsk;
+  const text = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      process.off("message", onReply);
+      reject(new Error("the cluster primary did not answer the metrics ask within 5 s"));
+    }, 5_000);
+    const onReply = (message: unknown) => {
+      const reply = message as MetricsReply | null;
+      if (reply?.stockguardMetricsReply !== id) return;
+      clearTimeout(timer);
+      process.off("message", onReply);
+      if (reply.text !== undefined) resolve(reply.text);
+      else reject(new Error(reply.error ?? "metrics aggregation failed"));
+    };
+    process.on("message", onReply);
+    process.send!({ stockguardMetricsAsk: id });
+  });
+  return { text, contentType: registry.contentType };
 }

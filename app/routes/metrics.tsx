@@ -1,11 +1,12 @@
 /**
- * Prometheus metrics of this web process (webhook acks, receipts, enqueue failures), for a
+ * Prometheus metrics of the web (webhook acks, receipts, enqueue failures; summed over the
+ * cluster's processes when WEB_CONCURRENCY > 1), for a
  * scraper holding STOCKGUARD_METRICS_TOKEN; 404 when no token is configured, 401 without it.
  */
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { env } from "../env.server";
 import { metricsAccess } from "../lib/metrics-auth.server";
-import { metrics } from "../lib/metrics.server";
+import { webMetricsText } from "../lib/metrics.server";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const access = metricsAccess(
@@ -18,8 +19,6 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
       status: 401,
       headers: { "WWW-Authenticate": 'Bearer realm="metrics"' },
     });
-  const registry = metrics().registry;
-  return new Response(await registry.metrics(), {
-    headers: { "Content-Type": registry.contentType },
-  });
+  const { text, contentType } = await webMetricsText();
+  return new Response(text, { headers: { "Content-Type": contentType } });
 };
