@@ -422,7 +422,13 @@ export default function BufferRules() {
                         >
                           <IndexTable.Cell colSpan={5}>
                             {/* Table cells do not wrap; the editor and its preview do. */}
-                            <div style={{ whiteSpace: "normal", maxWidth: 640 }}>
+                            <div
+                              style={{
+                                whiteSpace: "normal",
+                                // On a phone the table scrolls sideways; the editor stays on screen.
+                                maxWidth: "min(640px, calc(100vw - 40px))",
+                              }}
+                            >
                               <RuleEditor
                                 key={rule.id}
                                 rule={rule}

@@ -317,6 +317,13 @@ describe("editing at scale", () => {
         375,
       );
       await admin.screenshot("item-phone");
+
+      // A rule opened for editing on a phone: its fields and Save are on screen.
+      const rule = await admin.prisma.bufferRule.findFirstOrThrow({ where: { sku: "SKU-ALPHA" } });
+      await admin.open("/app/rules", { search: { edit: rule.id } });
+      const editor = page.getByTestId("rule-editor");
+      expect(await inView(editor.getByLabel("Channel"))).toBe(true);
+      expect(await inView(editor.getByRole("button", { name: "Save" }))).toBe(true);
     } finally {
       await page.setViewportSize({ width: 1280, height: 900 });
     }

@@ -172,7 +172,10 @@ describe("a rule's channel and kind changed in place", () => {
       value: "2",
       step: "preview",
     });
-    expect(preview).toMatchObject({ ok: true, preview: { listingsChanged: 2 } });
+    expect(preview).toMatchObject({
+      ok: true,
+      preview: { listingsChanged: 2, includesSource: true },
+    });
     expect(
       await update({ ruleId: mug.id, connectionId: "all", kind: "max_shown", value: "2" }),
     ).toMatchObject({ ok: true, message: "Rule saved" });
@@ -183,6 +186,18 @@ describe("a rule's channel and kind changed in place", () => {
       value: 2,
     });
     expect(await publishedOn("MUG")).toBe(2);
+    // Back from all channels to one: the source store is no longer included, and its listing
+    // is among those that change.
+    const back = await update({
+      ruleId: mug.id,
+      connectionId: outlet,
+      value: "2",
+      step: "preview",
+    });
+    expect(back).toMatchObject({
+      ok: true,
+      preview: { includesSource: false, listingsChanged: 1 },
+    });
 
     await createRule(shop.shopId, {
       connectionId: null,

@@ -212,13 +212,15 @@ async function previewRules(
     rules: RuleSpec[];
     /** The listings the change is about: one channel (null: all) and some SKUs (null: all). */
     scope: { connectionId: string | null; skus: ReadonlySet<string> | null };
+    /** Whether the rule, once changed, applies to every channel (default: the scope's). */
+    allChannels?: boolean;
   },
 ): Promise<RulePreview> {
   const [inputs, connections] = await Promise.all([
     loadShopPublishInputs({ shopId }),
     listRuleConnections({ shopId }),
   ]);
-  const { rules: after, scope } = change(inputs.rules);
+  const { rules: after, scope, allChannels } = change(inputs.rules);
   const holds = new Map<string, number>();
   for (const l of inputs.listings)
     for (const c of l.components)
@@ -267,7 +269,7 @@ async function previewRules(
         before: c.before,
         after: c.after,
       })),
-    includesSource: scope.connectionId === null && source !== null,
+    includesSource: (allChannels ?? scope.connectionId === null) && source !== null,
     sourceName: source?.name ?? null,
     inScope,
   };
@@ -376,6 +378,7 @@ export async function changeBufferRule(input: {
           connectionId: changed.connectionId === rule.connectionId ? rule.connectionId : null,
           skus: skusOf(rule.sku),
         },
+        allChannels: changed.connectionId === null,
       }));
       return { ok: true, intent: "preview", preview };
     }
