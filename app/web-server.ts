@@ -17,6 +17,7 @@ import client from "prom-client";
 import { env, shopifyEnv } from "./env.server";
 import { ensureBuild } from "./lib/build.server";
 import { runShutdown } from "./lib/lifecycle.server";
+import { metrics } from "./lib/metrics.server";
 import { logger } from "./logger.server";
 import { sandboxEnabled } from "./sandbox/sandbox.server";
 
@@ -93,6 +94,8 @@ function runPrimary(processes: number): void {
 
 /** One web process: the Express app with the Remix build on PORT. */
 async function serve(config: ReturnType<typeof env>): Promise<void> {
+  // In a cluster, every process must answer the primary's metrics collection from the start.
+  if (cluster.isWorker) metrics();
   const build = (await import(pathToFileURL(serverBuildPath).href)) as ServerBuild;
   const app = express();
   app.disable("x-powered-by");

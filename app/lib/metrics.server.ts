@@ -12,8 +12,12 @@ declare global {
 function createMetrics() {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: "stockguard_" });
-  // A web process of a cluster answers the primary's collection with this registry.
-  if (cluster.isWorker) client.AggregatorRegistry.setRegistries([registry]);
+  // A web process of a cluster answers the primary's collection with this registry (creating an
+  // AggregatorRegistry is what installs prom-client's answering listener in a worker).
+  if (cluster.isWorker) {
+    new client.AggregatorRegistry();
+    client.AggregatorRegistry.setRegistries([registry]);
+  }
   const latencyBuckets = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60];
   return {
     registry,

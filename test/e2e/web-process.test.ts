@@ -231,3 +231,123 @@ describe("npm run start", () => {
     expect(run.stderr).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/);
   });
 });
+
+describe("npm run start with WEB_CONCURRENCY=2", () => {
+  let database: { name: string; url: string };
+  let web: ChildProcess;
+  let port: number;
+  const output: string[] = [];
+
+  /**
+   * The cluster's web processes: node processes whose parent is the primary (the node that runs
+   * web-server.ts through tsx's loader; its parent, the tsx launcher, has no loader in argv).
+   */
+  const webProcesses = () => {
+    const rows = spawnSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" })
+      .stdout.split("\n")
+      .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3]! }));
+    const isPrimaryLike = (args: string) =>
+      args.includes("web-server.ts") && args.includes("loader.mjs");
+    const byPid = new Map(rows.map((r) => [r.pid, r]));
+    const descends = (pid: number): boolean => {
+      for (let p = byPid.get(pid); p; p = byPid.get(p.ppid)) if (p.pid === web.pid) return true;
+      return false;
+    };
+    return rows
+      .filter((r) => isPrimaryLike(r.args) && isPrimaryLike(byPid.get(r.ppid)?.args ?? ""))
+      .filter((r) => descends(r.pid))
+      .map((r) => r.pid);
+  };
+  const healthy = async () =>
+    (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.ok;
+  /** A request on its own connection, so the kernel's round robin spreads them. */
+  const unsigned = () =>
+    new Promise<number>((resolve, reject) => {
+      const request = http.request(
+        {
+          host: "127.0.0.1",
+          port,
+          path: "/webhooks/orders",
+          method: "POST",
+          agent: false,
+          headers: { "content-type": "application/json", "x-shopify-topic": "orders/create" },
+        },
+        (response) => {
+          response.resume();
+          response.on("end", () => resolve(response.statusCode ?? 0));
+        },
+      );
+      request.on("error", reject);
+      request.end("{}");
+    });
+  const unauthorizedCount = async () => {
+    const text = await (
+      await fetch(`http://127.0.0.1:${port}/metrics`, {
+        headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+      })
+    ).text();
+    const line = text
+      .split("\n")
+      .find((l) =>
+        l.startsWith('stockguard_receipts_total{channel="shopify",outcome="unauthorized"}'),
+      );
+    return line ? Number(line.split(" ").at(-1)) : 0;
+  };
+
+  beforeAll(async () => {
+    database = await createTestDatabase("sg_web");
+    port = await freePort();
+    web = spawn("npm", ["run", "-s", "start"], {
+      cwd: ROOT,
+      env: { ...baseEnv(database.url, port), WEB_CONCURRENCY: "2" },
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    web.stdout!.on("data", (c: Buffer) => output.push(c.toString()));
+    web.stderr!.on("data", (c: Buffer) => output.push(c.toString()));
+    await waitFor(
+      async () => {
+        if (web.exitCode !== null) throw new Error(`web exited\n${output.join("")}`);
+        return (await healthy()) === true && webProcesses().length === 2;
+      },
+      120_000,
+      "npm run start (cluster)",
+      () => output.join(""),
+    );
+  });
+
+  afterAll(async () => {
+    if (web && web.exitCode === null) {
+      const exited = new Promise((resolve) => web.once("exit", resolve));
+      signalGroup(web, "SIGTERM");
+      await exited;
+    }
+    if (database) await dropTestDatabase(database.name);
+  });
+
+  it("serves from two processes, with one metrics page summing both", async () => {
+    const before = await unauthorizedCount();
+    const statuses = await Promise.all(Array.from({ length: 20 }, () => unsigned()));
+    expect(statuses).toEqual(Array.from({ length: 20 }, () => 401));
+    // Whichever process a scrape reaches, it reports the 20 refusals of both.
+    expect((await unauthorizedCount()) - before).toBe(20);
+    expect((await unauthorizedCount()) - before).toBe(20);
+  });
+
+  it("replaces a web process that dies, and keeps serving meanwhile", async () => {
+    const [victim, survivor] = webProcesses();
+    process.kill(victim!, "SIGKILL");
+    expect(await healthy()).toBe(true);
+    await waitFor(
+      async () => {
+        const now = webProcesses();
+        return now.length === 2 && !now.includes(victim!) && now.includes(survivor!);
+      },
+      30_000,
+      "a new web process",
+    );
+    await waitFor(async () => (await healthy()) === true, 30_000, "healthy after replacement");
+  });
+});
