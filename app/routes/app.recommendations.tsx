@@ -335,7 +335,7 @@ export default function Recommendations() {
                       value="on"
                       checked={keepApplied}
                       onChange={setKeepApplied}
-                      helpText="Once a day StockGuard recomputes every recommendation and applies the ones that changed; each change is listed under Recent changes as auto:daily."
+                      helpText="Once a day StockGuard recomputes every recommendation and applies the ones that changed; each change is listed under Applied recommendations as auto:daily."
                     />
                     {/* Polaris' Checkbox posts nothing when unchecked: that is "off". */}
                     <Button submit loading={submitting("settings")}>
