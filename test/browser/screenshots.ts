@@ -13,7 +13,7 @@
  */
 import { randomUUID } from "node:crypto";
 import path from "node:path";
-import type { PrismaClient } from "@prisma/client";
+import type { Prisma, PrismaClient } from "@prisma/client";
 import { republishShop } from "../../app/services/ledger/republish.server";
 import { ensureBuild } from "../../app/lib/build.server";
 import { startCount } from "../../app/services/counts/counts.server";
@@ -190,6 +190,33 @@ async function seed(prisma: PrismaClient): Promise<void> {
       },
     });
   }
+  // Order history for Recommended buffers: a week of steady sales on both stores, and a flash
+  // sale on the outlet in the last ten minutes (30 black tees M, 12 grey hoodies).
+  const lines: Prisma.OrderLineCreateManyInput[] = [];
+  const sold = (connectionId: string, sku: string, count: number, spanMs: number, tag: string) => {
+    for (let i = 0; i < count; i++) {
+      lines.push({
+        shopId: shop.shopId,
+        connectionId,
+        orderId: `shot-${tag}-${sku}-${i}`,
+        lineId: "1",
+        itemId: shop.itemIds.get(sku)!,
+        locationId: shop.locationIds[0]!,
+        sku,
+        ordered: 1,
+        committed: 0,
+        shipped: 1,
+        createdAt: new Date(now - 60_000 - ((i + 0.5) * spanMs) / count),
+      });
+    }
+  };
+  for (const sku of skus) {
+    sold(shop.sourceConnectionId, sku, 40, 7 * 24 * 3_600_000, "week-source");
+    sold(outlet.connectionId, sku, 25, 7 * 24 * 3_600_000, "week-outlet");
+  }
+  sold(outlet.connectionId, "TEE-BLK-M", 30, 10 * 60_000, "flash");
+  sold(outlet.connectionId, "HOODIE-GRY-M", 12, 8 * 60_000, "flash");
+  await prisma.orderLine.createMany({ data: lines });
   // A cycle count open at the main warehouse, two SKUs counted so far.
   const started = await startCount({
     shopDomain: SHOP,
