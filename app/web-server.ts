@@ -164,7 +164,7 @@ async function serve(config: ReturnType<typeof env>): Promise<void> {
  * The Shopify topics that arrive by the hundred per second (orders, levels, refunds,
  * fulfillments) are answered by their route module's action directly: same module, same code
  * path, but without Remix matching the whole route tree (flattened and scored on every request)
- * and its loader/action pipeline — about a fifth of the web's CPU per delivery under a flood.
+ * and its loader/action pipeline — a sixth or so of the web's CPU per delivery under a flood.
  * Every other path, and any route missing from the build, goes through Remix as before.
  */
 const DIRECT_WEBHOOKS = ["orders", "inventory_levels/update", "refunds", "fulfillments"];
