@@ -3,7 +3,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { republishShop } from "../../app/services/ledger/republish.server";
 import { addSalesConnection, seedShop, type SeededShop } from "../factories/shop";
-import { startAdmin, type AdminHarness } from "./harness";
+import { startAdmin, type AdminHarness, waitForToast as waitForToastOn, rowWith } from "./harness";
 
 /**
  * Issue 17's editing at scale in a real browser against the real web process: buffers set on
@@ -44,19 +44,9 @@ async function seed(prisma: PrismaClient): Promise<void> {
            last_pushed_at = now() - interval '2 minutes', dirty_since = NULL`;
 }
 
-async function waitForToast(message: string): Promise<void> {
-  await page.waitForFunction(
-    (m) =>
-      ((window as unknown as { __appBridgeToasts?: { message: string }[] }).__appBridgeToasts ?? [])
-        .map((t) => t.message)
-        .some((t) => t.includes(m)),
-    message,
-  );
-}
+const waitForToast = (message: string) => waitForToastOn(page, message);
 
-function row(text: string) {
-  return page.getByRole("row").filter({ hasText: text });
-}
+const row = (text: string) => rowWith(page, text);
 
 const published = async (sku: string) =>
   (

@@ -7,7 +7,7 @@ import { applyLedgerEvent } from "../../app/services/ledger/apply-event.server";
 import { republishShop } from "../../app/services/ledger/republish.server";
 import { addSalesConnection, seedShop, type SeededShop } from "../factories/shop";
 import { REDIS_URL } from "../setup/services";
-import { startAdmin, type AdminHarness } from "./harness";
+import { startAdmin, type AdminHarness, waitForToast as waitForToastOn, rowWith } from "./harness";
 
 /**
  * The embedded admin in a real browser against the real web process: pages render what the
@@ -106,19 +106,9 @@ async function seed(prisma: PrismaClient): Promise<void> {
   await seedShop(prisma, { domain: OTHER_SHOP, items: [{ sku: "LONELY-1", onHand: 7 }] });
 }
 
-async function waitForToast(message: string): Promise<void> {
-  await page.waitForFunction(
-    (m) =>
-      ((window as unknown as { __appBridgeToasts?: { message: string }[] }).__appBridgeToasts ?? [])
-        .map((t) => t.message)
-        .some((t) => t.includes(m)),
-    message,
-  );
-}
+const waitForToast = (message: string) => waitForToastOn(page, message);
 
-function row(text: string) {
-  return page.getByRole("row").filter({ hasText: text });
-}
+const row = (text: string) => rowWith(page, text);
 
 /** The number shown for a fact ("On hand", …) on the item detail page. */
 async function fact(label: string): Promise<number> {

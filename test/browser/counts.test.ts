@@ -13,7 +13,14 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { freePort } from "../e2e/world";
 import { startLocalShopify, type LocalShopify } from "../sandbox/shopify/server";
 import { DEFAULT_ACCESS_SCOPES } from "../sandbox/shopify/state";
-import { API_KEY, API_SECRET, ROOT, startAdmin, type AdminHarness } from "./harness";
+import {
+  API_KEY,
+  API_SECRET,
+  ROOT,
+  startAdmin,
+  type AdminHarness,
+  waitForToast as waitForToastOn,
+} from "./harness";
 
 const SOURCE = "count-store.myshopify.com";
 let shopify: LocalShopify;
@@ -23,16 +30,7 @@ let page: Page;
 const variant = (sku: string) =>
   [...shopify.sandbox.shop(SOURCE).variants.values()].find((v) => v.sku === sku)!;
 
-async function waitForToast(message: string): Promise<void> {
-  await page.waitForFunction(
-    (m) =>
-      ((window as unknown as { __appBridgeToasts?: { message: string }[] }).__appBridgeToasts ?? [])
-        .map((t) => t.message)
-        .some((t) => t.includes(m)),
-    message,
-    { timeout: 30_000 },
-  );
-}
+const waitForToast = (message: string) => waitForToastOn(page, message, 30_000);
 
 async function confirmDialog(button: string): Promise<void> {
   const dialog = page.getByRole("dialog");

@@ -316,3 +316,20 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   await exited;
   clearTimeout(timer);
 }
+
+/** Waits until App Bridge showed a toast containing `message` (the sandbox shell records them). */
+export async function waitForToast(page: Page, message: string, timeoutMs?: number): Promise<void> {
+  await page.waitForFunction(
+    (m) =>
+      ((window as unknown as { __appBridgeToasts?: { message: string }[] }).__appBridgeToasts ?? [])
+        .map((t) => t.message)
+        .some((t) => t.includes(m)),
+    message,
+    timeoutMs === undefined ? undefined : { timeout: timeoutMs },
+  );
+}
+
+/** The table rows that contain `text`. */
+export function rowWith(page: Page, text: string) {
+  return page.getByRole("row").filter({ hasText: text });
+}

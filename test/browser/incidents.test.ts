@@ -11,7 +11,7 @@ import { settleIncidents } from "../../app/services/incidents/settle.server";
 import { applyLedgerEvent } from "../../app/services/ledger/apply-event.server";
 import { republishShop } from "../../app/services/ledger/republish.server";
 import { addSalesConnection, seedShop, type SeededShop } from "../factories/shop";
-import { startAdmin, type AdminHarness } from "./harness";
+import { startAdmin, type AdminHarness, rowWith } from "./harness";
 
 /**
  * Issue 13 parts 3 and 4 in a real browser: the Incidents page's chart of oversold units by
@@ -124,9 +124,7 @@ afterAll(async () => {
   await new Promise<void>((resolve) => smtp?.close(() => resolve()));
 }, 60_000);
 
-function row(text: string) {
-  return page.getByRole("row").filter({ hasText: text });
-}
+const row = (text: string) => rowWith(page, text);
 
 describe("incidents page", () => {
   test("charts confirmed oversold units by cause per day and week, filterable by channel and SKU", async () => {

@@ -1,5 +1,6 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { waitForToast as waitForToastOn } from "./harness";
 import {
   LINKED,
   levelOf,
@@ -36,16 +37,7 @@ async function open(shop: string, pathname: string): Promise<void> {
   await world.admin.open(pathname, { shop });
 }
 
-async function waitForToast(message: string): Promise<void> {
-  await page.waitForFunction(
-    (m) =>
-      ((window as unknown as { __appBridgeToasts?: { message: string }[] }).__appBridgeToasts ?? [])
-        .map((t) => t.message)
-        .some((t) => t.includes(m)),
-    message,
-    { timeout: 60_000 },
-  );
-}
+const waitForToast = (message: string) => waitForToastOn(page, message, 60_000);
 
 async function confirmDialog(button: string): Promise<void> {
   const dialog = page.getByRole("dialog");
