@@ -2,10 +2,11 @@
  * The preview of a buffer rule change (the Rules page's create, edit and delete, and the
  * Inventory page's bulk "Set buffer…"): a hook that asks the page's action for `step=preview`
  * whenever the fields change, and the summary of what it answered — how many listings and SKUs
- * would show another number, per channel (the source store named), and the first before → after.
+ * would show another number, per channel (the source store named), and the first before → after;
+ * and the channel choice those forms share.
  */
 import { useFetcher } from "@remix-run/react";
-import { BlockStack, Box, List, Text } from "@shopify/polaris";
+import { BlockStack, Box, List, Select, Text } from "@shopify/polaris";
 import { useEffect, useState } from "react";
 import type { RulePreview } from "../services/admin/buffer-rules.server";
 
@@ -93,5 +94,45 @@ export function RulePreviewSummary(props: { preview: RulePreview | null; loading
         )}
       </BlockStack>
     </Box>
+  );
+}
+
+/**
+ * The channel of a buffer rule: all channels (the source store's storefront included, and said
+ * so) or one (the source store named). `explainEach` also says what choosing one channel covers.
+ */
+export function RuleChannelSelect(props: {
+  connections: readonly { id: string; name: string; role: string }[];
+  value: string;
+  onChange: (value: string) => void;
+  name?: string;
+  error?: string;
+  explainEach?: boolean;
+}) {
+  const source = props.connections.find((c) => c.role === "source");
+  const helpText =
+    props.value === "all" && source
+      ? `Applies to ${source.name} (the source store’s storefront) as well as every sales channel.`
+      : !props.explainEach
+        ? undefined
+        : props.value === source?.id
+          ? "Only the source store’s own storefront."
+          : "Only this sales channel; the source store is not included.";
+  return (
+    <Select
+      label="Channel"
+      name={props.name}
+      options={[
+        { label: "All channels (source store included)", value: "all" },
+        ...props.connections.map((c) => ({
+          label: `${c.name}${c.role === "source" ? " (source store)" : ""}`,
+          value: c.id,
+        })),
+      ]}
+      value={props.value}
+      onChange={props.onChange}
+      helpText={helpText}
+      error={props.error}
+    />
   );
 }

@@ -43,6 +43,7 @@ import {
   RulePreviewSummary,
   useRulePreview,
   type RulePreviewAnswer,
+  RuleChannelSelect,
 } from "../components/rule-preview";
 import { setBulkBuffer, ZBulkBuffer } from "../services/admin/buffer-rules.server";
 import { parseForm, parseSearch } from "../services/admin/forms.server";
@@ -256,7 +257,6 @@ function BulkBufferModal(props: {
       ? (failure.formError ?? failure.fieldErrors.itemIds ?? failure.fieldErrors.sku)
       : undefined;
   const kindText = BUFFER_KIND_TEXT[kind];
-  const source = props.connections.find((c) => c.role === "source");
   const count = props.all ? props.all.total : props.items.length;
   const skus = props.items.map((i) => i.sku);
   const what = props.all
@@ -290,25 +290,12 @@ function BulkBufferModal(props: {
               </Banner>
             )}
             <FormLayout>
-              <Select
-                label="Channel"
-                options={[
-                  { label: "All channels (source store included)", value: "all" },
-                  ...props.connections.map((c) => ({
-                    label: `${c.name}${c.role === "source" ? " (source store)" : ""}`,
-                    value: c.id,
-                  })),
-                ]}
+              <RuleChannelSelect
+                connections={props.connections}
                 value={connectionId}
                 onChange={setConnectionId}
-                helpText={
-                  connectionId === "all" && source
-                    ? `Applies to ${source.name} (the source store’s storefront) as well as every sales channel.`
-                    : connectionId === source?.id
-                      ? "Only the source store’s own storefront."
-                      : "Only this sales channel; the source store is not included."
-                }
                 error={fieldError(failure, "bulk_buffer", "connectionId")}
+                explainEach
               />
               <Select
                 label="Rule"

@@ -44,7 +44,7 @@ import {
 } from "../components/action-feedback";
 import { BUFFER_KIND_TEXT, describeRule } from "../components/format";
 import { NotFoundPage } from "../components/not-found";
-import { RulePreviewSummary, useRulePreview } from "../components/rule-preview";
+import { RuleChannelSelect, RulePreviewSummary, useRulePreview } from "../components/rule-preview";
 import {
   changeBufferRule,
   listBufferRules,
@@ -115,17 +115,6 @@ function channelText(rule: Rule): string {
 
 type Connection = ReturnType<typeof useLoaderData<typeof loader>>["connections"][number];
 
-/** The channel choices of a rule: every channel, or one (the source store named). */
-function channelOptions(connections: Connection[]) {
-  return [
-    { label: "All channels (source store included)", value: "all" },
-    ...connections.map((c) => ({
-      label: `${c.name}${c.role === "source" ? " (source store)" : ""}`,
-      value: c.id,
-    })),
-  ];
-}
-
 const KIND_OPTIONS = BUFFER_KINDS.map((k) => ({
   label: BUFFER_KIND_TEXT[k]?.label ?? k,
   value: k,
@@ -167,7 +156,6 @@ function RuleEditor(props: {
       ? props.result
       : preview.failure;
   const kindText = BUFFER_KIND_TEXT[kind];
-  const source = props.connections.find((c) => c.role === "source");
   return (
     <Form method="post" data-testid="rule-editor">
       <input type="hidden" name="intent" value="update" />
@@ -179,17 +167,11 @@ function RuleEditor(props: {
         </Text>
         <FormLayout>
           <FormLayout.Group condensed>
-            <Select
-              label="Channel"
+            <RuleChannelSelect
               name="connectionId"
-              options={channelOptions(props.connections)}
+              connections={props.connections}
               value={connectionId}
               onChange={setConnectionId}
-              helpText={
-                connectionId === "all" && source
-                  ? `Applies to ${source.name} (the source store’s storefront) as well as every sales channel.`
-                  : undefined
-              }
               error={fieldError(failure, "update", "connectionId")}
             />
             <Select
@@ -313,7 +295,6 @@ export default function BufferRules() {
     /^\d+$/.test(value) ? { intent: "create", connectionId, sku, kind, value } : null,
   );
   const editedMissing = editing !== null && !rules.some((r) => r.id === editing);
-  const source = connections.find((c) => c.role === "source");
 
   return (
     <Page title="Buffer rules" subtitle="What each channel may show of the available stock">
@@ -458,17 +439,11 @@ export default function BufferRules() {
                   </Text>
                   <FormErrorBanner result={result} intent="create" />
                   <FormLayout>
-                    <Select
-                      label="Channel"
+                    <RuleChannelSelect
                       name="connectionId"
-                      options={channelOptions(connections)}
+                      connections={connections}
                       value={connectionId}
                       onChange={setConnectionId}
-                      helpText={
-                        connectionId === "all" && source
-                          ? `Applies to ${source.name} (the source store’s storefront) as well as every sales channel.`
-                          : undefined
-                      }
                       error={fieldError(result, "create", "connectionId")}
                     />
                     <TextField
