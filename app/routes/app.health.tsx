@@ -86,6 +86,37 @@ function Empty(props: { children: ReactNode }) {
   );
 }
 
+/** An hour's label on the charts' axis. */
+const hourLabel = (iso: string) => `${iso.slice(11, 16)} UTC`;
+
+/** A chart card of this page: title, what it shows, and the chart or what to say when empty. */
+function ChartCard(props: {
+  title: string;
+  description: string;
+  empty: string | null;
+  children: React.ReactNode;
+}) {
+  return (
+    <Card>
+      <BlockStack gap="300">
+        <Text as="h2" variant="headingMd">
+          {props.title}
+        </Text>
+        <Text as="p" tone="subdued">
+          {props.description}
+        </Text>
+        {props.empty !== null ? (
+          <Text as="p" tone="subdued">
+            {props.empty}
+          </Text>
+        ) : (
+          props.children
+        )}
+      </BlockStack>
+    </Card>
+  );
+}
+
 const seconds = (ms: number) =>
   ms < 1_000 ? `${Math.round(ms)} ms` : `${(ms / 1_000).toFixed(1)} s`;
 
@@ -96,54 +127,40 @@ function LatencyCard(props: {
   color: (connectionId: string) => number;
 }) {
   const { hours, series } = props.latency;
-  const label = (iso: string) => `${iso.slice(11, 16)} UTC`;
   return (
-    <Card>
-      <BlockStack gap="300">
-        <Text as="h2" variant="headingMd">
-          Sync latency, last 24 hours
-        </Text>
-        <Text as="p" tone="subdued">
-          From an event reaching StockGuard to the channel being written, per hour: typical (p50,
-          solid) and slowest 5% (p95, dashed).
-        </Text>
-        {series.length === 0 ? (
-          <Text as="p" tone="subdued">
-            No channel was written in the last 24 hours.
-          </Text>
-        ) : (
-          <>
-            <LineChart
-              title="Sync latency per channel, p50 and p95, by hour"
-              labels={hours.map(label)}
-              format={seconds}
-              series={series.flatMap((s) => [
-                { name: `${s.name} p50`, values: s.p50, color: props.color(s.connectionId) },
-                {
-                  name: `${s.name} p95`,
-                  values: s.p95,
-                  dashed: true,
-                  color: props.color(s.connectionId),
-                },
-              ])}
-            />
-            <BlockStack gap="100">
-              {series.map((s) => {
-                const p95 = s.p95.filter((v): v is number => v !== null);
-                return (
-                  <Text as="p" key={s.connectionId} variant="bodySm">
-                    <span data-latency={s.name}>
-                      {s.name}: {s.writes} write{s.writes === 1 ? "" : "s"}, worst hourly p95{" "}
-                      {seconds(Math.max(...p95))}
-                    </span>
-                  </Text>
-                );
-              })}
-            </BlockStack>
-          </>
-        )}
+    <ChartCard
+      title="Sync latency, last 24 hours"
+      description="From an event reaching StockGuard to the channel being written, per hour: typical (p50, solid) and slowest 5% (p95, dashed)."
+      empty={series.length === 0 ? "No channel was written in the last 24 hours." : null}
+    >
+      <LineChart
+        title="Sync latency per channel, p50 and p95, by hour"
+        labels={hours.map(hourLabel)}
+        format={seconds}
+        series={series.flatMap((s) => [
+          { name: `${s.name} p50`, values: s.p50, color: props.color(s.connectionId) },
+          {
+            name: `${s.name} p95`,
+            values: s.p95,
+            dashed: true,
+            color: props.color(s.connectionId),
+          },
+        ])}
+      />
+      <BlockStack gap="100">
+        {series.map((s) => {
+          const p95 = s.p95.filter((v): v is number => v !== null);
+          return (
+            <Text as="p" key={s.connectionId} variant="bodySm">
+              <span data-latency={s.name}>
+                {s.name}: {s.writes} write{s.writes === 1 ? "" : "s"}, worst hourly p95{" "}
+                {seconds(Math.max(...p95))}
+              </span>
+            </Text>
+          );
+        })}
       </BlockStack>
-    </Card>
+    </ChartCard>
   );
 }
 
@@ -153,49 +170,39 @@ function PendingCard(props: {
   color: (connectionId: string) => number;
 }) {
   const { hours, series } = props.pending;
-  const label = (iso: string) => `${iso.slice(11, 16)} UTC`;
   const writes = (n: number) => `${Math.round(n)} write${Math.round(n) === 1 ? "" : "s"}`;
   return (
-    <Card>
-      <BlockStack gap="300">
-        <Text as="h2" variant="headingMd">
-          Pending writes, last 24 hours
-        </Text>
-        <Text as="p" tone="subdued">
-          Changes waiting to be written to each channel: the most that waited at once in each hour.
-          A change waits from the moment StockGuard receives it until the channel is written.
-        </Text>
-        {series.length === 0 ? (
-          <Text as="p" tone="subdued">
-            No write waited in the last 24 hours, and none is waiting now.
+    <ChartCard
+      title="Pending writes, last 24 hours"
+      description="Changes waiting to be written to each channel: the most that waited at once in each hour. A change waits from the moment StockGuard receives it until the channel is written."
+      empty={
+        series.length === 0
+          ? "No write waited in the last 24 hours, and none is waiting now."
+          : null
+      }
+    >
+      <LineChart
+        title="Pending writes per channel, most at once, by hour"
+        testId="pending-chart"
+        labels={hours.map(hourLabel)}
+        format={writes}
+        series={series.map((s) => ({
+          name: s.name,
+          values: s.peak,
+          color: props.color(s.connectionId),
+        }))}
+      />
+      <BlockStack gap="100">
+        {series.map((s) => (
+          <Text as="p" key={s.connectionId} variant="bodySm">
+            <span data-pending={s.name}>
+              {s.name}: at most {writes(Math.max(...s.peak))} waiting at once;{" "}
+              {s.now === 0 ? "none waiting now" : `${writes(s.now)} waiting now`}
+            </span>
           </Text>
-        ) : (
-          <>
-            <LineChart
-              title="Pending writes per channel, most at once, by hour"
-              testId="pending-chart"
-              labels={hours.map(label)}
-              format={writes}
-              series={series.map((s) => ({
-                name: s.name,
-                values: s.peak,
-                color: props.color(s.connectionId),
-              }))}
-            />
-            <BlockStack gap="100">
-              {series.map((s) => (
-                <Text as="p" key={s.connectionId} variant="bodySm">
-                  <span data-pending={s.name}>
-                    {s.name}: at most {writes(Math.max(...s.peak))} waiting at once;{" "}
-                    {s.now === 0 ? "none waiting now" : `${writes(s.now)} waiting now`}
-                  </span>
-                </Text>
-              ))}
-            </BlockStack>
-          </>
-        )}
+        ))}
       </BlockStack>
-    </Card>
+    </ChartCard>
   );
 }
 
