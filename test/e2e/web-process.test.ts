@@ -93,44 +93,65 @@ function rawPost(
   });
 }
 
+/** `npm run start` on a fresh database and port, waited for until `ready` (or its exit). */
+async function startWeb(
+  what: string,
+  extraEnv: Record<string, string>,
+  ready: (port: number, child: ChildProcess) => Promise<boolean>,
+): Promise<{ child: ChildProcess; database: { name: string; url: string }; port: number }> {
+  const database = await createTestDatabase("sg_web");
+  const port = await freePort();
+  const output: string[] = [];
+  const child = spawn("npm", ["run", "-s", "start"], {
+    cwd: ROOT,
+    env: { ...baseEnv(database.url, port), ...extraEnv },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout!.on("data", (c: Buffer) => output.push(c.toString()));
+  child.stderr!.on("data", (c: Buffer) => output.push(c.toString()));
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`web exited\n${output.join("")}`);
+      return ready(port, child);
+    },
+    120_000,
+    what,
+    () => output.join(""),
+  );
+  return { child, database, port };
+}
+
+/** SIGTERM to the web's process group, then its database dropped. */
+async function stopWeb(
+  child: ChildProcess | undefined,
+  database: { name: string } | undefined,
+): Promise<void> {
+  if (child && child.exitCode === null) {
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    signalGroup(child, "SIGTERM");
+    await exited;
+  }
+  if (database) await dropTestDatabase(database.name);
+}
+
 describe("npm run start", () => {
   let database: { name: string; url: string };
   let web: ChildProcess;
   let baseUrl: string;
-  const output: string[] = [];
   const port = () => Number(new URL(baseUrl).port);
 
   beforeAll(async () => {
-    database = await createTestDatabase("sg_web");
-    const port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
-    web = spawn("npm", ["run", "-s", "start"], {
-      cwd: ROOT,
-      env: baseEnv(database.url, port),
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    web.stdout!.on("data", (c: Buffer) => output.push(c.toString()));
-    web.stderr!.on("data", (c: Buffer) => output.push(c.toString()));
-    await waitFor(
-      async () => {
-        if (web.exitCode !== null) throw new Error(`web exited\n${output.join("")}`);
-        return (await fetch(`${baseUrl}/healthz`).catch(() => null))?.ok === true;
-      },
-      120_000,
+    const started = await startWeb(
       "npm run start",
-      () => output.join(""),
+      {},
+      async (p) => (await fetch(`http://127.0.0.1:${p}/healthz`).catch(() => null))?.ok === true,
     );
+    ({ child: web, database } = started);
+    baseUrl = `http://127.0.0.1:${started.port}`;
   });
 
-  afterAll(async () => {
-    if (web && web.exitCode === null) {
-      const exited = new Promise((resolve) => web.once("exit", resolve));
-      signalGroup(web, "SIGTERM");
-      await exited;
-    }
-    if (database) await dropTestDatabase(database.name);
-  });
+  afterAll(() => stopWeb(web, database));
 
   it("serves the app, and its metrics only with the metrics token", async () => {
     const health = await fetch(`${baseUrl}/healthz`);
@@ -236,7 +257,6 @@ describe("npm run start with WEB_CONCURRENCY=2", () => {
   let database: { name: string; url: string };
   let web: ChildProcess;
   let port: number;
-  const output: string[] = [];
 
   /**
    * The cluster's web processes: node processes whose parent is the primary (the node that runs
@@ -297,35 +317,18 @@ describe("npm run start with WEB_CONCURRENCY=2", () => {
   };
 
   beforeAll(async () => {
-    database = await createTestDatabase("sg_web");
-    port = await freePort();
-    web = spawn("npm", ["run", "-s", "start"], {
-      cwd: ROOT,
-      env: { ...baseEnv(database.url, port), WEB_CONCURRENCY: "2" },
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    web.stdout!.on("data", (c: Buffer) => output.push(c.toString()));
-    web.stderr!.on("data", (c: Buffer) => output.push(c.toString()));
-    await waitFor(
-      async () => {
-        if (web.exitCode !== null) throw new Error(`web exited\n${output.join("")}`);
-        return (await healthy()) === true && webProcesses().length === 2;
-      },
-      120_000,
-      "npm run start (cluster)",
-      () => output.join(""),
-    );
+    ({
+      child: web,
+      database,
+      port,
+    } = await startWeb("npm run start (cluster)", { WEB_CONCURRENCY: "2" }, async (p, child) => {
+      port = p;
+      web = child;
+      return (await healthy()) === true && webProcesses().length === 2;
+    }));
   });
 
-  afterAll(async () => {
-    if (web && web.exitCode === null) {
-      const exited = new Promise((resolve) => web.once("exit", resolve));
-      signalGroup(web, "SIGTERM");
-      await exited;
-    }
-    if (database) await dropTestDatabase(database.name);
-  });
+  afterAll(() => stopWeb(web, database));
 
   it("serves from two processes, with one metrics page summing both", async () => {
     const before = await unauthorizedCount();
