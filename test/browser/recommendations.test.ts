@@ -2,8 +2,14 @@ import type { PrismaClient } from "@prisma/client";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { republishShop } from "../../app/services/ledger/republish.server";
-import { addSalesConnection, seedShop, type SeededShop } from "../factories/shop";
-import { startAdmin, type AdminHarness } from "./harness";
+import {
+  addOrderHistory,
+  addPushTrace,
+  addSalesConnection,
+  seedShop,
+  type SeededShop,
+} from "../factories/shop";
+import { startAdmin, type AdminHarness, waitForToast as waitForToastOn, rowWith } from "./harness";
 
 /**
  * Issue 18's page in a real browser against the real web process: the recommendations come
@@ -24,28 +30,19 @@ let marketplaceId: string;
 let outletId: string;
 
 /** `count` order lines of one unit on `connectionId`, evenly over the last `hours`. */
-async function history(
+function history(
   prisma: PrismaClient,
   connectionId: string,
   sku: string,
   count: number,
   hours: number,
 ): Promise<void> {
-  const now = Date.now();
-  await prisma.orderLine.createMany({
-    data: Array.from({ length: count }, (_, i) => ({
-      shopId: shop.shopId,
-      connectionId,
-      orderId: `${connectionId}-${sku}-${i}`,
-      lineId: "1",
-      itemId: shop.itemIds.get(sku)!,
-      locationId: shop.locationIds[0]!,
-      sku,
-      ordered: 1,
-      shipped: 1,
-      committed: 0,
-      createdAt: new Date(now - ((i + 0.5) * hours * HOUR) / count),
-    })),
+  return addOrderHistory(prisma, shop, {
+    connectionId,
+    sku,
+    count,
+    spanMs: hours * HOUR,
+    end: new Date(),
   });
 }
 
@@ -53,23 +50,13 @@ async function history(
 async function traces(prisma: PrismaClient, from: string, to: string, delaysMs: number[]) {
   for (const [i, delay] of delaysMs.entries()) {
     const receivedAt = new Date(Date.now() - 2 * HOUR - i * 1_000);
-    const receipt = await prisma.receipt.create({
-      data: {
-        shopId: shop.shopId,
-        connectionId: from,
-        topic: "orders/create",
-        eventId: `${from}-${to}-${i}`,
-        receivedAt,
-        payload: {},
-        status: "applied",
-      },
-    });
-    await prisma.pushTrace.create({
-      data: {
-        receiptId: receipt.id,
-        connectionId: to,
-        writtenAt: new Date(receivedAt.getTime() + delay),
-      },
+    await addPushTrace(prisma, {
+      shopId: shop.shopId,
+      from,
+      to,
+      eventId: `${from}-${to}-${i}`,
+      receivedAt,
+      writtenAt: new Date(receivedAt.getTime() + delay),
     });
   }
 }
@@ -102,19 +89,9 @@ async function seed(prisma: PrismaClient): Promise<void> {
   await traces(prisma, outletId, marketplaceId, [10 * MIN, 12 * MIN, 20 * MIN]);
 }
 
-async function waitForToast(message: string): Promise<void> {
-  await page.waitForFunction(
-    (m) =>
-      ((window as unknown as { __appBridgeToasts?: { message: string }[] }).__appBridgeToasts ?? [])
-        .map((t) => t.message)
-        .some((t) => t.includes(m)),
-    message,
-  );
-}
+const waitForToast = (message: string) => waitForToastOn(page, message);
 
-function row(text: string) {
-  return page.getByRole("row").filter({ hasText: text });
-}
+const row = (text: string) => rowWith(page, text);
 
 beforeAll(async () => {
   admin = await startAdmin({ shops: [SHOP], seed });

@@ -13,11 +13,17 @@
  */
 import { randomUUID } from "node:crypto";
 import path from "node:path";
-import type { Prisma, PrismaClient } from "@prisma/client";
+import type { PrismaClient } from "@prisma/client";
 import { republishShop } from "../../app/services/ledger/republish.server";
 import { ensureBuild } from "../../app/lib/build.server";
 import { startCount } from "../../app/services/counts/counts.server";
-import { addSalesConnection, seedShop, type SeededShop } from "../factories/shop";
+import {
+  addOrderHistory,
+  addPushTrace,
+  addSalesConnection,
+  seedShop,
+  type SeededShop,
+} from "../factories/shop";
 import { ensureTemplate } from "../setup/services";
 import { ROOT, startAdmin } from "./harness";
 
@@ -170,53 +176,33 @@ async function seed(prisma: PrismaClient): Promise<void> {
   // Sync latency for the Sync health chart: writes to the outlet over the last 8 hours.
   for (let i = 0; i < 48; i++) {
     const receivedAt = new Date(now - (8 * 3_600_000 * i) / 48);
-    const receipt = await prisma.receipt.create({
-      data: {
-        shopId: shop.shopId,
-        connectionId: shop.sourceConnectionId,
-        topic: "orders/create",
-        eventId: `shot-latency-${i}`,
-        receivedAt,
-        payload: {},
-        status: "applied",
-      },
-    });
     const ms = 300 + ((i * 137) % 900) + (i % 11 === 0 ? 1_400 : 0);
-    await prisma.pushTrace.create({
-      data: {
-        receiptId: receipt.id,
-        connectionId: outlet.connectionId,
-        writtenAt: new Date(receivedAt.getTime() + ms),
-      },
+    await addPushTrace(prisma, {
+      shopId: shop.shopId,
+      from: shop.sourceConnectionId,
+      to: outlet.connectionId,
+      eventId: `shot-latency-${i}`,
+      receivedAt,
+      writtenAt: new Date(receivedAt.getTime() + ms),
     });
   }
   // Order history for Recommended buffers: a week of steady sales on both stores, and a flash
   // sale on the outlet in the last ten minutes (30 black tees M, 12 grey hoodies).
-  const lines: Prisma.OrderLineCreateManyInput[] = [];
-  const sold = (connectionId: string, sku: string, count: number, spanMs: number, tag: string) => {
-    for (let i = 0; i < count; i++) {
-      lines.push({
-        shopId: shop.shopId,
-        connectionId,
-        orderId: `shot-${tag}-${sku}-${i}`,
-        lineId: "1",
-        itemId: shop.itemIds.get(sku)!,
-        locationId: shop.locationIds[0]!,
-        sku,
-        ordered: 1,
-        committed: 0,
-        shipped: 1,
-        createdAt: new Date(now - 60_000 - ((i + 0.5) * spanMs) / count),
-      });
-    }
-  };
+  const sold = (connectionId: string, sku: string, count: number, spanMs: number, tag: string) =>
+    addOrderHistory(prisma, shop, {
+      connectionId,
+      sku,
+      count,
+      spanMs,
+      end: new Date(now - 60_000),
+      idPrefix: `shot-${tag}`,
+    });
   for (const sku of skus) {
-    sold(shop.sourceConnectionId, sku, 40, 7 * 24 * 3_600_000, "week-source");
-    sold(outlet.connectionId, sku, 25, 7 * 24 * 3_600_000, "week-outlet");
+    await sold(shop.sourceConnectionId, sku, 40, 7 * 24 * 3_600_000, "week-source");
+    await sold(outlet.connectionId, sku, 25, 7 * 24 * 3_600_000, "week-outlet");
   }
-  sold(outlet.connectionId, "TEE-BLK-M", 30, 10 * 60_000, "flash");
-  sold(outlet.connectionId, "HOODIE-GRY-M", 12, 8 * 60_000, "flash");
-  await prisma.orderLine.createMany({ data: lines });
+  await sold(outlet.connectionId, "TEE-BLK-M", 30, 10 * 60_000, "flash");
+  await sold(outlet.connectionId, "HOODIE-GRY-M", 12, 8 * 60_000, "flash");
   // A cycle count open at the main warehouse, two SKUs counted so far.
   const started = await startCount({
     shopDomain: SHOP,
@@ -237,23 +223,13 @@ async function seed(prisma: PrismaClient): Promise<void> {
   // A burst two hours ago: six orders waiting for the outlet at once (the pending writes chart).
   for (let i = 0; i < 6; i++) {
     const receivedAt = new Date(now - 2 * 3_600_000 + i * 150);
-    const receipt = await prisma.receipt.create({
-      data: {
-        shopId: shop.shopId,
-        connectionId: shop.sourceConnectionId,
-        topic: "orders/create",
-        eventId: `shot-burst-${i}`,
-        receivedAt,
-        payload: {},
-        status: "applied",
-      },
-    });
-    await prisma.pushTrace.create({
-      data: {
-        receiptId: receipt.id,
-        connectionId: outlet.connectionId,
-        writtenAt: new Date(receivedAt.getTime() + 4_000 - i * 100),
-      },
+    await addPushTrace(prisma, {
+      shopId: shop.shopId,
+      from: shop.sourceConnectionId,
+      to: outlet.connectionId,
+      eventId: `shot-burst-${i}`,
+      receivedAt,
+      writtenAt: new Date(receivedAt.getTime() + 4_000 - i * 100),
     });
   }
   const fresh = await seedShop(prisma, { domain: FRESH, locations: 0 });

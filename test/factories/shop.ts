@@ -117,3 +117,66 @@ export async function addSalesConnection(
   }
   return { connectionId: connection.id, listingIds };
 }
+
+/**
+ * `count` shipped one-unit order lines of `sku` on `connectionId`, spread evenly over the `spanMs`
+ * before `end` (order ids `<idPrefix>-<sku>-<i>`, the connection id by default): the order
+ * history the recommendations read.
+ */
+export async function addOrderHistory(
+  prisma: PrismaClient,
+  shop: SeededShop,
+  input: {
+    connectionId: string;
+    sku: string;
+    count: number;
+    spanMs: number;
+    end: Date;
+    idPrefix?: string;
+  },
+): Promise<void> {
+  await prisma.orderLine.createMany({
+    data: Array.from({ length: input.count }, (_, i) => ({
+      shopId: shop.shopId,
+      connectionId: input.connectionId,
+      orderId: `${input.idPrefix ?? input.connectionId}-${input.sku}-${i}`,
+      lineId: "1",
+      itemId: shop.itemIds.get(input.sku)!,
+      locationId: shop.locationIds[0]!,
+      sku: input.sku,
+      ordered: 1,
+      committed: 0,
+      shipped: 1,
+      createdAt: new Date(input.end.getTime() - ((i + 0.5) * input.spanMs) / input.count),
+    })),
+  });
+}
+
+/** An event received from `from` that reached `to` at `writtenAt`: its receipt and push trace. */
+export async function addPushTrace(
+  prisma: PrismaClient,
+  input: {
+    shopId: string;
+    from: string;
+    to: string;
+    eventId: string;
+    receivedAt: Date;
+    writtenAt: Date;
+    topic?: string;
+  },
+): Promise<void> {
+  const receipt = await prisma.receipt.create({
+    data: {
+      shopId: input.shopId,
+      connectionId: input.from,
+      topic: input.topic ?? "orders/create",
+      eventId: input.eventId,
+      receivedAt: input.receivedAt,
+      payload: {},
+      status: "applied",
+    },
+  });
+  await prisma.pushTrace.create({
+    data: { receiptId: receipt.id, connectionId: input.to, writtenAt: input.writtenAt },
+  });
+}

@@ -13,7 +13,13 @@ import {
   UnknownSkuError,
   updateSettings,
 } from "../../app/services/recommendations.server";
-import { addSalesConnection, seedShop, type SeededShop } from "../factories/shop";
+import {
+  addOrderHistory,
+  addPushTrace,
+  addSalesConnection,
+  seedShop,
+  type SeededShop,
+} from "../factories/shop";
 
 /**
  * Issue 18 against Postgres: recommendations come from the order lines the ledger holds and the
@@ -45,28 +51,19 @@ async function setup() {
 }
 
 /** Order lines as the ledger stores them, spread over the past `hours`. */
-async function history(
+function history(
   shop: SeededShop,
   connectionId: string,
   sku: string,
   count: number,
   hours: number,
 ) {
-  const itemId = shop.itemIds.get(sku)!;
-  await prisma.orderLine.createMany({
-    data: Array.from({ length: count }, (_, i) => ({
-      shopId: shop.shopId,
-      connectionId,
-      orderId: `${connectionId}-${sku}-${i}`,
-      lineId: "1",
-      itemId,
-      locationId: shop.locationIds[0]!,
-      sku,
-      ordered: 1,
-      committed: 0,
-      shipped: 1,
-      createdAt: new Date(NOW.getTime() - ((i + 0.5) * hours * 3_600_000) / count),
-    })),
+  return addOrderHistory(prisma, shop, {
+    connectionId,
+    sku,
+    count,
+    spanMs: hours * 3_600_000,
+    end: NOW,
   });
 }
 
@@ -80,23 +77,14 @@ async function traces(
 ) {
   for (const [i, delay] of delaysMs.entries()) {
     const receivedAt = new Date(NOW.getTime() - 3_600_000 - i * 1_000);
-    const receipt = await prisma.receipt.create({
-      data: {
-        shopId: shop.shopId,
-        connectionId: from,
-        topic,
-        eventId: `${from}-${to}-${topic}-${i}`,
-        receivedAt,
-        payload: {},
-        status: "applied",
-      },
-    });
-    await prisma.pushTrace.create({
-      data: {
-        receiptId: receipt.id,
-        connectionId: to,
-        writtenAt: new Date(receivedAt.getTime() + delay),
-      },
+    await addPushTrace(prisma, {
+      shopId: shop.shopId,
+      from,
+      to,
+      topic,
+      eventId: `${from}-${to}-${topic}-${i}`,
+      receivedAt,
+      writtenAt: new Date(receivedAt.getTime() + delay),
     });
   }
 }
