@@ -39,7 +39,7 @@
  * Other knobs: BENCH_WORKERS (worker processes, default 1), BENCH_COALESCE_MS (default 200).
  */
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { describeSlowest, oversoldUnits, saleLatency } from "../helpers/sale-latency";
@@ -132,6 +132,23 @@ export function cpuSeconds(pid: number | undefined): number {
     }
   }
   return ticks / 100; // USER_HZ
+}
+
+/** CPU seconds used so far by every process of this name (PostgreSQL's backends, Redis). */
+export function cpuSecondsOf(command: string): number {
+  let ticks = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (!stat.includes(`(${command})`)) continue;
+      const fields = stat.split(") ")[1]!.split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks / 100;
 }
 
 type Histogram = { key: string; count: number; sum: number; buckets: [number, number][] };
@@ -292,6 +309,8 @@ async function main(): Promise<void> {
       web: cpuSeconds(world.processes.web.pid),
       workers: world.processes.workers.reduce((s, w) => s + cpuSeconds(w.pid), 0),
       localShopify: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+      postgres: cpuSecondsOf("postgres"),
+      redis: cpuSecondsOf("redis-server"),
     });
     const cpuBefore = cpu();
     // Open-loop arrivals from another process, over HTTP, whatever the system's pace.
@@ -329,8 +348,8 @@ async function main(): Promise<void> {
     const cpuAfter = cpu();
     const busy = (drainEnd - startedAt.getTime()) / 1000;
     log(
-      `CPU over the drive and drain (${busy.toFixed(0)} s, 2 cores shared with PostgreSQL, Redis, the generator and other work): ` +
-        (["web", "workers", "localShopify"] as const)
+      `CPU over the drive and drain (${busy.toFixed(0)} s, 2 cores, shared with the generator and anything else running): ` +
+        (["web", "workers", "localShopify", "postgres", "redis"] as const)
           .map(
             (k) =>
               `${k} ${(cpuAfter[k] - cpuBefore[k]).toFixed(0)} s (${Math.round(((cpuAfter[k] - cpuBefore[k]) / busy) * 100)}% of a core)`,
