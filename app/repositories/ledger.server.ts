@@ -87,6 +87,27 @@ export async function findItemsById(
   );
 }
 
+/** Advisory lock class of "one order of one connection" (pg_advisory_xact_lock(class, key)). */
+const ORDER_LOCK_CLASS = 7301;
+
+/**
+ * Per-order critical section, taken before any item lock: the deliveries of one order
+ * (orders/create and the orders/updated Shopify sends right after it, a refund, a fulfillment)
+ * are applied one after the other, so the later ones find the first one's lines and take the
+ * no-op path instead of queueing for the same item locks and redoing the whole event. Sorted,
+ * and always before item locks, so concurrent events never deadlock.
+ */
+export async function lockOrders(
+  tx: Tx,
+  orders: { connectionId: string; orderId: string }[],
+): Promise<void> {
+  if (orders.length === 0) return;
+  const keys = [...new Set(orders.map((o) => `${o.connectionId}|${o.orderId}`))].sort();
+  await tx.query(sql`
+    SELECT pg_advisory_xact_lock(${ORDER_LOCK_CLASS}::int, hashtext(k))
+      FROM (SELECT k FROM unnest(${keys}::text[]) AS k ORDER BY k) AS ordered`);
+}
+
 /**
  * Per-item critical section. Locks the items and every other component of a bundle that
  * contains one of them (their ATS is read to price the bundle, so a concurrent event must not

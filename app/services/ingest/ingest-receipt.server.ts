@@ -11,9 +11,13 @@ import { metrics } from "../../lib/metrics.server";
 import { log } from "../../logger.server";
 import { enqueueMaintenance, enqueuePushes, enqueueSafely } from "../../queues/jobs.server";
 import type { LedgerOperation } from "../../domain/operations";
-import { loadConnection, toContext } from "../../repositories/connections.server";
-import { loadReceipt, markReceipt, recordRejected } from "../../repositories/receipts.server";
-import { applyLedgerEvent } from "../ledger/apply-event.server";
+import { toContext } from "../../repositories/connections.server";
+import {
+  loadReceiptForIngest,
+  markReceipt,
+  recordRejected,
+} from "../../repositories/receipts.server";
+import { applyLedgerEventUnless } from "../ledger/apply-event.server";
 import { eraseDeletedAccount } from "../inbound/account-deletion.server";
 import { applyIfNoOp } from "./noop-snapshot.server";
 import { observeLevel } from "./observe-level.server";
@@ -32,10 +36,10 @@ export type IngestOutcome =
   | { status: "observed"; action: string };
 
 export async function ingestReceipt(receiptId: bigint): Promise<IngestOutcome> {
-  const receipt = await loadReceipt(receiptId);
-  if (!receipt) return { status: "missing" };
+  const loaded = await loadReceiptForIngest(receiptId);
+  if (!loaded) return { status: "missing" };
+  const { receipt, connection } = loaded;
   if (receipt.status !== "pending") return { status: "already" };
-  const connection = await loadConnection(receipt.connectionId);
   if (!connection) {
     await markReceipt(receiptId, "ignored", "connection removed");
     return { status: "ignored", reason: "connection removed" };
@@ -98,35 +102,37 @@ export async function ingestReceipt(receiptId: bigint): Promise<IngestOutcome> {
       break;
   }
   const lineOperations = operations.filter((op) => op.type === "line");
-  if (
-    lineOperations.length === operations.length &&
-    (await applyIfNoOp({
-      shopId: connection.shopId,
-      connectionId: connection.id,
-      receiptId,
-      operations: lineOperations,
-    }))
-  ) {
-    metrics().ingestSeconds.observe({ topic }, (Date.now() - receipt.receivedAt.getTime()) / 1000);
-    return {
-      status: "applied",
-      applied: 0,
-      duplicates: operations.length,
-      unmatched: 0,
-      incidents: 0,
-      pushes: 0,
-    };
-  }
   try {
-    const result = await applyLedgerEvent({
-      shopId: connection.shopId,
-      receiptId,
-      actor: `${connection.kind}:${topic}`,
-      receivedAt: receipt.receivedAt,
-      operations,
-      markReceiptApplied: true,
-    });
+    const result = await applyLedgerEventUnless(
+      {
+        shopId: connection.shopId,
+        receiptId,
+        actor: `${connection.kind}:${topic}`,
+        receivedAt: receipt.receivedAt,
+        operations,
+        markReceiptApplied: true,
+      },
+      (tx) =>
+        lineOperations.length === operations.length
+          ? applyIfNoOp(tx, {
+              shopId: connection.shopId,
+              connectionId: connection.id,
+              receiptId,
+              operations: lineOperations,
+            })
+          : Promise.resolve(false),
+    );
     metrics().ingestSeconds.observe({ topic }, (Date.now() - receipt.receivedAt.getTime()) / 1000);
+    if (result === null) {
+      return {
+        status: "applied",
+        applied: 0,
+        duplicates: operations.length,
+        unmatched: 0,
+        incidents: 0,
+        pushes: 0,
+      };
+    }
     if (result.incidents.length > 0) {
       // Provisional: counted (metric, alerts) only once the item settles (services/incidents).
       const units = result.incidents.reduce((s, i) => s + i.shortfall, 0);

@@ -5,19 +5,26 @@
  * movement, applying it would only record the newer version: do just that, without locking
  * items. Returns false (take the full path) whenever in doubt: a line of a bundle, an unknown
  * line, a missing movement, or a concurrent change.
+ *
+ * Runs inside the event's transaction after its order lock (`ledger.lockOrders`): a delivery of
+ * the same order being applied concurrently has committed by then, so the one that arrives
+ * second finds its lines and ends here.
  */
 import { isLastWriterWins } from "../../domain/ledger";
 import type { LineOperation } from "../../domain/operations";
 import * as ledger from "../../repositories/ledger.server";
 import { markReceiptApplied } from "../../repositories/receipts.server";
-import { transaction } from "../../repositories/tx.server";
+import type { Tx } from "../../repositories/tx.server";
 
-export async function applyIfNoOp(input: {
-  shopId: string;
-  connectionId: string;
-  receiptId: bigint;
-  operations: LineOperation[];
-}): Promise<boolean> {
+export async function applyIfNoOp(
+  tx: Tx,
+  input: {
+    shopId: string;
+    connectionId: string;
+    receiptId: bigint;
+    operations: LineOperation[];
+  },
+): Promise<boolean> {
   const ops = input.operations;
   if (ops.length === 0) return false;
   const orderId = ops[0]!.orderId;
@@ -28,29 +35,27 @@ export async function applyIfNoOp(input: {
   if (versions.size > 1) return false;
   const version = [...versions][0] ?? null;
 
-  return transaction(async (tx) => {
-    const lines = await ledger.orderLineSummary(tx, input.connectionId, orderId);
-    for (const op of lww) {
-      const line = lines.find((l) => l.lineId === op.lineId);
-      const quantity = "quantity" in op.command ? op.command.quantity : -1;
-      if (!line || line.n !== 1 || line.ordered !== quantity * line.perUnit) return false;
-    }
-    if (keyed.length > 0) {
-      if (keyed.some((o) => (lines.find((l) => l.lineId === o.lineId)?.n ?? 0) !== 1)) return false;
-      const found = await ledger.countMovements(
-        tx,
-        input.shopId,
-        keyed.map((o) => o.key),
-      );
-      if (found !== keyed.length) return false;
-    }
-    await ledger.bumpOrderVersion(tx, {
-      connectionId: input.connectionId,
-      orderId,
-      lineIds: lww.map((o) => o.lineId),
-      version,
-    });
-    await markReceiptApplied(tx, input.receiptId);
-    return true;
+  const lines = await ledger.orderLineSummary(tx, input.connectionId, orderId);
+  for (const op of lww) {
+    const line = lines.find((l) => l.lineId === op.lineId);
+    const quantity = "quantity" in op.command ? op.command.quantity : -1;
+    if (!line || line.n !== 1 || line.ordered !== quantity * line.perUnit) return false;
+  }
+  if (keyed.length > 0) {
+    if (keyed.some((o) => (lines.find((l) => l.lineId === o.lineId)?.n ?? 0) !== 1)) return false;
+    const found = await ledger.countMovements(
+      tx,
+      input.shopId,
+      keyed.map((o) => o.key),
+    );
+    if (found !== keyed.length) return false;
+  }
+  await ledger.bumpOrderVersion(tx, {
+    connectionId: input.connectionId,
+    orderId,
+    lineIds: lww.map((o) => o.lineId),
+    version,
   });
+  await markReceiptApplied(tx, input.receiptId);
+  return true;
 }

@@ -65,6 +65,23 @@ export async function applyLedgerEvent(event: LedgerEvent): Promise<ApplyResult>
 }
 
 /**
+ * The same, except that once the event's orders are locked `shortcut` may settle it another way
+ * (a snapshot that changes nothing: ingest/noop-snapshot): then nothing else runs and the
+ * result is null. One transaction either way.
+ */
+export async function applyLedgerEventUnless(
+  event: LedgerEvent,
+  shortcut: (tx: Tx) => Promise<boolean>,
+): Promise<ApplyResult | null> {
+  validateEvent(event);
+  return transaction(async (tx) => {
+    await ledger.lockOrders(tx, lineOperations(event));
+    if (await shortcut(tx)) return null;
+    return applyInTransaction(tx, event, true);
+  });
+}
+
+/**
  * The same, inside a transaction the caller opened: the event commits together with the caller's
  * own conditional update (a cycle count approved once books its corrections once).
  */
@@ -76,11 +93,21 @@ export async function applyLedgerEventInTransaction(
   return applyInTransaction(tx, event);
 }
 
-async function applyInTransaction(tx: Tx, event: LedgerEvent): Promise<ApplyResult> {
+function lineOperations(event: LedgerEvent): LineOperation[] {
+  return event.operations.filter((op): op is LineOperation => op.type === "line");
+}
+
+async function applyInTransaction(
+  tx: Tx,
+  event: LedgerEvent,
+  ordersLocked = false,
+): Promise<ApplyResult> {
+  const lineOps = lineOperations(event);
+  // 0. One order at a time (its later deliveries then find its lines: ledger.lockOrders).
+  if (!ordersLocked) await ledger.lockOrders(tx, lineOps);
   const shop = await ledger.shopState(tx, event.shopId);
   if (!shop) throw new UnknownShopError(event.shopId);
   if (shop.status !== "active") throw new ShopUninstalledError(shop.domain);
-  const lineOps = event.operations.filter((op): op is LineOperation => op.type === "line");
   const itemOps = event.operations.filter((op): op is ItemOperation => op.type === "item");
   const holdOps = event.operations.filter((op): op is HoldOperation => op.type === "hold");
 
