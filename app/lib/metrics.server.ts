@@ -70,6 +70,11 @@ function createMetrics() {
       labelNames: ["channel", "kind"],
       registers: [registry],
     }),
+    receiptsAppliedInWeb: new client.Counter({
+      name: "stockguard_receipts_applied_in_web_total",
+      help: "Stored receipts the web process applied itself instead of enqueuing (its fast lane)",
+      registers: [registry],
+    }),
     receiptsAbandoned: new client.Counter({
       name: "stockguard_receipts_abandoned_total",
       help: "Receipts failed after the sweeper revived them the maximum number of times",

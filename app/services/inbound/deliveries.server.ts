@@ -6,10 +6,10 @@
 import type { ChannelKind, LevelObservation } from "../../channels/channel-adapter";
 import { adapterFor } from "../../channels/registry.server";
 import { open } from "../../lib/credentials.server";
-import { enqueueIngest, enqueueSafely } from "../../queues/jobs.server";
 import * as connections from "../../repositories/connections.server";
 import * as receipts from "../../repositories/receipts.server";
 import { observeLevel, type LevelOutcome } from "../ingest/observe-level.server";
+import { applyNowOrEnqueue } from "./apply-now.server";
 import { z } from "zod";
 
 export type DeliveryTarget = {
@@ -56,8 +56,9 @@ export type StoredDelivery =
   { replayed: true } | { replayed: false; receiptId: bigint; duplicate: boolean };
 
 /**
- * Stores a verified, checked delivery for one connection and enqueues its ingest. A duplicate
- * whose first delivery could not be enqueued is enqueued again (same job id). Throws when the
+ * Stores a verified, checked delivery for one connection, then applies it (the web's fast lane)
+ * or enqueues its ingest. A duplicate whose first delivery is still pending is handed on again
+ * (applying or enqueuing twice is harmless). Throws when the
  * receipt cannot be stored (the caller answers 5xx so the channel retries).
  */
 export async function storeDelivery(input: {
@@ -84,7 +85,7 @@ export async function storeDelivery(input: {
   });
   if (stored.replayed) return stored;
   if (!stored.duplicate || stored.status === "pending") {
-    await enqueueSafely("ingest", () => enqueueIngest(stored.id, input.target.shopId));
+    await applyNowOrEnqueue(stored.id, input.target.shopId);
   }
   return { replayed: false, receiptId: stored.id, duplicate: stored.duplicate };
 }

@@ -1,0 +1,88 @@
+/**
+ * The web's fast lane for stored receipts (docs/decisions/0011-apply-receipts-in-the-web.md).
+ * Once a delivery is stored (durable) and acknowledged, the web process applies it itself when it
+ * has a free slot, instead of handing it to the ingest queue: the sale skips a queue hop (enqueue,
+ * a worker's fetch, a second read of the receipt) that cost hundreds of milliseconds under load.
+ *
+ * Bounded: at most WEB_INGEST_SLOTS receipts at a time per web process, and one shop at most half
+ * of them, so a flooding shop overflows to the fair ingest queue (per-shop priorities, reserved
+ * worker slots) while another shop's order still finds a free slot here. Anything that fails is
+ * handed to the queue, which retries with backoff; a web process killed mid-apply leaves a pending
+ * receipt that the sweeper re-enqueues. Applying twice is harmless (status check, keyed effects).
+ *
+ * Only the web process (STOCKGUARD_PROCESS=web) applies receipts itself; everywhere else (tests
+ * calling the service directly, the CLI) every receipt goes through the queue.
+ */
+import { env } from "../../env.server";
+import { metrics } from "../../lib/metrics.server";
+import { log } from "../../logger.server";
+import { enqueueIngest, enqueueSafely } from "../../queues/jobs.server";
+import { ingestReceipt } from "../ingest/ingest-receipt.server";
+
+export class ShopSlots {
+  private total = 0;
+  private readonly byShop = new Map<string, number>();
+
+  constructor(private readonly slots: number) {}
+
+  /** Most slots one shop may hold: half, so another shop always finds one. */
+  get perShop(): number {
+    return Math.max(1, Math.floor(this.slots / 2));
+  }
+
+  get inUse(): number {
+    return this.total;
+  }
+
+  tryTake(shopId: string): boolean {
+    const used = this.byShop.get(shopId) ?? 0;
+    if (this.total >= this.slots || used >= this.perShop) return false;
+    this.total++;
+    this.byShop.set(shopId, used + 1);
+    return true;
+  }
+
+  release(shopId: string): void {
+    this.total = Math.max(0, this.total - 1);
+    const left = (this.byShop.get(shopId) ?? 1) - 1;
+    if (left <= 0) this.byShop.delete(shopId);
+    else this.byShop.set(shopId, left);
+  }
+}
+
+let lane: ShopSlots | null | undefined;
+
+function webLane(): ShopSlots | null {
+  if (lane === undefined) {
+    const slots = process.env.STOCKGUARD_PROCESS === "web" ? env().WEB_INGEST_SLOTS : 0;
+    lane = slots > 0 ? new ShopSlots(slots) : null;
+  }
+  return lane;
+}
+
+/**
+ * A newly stored receipt: applied here in the background when the lane has room (the caller's
+ * answer to the channel is not held up), otherwise enqueued (if Redis is down too, the sweeper
+ * re-enqueues it later).
+ */
+export async function applyNowOrEnqueue(
+  receiptId: bigint,
+  shopId: string,
+  slots: ShopSlots | null = webLane(),
+): Promise<void> {
+  if (!slots?.tryTake(shopId)) {
+    await enqueueSafely("ingest", () => enqueueIngest(receiptId, shopId));
+    return;
+  }
+  metrics().receiptsAppliedInWeb.inc();
+  void ingestReceipt(receiptId)
+    .catch(async (error: unknown) => {
+      // The queue owns retries (backoff, attempts, the merchant-facing failure record).
+      log({ receiptId: receiptId.toString() }).warn(
+        { err: (error as Error).message },
+        "receipt not applied in the web; handed to the ingest queue",
+      );
+      await enqueueSafely("ingest", () => enqueueIngest(receiptId, shopId));
+    })
+    .finally(() => slots.release(shopId));
+}

@@ -1,0 +1,156 @@
+import { Queue } from "bullmq";
+import { afterAll, describe, expect, it } from "vitest";
+import prisma from "../../app/db.server";
+import { env } from "../../app/env.server";
+import { applyNowOrEnqueue, ShopSlots } from "../../app/services/inbound/apply-now.server";
+import { storeDelivery, type DeliveryTarget } from "../../app/services/inbound/deliveries.server";
+import { seedShop, type SeededShop } from "../factories/shop";
+
+/**
+ * The web's fast lane (docs/decisions/0011-apply-receipts-in-the-web.md): a stored receipt is
+ * applied by the process that stored it when a slot is free, handed to the ingest queue when the
+ * lane is full for its shop or the apply fails. No worker runs in this file: a receipt that is
+ * applied was applied by the lane.
+ */
+const ingest = new Queue("ingest", {
+  connection: { url: env().REDIS_URL },
+  prefix: env().QUEUE_PREFIX,
+});
+afterAll(() => ingest.close());
+
+const target = (shop: SeededShop): DeliveryTarget => ({
+  connectionId: shop.sourceConnectionId,
+  shopId: shop.shopId,
+  role: "source",
+  active: true,
+  ownSecret: null,
+});
+
+function order(id: number, sku: string) {
+  return {
+    id,
+    created_at: "2026-12-01T10:00:00Z",
+    updated_at: "2026-12-01T10:00:00Z",
+    cancelled_at: null,
+    line_items: [{ id: id * 10, variant_id: 1, sku, quantity: 1, current_quantity: 1 }],
+    refunds: [],
+    fulfillments: [],
+  };
+}
+
+async function store(shop: SeededShop, id: number, sku: string): Promise<bigint> {
+  const stored = await storeDelivery({
+    target: target(shop),
+    sameAccount: [target(shop)],
+    topic: "orders/create",
+    eventId: `evt-${shop.shopId}-${id}`,
+    deliveryId: `wh-${shop.shopId}-${id}`,
+    resourceId: String(id),
+    occurredAt: new Date(),
+    payload: order(id, sku),
+  });
+  if (stored.replayed) throw new Error("unexpected replay");
+  return stored.receiptId;
+}
+
+async function settled(id: bigint): Promise<{ status: string; error: string | null }> {
+  for (let i = 0; i < 200; i++) {
+    const row = await prisma.receipt.findUniqueOrThrow({ where: { id } });
+    if (row.status !== "pending") return { status: row.status, error: row.error };
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return { status: "pending", error: null };
+}
+
+describe("ShopSlots", () => {
+  it("bounds the lane in total and one shop to half of it", () => {
+    const slots = new ShopSlots(4);
+    expect(slots.perShop).toBe(2);
+    expect([slots.tryTake("a"), slots.tryTake("a"), slots.tryTake("a")]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    expect([slots.tryTake("b"), slots.tryTake("b"), slots.tryTake("c")]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    expect(slots.inUse).toBe(4);
+    slots.release("a");
+    expect(slots.tryTake("c")).toBe(true);
+    expect(new ShopSlots(1).perShop).toBe(1);
+  });
+});
+
+describe("applying a stored receipt in the web", () => {
+  it("applies it at once, without a queue job, when a slot is free", async () => {
+    const shop = await seedShop(prisma, { items: [{ sku: "NOW", onHand: 5 }] });
+    const stored = await storeDelivery({
+      target: target(shop),
+      sameAccount: [target(shop)],
+      topic: "orders/create",
+      eventId: "evt-now-1",
+      deliveryId: "wh-now-1",
+      resourceId: "1",
+      occurredAt: new Date(),
+      payload: order(1, "NOW"),
+    });
+    if (stored.replayed) throw new Error("unexpected replay");
+    // storeDelivery itself only stores: outside the web process the lane is closed.
+    expect(await ingest.getJob(`r-${stored.receiptId}`)).toBeTruthy();
+    const id = await store(shop, 2, "NOW");
+    await ingest.obliterate({ force: true });
+
+    const slots = new ShopSlots(2);
+    await applyNowOrEnqueue(id, shop.shopId, slots);
+    expect(slots.inUse).toBe(1);
+    expect(await settled(id)).toEqual({ status: "applied", error: null });
+    expect(slots.inUse).toBe(0);
+    expect(await ingest.getJob(`r-${id}`)).toBeUndefined();
+    const level = await prisma.stockLevel.findFirstOrThrow({
+      where: { itemId: shop.itemIds.get("NOW")! },
+    });
+    expect(level.committed).toBe(1);
+  });
+
+  it("enqueues what a full lane cannot take, and keeps a slot for another shop", async () => {
+    const loud = await seedShop(prisma, { items: [{ sku: "LOUD", onHand: 50 }] });
+    const quiet = await seedShop(prisma, { items: [{ sku: "QUIET", onHand: 50 }] });
+    const ids = [await store(loud, 1, "LOUD"), await store(loud, 2, "LOUD")];
+    const other = await store(quiet, 1, "QUIET");
+    await ingest.obliterate({ force: true });
+
+    const slots = new ShopSlots(2);
+    await applyNowOrEnqueue(ids[0]!, loud.shopId, slots); // the shop's one slot
+    await applyNowOrEnqueue(ids[1]!, loud.shopId, slots); // over its share: queued
+    await applyNowOrEnqueue(other, quiet.shopId, slots); // the other shop's slot
+    expect(await ingest.getJob(`r-${ids[1]}`)).toBeTruthy();
+    expect(await settled(ids[0]!)).toMatchObject({ status: "applied" });
+    expect(await settled(other)).toMatchObject({ status: "applied" });
+    expect(await ingest.getJob(`r-${ids[0]}`)).toBeUndefined();
+    expect(await ingest.getJob(`r-${other}`)).toBeUndefined();
+    // No worker: the queued one waits for the ingest queue.
+    expect((await prisma.receipt.findUniqueOrThrow({ where: { id: ids[1]! } })).status).toBe(
+      "pending",
+    );
+  });
+
+  it("hands a receipt whose apply fails to the ingest queue", async () => {
+    const shop = await seedShop(prisma, { items: [{ sku: "GONE", onHand: 5 }] });
+    const id = await store(shop, 1, "GONE");
+    await ingest.obliterate({ force: true });
+    // The shop uninstalls between the delivery and its apply.
+    await prisma.shop.update({ where: { id: shop.shopId }, data: { status: "uninstalled" } });
+
+    const slots = new ShopSlots(2);
+    await applyNowOrEnqueue(id, shop.shopId, slots);
+    for (let i = 0; i < 200 && slots.inUse > 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(slots.inUse).toBe(0);
+    expect(await ingest.getJob(`r-${id}`)).toBeTruthy();
+    const level = await prisma.stockLevel.findFirstOrThrow({
+      where: { itemId: shop.itemIds.get("GONE")! },
+    });
+    expect(level.committed).toBe(0);
+  });
+});
