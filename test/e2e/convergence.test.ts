@@ -12,21 +12,20 @@ import type { World } from "./world";
  * and the ledger matches the stores and the shelf. Many more seeds: test/bench/soak.ts.
  *
  * Issue 11's latency, over every sale of the seeds together: from the sale at its store until
- * every other store shows it. The target is p99 ≤ 2 s; it is not met yet and this asserts a
- * guard against the failure this stop fixed (phantom holds: p99 16–21 s, decision 0009) at
- * 5 s (SALE_P99_MS overrides it). Measured on a quiet machine: pooled p99 3.1 s, p95 1.3–1.4 s
- * per seed. The tail is a receipt at the source counted only once none of the store's own events
- * is in flight (counting sooner booked unseen shipments twice), and the delivery delay itself:
- * a sale is known only once one of its webhooks arrives, each 0–1.5 s late (5% lost and retried
- * 1–3 s later). p95 ≤ 1 s is printed, not asserted: the earlier of two such delays alone has a
- * p95 of 1.16 s.
+ * every other store shows it, p99 ≤ 2 s (SALE_P99_MS overrides it). Measured on this 2-core
+ * machine with receipts applied by the web's fast lane (decision 0011): pooled p99 1,441, 1,490
+ * and 1,525 ms over three runs (before it: 1.7–3.1 s). The rest of the tail is the delivery delay
+ * itself: a sale is known only once one of its webhooks arrives, each 0–1.5 s late (5% lost and
+ * retried 1–3 s later), and a receipt at the source is counted only once none of the store's own
+ * events is in flight. p95 ≤ 1 s is printed, not asserted: the earliest of a sale's three
+ * deliveries alone has a p95 of ~0.95 s.
  *
  * CONVERGENCE_SEEDS=1,2,3 picks the seeds; CONVERGENCE_ROUND_MS the length of each storm.
  */
 const SEEDS = (process.env.CONVERGENCE_SEEDS ?? "11,12,13").split(",").map(Number);
 const ROUND_MS = Number(process.env.CONVERGENCE_ROUND_MS ?? 8_000);
 
-const SALE_P99_MS = Number(process.env.SALE_P99_MS ?? 5_000);
+const SALE_P99_MS = Number(process.env.SALE_P99_MS ?? 2_000);
 
 describe("convergence under chaos", () => {
   let world: World;
