@@ -17,6 +17,7 @@ import client from "prom-client";
 import { env, shopifyEnv } from "./env.server";
 import { ensureBuild } from "./lib/build.server";
 import { runShutdown } from "./lib/lifecycle.server";
+import { inFlightSettled } from "./lib/in-flight.server";
 import { metrics } from "./lib/metrics.server";
 import { logger } from "./logger.server";
 import { sandboxEnabled } from "./sandbox/sandbox.server";
@@ -148,10 +149,13 @@ async function serve(config: ReturnType<typeof env>): Promise<void> {
     stopping = true;
     logger().info({ signal }, "web shutting down");
     server.close(() => {
-      void runShutdown().then((failures) => {
-        if (failures.length) logger().warn({ failures }, "some resources did not close cleanly");
-        process.exit(0);
-      });
+      // Receipts the web was applying finish first (decision 0011), then the pools close.
+      void inFlightSettled(5_000)
+        .then(() => runShutdown())
+        .then((failures) => {
+          if (failures.length) logger().warn({ failures }, "some resources did not close cleanly");
+          process.exit(0);
+        });
     });
     server.closeIdleConnections();
     setTimeout(() => process.exit(0), 15_000).unref();

@@ -7,13 +7,15 @@
  * Bounded: at most WEB_INGEST_SLOTS receipts at a time per web process, and one shop at most half
  * of them, so a flooding shop overflows to the fair ingest queue (per-shop priorities, reserved
  * worker slots) while another shop's order still finds a free slot here. Anything that fails is
- * handed to the queue, which retries with backoff; a web process killed mid-apply leaves a pending
- * receipt that the sweeper re-enqueues. Applying twice is harmless (status check, keyed effects).
+ * handed to the queue, which retries with backoff. On SIGTERM the web lets these finish before it
+ * closes its pools; a web process killed mid-apply leaves a pending receipt that the sweeper
+ * re-enqueues. Applying twice is harmless (status check, keyed effects).
  *
  * Only the web process (STOCKGUARD_PROCESS=web) applies receipts itself; everywhere else (tests
  * calling the service directly, the CLI) every receipt goes through the queue.
  */
 import { env } from "../../env.server";
+import { trackInFlight } from "../../lib/in-flight.server";
 import { metrics } from "../../lib/metrics.server";
 import { log } from "../../logger.server";
 import { enqueueIngest, enqueueSafely } from "../../queues/jobs.server";
@@ -75,7 +77,7 @@ export async function applyNowOrEnqueue(
     return;
   }
   metrics().receiptsAppliedInWeb.inc();
-  void ingestReceipt(receiptId)
+  const work = ingestReceipt(receiptId)
     .catch(async (error: unknown) => {
       // The queue owns retries (backoff, attempts, the merchant-facing failure record).
       log({ receiptId: receiptId.toString() }).warn(
@@ -85,4 +87,5 @@ export async function applyNowOrEnqueue(
       await enqueueSafely("ingest", () => enqueueIngest(receiptId, shopId));
     })
     .finally(() => slots.release(shopId));
+  trackInFlight(work);
 }

@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { inFlightSettled, trackInFlight } from "./in-flight.server";
+
+describe("in-flight background work", () => {
+  it("waits for tracked work, failed or not, and no longer than the timeout", async () => {
+    await inFlightSettled(10); // nothing tracked: at once
+    const done: string[] = [];
+    const later = (ms: number, name: string, fail = false) =>
+      new Promise<void>((resolve, reject) =>
+        setTimeout(() => {
+          done.push(name);
+          if (fail) reject(new Error(name));
+          else resolve();
+        }, ms),
+      );
+    trackInFlight(later(20, "a"));
+    trackInFlight(later(40, "b", true).catch(() => undefined));
+    await inFlightSettled(5_000);
+    expect(done).toEqual(["a", "b"]);
+
+    trackInFlight(later(300, "slow"));
+    const started = Date.now();
+    await inFlightSettled(30);
+    expect(Date.now() - started).toBeLessThan(250);
+    expect(done).not.toContain("slow");
+    await inFlightSettled(5_000);
+    expect(done).toContain("slow");
+  });
+});
