@@ -42,7 +42,7 @@ const ZBaseEnv = z.object({
    * Stored receipts a web process applies itself, at once, instead of enqueuing them (its fast
    * lane; one shop takes at most half). 0: every receipt goes through the ingest queue.
    */
-  WEB_INGEST_SLOTS: intString(0, 64).default(4),
+  WEB_INGEST_SLOTS: intString(0, 64).default(8),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Prefix of every BullMQ key; use a hash tag such as `{sg}` on Redis Cluster. */
   QUEUE_PREFIX: z
