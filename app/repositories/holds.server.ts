@@ -6,7 +6,14 @@
 import { db, sql } from "../lib/sql.server";
 import type { Tx } from "./tx.server";
 
-/** Adds `units` to a listing's hold (the expiry moves with the latest drop). */
+/**
+ * Adds `units` to a listing's hold (the expiry moves with the latest drop) and, in the same
+ * statement, records that the channel shows `shown` (unless a newer observation is recorded):
+ * a second report of the same drop (the level update and a compare-and-set read, racing) then
+ * finds the drop already seen under the same locks instead of holding its units twice — a
+ * double hold outlived the order that consumed one of them and kept every other channel a unit
+ * low until it expired (PUSH_SETTLE_MS).
+ */
 export async function addHold(
   tx: Tx,
   input: {
@@ -14,11 +21,18 @@ export async function addHold(
     shopId: string;
     connectionId: string;
     units: number;
+    shown: number;
     observedAt: string;
     expiresAt: string;
   },
 ): Promise<void> {
   await tx.execute(sql`
+    WITH shown AS (
+      UPDATE listing SET remote_quantity = ${input.shown}, remote_observed_at = ${input.observedAt}::timestamptz,
+                         updated_at = now()
+       WHERE id = ${input.listingId}::uuid
+         AND (remote_observed_at IS NULL OR remote_observed_at <= ${input.observedAt}::timestamptz)
+    )
     INSERT INTO provisional_hold (listing_id, shop_id, connection_id, units, observed_at, expires_at)
     VALUES (${input.listingId}::uuid, ${input.shopId}::uuid, ${input.connectionId}::uuid, ${input.units},
             ${input.observedAt}::timestamptz, ${input.expiresAt}::timestamptz)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import prisma from "../../app/db.server";
 import { observeLevel } from "../../app/services/ingest/observe-level.server";
+import { holdUnexplainedDrop } from "../../app/services/ingest/drops.server";
 import { applyLedgerEvent } from "../../app/services/ledger/apply-event.server";
 import { republishShop } from "../../app/services/ledger/republish.server";
 import { releaseExpiredHolds } from "../../app/services/maintenance.server";
@@ -125,5 +126,28 @@ describe("provisional holds", () => {
     await order("o-4", 1); // one more than existed
     const incidents = await prisma.oversellIncident.findMany({ where: { shopId: shop.shopId } });
     expect(incidents.reduce((s, i) => s + i.shortfall, 0)).toBe(1);
+  });
+
+  it("holds a drop once when two reports of it race (the level update and a compare-and-set read)", async () => {
+    const { shop, xListing, yListing, order } = await setup();
+    // Both reporters measured the drop against the same model (5) before either recorded it.
+    const report = (at: Date) =>
+      holdUnexplainedDrop(
+        { id: "x" },
+        { id: xListing, shopId: shop.shopId, publishedQuantity: 5 },
+        5,
+        4,
+        at,
+      );
+    const at = new Date();
+    await Promise.all([report(at), report(new Date(at.getTime() + 5))]);
+    expect(
+      await prisma.provisionalHold.findUnique({ where: { listingId: xListing } }),
+    ).toMatchObject({ units: 1 });
+    expect(await published(yListing)).toBe(4);
+    // Its order consumes it all: nothing is left to hold the other channels a unit low.
+    await order("o-5", 1);
+    expect(await prisma.provisionalHold.count({ where: { listingId: xListing } })).toBe(0);
+    expect(await published(yListing)).toBe(4);
   });
 });

@@ -54,9 +54,11 @@ export async function applyHoldOperations(ctx: EventContext, ops: HoldOperation[
         shopId: ctx.shopId,
         connectionId: listing.connectionId,
         units,
+        shown: op.change.shown,
         observedAt: op.change.observedAt,
         expiresAt: op.change.expiresAt,
       });
+      listing.remoteQuantity = op.change.shown;
       ctx.holdChanged(op.listingId, units);
     } else if (await holds.releaseExpiredHold(ctx.tx, op.listingId, op.change.expiredBy)) {
       ctx.holdChanged(op.listingId, -listing.holdUnits);
