@@ -5,6 +5,7 @@
  * A job over its shop's share waits a moment without using an attempt.
  */
 import { ChannelThrottledError } from "../app/channels/errors";
+import { ShopSlots } from "../app/lib/shop-slots";
 
 const RESERVED_SLOTS = 2;
 
@@ -18,26 +19,25 @@ export class ShopShareExceededError extends ChannelThrottledError {
 }
 
 export class ShopShares {
-  private readonly active = new Map<string, number>();
+  private readonly slots: ShopSlots;
 
-  constructor(private readonly concurrency: number) {}
+  constructor(concurrency: number) {
+    // BullMQ bounds the total; only one shop's share is counted here.
+    this.slots = new ShopSlots(Infinity, concurrency - RESERVED_SLOTS);
+  }
 
   get share(): number {
-    return Math.max(1, this.concurrency - RESERVED_SLOTS);
+    return this.slots.perShop;
   }
 
   /** Runs `work` in one of the shop's slots, or throws ShopShareExceededError. */
   async run<T>(shopId: string | undefined, work: () => Promise<T>): Promise<T> {
     if (!shopId) return work();
-    const used = this.active.get(shopId) ?? 0;
-    if (used >= this.share) throw new ShopShareExceededError(shopId);
-    this.active.set(shopId, used + 1);
+    if (!this.slots.tryTake(shopId)) throw new ShopShareExceededError(shopId);
     try {
       return await work();
     } finally {
-      const left = (this.active.get(shopId) ?? 1) - 1;
-      if (left <= 0) this.active.delete(shopId);
-      else this.active.set(shopId, left);
+      this.slots.release(shopId);
     }
   }
 }

@@ -2,8 +2,9 @@ import { Queue } from "bullmq";
 import { afterAll, describe, expect, it } from "vitest";
 import prisma from "../../app/db.server";
 import { env } from "../../app/env.server";
-import { applyNowOrEnqueue, ShopSlots } from "../../app/services/inbound/apply-now.server";
-import { storeDelivery, type DeliveryTarget } from "../../app/services/inbound/deliveries.server";
+import { ShopSlots } from "../../app/lib/shop-slots";
+import { applyNowOrEnqueue } from "../../app/services/inbound/apply-now.server";
+import { sourceTarget, storeOrder } from "../factories/deliveries";
 import { seedShop, type SeededShop } from "../factories/shop";
 
 /**
@@ -18,40 +19,8 @@ const ingest = new Queue("ingest", {
 });
 afterAll(() => ingest.close());
 
-const target = (shop: SeededShop): DeliveryTarget => ({
-  connectionId: shop.sourceConnectionId,
-  shopId: shop.shopId,
-  role: "source",
-  active: true,
-  ownSecret: null,
-});
-
-function order(id: number, sku: string) {
-  return {
-    id,
-    created_at: "2026-12-01T10:00:00Z",
-    updated_at: "2026-12-01T10:00:00Z",
-    cancelled_at: null,
-    line_items: [{ id: id * 10, variant_id: 1, sku, quantity: 1, current_quantity: 1 }],
-    refunds: [],
-    fulfillments: [],
-  };
-}
-
-async function store(shop: SeededShop, id: number, sku: string): Promise<bigint> {
-  const stored = await storeDelivery({
-    target: target(shop),
-    sameAccount: [target(shop)],
-    topic: "orders/create",
-    eventId: `evt-${shop.shopId}-${id}`,
-    deliveryId: `wh-${shop.shopId}-${id}`,
-    resourceId: String(id),
-    occurredAt: new Date(),
-    payload: order(id, sku),
-  });
-  if (stored.replayed) throw new Error("unexpected replay");
-  return stored.receiptId;
-}
+const store = (shop: SeededShop, id: number, sku: string) =>
+  storeOrder(sourceTarget(shop), id, sku);
 
 async function settled(id: bigint): Promise<{ status: string; error: string | null }> {
   for (let i = 0; i < 200; i++) {
@@ -86,19 +55,9 @@ describe("ShopSlots", () => {
 describe("applying a stored receipt in the web", () => {
   it("applies it at once, without a queue job, when a slot is free", async () => {
     const shop = await seedShop(prisma, { items: [{ sku: "NOW", onHand: 5 }] });
-    const stored = await storeDelivery({
-      target: target(shop),
-      sameAccount: [target(shop)],
-      topic: "orders/create",
-      eventId: "evt-now-1",
-      deliveryId: "wh-now-1",
-      resourceId: "1",
-      occurredAt: new Date(),
-      payload: order(1, "NOW"),
-    });
-    if (stored.replayed) throw new Error("unexpected replay");
+    const first = await store(shop, 1, "NOW");
     // storeDelivery itself only stores: outside the web process the lane is closed.
-    expect(await ingest.getJob(`r-${stored.receiptId}`)).toBeTruthy();
+    expect(await ingest.getJob(`r-${first}`)).toBeTruthy();
     const id = await store(shop, 2, "NOW");
     await ingest.obliterate({ force: true });
 

@@ -17,40 +17,10 @@
 import { env } from "../../env.server";
 import { trackInFlight } from "../../lib/in-flight.server";
 import { metrics } from "../../lib/metrics.server";
+import { ShopSlots } from "../../lib/shop-slots";
 import { log } from "../../logger.server";
 import { enqueueIngest, enqueueSafely } from "../../queues/jobs.server";
 import { ingestReceipt } from "../ingest/ingest-receipt.server";
-
-export class ShopSlots {
-  private total = 0;
-  private readonly byShop = new Map<string, number>();
-
-  constructor(private readonly slots: number) {}
-
-  /** Most slots one shop may hold: half, so another shop always finds one. */
-  get perShop(): number {
-    return Math.max(1, Math.floor(this.slots / 2));
-  }
-
-  get inUse(): number {
-    return this.total;
-  }
-
-  tryTake(shopId: string): boolean {
-    const used = this.byShop.get(shopId) ?? 0;
-    if (this.total >= this.slots || used >= this.perShop) return false;
-    this.total++;
-    this.byShop.set(shopId, used + 1);
-    return true;
-  }
-
-  release(shopId: string): void {
-    this.total = Math.max(0, this.total - 1);
-    const left = (this.byShop.get(shopId) ?? 1) - 1;
-    if (left <= 0) this.byShop.delete(shopId);
-    else this.byShop.set(shopId, left);
-  }
-}
 
 let lane: ShopSlots | null | undefined;
 

@@ -1,0 +1,36 @@
+/**
+ * Slots shared fairly across shops: at most `perShop` held by one shop and `total` in all (the
+ * web's fast lane, decision 0011, and a worker's ingest slots, workers/fairness.ts).
+ */
+export class ShopSlots {
+  private used = 0;
+  private readonly byShop = new Map<string, number>();
+  /** Most slots one shop may hold (default: half, so another shop always finds one). */
+  readonly perShop: number;
+
+  constructor(
+    private readonly total: number,
+    perShop = Math.floor(total / 2),
+  ) {
+    this.perShop = Math.max(1, perShop);
+  }
+
+  get inUse(): number {
+    return this.used;
+  }
+
+  tryTake(shopId: string): boolean {
+    const held = this.byShop.get(shopId) ?? 0;
+    if (this.used >= this.total || held >= this.perShop) return false;
+    this.used++;
+    this.byShop.set(shopId, held + 1);
+    return true;
+  }
+
+  release(shopId: string): void {
+    this.used = Math.max(0, this.used - 1);
+    const left = (this.byShop.get(shopId) ?? 1) - 1;
+    if (left <= 0) this.byShop.delete(shopId);
+    else this.byShop.set(shopId, left);
+  }
+}
