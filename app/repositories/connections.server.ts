@@ -4,7 +4,7 @@
  */
 import type { ChannelKind, ConnectionContext } from "../channels/channel-adapter";
 import prisma from "../db.server";
-import { db, sql, type SqlClient } from "../lib/sql.server";
+import { db, raw, sql, type SqlClient } from "../lib/sql.server";
 
 export type ConnectionRow = {
   id: string;
@@ -21,14 +21,18 @@ export type ConnectionRow = {
   syncEnabled: boolean;
 };
 
+/** A `ConnectionRow` (connection `c` joined with its shop `s`), for every query that loads one. */
+export const CONNECTION_ROW = raw(`
+    c.id, c.shop_id AS "shopId", c.kind::text AS kind, c.role::text AS role, c.status::text AS status,
+    c.account_ref AS "accountRef", c.api_base_url AS "apiBaseUrl", c.credentials, c.settings,
+    s.domain AS "shopDomain", s.status::text AS "shopStatus", s.sync_enabled AS "syncEnabled"`);
+
 export async function loadConnection(
   connectionId: string,
   client: SqlClient = db(),
 ): Promise<ConnectionRow | null> {
   const rows = await client.query<ConnectionRow>(sql`
-    SELECT c.id, c.shop_id AS "shopId", c.kind::text AS kind, c.role::text AS role, c.status::text AS status,
-           c.account_ref AS "accountRef", c.api_base_url AS "apiBaseUrl", c.credentials, c.settings,
-           s.domain AS "shopDomain", s.status::text AS "shopStatus", s.sync_enabled AS "syncEnabled"
+    SELECT ${CONNECTION_ROW}
       FROM connection c JOIN shop s ON s.id = c.shop_id
      WHERE c.id = ${connectionId}::uuid`);
   return rows[0] ?? null;

@@ -4,7 +4,7 @@
  * Deliveries refused at the edge are recorded in `rejected_delivery` for support.
  */
 import { db, sql, type SqlClient } from "../lib/sql.server";
-import type { ConnectionRow } from "./connections.server";
+import { CONNECTION_ROW, type ConnectionRow } from "./connections.server";
 
 export type ReceiptInput = {
   shopId: string;
@@ -86,14 +86,10 @@ export async function loadReceiptForIngest(
   const rows = await db().query<ReceiptRow & { connection: ConnectionRow | null }>(sql`
     SELECT r.id, r.shop_id AS "shopId", r.connection_id AS "connectionId", r.topic, r.payload,
            r.status::text AS status, r.received_at AS "receivedAt", r.triggered_at AS "triggeredAt",
-           CASE WHEN c.id IS NULL THEN NULL ELSE json_build_object(
-             'id', c.id, 'shopId', c.shop_id, 'kind', c.kind, 'role', c.role, 'status', c.status,
-             'accountRef', c.account_ref, 'apiBaseUrl', c.api_base_url, 'credentials', c.credentials,
-             'settings', c.settings, 'shopDomain', s.domain, 'shopStatus', s.status,
-             'syncEnabled', s.sync_enabled) END AS connection
+           (SELECT row_to_json(x) FROM (
+              SELECT ${CONNECTION_ROW} FROM connection c JOIN shop s ON s.id = c.shop_id
+               WHERE c.id = r.connection_id) x) AS connection
       FROM receipt r
-      LEFT JOIN connection c ON c.id = r.connection_id
-      LEFT JOIN shop s ON s.id = c.shop_id
      WHERE r.id = ${id}::bigint`);
   const row = rows[0];
   if (!row) return null;
