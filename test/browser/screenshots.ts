@@ -173,18 +173,24 @@ async function seed(prisma: PrismaClient): Promise<void> {
       startedAt: new Date(now - 20_000),
     },
   });
-  // Sync latency for the Sync health chart: writes to the outlet over the last 8 hours.
-  for (let i = 0; i < 48; i++) {
-    const receivedAt = new Date(now - (8 * 3_600_000 * i) / 48);
-    const ms = 300 + ((i * 137) % 900) + (i % 11 === 0 ? 1_400 : 0);
-    await addPushTrace(prisma, {
+  // An order at the source received at `receivedAt` and written to the outlet `ms` later.
+  const toOutlet = (eventId: string, receivedAt: Date, ms: number) =>
+    addPushTrace(prisma, {
       shopId: shop.shopId,
       from: shop.sourceConnectionId,
       to: outlet.connectionId,
-      eventId: `shot-latency-${i}`,
+      eventId,
       receivedAt,
       writtenAt: new Date(receivedAt.getTime() + ms),
     });
+  // Sync latency for the Sync health chart: writes to the outlet over the last 8 hours.
+  for (let i = 0; i < 48; i++) {
+    const receivedAt = new Date(now - (8 * 3_600_000 * i) / 48);
+    await toOutlet(
+      `shot-latency-${i}`,
+      receivedAt,
+      300 + ((i * 137) % 900) + (i % 11 === 0 ? 1_400 : 0),
+    );
   }
   // Order history for Recommended buffers: a week of steady sales on both stores, and a flash
   // sale on the outlet in the last ten minutes (30 black tees M, 12 grey hoodies).
@@ -222,15 +228,7 @@ async function seed(prisma: PrismaClient): Promise<void> {
   }
   // A burst two hours ago: six orders waiting for the outlet at once (the pending writes chart).
   for (let i = 0; i < 6; i++) {
-    const receivedAt = new Date(now - 2 * 3_600_000 + i * 150);
-    await addPushTrace(prisma, {
-      shopId: shop.shopId,
-      from: shop.sourceConnectionId,
-      to: outlet.connectionId,
-      eventId: `shot-burst-${i}`,
-      receivedAt,
-      writtenAt: new Date(receivedAt.getTime() + 4_000 - i * 100),
-    });
+    await toOutlet(`shot-burst-${i}`, new Date(now - 2 * 3_600_000 + i * 150), 4_000 - i * 100);
   }
   const fresh = await seedShop(prisma, { domain: FRESH, locations: 0 });
   await prisma.shop.update({

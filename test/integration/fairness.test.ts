@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { Worker } from "bullmq";
 import prisma from "../../app/db.server";
-import { storeDelivery, type DeliveryTarget } from "../../app/services/inbound/deliveries.server";
 import { startWorkers } from "../../workers/main";
 import { percentile } from "../e2e/world";
+import { sourceTarget, storeOrder } from "../factories/deliveries";
 import { seedShop } from "../factories/shop";
 
 /**
@@ -14,33 +14,6 @@ import { seedShop } from "../factories/shop";
  */
 const FLOOD = 800;
 const PROBES = 25;
-
-function order(id: number, sku: string) {
-  return {
-    id,
-    created_at: "2026-11-26T10:00:00Z",
-    updated_at: "2026-11-26T10:00:00Z",
-    cancelled_at: null,
-    line_items: [{ id: id * 10, variant_id: 1, sku, quantity: 1, current_quantity: 1 }],
-    refunds: [],
-    fulfillments: [],
-  };
-}
-
-async function deliver(target: DeliveryTarget, id: number, sku: string) {
-  const stored = await storeDelivery({
-    target,
-    sameAccount: [target],
-    topic: "orders/create",
-    eventId: `evt-${target.shopId}-${id}`,
-    deliveryId: `wh-${target.shopId}-${id}`,
-    resourceId: String(id),
-    occurredAt: new Date(),
-    payload: order(id, sku),
-  });
-  if (stored.replayed) throw new Error("unexpected replay");
-  return stored.receiptId;
-}
 
 async function latencyMs(ids: bigint[]): Promise<number[]> {
   for (;;) {
@@ -58,19 +31,12 @@ describe("fairness across shops", () => {
   it("keeps a quiet shop's latency while another shop floods", async () => {
     const loud = await seedShop(prisma, { items: [{ sku: "LOUD", onHand: 100_000 }] });
     const quiet = await seedShop(prisma, { items: [{ sku: "QUIET", onHand: 1_000 }] });
-    const target = (shop: typeof loud): DeliveryTarget => ({
-      connectionId: shop.sourceConnectionId,
-      shopId: shop.shopId,
-      role: "source",
-      active: true,
-      ownSecret: null,
-    });
     const workers: Worker[] = await startWorkers(["ingest"]);
     try {
       const probe = async (from: number) => {
         const ids: bigint[] = [];
         for (let i = 0; i < PROBES; i++) {
-          ids.push(await deliver(target(quiet), from + i, "QUIET"));
+          ids.push(await storeOrder(sourceTarget(quiet), from + i, "QUIET"));
           await new Promise((r) => setTimeout(r, 40));
         }
         return latencyMs(ids);
@@ -78,7 +44,8 @@ describe("fairness across shops", () => {
       const idle = await probe(1);
       // The flood: every order stored and enqueued as fast as the web would.
       const flood: bigint[] = [];
-      for (let i = 0; i < FLOOD; i++) flood.push(await deliver(target(loud), 10_000 + i, "LOUD"));
+      for (let i = 0; i < FLOOD; i++)
+        flood.push(await storeOrder(sourceTarget(loud), 10_000 + i, "LOUD"));
       const during = await probe(1_000);
       const floodPending = await prisma.receipt.count({
         where: { id: { in: flood }, status: "pending" },
