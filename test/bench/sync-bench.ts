@@ -340,14 +340,17 @@ async function main(): Promise<void> {
 
     // Bounded drain: webhooks delivered, receipts applied, listings pushed — or the deadline.
     const drainDeadline = lastOrderAt + p.drainS * 1000;
-    const pipelineBusy = async () =>
+    /** Whether StockGuard still owes work: a listing a write, or a receipt (or hold) its apply. */
+    const owesWork = async (holdsToo = false) =>
       (
         await world.pg.query(
-          "SELECT 1 FROM listing WHERE published_version > pushed_version UNION ALL SELECT 1 FROM receipt WHERE status = 'pending' LIMIT 1",
+          "SELECT 1 FROM listing WHERE published_version > pushed_version UNION ALL SELECT 1 FROM receipt WHERE status = 'pending'" +
+            (holdsToo ? " UNION ALL SELECT 1 FROM provisional_hold" : "") +
+            " LIMIT 1",
         )
       ).rowCount !== 0;
     let drained = await sandbox.waitForWebhooksIdle(Math.max(0, drainDeadline - Date.now()));
-    while (drained && (await pipelineBusy())) {
+    while (drained && (await owesWork())) {
       if (Date.now() > drainDeadline) drained = false;
       else await new Promise((r) => setTimeout(r, 100));
     }
@@ -399,13 +402,8 @@ async function main(): Promise<void> {
     // to expire; at most 20 s), every store shows what the hub publishes. A sale counted as a
     // timeout above was either slow (fixed meanwhile) or is stuck (listed here).
     const settleStarted = Date.now();
-    while (Date.now() - settleStarted < 20_000) {
-      const busy = await world.pg.query(
-        "SELECT 1 FROM listing WHERE published_version > pushed_version UNION ALL SELECT 1 FROM provisional_hold LIMIT 1",
-      );
-      if (busy.rowCount === 0) break;
+    while (Date.now() - settleStarted < 20_000 && (await owesWork(true)))
       await new Promise((r) => setTimeout(r, 200));
-    }
     const settleS = (Date.now() - settleStarted) / 1000;
     await new Promise((r) => setTimeout(r, 1_000));
     const stuck = await mismatches(world);
