@@ -94,7 +94,7 @@ function ChartCard(props: {
   title: string;
   description: string;
   empty: string | null;
-  children: React.ReactNode;
+  children: ReactNode;
 }) {
   return (
     <Card>

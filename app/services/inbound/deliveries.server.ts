@@ -58,8 +58,8 @@ export type StoredDelivery =
 /**
  * Stores a verified, checked delivery for one connection, then applies it (the web's fast lane)
  * or enqueues its ingest. A duplicate whose first delivery is still pending is handed on again
- * (applying or enqueuing twice is harmless). Throws when the
- * receipt cannot be stored (the caller answers 5xx so the channel retries).
+ * (applying or enqueuing twice is harmless). Throws when the receipt cannot be stored (the
+ * caller answers 5xx so the channel retries).
  */
 export async function storeDelivery(input: {
   target: DeliveryTarget;
