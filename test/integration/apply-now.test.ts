@@ -4,6 +4,7 @@ import prisma from "../../app/db.server";
 import { env } from "../../app/env.server";
 import { ShopSlots } from "../../app/lib/shop-slots";
 import { applyNowOrEnqueue } from "../../app/services/inbound/apply-now.server";
+import { recordUninstall } from "../../app/services/shops.server";
 import { sourceTarget, storeOrder } from "../factories/deliveries";
 import { seedShop, type SeededShop } from "../factories/shop";
 
@@ -99,8 +100,8 @@ describe("applying a stored receipt in the web", () => {
     const shop = await seedShop(prisma, { items: [{ sku: "GONE", onHand: 5 }] });
     const id = await store(shop, 1, "GONE");
     await ingest.obliterate({ force: true });
-    // The shop uninstalls between the delivery and its apply.
-    await prisma.shop.update({ where: { id: shop.shopId }, data: { status: "uninstalled" } });
+    // The shop uninstalls between the delivery and its apply (what app/uninstalled does).
+    await recordUninstall(shop.domain);
 
     const slots = new ShopSlots(2);
     await applyNowOrEnqueue(id, shop.shopId, slots);
