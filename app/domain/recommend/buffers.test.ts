@@ -82,6 +82,74 @@ describe("race buffer ceil(λW + z·√(λW))", () => {
   });
 });
 
+describe("race buffer with this channel's own buyers (an oversell needs one within W)", () => {
+  it("never exceeds the buyer-assumed buffer, is monotone in the own rate, 0 without own buyers", () => {
+    fc.assert(
+      fc.property(rateArb, rateArb, rateArb, delayArb, levelArb, (r, o1, o2, w, l) => {
+        const [oLo, oHi] = o1 <= o2 ? [o1, o2] : [o2, o1];
+        const b = (own?: number) =>
+          raceBuffer({ ratePerHour: r, delayMs: w, z: zFor(l), ownRatePerHour: own });
+        expect(b(oLo)).toBeLessThanOrEqual(b(oHi));
+        expect(b(oHi)).toBeLessThanOrEqual(b());
+        expect(b(0)).toBe(0);
+      }),
+    );
+  });
+
+  it("stays monotone in demand, delay and service level with the own rate given", () => {
+    fc.assert(
+      fc.property(
+        rateArb,
+        rateArb,
+        delayArb,
+        delayArb,
+        levelArb,
+        levelArb,
+        rateArb,
+        (r1, r2, w1, w2, l1, l2, own) => {
+          const [rLo, rHi] = r1 <= r2 ? [r1, r2] : [r2, r1];
+          const [wLo, wHi] = w1 <= w2 ? [w1, w2] : [w2, w1];
+          const [lLo, lHi] = l1 <= l2 ? [l1, l2] : [l2, l1];
+          const b = (r: number, w: number, l: number) =>
+            raceBuffer({ ratePerHour: r, delayMs: w, z: zFor(l), ownRatePerHour: own });
+          expect(b(rLo, wLo, lLo)).toBeLessThanOrEqual(b(rHi, wLo, lLo));
+          expect(b(rLo, wLo, lLo)).toBeLessThanOrEqual(b(rLo, wHi, lLo));
+          expect(b(rLo, wLo, lLo)).toBeLessThanOrEqual(b(rLo, wLo, lHi));
+        },
+      ),
+    );
+  });
+
+  it("keeps P(more than b sold elsewhere) × P(a buyer here) about the accepted risk", () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0.5, max: 200, noNaN: true }),
+        fc.double({ min: 0.01, max: 50, noNaN: true }),
+        levelArb,
+        (mu, ownMu, level) => {
+          const b = raceBuffer({
+            ratePerHour: mu,
+            delayMs: HOUR,
+            z: zFor(level),
+            ownRatePerHour: ownMu,
+          });
+          const ownSale = 1 - Math.exp(-ownMu);
+          expect(poissonTail(mu, b) * ownSale).toBeLessThanOrEqual(Math.max(0.05, 2 * (1 - level)));
+        },
+      ),
+    );
+  });
+
+  it("asks one unit less of a slow SKU whose own buyers are rare within W", () => {
+    // 0.11 sales/s elsewhere, 0.0375/s here, W = 1.75 s (the market bench's slowest SKU):
+    // λW = 0.19; buyer-assumed ceil(0.19 + 2.33·0.44) = 2; a buyer here within W is 6.4 %
+    // likely, so the tail may be 15.6 %: z′ = 1.01 → ceil(0.19 + 1.01·0.44) = 1.
+    const input = { ratePerHour: 0.11 * 3600, delayMs: 1_750, z: zFor(0.99) };
+    expect(raceBuffer(input)).toBe(2);
+    expect(raceBuffer({ ...input, ownRatePerHour: 0.0375 * 3600 })).toBe(1);
+  });
+});
+
 describe("safety stock z·√(L·σd² + d̄²·σL²)", () => {
   it("is a non-negative integer, 0 without demand, monotone in every input", () => {
     const arb = fc.record({
@@ -202,6 +270,33 @@ describe("recommendations per SKU and channel", () => {
           const owners = rec.channels.filter((r) => r.tailOwner);
           expect(owners.length).toBe(tailOwner && channels.length > 1 ? 1 : 0);
           for (const o of owners) expect(o.race).toBe(0);
+        },
+      ),
+    );
+  });
+
+  it("never lower a channel's buffer when any channel's demand rises", () => {
+    fc.assert(
+      fc.property(
+        demandArb,
+        fc.nat(4),
+        fc.double({ min: 0, max: 500, noNaN: true }),
+        fc.array(fc.double({ min: 0, max: HOUR, noNaN: true }), { minLength: 5, maxLength: 5 }),
+        levelArb,
+        (demand, which, extra, delays, level) => {
+          const ids = Object.keys(demand.channelRates);
+          const id = ids[which % ids.length]!;
+          const more: SkuDemand = {
+            ...demand,
+            channelRates: { ...demand.channelRates, [id]: demand.channelRates[id]! + extra },
+          };
+          const channels = ids.map((c, i) => channel(c, { delayP99Ms: delays[i]! }));
+          const values = (d: SkuDemand) =>
+            recommendForSku({ demand: d, channels, ats: 1_000, serviceLevel: level }).channels.map(
+              (r) => r.value,
+            );
+          const before = values(demand);
+          values(more).forEach((v, i) => expect(v).toBeGreaterThanOrEqual(before[i]!));
         },
       ),
     );

@@ -30,23 +30,49 @@ export function zFor(serviceLevel: number): number {
 
 /**
  * Race buffer: with μ = λ·W the expected sales elsewhere while this channel is stale,
- * `ceil(μ + z·√(D·μ))` (D the demand's dispersion, 1 for Poisson demand). When even one sale
- * in that window is rarer than the risk the service level accepts (1 − e^(−μ) ≤ 1 − Φ(z)), the
- * race is negligible and the buffer is 0 — the normal approximation alone would put 1 unit on
- * every SKU that ever sold. Monotone in λ, W, z and D; 0 without demand; never negative.
+ * `ceil(μ + z·√(D·μ))` (D the demand's dispersion, 1 for Poisson demand). An oversell here
+ * needs two things within W: more than the buffer sold elsewhere, *and* a buyer on this channel
+ * before it learns. With this channel's own rate given (`ownRatePerHour`), the tail may be as
+ * likely as the accepted risk divided by P(a buyer here within W) = 1 − e^(−λc·W), so z is the
+ * one of that larger tail (`effectiveZ`); without it, a buyer is assumed. When even one sale
+ * elsewhere within W is rarer than that, the race is negligible and the buffer is 0 — the
+ * normal approximation alone would put 1 unit on every SKU that ever sold. Monotone in λ, λc,
+ * W, z and D; 0 without demand; never negative.
  */
 export function raceBuffer(input: {
   ratePerHour: number;
   delayMs: number;
   z: number;
   dispersion?: number;
+  ownRatePerHour?: number;
 }): number {
   const mu = (Math.max(0, input.ratePerHour) * Math.max(0, input.delayMs)) / HOUR;
   if (!(mu > 0)) return 0;
-  const risk = 1 - standardNormalCdf(input.z);
-  if (1 - Math.exp(-mu) <= risk) return 0;
+  const { z, tailRisk } = effectiveZ(input);
+  if (!(tailRisk < 1) || 1 - Math.exp(-mu) <= tailRisk) return 0;
   const d = Math.max(1, input.dispersion ?? 1);
-  return Math.max(0, Math.ceil(mu + Math.max(0, input.z) * Math.sqrt(d * mu) - 1e-9));
+  return Math.max(0, Math.ceil(mu + Math.max(0, z) * Math.sqrt(d * mu) - 1e-9));
+}
+
+/**
+ * The tail risk the race buffer may leave, and its z: the accepted risk (1 − Φ(z)) divided by
+ * the chance that this channel sells at all within W (1 when its own rate is not given). A
+ * channel whose own buyers are rarer than the accepted risk needs no buffer (tail risk ≥ 1).
+ */
+export function effectiveZ(input: { delayMs: number; z: number; ownRatePerHour?: number }): {
+  z: number;
+  tailRisk: number;
+  ownSale: number;
+} {
+  const risk = 1 - standardNormalCdf(input.z);
+  if (input.ownRatePerHour === undefined) return { z: input.z, tailRisk: risk, ownSale: 1 };
+  const ownSale =
+    1 - Math.exp(-(Math.max(0, input.ownRatePerHour) * Math.max(0, input.delayMs)) / HOUR);
+  if (!(ownSale > risk)) return { z: Math.min(0, input.z), tailRisk: 1, ownSale };
+  const tailRisk = risk / ownSale;
+  // Never above the given z; far out in the tail, where Φ(z) rounds to 1, the given z itself.
+  const z = tailRisk > 1e-12 ? Math.min(input.z, normalQuantile(1 - tailRisk)) : input.z;
+  return { z, tailRisk, ownSale };
 }
 
 /**
@@ -244,16 +270,31 @@ export function recommendForSku(input: {
   const ownerName = inputs.find((i) => i.channel.channelId === owner)?.channel.name ?? "";
 
   const channels = inputs.map(
-    ({ channel, service, delayMeasured, delayMs, lambda }): ChannelRecommendation => {
+    ({ channel, service, delayMeasured, delayMs, lambda, own }): ChannelRecommendation => {
       const isOwner = channel.channelId === owner;
+      // This channel's own buyers, taken as at least an average other channel's: a channel
+      // without sales of the SKU yet is not assumed to sell nothing, and the buffer stays
+      // monotone in every channel's demand.
+      const others = inputs.length - 1;
+      const ownRate = Math.max(own, others > 0 ? lambda / others : 0);
       const race = isOwner
         ? 0
-        : raceBuffer({ ratePerHour: lambda, delayMs, z: service.z, dispersion: demand.dispersion });
+        : raceBuffer({
+            ratePerHour: lambda,
+            delayMs,
+            z: service.z,
+            dispersion: demand.dispersion,
+            ownRatePerHour: ownRate,
+          });
+      const tail = effectiveZ({ delayMs, z: service.z, ownRatePerHour: ownRate });
       // The safety stock is its own "hold back" rule; a channel with a race buffer shows 0 once
       // the race could reach into it, one without needs no threshold at all.
       const value = race > 0 ? Math.min(cap, race + safetyUnits) : 0;
       const mu = (lambda * delayMs) / HOUR;
-      const avoided = isOwner ? 0 : poissonExcess(mu, 0) - poissonExcess(mu, Math.min(race, cap));
+      // Units sold elsewhere beyond the buffer, oversold only if a buyer comes here meanwhile.
+      const avoided = isOwner
+        ? 0
+        : tail.ownSale * (poissonExcess(mu, 0) - poissonExcess(mu, Math.min(race, cap)));
       const notes: string[] = [];
       if (isOwner)
         notes.push("sells the last units: every other channel shows 0 before they can race it");
@@ -266,6 +307,10 @@ export function recommendForSku(input: {
       if (demand.dispersion > 1.05)
         notes.push(`bursty demand (dispersion ${fmt(demand.dispersion)})`);
       notes.push(service.reason);
+      if (!isOwner && mu > 0)
+        notes.push(
+          `a buyer here within W: ${pct(tail.ownSale)} (λc=${rate(ownRate)}), so sales elsewhere may pass the buffer with ${pct(Math.min(1, tail.tailRisk))}`,
+        );
       notes.push(
         delayMeasured
           ? `W is the p99 of ${channel.delaySamples} measured updates`
@@ -286,7 +331,7 @@ export function recommendForSku(input: {
         delayMs,
         delayMeasured,
         serviceLevel: service.level,
-        z: service.z,
+        z: isOwner ? service.z : tail.z,
         oversoldAvoidedPerSellOut: avoided,
         flash: demand.flash,
         pooled: demand.pooled,
@@ -294,10 +339,10 @@ export function recommendForSku(input: {
         formula: isOwner
           ? "tail owner: no race buffer"
           : negligible
-            ? `P(any sale elsewhere within W) = 1 − e^(−λW) = ${fmt(1 - Math.exp(-mu))} ≤ ${fmt(1 - service.level)}`
-            : `ceil(λW + z·√(λW)) = ceil(${fmt(mu)} + ${fmt(service.z)}·√${fmt(mu)})`,
+            ? `P(any sale elsewhere within W) = 1 − e^(−λW) = ${fmt(1 - Math.exp(-mu))} ≤ (1 − service level) ÷ P(a buyer here within W) = ${fmt(Math.min(1, tail.tailRisk))}`
+            : `ceil(λW + z′·√(λW)) = ceil(${fmt(mu)} + ${fmt(tail.z)}·√${fmt(mu)}), z′ for a tail of ${fmt(tail.tailRisk)} = ${fmt(1 - service.level)} ÷ ${fmt(tail.ownSale)}`,
         explanation:
-          `λ=${rate(lambda)} on other channels, W=${duration(delayMs)}, z=${fmt(service.z)} → ${units(value)}` +
+          `λ=${rate(lambda)} on other channels, W=${duration(delayMs)}, z=${fmt(isOwner ? service.z : tail.z)} → ${units(value)}` +
           ` (${notes.join("; ")})`,
       };
     },
