@@ -27,26 +27,30 @@ export type RulePreviewAnswer =
 export function useRulePreview(fields: Record<string, string> | null) {
   const fetcher = useFetcher<RulePreviewAnswer>();
   const key = fields ? JSON.stringify(fields) : null;
-  const { submit, state } = fetcher;
-  const [asked, setAsked] = useState<string | null>(null);
+  const { submit, state, data } = fetcher;
+  // What was asked, and the answer on hand when it was asked: a request that ends without a new
+  // answer (cancelled by a navigation or a revalidation, or lost) is asked again, a few times.
+  const [asked, setAsked] = useState<{ key: string; before: unknown; tries: number } | null>(null);
+  const unanswered = asked !== null && state === "idle" && data === asked.before;
   useEffect(() => {
     // One preview at a time: a newer one waits for the current answer instead of aborting it.
-    if (!key || key === asked || state !== "idle") return;
+    if (!key || state !== "idle") return;
+    const again = unanswered && asked.key === key && asked.tries < 3;
+    if (asked?.key === key && !again) return;
     const timer = setTimeout(() => {
-      setAsked(key);
+      setAsked({ key, before: data, tries: again ? asked.tries + 1 : 1 });
       submit(
         { ...(JSON.parse(key) as Record<string, string>), step: "preview" },
         { method: "post" },
       );
     }, 250);
     return () => clearTimeout(timer);
-  }, [key, asked, state, submit]);
-  const answer = fetcher.data;
-  const current = key !== null && key === asked && state === "idle";
+  }, [key, asked, state, data, unanswered, submit]);
+  const current = key !== null && asked?.key === key && state === "idle" && !unanswered;
   return {
-    preview: current && answer && answer.ok && "preview" in answer ? answer.preview : null,
-    failure: current && answer && !answer.ok ? answer : undefined,
-    loading: key !== null && !current,
+    preview: current && data && data.ok && "preview" in data ? data.preview : null,
+    failure: current && data && !data.ok ? data : undefined,
+    loading: key !== null && !current && !(unanswered && asked.tries >= 3),
   };
 }
 

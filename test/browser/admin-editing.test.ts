@@ -3,7 +3,13 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { republishShop } from "../../app/services/ledger/republish.server";
 import { addSalesConnection, seedShop, type SeededShop } from "../factories/shop";
-import { startAdmin, type AdminHarness, waitForToast as waitForToastOn, rowWith } from "./harness";
+import {
+  startAdmin,
+  type AdminHarness,
+  waitForToast as waitForToastOn,
+  rowWith,
+  unexpectedPageErrors,
+} from "./harness";
 
 /**
  * Issue 17's editing at scale in a real browser against the real web process: buffers set on
@@ -361,12 +367,7 @@ describe("editing at scale", () => {
   });
 
   test("no page errors and no request left the machine except App Bridge", () => {
-    const unexpected = admin.pageErrors.filter(
-      (e) =>
-        !e.includes("ERR_BLOCKED_BY_CLIENT") &&
-        !e.endsWith(": BodyStreamBuffer was aborted") &&
-        !/Failed to load resource: the server responded with a status of (400|404|422)\b/.test(e),
-    );
+    const unexpected = unexpectedPageErrors(admin.pageErrors, [400, 404, 422]);
     expect(unexpected).toEqual([]);
     expect(admin.blocked.filter((u) => !u.startsWith("https://cdn.shopify.com/"))).toEqual([]);
   });

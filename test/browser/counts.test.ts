@@ -20,6 +20,7 @@ import {
   startAdmin,
   type AdminHarness,
   waitForToast as waitForToastOn,
+  unexpectedPageErrors,
 } from "./harness";
 
 const SOURCE = "count-store.myshopify.com";
@@ -267,11 +268,7 @@ describe("cycle counts and risk checks in the admin", () => {
     expect(variant("SOCK").inventoryPolicy).toBe("DENY");
     await expect.poll(() => riskCount("continue_selling")).toBe("0");
     // Refused entries and sheets (400) are expected answers, logged by the browser as failed loads.
-    const unexpected = admin.pageErrors.filter(
-      (e) =>
-        !e.includes("ERR_BLOCKED_BY_CLIENT") &&
-        !/Failed to load resource: the server responded with a status of (400|422)\b/.test(e),
-    );
+    const unexpected = unexpectedPageErrors(admin.pageErrors, [400, 422]);
     expect(unexpected).toEqual([]);
   });
 });

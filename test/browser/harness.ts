@@ -318,6 +318,25 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 }
 
 /** Waits until App Bridge showed a toast containing `message` (the sandbox shell records them). */
+/**
+ * The page errors a test did not expect: a blocked external request (App Bridge's CDN), a refused
+ * answer with one of `statuses` (the browser logs each as a failed load), and a data load
+ * cancelled because the test moved on before it finished ("BodyStreamBuffer was aborted": Remix
+ * aborts a revalidation when a newer navigation starts; reported as a page error or, with its
+ * stack, on the console) are not bugs. Anything else (hydration mismatches, uncaught errors) is.
+ */
+export function unexpectedPageErrors(errors: readonly string[], statuses: readonly number[]) {
+  const refused = new RegExp(
+    `Failed to load resource: the server responded with a status of (${statuses.join("|")})\\b`,
+  );
+  return errors.filter(
+    (e) =>
+      !e.includes("ERR_BLOCKED_BY_CLIENT") &&
+      !/^[^:]*: (AbortError: )?BodyStreamBuffer was aborted(\n|$)/.test(e) &&
+      !refused.test(e),
+  );
+}
+
 export async function waitForToast(page: Page, message: string, timeoutMs?: number): Promise<void> {
   await page.waitForFunction(
     (m) =>

@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { waitForToast as waitForToastOn } from "./harness";
+import { unexpectedPageErrors, waitForToast as waitForToastOn } from "./harness";
 import {
   LINKED,
   levelOf,
@@ -584,11 +584,7 @@ describe("the merchant's path, from the embedded admin", () => {
   });
 
   test("no page errors, and nothing left the machine but App Bridge and the consent page", () => {
-    const unexpected = world.admin.pageErrors.filter(
-      (e) =>
-        !e.includes("ERR_BLOCKED_BY_CLIENT") &&
-        !/Failed to load resource: the server responded with a status of (400|404|422)\b/.test(e),
-    );
+    const unexpected = unexpectedPageErrors(world.admin.pageErrors, [400, 404, 422]);
     expect(unexpected).toEqual([]);
     expect(
       world.admin.blocked.filter(
