@@ -94,8 +94,6 @@ export type RemoteQuantity = RemoteRef & {
   /** Every state the channel exposes (Shopify: on_hand, committed, reserved, …). */
   states: Record<string, number>;
   observedAt: Date;
-  /** When the channel last changed this level, where it says (Shopify's `updatedAt`). */
-  changedAt?: Date | null;
 };
 
 // ---------------------------------------------------------------------------------------------

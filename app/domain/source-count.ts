@@ -15,15 +15,9 @@
  *   is left (`unseen`) are shipments or cancellations at the store not seen yet — up to that many
  *   units of an on_hand drop are held back (not counted) and the level is read again, until the
  *   events arrive or `GIVE_UP_ATTEMPTS` reads have passed (then the shelf is the truth);
- * - the store changed the level moments ago (`changedAgoMs` under `UNSEEN_EVENT_MS`) and its
- *   on_hand differs from ours: an order placed and shipped at the store whose webhooks have not
- *   arrived moves on_hand without leaving any commitment behind to tell it from a count, and a
- *   restock by refund likewise — postpone, read again once the level has been still that long;
  * - everything else is counted.
  */
 export const GIVE_UP_ATTEMPTS = 150;
-/** Webhooks of a change at the store arrive within seconds (delivered, or retried once). */
-export const UNSEEN_EVENT_MS = 5_000;
 
 export type SourceCountInput = {
   shopifyOnHand: number;
@@ -38,8 +32,6 @@ export type SourceCountInput = {
   eventsInFlight: boolean;
   /** Reads of this level postponed so far. */
   attempt: number;
-  /** Time from the store's last change of this level to the read; null when unknown. */
-  changedAgoMs?: number | null;
 };
 
 export type SourceCountDecision =
@@ -61,12 +53,6 @@ export function sourceCountDecision(input: SourceCountInput): SourceCountDecisio
   const openingRelease = excess > 0 ? Math.min(excess, Math.max(0, input.openingCommitted)) : 0;
   const unseen = Math.max(0, excess - openingRelease);
   const expected = input.ledgerOnHand - input.pendingToSource;
-  const changedLately =
-    input.changedAgoMs !== null &&
-    input.changedAgoMs !== undefined &&
-    input.changedAgoMs < UNSEEN_EVENT_MS;
-  if (changedLately && input.shopifyOnHand !== expected && input.attempt < GIVE_UP_ATTEMPTS)
-    return { action: "postpone" };
   const drop = Math.max(0, expected - input.shopifyOnHand);
   const waiting = unseen > 0 && input.attempt < GIVE_UP_ATTEMPTS;
   const heldBack = waiting ? Math.min(unseen, drop) : 0;

@@ -316,7 +316,6 @@ export class ShopifyAdapter implements ChannelAdapter {
             quantity: node.inventoryLevel ? (states.available ?? null) : null,
             states,
             observedAt,
-            changedAt: node.inventoryLevel ? parseInstant(node.inventoryLevel.updatedAt) : null,
           });
         }
       }
@@ -595,11 +594,4 @@ function dedupeLevels(writes: QuantityWrite[]): QuantityWrite[] {
   const byLevel = new Map<string, QuantityWrite>();
   for (const w of writes) byLevel.set(`${w.remoteRef}|${w.remoteLocationRef}`, w);
   return [...byLevel.values()];
-}
-
-/** A channel timestamp, or null when it is missing or not a date. */
-function parseInstant(value: string | null | undefined): Date | null {
-  if (!value) return null;
-  const at = new Date(value);
-  return Number.isNaN(at.getTime()) ? null : at;
 }

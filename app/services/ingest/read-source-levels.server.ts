@@ -33,11 +33,10 @@ type Outcome = { read: number; counted: number; postponed: number };
  *   on_hand and reading the outbox;
  * - outbox rows not yet written (`pendingToSource`) are allowed for;
  * - the source's own order events in flight are allowed for (app/domain/source-count.ts): the
- *   count waits for stored receipts, unconfirmed outbox batches and a level the store changed
- *   moments ago (its webhooks may not have arrived), and holds back the part of an on_hand drop
- *   that shipments Shopify has made and we have not seen yet could explain (a fulfilment seen by
- *   Shopify but not yet by us would otherwise be counted twice), reading the level again until
- *   they arrive.
+ *   count waits for stored receipts and unconfirmed outbox batches, and holds back the part of an
+ *   on_hand drop that shipments Shopify has made and we have not seen yet could explain (a
+ *   fulfilment seen by Shopify but not yet by us would otherwise be counted twice), reading the
+ *   level again until they arrive.
  *
  * A read that finds the storefront off its projection marks the listing for a push even when
  * nothing is counted, so a lost write can never leave a level stuck.
@@ -144,7 +143,6 @@ async function readPage(
       // An outbox batch sent but not confirmed may or may not be in the store's on_hand yet.
       eventsInFlight: receiptsInFlight || level.pending.some((p) => p.status === "sending"),
       attempt,
-      changedAgoMs: read.changedAt ? read.observedAt.getTime() - read.changedAt.getTime() : null,
     });
     if (decision.action === "postpone") {
       postponed.push(f.id);
