@@ -18,7 +18,16 @@ import {
   queuedMessages,
   type PreparedAmazon,
 } from "./amazon-world";
-import { freePort, observeSales, shownNow, skuOf, startWorld, waitFor, type World } from "./world";
+import {
+  confirmedOversells,
+  freePort,
+  observeSales,
+  shownNow,
+  skuOf,
+  startWorld,
+  waitFor,
+  type World,
+} from "./world";
 
 /**
  * Issue 14's end-to-end proof: web + worker + a local Shopify (the source store and another
@@ -355,10 +364,7 @@ describe("Amazon selling beside two Shopify stores", () => {
         end: Date.now(),
       };
       const truth = oversoldUnits(observed);
-      const incidents = await world.pg.query<{ sku: string; units: number }>(
-        "SELECT sku, sum(shortfall)::int AS units FROM oversell_incident GROUP BY sku",
-      );
-      const recorded = new Map(incidents.rows.map((r) => [r.sku, r.units]));
+      const recorded = await confirmedOversells(world);
       const cancelledUnits = new Map<string, number>();
       for (const c of observed.changes)
         cancelledUnits.set(c.sku, (cancelledUnits.get(c.sku) ?? 0) + c.delta);

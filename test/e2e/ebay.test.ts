@@ -20,7 +20,15 @@ import {
   startEbayForWorld,
   type EbayWorld,
 } from "./ebay-world";
-import { observeSales, shownNow, skuOf, startWorld, waitFor, type World } from "./world";
+import {
+  confirmedOversells,
+  observeSales,
+  shownNow,
+  skuOf,
+  startWorld,
+  waitFor,
+  type World,
+} from "./world";
 
 /**
  * Issue 15's end-to-end proof: web + worker + the local Shopify (the source store and another
@@ -251,10 +259,7 @@ describe("Shopify stores and eBay selling one pool", () => {
           store === EBAY_STORE ? ebayAtStart.get(sku) : shopifySide.initialShown(store, sku),
       };
       const truth = oversoldUnits(observed);
-      const incidents = await world.pg.query<{ sku: string; units: number }>(
-        "SELECT sku, sum(shortfall)::int AS units FROM oversell_incident GROUP BY sku",
-      );
-      const recorded = new Map(incidents.rows.map((r) => [r.sku, r.units]));
+      const recorded = await confirmedOversells(world);
       // Units eBay gave back by cancellation, per SKU: the ledger learns them by polling, so
       // around them it can see a shortfall a little earlier or later than the channels' clocks.
       const cancelled = new Map<string, number>();

@@ -7,6 +7,7 @@ import {
 } from "../helpers/sale-latency";
 import { ControlError } from "../sandbox/shopify/errors";
 import {
+  confirmedOversells,
   ledgerChecks,
   mismatches,
   observeSales,
@@ -176,21 +177,7 @@ describe("three stores selling one pool", () => {
       // (d) Every oversold unit is an incident: units sold beyond the stock, per SKU. A shortfall
       // is provisional until its item settles (issue 13): wait for none to be left, then compare
       // the confirmed units with the ground truth.
-      await waitFor(
-        async () =>
-          (
-            await world.pg.query<{ n: number }>(
-              "SELECT count(*)::int AS n FROM oversell_incident WHERE status = 'provisional'",
-            )
-          ).rows[0]!.n === 0,
-        30_000,
-        "incidents settled",
-        world.output,
-      );
-      const incidents = await world.pg.query<{ sku: string; units: number }>(
-        "SELECT sku, sum(units)::int AS units FROM oversell_incident WHERE status = 'confirmed' GROUP BY sku",
-      );
-      const recorded = new Map(incidents.rows.map((r) => [r.sku, r.units]));
+      const recorded = await confirmedOversells(world);
       const byStatus = await world.pg.query<{
         status: string;
         cause: string;

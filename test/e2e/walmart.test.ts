@@ -19,7 +19,15 @@ import {
   walmartTotals,
   type WalmartWorld,
 } from "./walmart-world";
-import { observeSales, shownNow, skuOf, startWorld, waitFor, type World } from "./world";
+import {
+  confirmedOversells,
+  observeSales,
+  shownNow,
+  skuOf,
+  startWorld,
+  waitFor,
+  type World,
+} from "./world";
 
 /**
  * Issue 16's end-to-end proof: web + worker + the local Shopify (a source store and another store)
@@ -233,10 +241,7 @@ describe("Shopify stores and Walmart selling one pool", () => {
       const end = Date.now();
 
       // Every oversold unit is an incident (no restock or cancellation while buying).
-      const incidents = await world.pg.query<{ sku: string; units: number }>(
-        "SELECT sku, sum(shortfall)::int AS units FROM oversell_incident GROUP BY sku",
-      );
-      const recorded = new Map(incidents.rows.map((r) => [r.sku, r.units]));
+      const recorded = await confirmedOversells(world);
       let oversold = 0;
       if (process.env.E2E_DEBUG) {
         for (let i = 0; i < SKUS; i++) {

@@ -386,6 +386,34 @@ export async function waitFor(
 }
 
 /**
+ * Oversold units per SKU as StockGuard reports them to the merchant: a shortfall is provisional
+ * until its item is quiet (`INCIDENT_SETTLE_MS`, services/incidents/settle.server.ts), when the
+ * settled state decides what is confirmed. Waits for none to be left provisional, then sums the
+ * confirmed units. (A sum over provisional shortfalls counts a unit the ledger briefly missed —
+ * e.g. a source read that saw a shipment before its webhook — that settling gives back.)
+ */
+export async function confirmedOversells(
+  world: World,
+  timeoutMs = 30_000,
+): Promise<Map<string, number>> {
+  await waitFor(
+    async () =>
+      (
+        await world.pg.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM oversell_incident WHERE status = 'provisional'",
+        )
+      ).rows[0]!.n === 0,
+    timeoutMs,
+    "incidents settled",
+    world.output,
+  );
+  const incidents = await world.pg.query<{ sku: string; units: number }>(
+    "SELECT sku, sum(units)::int AS units FROM oversell_incident WHERE status = 'confirmed' GROUP BY sku",
+  );
+  return new Map(incidents.rows.map((r) => [r.sku, r.units]));
+}
+
+/**
  * What each store offers now, per listing, against what StockGuard publishes for it. A store
  * offers max(0, available): an oversold level has a negative `available` (its own orders exceed
  * what is left on the shelf) and offers nothing, which is what publishing 0 asks for.
