@@ -7,7 +7,8 @@
  * effect landed exactly once. The last line printed is one JSON object.
  *
  * Env: BENCH_EVENTS (default 4000 per scenario), BENCH_CONCURRENCY (default 4 per process),
- * DATABASE_URL (server to use; a throw-away database is created next to it).
+ * BENCH_LEDGER_SCENARIOS (comma-separated names, default all four), DATABASE_URL (server to
+ * use; a throw-away database is created next to it).
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -24,7 +25,11 @@ const SCENARIOS: Scenario[] = [
   { name: "1proc_spread", procs: 1, skus: SPREAD_SKUS },
   { name: "4proc_hot", procs: 4, skus: HOT_SKUS },
   { name: "4proc_spread", procs: 4, skus: SPREAD_SKUS },
-];
+].filter(
+  (s) =>
+    !process.env.BENCH_LEDGER_SCENARIOS ||
+    process.env.BENCH_LEDGER_SCENARIOS.split(",").includes(s.name),
+);
 
 function rng(seed: number) {
   let s = seed >>> 0;

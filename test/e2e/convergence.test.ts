@@ -1,4 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  machineSlowdown,
+  REFERENCE_EVENTS_PER_S,
+  type MachineSpeed,
+} from "../helpers/machine-speed";
 import { percentileOf } from "../helpers/sale-latency";
 import { chaosRound, describeRound, startChaosWorld } from "./chaos";
 import type { World } from "./world";
@@ -12,7 +17,10 @@ import type { World } from "./world";
  * and the ledger matches the stores and the shelf. Many more seeds: test/bench/soak.ts.
  *
  * Issue 11's latency, over every sale of the seeds together: from the sale at its store until
- * every other store shows it, p99 ≤ 2 s (SALE_P99_MS overrides it). Measured on this 2-core
+ * every other store shows it, p99 ≤ 2 s on the machine the target was set on, stretched on a
+ * slower one by how much slower it runs the ledger (test/helpers/machine-speed.ts: the ledger
+ * benchmark, measured before the world starts, at most 2.5×; both printed). SALE_P99_MS
+ * overrides the bound. Measured on the reference 2-core
  * machine with receipts applied by the web's fast lane (decision 0011): pooled p99 1,441, 1,490
  * and 1,525 ms over three runs (before it: 1.7–3.1 s). The rest of the tail is the delivery delay
  * itself: a sale is known only once one of its webhooks arrives, each 0–1.5 s late (5% lost and
@@ -25,15 +33,22 @@ import type { World } from "./world";
 const SEEDS = (process.env.CONVERGENCE_SEEDS ?? "11,12,13").split(",").map(Number);
 const ROUND_MS = Number(process.env.CONVERGENCE_ROUND_MS ?? 8_000);
 
-const SALE_P99_MS = Number(process.env.SALE_P99_MS ?? 2_000);
+const TARGET_P99_MS = 2_000;
 
 describe("convergence under chaos", () => {
   let world: World;
   const latencies: number[] = [];
 
+  let bound = Number(process.env.SALE_P99_MS ?? TARGET_P99_MS);
+  let machine: MachineSpeed = { eventsPerS: null, factor: 1 };
+
   beforeAll(async () => {
+    if (!process.env.SALE_P99_MS) {
+      machine = await machineSlowdown();
+      bound = Math.round(TARGET_P99_MS * machine.factor);
+    }
     world = await startChaosWorld(SEEDS[0]!);
-  }, 180_000);
+  }, 240_000);
 
   afterAll(async () => world?.close());
 
@@ -68,13 +83,16 @@ describe("convergence under chaos", () => {
     );
   }
 
-  it(`sale → every other store within ${SALE_P99_MS} ms at p99 over every seed's sales`, () => {
+  it(`sale → every other store within ${TARGET_P99_MS} ms at p99 (× this machine's slowdown) over every seed's sales`, () => {
     expect(latencies.length).toBeGreaterThan(0);
     const p = (q: number) => percentileOf(latencies, q);
     console.log(
       `chaos sale → others over ${latencies.length} sales of ${SEEDS.length} seeds: ` +
-        `p50 ${p(50)} p95 ${p(95)} p99 ${p(99)} max ${Math.max(...latencies)} ms`,
+        `p50 ${p(50)} p95 ${p(95)} p99 ${p(99)} max ${Math.max(...latencies)} ms; bound ${bound} ms ` +
+        (process.env.SALE_P99_MS
+          ? "(SALE_P99_MS)"
+          : `(${TARGET_P99_MS} ms × ${machine.factor}: this machine's ledger ${machine.eventsPerS ?? "?"} events/s, reference ${REFERENCE_EVENTS_PER_S})`),
     );
-    expect(p(99)).toBeLessThanOrEqual(SALE_P99_MS);
+    expect(p(99)).toBeLessThanOrEqual(bound);
   });
 });

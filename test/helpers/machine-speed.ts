@@ -1,0 +1,51 @@
+/**
+ * How much slower this machine runs StockGuard's hot path than the machine issue 11's latency
+ * targets were set on. A latency an e2e test asserts comes mostly from work on two shared cores
+ * (every hop waits for a CPU), so on a slower machine the same code is slower by about as much.
+ *
+ * The yardstick is the ledger benchmark's one-process, spread-SKU scenario (`npm run
+ * bench:ledger`, BENCH_LEDGER_SCENARIOS=1proc_spread): 645 / 705 / 646 / 624 events/s on the
+ * reference machine (9380f2e, four runs) → REFERENCE_EVENTS_PER_S. The factor is that over what
+ * this machine does now, at least 1 (a faster machine keeps the target as set) and at most
+ * MAX_FACTOR (no machine excuses more). If the measurement fails, the factor is 1.
+ */
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { PG_ADMIN_URL } from "../setup/services";
+
+export const REFERENCE_EVENTS_PER_S = 640;
+export const MAX_FACTOR = 2.5;
+const ROOT = path.resolve(import.meta.dirname, "../..");
+
+export type MachineSpeed = { eventsPerS: number | null; factor: number };
+
+export async function machineSlowdown(events = 1_000): Promise<MachineSpeed> {
+  const child = spawn(
+    path.join(ROOT, "node_modules", ".bin", "tsx"),
+    [path.join(ROOT, "test/bench/ledger-bench.ts")],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        DATABASE_URL: PG_ADMIN_URL,
+        BENCH_EVENTS: String(events),
+        BENCH_LEDGER_SCENARIOS: "1proc_spread",
+      },
+      stdio: ["ignore", "pipe", "ignore"],
+    },
+  );
+  let out = "";
+  child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  try {
+    if (code !== 0) throw new Error(`exit ${code}`);
+    const line = out.trim().split("\n").pop() ?? "";
+    const rate = (JSON.parse(line) as { events_per_s_1proc_spread?: number })
+      .events_per_s_1proc_spread;
+    if (!rate || !(rate > 0)) throw new Error(`no rate in ${line}`);
+    const factor = Math.min(MAX_FACTOR, Math.max(1, REFERENCE_EVENTS_PER_S / rate));
+    return { eventsPerS: rate, factor: Math.round(factor * 100) / 100 };
+  } catch {
+    return { eventsPerS: null, factor: 1 };
+  }
+}
