@@ -317,7 +317,6 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Waits until App Bridge showed a toast containing `message` (the sandbox shell records them). */
 /**
  * The page errors a test did not expect: a blocked external request (App Bridge's CDN), a refused
  * answer with one of `statuses` (the browser logs each as a failed load), and a data load
@@ -337,6 +336,7 @@ export function unexpectedPageErrors(errors: readonly string[], statuses: readon
   );
 }
 
+/** Waits until App Bridge showed a toast containing `message` (the sandbox shell records them). */
 export async function waitForToast(page: Page, message: string, timeoutMs?: number): Promise<void> {
   await page.waitForFunction(
     (m) =>
