@@ -69,11 +69,26 @@ const DEFERRED_PREFIX = "pushd-";
  */
 export async function enqueueDeferredPush(connectionId: string, delayMs: number): Promise<void> {
   await producersReady();
-  const at = Math.ceil((Date.now() + delayMs) / 1000);
-  await queue("push").add(
+  const push = queue("push");
+  let at = Math.ceil((Date.now() + Math.max(0, delayMs)) / 1000);
+  // Re-checks due in the same second share one job. But a job id that has already run (or is
+  // running: a re-check that re-defers within its own second) stays taken while BullMQ keeps
+  // the job, and adding it again is silently ignored — the listing then waited for the sweeper
+  // (10–15 s). Such a second is passed over for the next one.
+  for (let tries = 0; tries < 5; tries++) {
+    const job = await push.getJob(`${DEFERRED_PREFIX}${connectionId}-${at}`);
+    if (!job) break;
+    const state = await job.getState();
+    if (state === "delayed" || state === "waiting" || state === "prioritized") return;
+    at += 1;
+  }
+  await push.add(
     "push",
     { connectionId },
-    { delay: Math.max(0, delayMs), jobId: `${DEFERRED_PREFIX}${connectionId}-${at}` },
+    {
+      delay: Math.max(0, delayMs, (at - 1) * 1000 - Date.now()),
+      jobId: `${DEFERRED_PREFIX}${connectionId}-${at}`,
+    },
   );
 }
 
