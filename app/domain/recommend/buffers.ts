@@ -47,11 +47,15 @@ export function raceBuffer(input: {
   ownRatePerHour?: number;
 }): number {
   const mu = (Math.max(0, input.ratePerHour) * Math.max(0, input.delayMs)) / HOUR;
+  return raceBufferFor(mu, effectiveZ(input), input.dispersion);
+}
+
+/** The race buffer for μ sales expected elsewhere within W and the tail `effectiveZ` gave. */
+function raceBufferFor(mu: number, tail: { z: number; tailRisk: number }, dispersion = 1): number {
   if (!(mu > 0)) return 0;
-  const { z, tailRisk } = effectiveZ(input);
-  if (!(tailRisk < 1) || 1 - Math.exp(-mu) <= tailRisk) return 0;
-  const d = Math.max(1, input.dispersion ?? 1);
-  return Math.max(0, Math.ceil(mu + Math.max(0, z) * Math.sqrt(d * mu) - 1e-9));
+  if (!(tail.tailRisk < 1) || 1 - Math.exp(-mu) <= tail.tailRisk) return 0;
+  const d = Math.max(1, dispersion);
+  return Math.max(0, Math.ceil(mu + Math.max(0, tail.z) * Math.sqrt(d * mu) - 1e-9));
 }
 
 /**
@@ -277,20 +281,12 @@ export function recommendForSku(input: {
       // monotone in every channel's demand.
       const others = inputs.length - 1;
       const ownRate = Math.max(own, others > 0 ? lambda / others : 0);
-      const race = isOwner
-        ? 0
-        : raceBuffer({
-            ratePerHour: lambda,
-            delayMs,
-            z: service.z,
-            dispersion: demand.dispersion,
-            ownRatePerHour: ownRate,
-          });
+      const mu = (lambda * delayMs) / HOUR;
       const tail = effectiveZ({ delayMs, z: service.z, ownRatePerHour: ownRate });
+      const race = isOwner ? 0 : raceBufferFor(mu, tail, demand.dispersion);
       // The safety stock is its own "hold back" rule; a channel with a race buffer shows 0 once
       // the race could reach into it, one without needs no threshold at all.
       const value = race > 0 ? Math.min(cap, race + safetyUnits) : 0;
-      const mu = (lambda * delayMs) / HOUR;
       // Units sold elsewhere beyond the buffer, oversold only if a buyer comes here meanwhile.
       const avoided = isOwner
         ? 0
