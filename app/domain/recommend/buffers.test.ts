@@ -37,7 +37,7 @@ describe("race buffer ceil(λW + z·√(λW))", () => {
     );
   });
 
-  it("is monotone in demand, delay, service level and dispersion", () => {
+  it("is monotone in demand, delay, service level and dispersion, own rate given or not", () => {
     fc.assert(
       fc.property(
         rateArb,
@@ -47,12 +47,19 @@ describe("race buffer ceil(λW + z·√(λW))", () => {
         levelArb,
         levelArb,
         fc.double({ min: 1, max: 5, noNaN: true }),
-        (r1, r2, w1, w2, l1, l2, d) => {
+        fc.option(rateArb, { nil: undefined }),
+        (r1, r2, w1, w2, l1, l2, d, own) => {
           const [rLo, rHi] = r1 <= r2 ? [r1, r2] : [r2, r1];
           const [wLo, wHi] = w1 <= w2 ? [w1, w2] : [w2, w1];
           const [lLo, lHi] = l1 <= l2 ? [l1, l2] : [l2, l1];
           const b = (r: number, w: number, l: number, disp = 1) =>
-            raceBuffer({ ratePerHour: r, delayMs: w, z: zFor(l), dispersion: disp });
+            raceBuffer({
+              ratePerHour: r,
+              delayMs: w,
+              z: zFor(l),
+              dispersion: disp,
+              ownRatePerHour: own,
+            });
           expect(b(rLo, wLo, lLo)).toBeLessThanOrEqual(b(rHi, wLo, lLo));
           expect(b(rLo, wLo, lLo)).toBeLessThanOrEqual(b(rLo, wHi, lLo));
           expect(b(rLo, wLo, lLo)).toBeLessThanOrEqual(b(rLo, wLo, lHi));
@@ -93,30 +100,6 @@ describe("race buffer with this channel's own buyers (an oversell needs one with
         expect(b(oHi)).toBeLessThanOrEqual(b());
         expect(b(0)).toBe(0);
       }),
-    );
-  });
-
-  it("stays monotone in demand, delay and service level with the own rate given", () => {
-    fc.assert(
-      fc.property(
-        rateArb,
-        rateArb,
-        delayArb,
-        delayArb,
-        levelArb,
-        levelArb,
-        rateArb,
-        (r1, r2, w1, w2, l1, l2, own) => {
-          const [rLo, rHi] = r1 <= r2 ? [r1, r2] : [r2, r1];
-          const [wLo, wHi] = w1 <= w2 ? [w1, w2] : [w2, w1];
-          const [lLo, lHi] = l1 <= l2 ? [l1, l2] : [l2, l1];
-          const b = (r: number, w: number, l: number) =>
-            raceBuffer({ ratePerHour: r, delayMs: w, z: zFor(l), ownRatePerHour: own });
-          expect(b(rLo, wLo, lLo)).toBeLessThanOrEqual(b(rHi, wLo, lLo));
-          expect(b(rLo, wLo, lLo)).toBeLessThanOrEqual(b(rLo, wHi, lLo));
-          expect(b(rLo, wLo, lLo)).toBeLessThanOrEqual(b(rLo, wLo, lHi));
-        },
-      ),
     );
   });
 
