@@ -76,9 +76,8 @@ export async function enqueueDeferredPush(connectionId: string, delayMs: number)
   // the job, and adding it again is silently ignored — the listing then waited for the sweeper
   // (10–15 s). Such a second is passed over for the next one.
   for (let tries = 0; tries < 5; tries++) {
-    const job = await push.getJob(`${DEFERRED_PREFIX}${connectionId}-${at}`);
-    if (!job) break;
-    const state = await job.getState();
+    const state = await push.getJobState(`${DEFERRED_PREFIX}${connectionId}-${at}`);
+    if (state === "unknown") break;
     if (state === "delayed" || state === "waiting" || state === "prioritized") return;
     at += 1;
   }
