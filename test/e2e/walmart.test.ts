@@ -7,11 +7,7 @@ import {
   type Sale,
   type SaleOutcome,
 } from "../helpers/sale-latency";
-import {
-  machineSlowdown,
-  REFERENCE_EVENTS_PER_S,
-  type MachineSpeed,
-} from "../helpers/machine-speed";
+import { describeSlowdown, machineSlowdown, type MachineSpeed } from "../helpers/machine-speed";
 import { ControlError as ShopifyControlError } from "../sandbox/shopify/errors";
 import { ControlError as WalmartControlError } from "../sandbox/walmart/errors";
 import {
@@ -396,7 +392,7 @@ describe("Shopify stores and Walmart selling one pool", () => {
       console.log(
         `walmart e2e: p50 limits on this machine now: sale → Walmart ${limits.toWalmart} ms, ` +
           `Walmart sale → Shopify ${limits.fromWalmart} ms, receipt → Walmart written ${limits.written} ms ` +
-          `(floors × ${machine.factor}: ledger ${machine.eventsPerS ?? "?"} events/s, reference ${REFERENCE_EVENTS_PER_S})`,
+          `(floors ${describeSlowdown(machine)})`,
       );
       expect(percentileOf(toWalmart, 50)).toBeLessThanOrEqual(limits.toWalmart);
       expect(percentileOf(fromWalmart, 50)).toBeLessThanOrEqual(limits.fromWalmart);
