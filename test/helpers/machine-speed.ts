@@ -9,8 +9,7 @@
  * this machine does now, at least 1 (a faster machine keeps the target as set) and at most
  * MAX_FACTOR (no machine excuses more). If the measurement fails, the factor is 1. One
  * measurement (about a minute here: a fresh database, 2,020 items seeded) serves every test file
- * of a run: it is kept in test-results/ for
- * REUSE_MS.
+ * of a run: it is kept in test-results/ for REUSE_MS.
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
