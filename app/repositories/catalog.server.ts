@@ -171,12 +171,16 @@ export async function upsertListings(
   const remoteRefs = rows.map((r) => r.remoteRef);
   const remoteLocations = rows.map((r) => r.remoteLocationRef);
   const itemIds = rows.map((r) => r.itemId);
+  // In item id order: each row's foreign key check share-locks its item, and the ledger locks
+  // items in id order (lockAndLoad), so any other order can deadlock with a sale being applied
+  // (two stores connected at once did).
   await client.execute(sql`
     INSERT INTO listing_component (listing_id, item_id, quantity)
     SELECT l.id, u.item_id, 1
       FROM unnest(${remoteRefs}::text[], ${remoteLocations}::text[], ${itemIds}::uuid[]) AS u(remote_ref, location, item_id)
       JOIN listing l ON l.connection_id = ${connectionId}::uuid AND l.remote_ref = u.remote_ref AND l.remote_location_ref = u.location
      WHERE NOT EXISTS (SELECT 1 FROM listing_component c WHERE c.listing_id = l.id)
+     ORDER BY u.item_id
     ON CONFLICT (listing_id, item_id) DO NOTHING`);
   await client.execute(sql`
     UPDATE listing_component c SET item_id = u.item_id
