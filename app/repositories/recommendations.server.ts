@@ -24,7 +24,14 @@ export async function loadOrderHistory(input: {
        AND ol.ordered > 0`);
 }
 
-export type ChannelDelay = { connectionId: string; p99Ms: number; p50Ms: number; samples: number };
+export type ChannelDelay = {
+  connectionId: string;
+  p99Ms: number;
+  p50Ms: number;
+  /** The delays at the quantile levels asked for, in that order. */
+  quantilesMs: number[];
+  samples: number;
+};
 
 /**
  * Per connection: p50 and p99 of the propagation delay of events from *other* connections (the
@@ -37,11 +44,13 @@ export type ChannelDelay = { connectionId: string; p99Ms: number; p50Ms: number;
 export async function loadPropagationDelays(input: {
   shopId: string;
   since: Date;
+  quantiles: readonly number[];
 }): Promise<ChannelDelay[]> {
   return db().query<ChannelDelay>(sql`
     SELECT pt.connection_id AS "connectionId",
            percentile_disc(0.99) WITHIN GROUP (ORDER BY d.ms)::float8 AS "p99Ms",
            percentile_disc(0.5) WITHIN GROUP (ORDER BY d.ms)::float8 AS "p50Ms",
+           percentile_disc(${input.quantiles}::float8[]) WITHIN GROUP (ORDER BY d.ms)::float8[] AS "quantilesMs",
            count(*)::int AS samples
       FROM push_trace pt
       JOIN receipt r ON r.id = pt.receipt_id

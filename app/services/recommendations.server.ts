@@ -10,6 +10,7 @@ import { resolvePolicy } from "../domain/buffers";
 import { runBacktest, type Arrival } from "../domain/recommend/backtest";
 import {
   assumedDelayMs,
+  DELAY_QUANTILES,
   recommendForSku,
   type ChannelProfile,
   type LeadTime,
@@ -105,7 +106,11 @@ async function loadInputs(shopId: string, now: Date) {
   const [history, delays, channels, cancellations, stock, settings, leadTimes, rules, listed] =
     await Promise.all([
       loadOrderHistory({ shopId, since: new Date(now.getTime() - HISTORY_DAYS * DAY) }),
-      loadPropagationDelays({ shopId, since: new Date(now.getTime() - DELAY_DAYS * DAY) }),
+      loadPropagationDelays({
+        shopId,
+        since: new Date(now.getTime() - DELAY_DAYS * DAY),
+        quantiles: DELAY_QUANTILES,
+      }),
       listSellingChannels({ shopId }),
       loadCancellationCounts({ shopId, since: new Date(now.getTime() - CANCEL_DAYS * DAY) }),
       loadAtsBySku({ shopId }),
@@ -124,6 +129,7 @@ async function loadInputs(shopId: string, now: Date) {
       name: c.name,
       kind: c.kind,
       delayP99Ms: delay ? delay.p99Ms : null,
+      delayQuantilesMs: delay ? delay.quantilesMs.map(Number) : null,
       delaySamples: delay?.samples ?? 0,
       // Fewer than 20 lines say little about a rate measured in percent.
       cancellationRate: cancel && cancel.lines >= 20 ? cancel.cancelled / cancel.lines : null,

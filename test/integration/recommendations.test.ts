@@ -106,11 +106,14 @@ describe("buffer recommendations", () => {
     const hotAmazon = rec.rows.find((r) => r.sku === "HOT" && r.connectionId === amazon)!;
     const hotStore = rec.rows.find((r) => r.sku === "HOT" && r.connectionId === store);
     expect(hotAmazon.delayMs).toBe(20 * MIN);
-    // λ = 6/h elsewhere (the store), W = 20 min → λW = 2. Amazon's own 1/h counts as at least
-    // the other channels' average (3/h): a buyer there within W is 63 % likely, so the tail may
-    // be 1 % ÷ 0.632 = 1.58 %: z′ = 2.15 (z(99 %) = 2.33) → ceil(2 + 2.15·√2) = 6.
-    expect(hotAmazon.value).toBe(6);
-    expect(hotAmazon.explanation).toContain("λ=6/h on other channels, W=20 min, z=2.15 → 6 units");
+    // λ = 6/h elsewhere (the store), W = 20 min (p99) → λW = 2. Amazon's own 1/h counts as at
+    // least the other channels' average (3/h): a buyer there within W is 63 % likely. At the p99
+    // alone 5 units would leave P(N > 5)·0.632 = 1.05 % > 1 % (99 % for Amazon): 6. Weighed over
+    // the measured delays (10 min for 30 %, 12 min for 30 %, 20 min for 40 %), 5 leave 0.446 %.
+    expect(hotAmazon.value).toBe(5);
+    expect(hotAmazon.explanation).toContain(
+      "λ=6/h on other channels, W=20 min, oversell risk 0.446% (accepted 1%) → 5 units",
+    );
     expect(hotAmazon.explanation).toContain("a buyer here within W: 63.2% (λc=3/h)");
     expect(hotAmazon.explanation).toContain("suspends sellers above 2.5% cancellations");
     // The store is the fastest: it sells the last units, no race buffer.
@@ -134,7 +137,7 @@ describe("buffer recommendations", () => {
     await traces(shop, store, other.connectionId, [30 * MIN]);
     const withOther = await computeRecommendations(shop.shopId, NOW);
     expect(withOther.rows.filter((r) => r.connectionId === other.connectionId)).toEqual([]);
-    expect(withOther.rows.find((r) => r.key === hotAmazon.key)?.value).toBe(6);
+    expect(withOther.rows.find((r) => r.key === hotAmazon.key)?.value).toBe(5);
     // Sorted by expected oversells avoided.
     expect(rec.rows[0]!.oversoldAvoided).toBeGreaterThanOrEqual(rec.rows.at(-1)!.oversoldAvoided);
   });

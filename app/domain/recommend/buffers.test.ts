@@ -1,6 +1,7 @@
 /**
  * Property tests of the recommendation maths: the race buffer is monotone in demand, delay and
- * service level, zero without demand, never negative; safety stock likewise; recommendations
+ * service level, zero without demand, never negative, the fewest units whose risk (weighed over
+ * the measured delays) is within the accepted one; safety stock likewise; recommendations
  * never exceed ATS, tighten near a marketplace's cancellation limit, relax with backorders,
  * and leave the last units to exactly one channel when asked; the statistics helpers agree
  * with their definitions.
@@ -8,7 +9,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  delayPoints,
+  DELAY_QUANTILES,
   raceBuffer,
+  raceRisk,
   recommendForSku,
   safetyStock,
   serviceLevelFor,
@@ -24,7 +28,7 @@ const rateArb = fc.double({ min: 0, max: 10_000, noNaN: true });
 const delayArb = fc.double({ min: 0, max: 24 * HOUR, noNaN: true });
 const levelArb = fc.double({ min: 0.5, max: 0.9999, noNaN: true });
 
-describe("race buffer ceil(λW + z·√(λW))", () => {
+describe("race buffer: the fewest units that keep the race within the accepted risk", () => {
   it("is a non-negative integer, 0 without demand or delay", () => {
     fc.assert(
       fc.property(rateArb, delayArb, levelArb, (rate, delay, level) => {
@@ -69,23 +73,106 @@ describe("race buffer ceil(λW + z·√(λW))", () => {
     );
   });
 
-  it("matches the formula once a sale within W is likelier than the accepted risk", () => {
-    // λ = 120/h on the other channels, W = 60 s → λW = 2; z(99 %) = 2.326 → ceil(2 + 3.29) = 6.
+  it("matches the Poisson tail once a sale within W is likelier than the accepted risk", () => {
+    // λ = 120/h on the other channels, W = 60 s → λW = 2: P(N > 5) = 1.7 %, P(N > 6) = 0.45 % → 6.
     expect(raceBuffer({ ratePerHour: 120, delayMs: 60_000, z: zFor(0.99) })).toBe(6);
     // λW = 0.005: one sale within W has probability 0.5 % < 1 % → no race worth a unit.
     expect(raceBuffer({ ratePerHour: 0.3, delayMs: 60_000, z: zFor(0.99) })).toBe(0);
-    // …but 2 % > 1 %: the normal margin then asks for 1.
+    // …but 2 % > 1 %, and two sales are 0.02 %: 1.
     expect(raceBuffer({ ratePerHour: 1.2, delayMs: 60_000, z: zFor(0.99) })).toBe(1);
   });
 
-  it("covers the Poisson tail: sales elsewhere exceed it at most about the accepted risk", () => {
+  it("is the fewest units whose Poisson tail is within the accepted risk", () => {
     fc.assert(
-      fc.property(fc.double({ min: 0.5, max: 200, noNaN: true }), levelArb, (mu, level) => {
+      fc.property(fc.double({ min: 0.01, max: 2_000, noNaN: true }), levelArb, (mu, level) => {
         const b = raceBuffer({ ratePerHour: mu, delayMs: HOUR, z: zFor(level) });
-        // The normal approximation is close for μ ≥ 0.5; allow its known slack.
-        expect(poissonTail(mu, b)).toBeLessThanOrEqual(Math.max(0.05, 2 * (1 - level)));
+        const accepted = 1 - standardNormalCdf(zFor(level));
+        expect(poissonTail(mu, b)).toBeLessThanOrEqual(accepted);
+        if (b > 0) expect(poissonTail(mu, b - 1)).toBeGreaterThan(accepted);
       }),
     );
+  });
+});
+
+describe("race buffer over the measured delays' spread", () => {
+  const quantilesArb = fc
+    .array(fc.double({ min: 0, max: 2 * HOUR, noNaN: true }), {
+      minLength: DELAY_QUANTILES.length,
+      maxLength: DELAY_QUANTILES.length,
+    })
+    .map((q) => [...q].sort((a, b) => a - b));
+
+  it("turns quantiles into points that weigh 1 in all, never shorter than the quantile", () => {
+    fc.assert(
+      fc.property(quantilesArb, (q) => {
+        const points = delayPoints(q);
+        expect(points.reduce((s, p) => s + p.weight, 0)).toBeCloseTo(1, 12);
+        for (let i = 1; i < points.length; i++)
+          expect(points[i]!.ms).toBeGreaterThan(points[i - 1]!.ms);
+        expect(points.at(-1)!.ms).toBe(q.at(-1));
+      }),
+    );
+  });
+
+  it("never asks more than the p99 alone, and more for longer delays", () => {
+    fc.assert(
+      fc.property(
+        rateArb,
+        fc.option(rateArb, { nil: undefined }),
+        quantilesArb,
+        fc.double({ min: 0, max: HOUR, noNaN: true }),
+        levelArb,
+        (rate, own, q, extra, level) => {
+          const b = (quantiles: number[]) =>
+            raceBuffer({
+              ratePerHour: rate,
+              delays: delayPoints(quantiles),
+              z: zFor(level),
+              ownRatePerHour: own,
+            });
+          const atP99 = raceBuffer({
+            ratePerHour: rate,
+            delayMs: q.at(-1)!,
+            z: zFor(level),
+            ownRatePerHour: own,
+          });
+          expect(b(q)).toBeLessThanOrEqual(atP99);
+          expect(b(q)).toBeLessThanOrEqual(b(q.map((ms) => ms + extra)));
+        },
+      ),
+    );
+  });
+
+  it("keeps the weighed risk within the accepted one, and no unit fewer would", () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 1, max: 5_000, noNaN: true }),
+        fc.double({ min: 0.01, max: 500, noNaN: true }),
+        quantilesArb,
+        levelArb,
+        (rate, own, q, level) => {
+          const delays = delayPoints(q);
+          const input = { ratePerHour: rate, delays, ownRatePerHour: own };
+          const b = raceBuffer({ ...input, z: zFor(level) });
+          const accepted = 1 - standardNormalCdf(zFor(level));
+          expect(raceRisk({ ...input, buffer: b })).toBeLessThanOrEqual(accepted);
+          if (b > 0) expect(raceRisk({ ...input, buffer: b - 1 })).toBeGreaterThan(accepted);
+        },
+      ),
+    );
+  });
+
+  it("asks a unit less when only the p99 is slow (the market bench's stores)", () => {
+    // 0.45 sales/s elsewhere, 0.15/s here, delays spread 0.83–2 s (p99 2 s). At the p99 alone
+    // (λW = 0.9, a buyer here 26 %) b = 2 leaves 1.6 % > 1 %: 3 units. Weighed over the spread,
+    // b = 2 leaves 0.65 %: 2 units.
+    const q = [0.83, 0.96, 1.09, 1.22, 1.35, 1.48, 1.61, 1.74, 1.87, 1.94, 2.0].map(
+      (s) => s * 1000,
+    );
+    const input = { ratePerHour: 0.45 * 3600, z: zFor(0.99), ownRatePerHour: 0.15 * 3600 };
+    const atP99 = raceBuffer({ ...input, delayMs: 2_000 });
+    const spread = raceBuffer({ ...input, delays: delayPoints(q) });
+    expect([atP99, spread]).toEqual([3, 2]);
   });
 });
 
@@ -243,7 +330,9 @@ describe("recommendations per SKU and channel", () => {
             expect(Number.isInteger(r.value)).toBe(true);
             expect(r.value).toBeGreaterThanOrEqual(0);
             expect(r.value).toBeLessThanOrEqual(Math.max(0, ats));
-            expect(r.explanation).toMatch(/^λ=.+, W=.+, z=.+ → \d+ units?/);
+            expect(r.explanation).toMatch(
+              /^λ=.+, W=.+, oversell risk .+ \(accepted .+\) → \d+ units?/,
+            );
             expect(r.explanation).toContain(`→ ${r.value} unit`);
           }
           if (rec.safety) {
@@ -313,9 +402,12 @@ describe("recommendations per SKU and channel", () => {
     });
     const [fast, slow] = rec.channels;
     expect(fast!.value).toBe(0);
-    // λ = 20/h elsewhere, W = 20 min → λW = 6.67; Amazon gets 99 % → ceil(6.67 + 2.326·2.58) = 13.
+    // λ = 20/h elsewhere, W = 20 min → λW = 6.67; Amazon gets 99 %, a buyer there within W is
+    // 96 % likely: P(Poisson(6.67) > 12) = 1.8 % is too much, > 13 is 0.87 % → 13.
     expect(slow!.value).toBe(13);
-    expect(slow!.explanation).toContain("λ=20/h on other channels, W=20 min, z=2.33 → 13 units");
+    expect(slow!.explanation).toMatch(
+      /^λ=20\/h on other channels, W=20 min, oversell risk 0\.8\d*% \(accepted 1%\) → 13 units/,
+    );
     expect(slow!.oversoldAvoidedPerSellOut).toBeGreaterThan(6);
 
     const alone = recommendForSku({

@@ -7,7 +7,7 @@
  */
 import type { ChannelKind } from "../types";
 import { otherChannelsRate, type SkuDemand } from "./demand";
-import { normalQuantile, poissonExcess } from "./stats";
+import { normalQuantile, poissonExcess, poissonTail } from "./stats";
 
 const HOUR = 3_600_000;
 
@@ -28,55 +28,99 @@ export function zFor(serviceLevel: number): number {
   return normalQuantile(serviceLevel);
 }
 
+/** One point of a channel's measured delay distribution: this delay, with this probability. */
+export type DelayPoint = { ms: number; weight: number };
+
 /**
- * Race buffer: with μ = λ·W the expected sales elsewhere while this channel is stale,
- * `ceil(μ + z·√(D·μ))` (D the demand's dispersion, 1 for Poisson demand). An oversell here
- * needs two things within W: more than the buffer sold elsewhere, *and* a buyer on this channel
- * before it learns. With this channel's own rate given (`ownRatePerHour`), the tail may be as
- * likely as the accepted risk divided by P(a buyer here within W) = 1 − e^(−λc·W), so z is the
- * one of that larger tail (`effectiveZ`); without it, a buyer is assumed. When even one sale
- * elsewhere within W is rarer than that, the race is negligible and the buffer is 0 — the
- * normal approximation alone would put 1 unit on every SKU that ever sold. Monotone in λ, λc,
- * W, z and D; 0 without demand; never negative.
+ * Quantile levels of the measured delays the race is computed over (`delayPoints`): deciles up
+ * to the p90, then the p95 and the p99.
+ */
+export const DELAY_QUANTILES = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99] as const;
+
+/**
+ * The delay distribution as weighted points, from its quantiles at DELAY_QUANTILES (in that
+ * order): each bin between two levels is represented by its upper end, so every delay in it is
+ * taken as at least as long as it was; the last 5 % by the p99. A single delay (assumed, or
+ * every sample equal) is one point of weight 1.
+ */
+export function delayPoints(quantilesMs: readonly number[]): DelayPoint[] {
+  if (quantilesMs.length !== DELAY_QUANTILES.length)
+    throw new RangeError(`expected ${DELAY_QUANTILES.length} delay quantiles`);
+  const points: DelayPoint[] = [];
+  let below = 0;
+  for (const [i, level] of DELAY_QUANTILES.entries()) {
+    const upTo = i === DELAY_QUANTILES.length - 1 ? 1 : level;
+    // Monotone even if the quantiles given are not (rounding): a bin never shorter than the last.
+    const ms = Math.max(0, quantilesMs[i]!, points.at(-1)?.ms ?? 0);
+    const last = points.at(-1);
+    if (last && last.ms === ms) last.weight += upTo - below;
+    else points.push({ ms, weight: upTo - below });
+    below = upTo;
+  }
+  return points;
+}
+
+/**
+ * The chance that a race oversells this channel with `buffer` units held back: over the delays
+ * (D), P(more than `buffer` units sold elsewhere within D) × P(a buyer here within D). Sales
+ * elsewhere are Poisson with mean λ·D, bursty demand (dispersion > 1) taken as that many times
+ * the rate (never lighter than Poisson). Without `ownRatePerHour` a buyer here is assumed.
+ * Decreasing in the buffer; increasing in λ, the delays, the dispersion and the own rate.
+ */
+export function raceRisk(input: {
+  ratePerHour: number;
+  delays: readonly DelayPoint[];
+  buffer: number;
+  ownRatePerHour?: number;
+  dispersion?: number;
+}): number {
+  const rate = Math.max(0, input.ratePerHour) * Math.max(1, input.dispersion ?? 1);
+  let risk = 0;
+  for (const { ms, weight } of input.delays) {
+    const hours = Math.max(0, ms) / HOUR;
+    const own =
+      input.ownRatePerHour === undefined
+        ? 1
+        : 1 - Math.exp(-Math.max(0, input.ownRatePerHour) * hours);
+    if (own > 0 && weight > 0) risk += weight * own * poissonTail(rate * hours, input.buffer);
+  }
+  return Math.min(1, risk);
+}
+
+/**
+ * Race buffer: the fewest units to hold back so that `raceRisk` stays within the accepted risk
+ * 1 − Φ(z). An oversell here needs two things within the channel's delay: more than the buffer
+ * sold elsewhere, *and* a buyer on this channel before it learns; both are weighed over the
+ * measured delays (`delays`, or the single `delayMs`), so a p99 that is rare costs only its
+ * share. Exact Poisson tails: a race rarer than the accepted risk needs 0. Monotone in λ, the own
+ * rate, the delays, z and the dispersion; 0 without demand; never negative.
  */
 export function raceBuffer(input: {
   ratePerHour: number;
-  delayMs: number;
+  delayMs?: number;
+  delays?: readonly DelayPoint[];
   z: number;
   dispersion?: number;
   ownRatePerHour?: number;
 }): number {
-  const mu = (Math.max(0, input.ratePerHour) * Math.max(0, input.delayMs)) / HOUR;
-  return raceBufferFor(mu, effectiveZ(input), input.dispersion);
-}
-
-/** The race buffer for μ sales expected elsewhere within W and the tail `effectiveZ` gave. */
-function raceBufferFor(mu: number, tail: { z: number; tailRisk: number }, dispersion = 1): number {
-  if (!(mu > 0)) return 0;
-  if (!(tail.tailRisk < 1) || 1 - Math.exp(-mu) <= tail.tailRisk) return 0;
-  const d = Math.max(1, dispersion);
-  return Math.max(0, Math.ceil(mu + Math.max(0, tail.z) * Math.sqrt(d * mu) - 1e-9));
-}
-
-/**
- * The tail risk the race buffer may leave, and its z: the accepted risk (1 − Φ(z)) divided by
- * the chance that this channel sells at all within W (1 when its own rate is not given). A
- * channel whose own buyers are rarer than the accepted risk needs no buffer (tail risk ≥ 1).
- */
-export function effectiveZ(input: { delayMs: number; z: number; ownRatePerHour?: number }): {
-  z: number;
-  tailRisk: number;
-  ownSale: number;
-} {
-  const risk = 1 - standardNormalCdf(input.z);
-  if (input.ownRatePerHour === undefined) return { z: input.z, tailRisk: risk, ownSale: 1 };
-  const ownSale =
-    1 - Math.exp(-(Math.max(0, input.ownRatePerHour) * Math.max(0, input.delayMs)) / HOUR);
-  if (!(ownSale > risk)) return { z: Math.min(0, input.z), tailRisk: 1, ownSale };
-  const tailRisk = risk / ownSale;
-  // Never above the given z; far out in the tail, where Φ(z) rounds to 1, the given z itself.
-  const z = tailRisk > 1e-12 ? Math.min(input.z, normalQuantile(1 - tailRisk)) : input.z;
-  return { z, tailRisk, ownSale };
+  const delays = input.delays ?? [{ ms: input.delayMs ?? 0, weight: 1 }];
+  const accepted = 1 - standardNormalCdf(input.z);
+  const risk = (buffer: number) => raceRisk({ ...input, delays, buffer });
+  if (risk(0) <= accepted) return 0;
+  // Doubling, then bisection: risk(lo) > accepted ≥ risk(hi).
+  let lo = 0;
+  let hi = 1;
+  while (risk(hi) > accepted) {
+    lo = hi;
+    hi *= 2;
+    if (hi > 1e9) return hi;
+  }
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (risk(mid) > accepted) lo = mid;
+    else hi = mid;
+  }
+  return hi;
 }
 
 /**
@@ -115,6 +159,11 @@ export type ChannelProfile = {
   kind: ChannelKind;
   /** p99 of the measured propagation delay (sale anywhere → this channel shows it), or null. */
   delayP99Ms: number | null;
+  /**
+   * The measured delays' quantiles at DELAY_QUANTILES (the race is weighed over their spread);
+   * without them the p99 stands for every delay.
+   */
+  delayQuantilesMs?: readonly number[] | null;
   delaySamples: number;
   /** Share of this channel's recent order lines cancelled, or null when unknown. */
   cancellationRate: number | null;
@@ -252,12 +301,17 @@ export function recommendForSku(input: {
     const service = serviceLevelFor(input.serviceLevel, channel);
     const delayMeasured = channel.delayP99Ms !== null && channel.delaySamples > 0;
     const delayMs = delayMeasured ? channel.delayP99Ms! : assumedDelayMs(channel);
+    const delays =
+      delayMeasured && channel.delayQuantilesMs
+        ? delayPoints(channel.delayQuantilesMs)
+        : [{ ms: delayMs, weight: 1 }];
     const lambda = otherChannelsRate(demand, channel.channelId);
     return {
       channel,
       service,
       delayMeasured,
       delayMs,
+      delays,
       lambda,
       own: demand.channelRates[channel.channelId] ?? 0,
     };
@@ -274,7 +328,7 @@ export function recommendForSku(input: {
   const ownerName = inputs.find((i) => i.channel.channelId === owner)?.channel.name ?? "";
 
   const channels = inputs.map(
-    ({ channel, service, delayMeasured, delayMs, lambda, own }): ChannelRecommendation => {
+    ({ channel, service, delayMeasured, delayMs, delays, lambda, own }): ChannelRecommendation => {
       const isOwner = channel.channelId === owner;
       // This channel's own buyers, taken as at least an average other channel's: a channel
       // without sales of the SKU yet is not assumed to sell nothing, and the buffer stays
@@ -282,15 +336,39 @@ export function recommendForSku(input: {
       const others = inputs.length - 1;
       const ownRate = Math.max(own, others > 0 ? lambda / others : 0);
       const mu = (lambda * delayMs) / HOUR;
-      const tail = effectiveZ({ delayMs, z: service.z, ownRatePerHour: ownRate });
-      const race = isOwner ? 0 : raceBufferFor(mu, tail, demand.dispersion);
+      const race = isOwner
+        ? 0
+        : raceBuffer({
+            ratePerHour: lambda,
+            delays,
+            z: service.z,
+            ownRatePerHour: ownRate,
+            dispersion: demand.dispersion,
+          });
       // The safety stock is its own "hold back" rule; a channel with a race buffer shows 0 once
       // the race could reach into it, one without needs no threshold at all.
       const value = race > 0 ? Math.min(cap, race + safetyUnits) : 0;
+      const riskAt = (buffer: number) =>
+        raceRisk({
+          ratePerHour: lambda,
+          delays,
+          buffer,
+          ownRatePerHour: ownRate,
+          dispersion: demand.dispersion,
+        });
+      const risk = isOwner ? 0 : riskAt(Math.min(race, cap));
+      const ownSale = 1 - Math.exp(-(ownRate * delayMs) / HOUR);
       // Units sold elsewhere beyond the buffer, oversold only if a buyer comes here meanwhile.
       const avoided = isOwner
         ? 0
-        : tail.ownSale * (poissonExcess(mu, 0) - poissonExcess(mu, Math.min(race, cap)));
+        : delays.reduce((sum, d) => {
+            const m = (lambda * d.ms) / HOUR;
+            const here = 1 - Math.exp(-(ownRate * d.ms) / HOUR);
+            return (
+              sum + d.weight * here * (poissonExcess(m, 0) - poissonExcess(m, Math.min(race, cap)))
+            );
+          }, 0);
+      const spread = delays.length > 1;
       const notes: string[] = [];
       if (isOwner)
         notes.push("sells the last units: every other channel shows 0 before they can race it");
@@ -304,17 +382,18 @@ export function recommendForSku(input: {
         notes.push(`bursty demand (dispersion ${fmt(demand.dispersion)})`);
       notes.push(service.reason);
       if (!isOwner && mu > 0)
-        notes.push(
-          `a buyer here within W: ${pct(tail.ownSale)} (λc=${rate(ownRate)}), so sales elsewhere may pass the buffer with ${pct(Math.min(1, tail.tailRisk))}`,
-        );
+        notes.push(`a buyer here within W: ${pct(ownSale)} (λc=${rate(ownRate)})`);
       notes.push(
         delayMeasured
-          ? `W is the p99 of ${channel.delaySamples} measured updates`
+          ? `W is the p99 of ${channel.delaySamples} measured updates` +
+              (spread
+                ? `, the race weighed over their spread (p50 ${duration(channel.delayQuantilesMs![4]!)})`
+                : "")
           : `W assumed (no measured updates yet)`,
       );
       if (safetyUnits > 0 && race > 0) notes.push(`includes ${units(safetyUnits)} safety stock`);
       if (race > 0 && race + safetyUnits > cap) notes.push(`capped at the ${units(cap)} available`);
-      const negligible = race === 0 && mu > 0 && !isOwner;
+      const accepted = 1 - standardNormalCdf(service.z);
       return {
         channelId: channel.channelId,
         channelName: channel.name,
@@ -327,18 +406,17 @@ export function recommendForSku(input: {
         delayMs,
         delayMeasured,
         serviceLevel: service.level,
-        z: isOwner ? service.z : tail.z,
+        z: service.z,
         oversoldAvoidedPerSellOut: avoided,
         flash: demand.flash,
         pooled: demand.pooled,
         tailOwner: isOwner,
         formula: isOwner
           ? "tail owner: no race buffer"
-          : negligible
-            ? `P(any sale elsewhere within W) = 1 − e^(−λW) = ${fmt(1 - Math.exp(-mu))} ≤ (1 − service level) ÷ P(a buyer here within W) = ${fmt(Math.min(1, tail.tailRisk))}`
-            : `ceil(λW + z′·√(λW)) = ceil(${fmt(mu)} + ${fmt(tail.z)}·√${fmt(mu)}), z′ for a tail of ${fmt(tail.tailRisk)} = ${fmt(1 - service.level)} ÷ ${fmt(tail.ownSale)}`,
+          : `fewest b with Σ P(delay D)·P(sales elsewhere within D > b)·P(a buyer here within D) ≤ 1 − service level: b = ${race}, ${fmt(risk)} ≤ ${fmt(accepted)}` +
+            (race > 0 ? ` (b = ${race - 1}: ${fmt(riskAt(race - 1))})` : ""),
         explanation:
-          `λ=${rate(lambda)} on other channels, W=${duration(delayMs)}, z=${fmt(isOwner ? service.z : tail.z)} → ${units(value)}` +
+          `λ=${rate(lambda)} on other channels, W=${duration(delayMs)}, oversell risk ${isOwner ? "—" : pct(risk)} (accepted ${pct(accepted)}) → ${units(value)}` +
           ` (${notes.join("; ")})`,
       };
     },

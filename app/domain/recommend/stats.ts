@@ -40,16 +40,55 @@ export function normalQuantile(p: number): number {
   );
 }
 
-/** P(N > b) for N ~ Poisson(mean); 0 for mean 0. */
-export function poissonTail(mean: number, b: number): number {
-  if (mean <= 0) return 0;
-  let term = Math.exp(-mean);
-  let cdf = term;
-  for (let k = 1; k <= b; k++) {
-    term *= mean / k;
-    cdf += term;
+/** ln Γ(x) for x ≥ 1 (Stirling's series after shifting x past 8; |error| < 1e-12). */
+function logGamma(x: number): number {
+  let shift = 0;
+  while (x < 8) {
+    shift -= Math.log(x);
+    x += 1;
   }
-  return Math.max(0, 1 - cdf);
+  const inv = 1 / x;
+  const inv2 = inv * inv;
+  return (
+    shift +
+    (x - 0.5) * Math.log(x) -
+    x +
+    0.5 * Math.log(2 * Math.PI) +
+    inv * (1 / 12 - inv2 * (1 / 360 - inv2 * (1 / 1260 - inv2 / 1680)))
+  );
+}
+
+/** P(N = k) for N ~ Poisson(mean > 0), in log space (no underflow for a large mean). */
+function poissonPmf(mean: number, k: number): number {
+  return Math.exp(-mean + k * Math.log(mean) - logGamma(k + 1));
+}
+
+/**
+ * P(N > b) for N ~ Poisson(mean); 0 for mean 0. Exact for any mean: the terms are summed from b
+ * outwards (upwards above the mean, downwards for 1 − P(N ≤ b) at or below it) until they no
+ * longer count, so a mean in the thousands costs a few hundred terms, not b.
+ */
+export function poissonTail(mean: number, b: number): number {
+  if (!(mean > 0)) return 0;
+  if (b < 0) return 1;
+  const k0 = Math.floor(b);
+  if (k0 + 1 > mean) {
+    // Upper tail: terms fall at least as fast as mean / k from k0 + 1 on.
+    let sum = 0;
+    let term = poissonPmf(mean, k0 + 1);
+    for (let k = k0 + 1; term > 0 && term > sum * 1e-17; k++) {
+      sum += term;
+      term *= mean / (k + 1);
+    }
+    return Math.min(1, sum);
+  }
+  let below = 0;
+  let term = poissonPmf(mean, k0);
+  for (let k = k0; k >= 0 && (term > below * 1e-17 || k === k0); k--) {
+    below += term;
+    term *= k / mean;
+  }
+  return Math.max(0, 1 - below);
 }
 
 /** E[max(0, N − b)] for N ~ Poisson(mean): the expected units beyond a buffer of b. */
