@@ -163,6 +163,8 @@ export async function addPushTrace(
     receivedAt: Date;
     writtenAt: Date;
     topic?: string;
+    /** The order the event is about (several events of one order share it). */
+    resourceId?: string;
   },
 ): Promise<void> {
   const receipt = await prisma.receipt.create({
@@ -171,6 +173,7 @@ export async function addPushTrace(
       connectionId: input.from,
       topic: input.topic ?? "orders/create",
       eventId: input.eventId,
+      resourceId: input.resourceId ?? null,
       receivedAt: input.receivedAt,
       payload: {},
       status: "applied",

@@ -101,7 +101,6 @@ describe("buffer recommendations", () => {
     // A bulk fulfilment that took an hour to write races nothing: not part of W.
     await traces(shop, store, amazon, [60 * MIN, 61 * MIN], "fulfillments/create");
     await traces(shop, amazon, store, [60 * MIN], "refunds/create");
-
     const rec = await computeRecommendations(shop.shopId, NOW);
     const hotAmazon = rec.rows.find((r) => r.sku === "HOT" && r.connectionId === amazon)!;
     const hotStore = rec.rows.find((r) => r.sku === "HOT" && r.connectionId === store);
@@ -140,6 +139,37 @@ describe("buffer recommendations", () => {
     expect(withOther.rows.find((r) => r.key === hotAmazon.key)?.value).toBe(5);
     // Sorted by expected oversells avoided.
     expect(rec.rows[0]!.oversoldAvoided).toBeGreaterThanOrEqual(rec.rows.at(-1)!.oversoldAvoided);
+  });
+
+  it("measures a sale's race window once per order: to its first write, not its later webhooks", async () => {
+    const { shop, store, amazon } = await setup();
+    // Two sales reach Amazon in 2 and 4 min; the first ships an hour later and its
+    // orders/updated is written to Amazon after 90 min. A duplicate of the second arrives late.
+    const events: [string, string, number][] = [
+      ["order-1", "orders/create", 2 * MIN],
+      ["order-1", "orders/updated", 90 * MIN],
+      ["order-2", "orders/create", 4 * MIN],
+      ["order-2", "orders/updated", 30 * MIN],
+    ];
+    for (const [i, [order, topic, delay]] of events.entries()) {
+      const receivedAt = new Date(NOW.getTime() - 3 * 3_600_000);
+      await addPushTrace(prisma, {
+        shopId: shop.shopId,
+        from: store,
+        to: amazon,
+        topic,
+        eventId: `${order}-${i}`,
+        resourceId: `gid://shopify/Order/${order}`,
+        receivedAt,
+        writtenAt: new Date(receivedAt.getTime() + delay),
+      });
+    }
+    const rec = await computeRecommendations(shop.shopId, NOW);
+    expect(rec.channels.find((c) => c.id === amazon)).toMatchObject({
+      delayMeasured: true,
+      samples: 2,
+      delayMs: 4 * MIN,
+    });
   });
 
   it("applies exactly what was accepted, logged and republished; refuses a changed value", async () => {
