@@ -1,7 +1,7 @@
 /**
  * `/app/recommendations`: the Recommended buffers page of the embedded admin. Per SKU and
  * channel the buffer StockGuard computes from the shop's demand and each channel's measured
- * sync delay, each with its explanation ("λ=…, W=…, z=… → 2 units"); accept selected or all
+ * sync delay, each with its explanation ("λ=…, W=…, oversell risk …% (accepted 1%) → 2 units"); accept selected or all
  * (after a confirmation, with the values shown); a backtest of current vs recommended rules;
  * the service level, the tail owner and lead times; and the log of applied recommendations.
  */
@@ -172,10 +172,11 @@ export default function Recommendations() {
                   </InlineStack>
                   <Text as="p" tone="subdued">
                     A channel shows 0 once the available quantity is at or below its buffer: the
-                    units the other channels are likely to sell (λ, per hour) while this channel
-                    still shows the old quantity (W, the p99 of its measured updates), with a margin
-                    for the service level (z). From {page.orders} order lines; sorted by expected
-                    oversold units avoided at each sell-out.
+                    fewest units that keep the chance of an oversell at each sell-out within the
+                    service level, given what the other channels sell (λ, per hour) while this
+                    channel still shows the old quantity (its measured updates; W is their p99).
+                    From {page.orders} order lines; sorted by expected oversold units avoided at
+                    each sell-out.
                   </Text>
                   <FormErrorBanner result={result} intent="accept" />
                 </BlockStack>

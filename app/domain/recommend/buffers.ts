@@ -387,7 +387,7 @@ export function recommendForSku(input: {
         delayMeasured
           ? `W is the p99 of ${channel.delaySamples} measured updates` +
               (spread
-                ? `, the race weighed over their spread (p50 ${duration(channel.delayQuantilesMs![4]!)})`
+                ? `, the race weighed over their spread (p50 ${duration(channel.delayQuantilesMs![DELAY_QUANTILES.indexOf(0.5)]!)})`
                 : "")
           : `W assumed (no measured updates yet)`,
       );
