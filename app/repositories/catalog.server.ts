@@ -104,13 +104,33 @@ export async function upsertItems(
   items: { sku: string; title: string }[],
 ): Promise<Map<string, string>> {
   if (items.length === 0) return new Map();
-  const rows = await db().query<{ id: string; sku: string }>(sql`
-    INSERT INTO stock_item (id, shop_id, sku, title, updated_at)
-    SELECT gen_random_uuid(), ${shopId}::uuid, u.sku, u.title, now()
-      FROM unnest(${items.map((i) => i.sku)}::text[], ${items.map((i) => i.title)}::text[]) AS u(sku, title)
-    ON CONFLICT (shop_id, sku) DO UPDATE SET title = EXCLUDED.title, updated_at = now()
-    RETURNING id, sku`);
-  return new Map(rows.map((r) => [r.sku, r.id]));
+  const skus = items.map((i) => i.sku);
+  // Sales lock items FOR UPDATE in id order (ledger lockAndLoad). An upsert's DO UPDATE would lock
+  // every existing item of the page in catalog order and could deadlock with a sale applied
+  // meanwhile; so new SKUs are inserted (no one else can hold a row that does not exist yet), an
+  // unchanged item is not touched, and a renamed one is locked in id order before it is written.
+  return transaction(async (tx) => {
+    await tx.execute(sql`
+      INSERT INTO stock_item (id, shop_id, sku, title, updated_at)
+      SELECT gen_random_uuid(), ${shopId}::uuid, u.sku, u.title, now()
+        FROM unnest(${skus}::text[], ${items.map((i) => i.title)}::text[]) AS u(sku, title)
+      ON CONFLICT (shop_id, sku) DO NOTHING`);
+    const rows = await tx.query<{ id: string; sku: string; title: string | null }>(sql`
+      SELECT id, sku, title FROM stock_item WHERE shop_id = ${shopId}::uuid AND sku = ANY(${skus}::text[])`);
+    const titleOf = new Map(items.map((i) => [i.sku, i.title]));
+    const renamed = rows
+      .filter((r) => r.title !== titleOf.get(r.sku))
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
+    if (renamed.length > 0) {
+      await tx.query(sql`
+        SELECT id FROM stock_item WHERE id = ANY(${renamed.map((r) => r.id)}::uuid[]) ORDER BY id FOR UPDATE`);
+      await tx.execute(sql`
+        UPDATE stock_item i SET title = u.title, updated_at = now()
+          FROM unnest(${renamed.map((r) => r.id)}::uuid[], ${renamed.map((r) => titleOf.get(r.sku)!)}::text[]) AS u(id, title)
+         WHERE i.id = u.id`);
+    }
+    return new Map(rows.map((r) => [r.sku, r.id]));
+  });
 }
 
 export async function itemsBySku(shopId: string, skus: string[]): Promise<Map<string, string>> {
