@@ -28,3 +28,25 @@ export function sourceAdjustmentFor(
       return null;
   }
 }
+
+/**
+ * The source store's own order moved its on_hand (its fulfilment shipped a unit, its refund
+ * restocked one): Shopify did it before we heard of it, so a counting read made in between may
+ * have counted it already — an order placed and shipped before either webhook leaves no
+ * commitment behind to tell the shipment from a count, and the shipment then takes the unit a
+ * second time. Such a level is read again once the event is applied: the read finds nothing to
+ * count if it had not been counted, and puts the unit back if it had.
+ */
+export function recountAfter(
+  kind: string,
+  delta: FactDelta,
+  connectionId: string | null,
+  sourceConnectionId: string | null,
+): boolean {
+  return (
+    delta.onHand !== 0 &&
+    connectionId !== null &&
+    connectionId === sourceConnectionId &&
+    (kind === "shipped" || kind === "returned")
+  );
+}

@@ -399,6 +399,20 @@ export async function flagForSourceRead(listingIds: string[]): Promise<void> {
   );
 }
 
+/** Flags the source listings of these levels (item at a source location) for a read. */
+export async function flagSourceLevelsForRead(
+  connectionId: string,
+  levels: { itemId: string; locationId: string }[],
+): Promise<void> {
+  if (levels.length === 0) return;
+  await db().execute(sql`
+    UPDATE listing l SET remote_source = 'webhook'
+      FROM listing_component c,
+           unnest(${levels.map((v) => v.itemId)}::uuid[], ${levels.map((v) => v.locationId)}::uuid[]) AS u(item_id, location_id)
+     WHERE c.listing_id = l.id AND l.connection_id = ${connectionId}::uuid
+       AND c.item_id = u.item_id AND l.source_location_id = u.location_id`);
+}
+
 /** Flags every source listing of a connection for a read (reconciliation of physical stock). */
 export async function flagAllForSourceRead(connectionId: string): Promise<void> {
   await db().execute(sql`

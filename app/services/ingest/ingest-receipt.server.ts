@@ -21,6 +21,7 @@ import { applyLedgerEventUnless } from "../ledger/apply-event.server";
 import { eraseDeletedAccount } from "../inbound/account-deletion.server";
 import { applyIfNoOp } from "./noop-snapshot.server";
 import { observeLevel } from "./observe-level.server";
+import { recountSourceLevels } from "./read-source-levels.server";
 
 export type IngestOutcome =
   | { status: "missing" | "already" }
@@ -138,6 +139,8 @@ export async function ingestReceipt(receiptId: bigint): Promise<IngestOutcome> {
       const units = result.incidents.reduce((s, i) => s + i.shortfall, 0);
       logger.info({ incidents: result.incidents.length, units }, "provisional shortfall recorded");
     }
+    if (result.sourceRecounts && connection.role === "source")
+      await recountSourceLevels(connection.id, result.sourceRecounts);
     const touched = new Set(result.changedListings.map((l) => l.connectionId));
     if (connection.syncEnabled) await enqueueSafely("push", () => enqueuePushes(touched));
     return {

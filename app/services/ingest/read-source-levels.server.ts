@@ -15,6 +15,21 @@ import { hasPendingReceipts } from "../../repositories/receipts.server";
 import { sourceCountDecision } from "../../domain/source-count";
 import { applyLedgerEvent } from "../ledger/apply-event.server";
 
+/**
+ * Reads these source levels again soon (the source's own shipment or restock was just applied:
+ * `recountAfter`). Flagged first, so a lost job still leaves them for the sweeper's read.
+ */
+export async function recountSourceLevels(
+  connectionId: string,
+  levels: { itemId: string; locationId: string }[],
+): Promise<void> {
+  if (levels.length === 0) return;
+  await listings.flagSourceLevelsForRead(connectionId, levels);
+  await enqueueSafely("source read", () =>
+    enqueueMaintenance({ task: "read_source_levels", connectionId, attempt: 0 }, 250),
+  );
+}
+
 /** Between two reads of a postponed level. */
 const POSTPONE_MS = 2_000;
 const MAX_WAIT_FOR_RECEIPTS = 60;

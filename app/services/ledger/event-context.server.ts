@@ -11,7 +11,7 @@ import { DomainError } from "../../domain/errors";
 import { shortfallGrowth } from "../../domain/incidents";
 import type { LineState } from "../../domain/ledger";
 import type { LedgerEvent } from "../../domain/operations";
-import { sourceAdjustmentFor } from "../../domain/source-adjustments";
+import { recountAfter, sourceAdjustmentFor } from "../../domain/source-adjustments";
 import type { FactDelta, LevelFacts } from "../../domain/types";
 import { insertMerchantDecision } from "../../repositories/merchant-decisions.server";
 import * as ledger from "../../repositories/ledger.server";
@@ -26,6 +26,8 @@ export type ApplyResult = {
   changedListings: { listingId: string; connectionId: string; publishedQuantity: number }[];
   /** Shortfalls recorded as the merchant's decision (`LedgerEvent.merchantDecision`). */
   merchantDecisions?: number;
+  /** Source levels the source's own order moved on_hand at: to be read again (`recountAfter`). */
+  sourceRecounts?: { itemId: string; locationId: string }[];
 };
 
 export type Effect = {
@@ -201,6 +203,11 @@ export class EventContext {
     );
     if (movementId === null) return false;
     const source = this.sourceConnectionId;
+    if (recountAfter(effect.kind, effect.delta, effect.connectionId, source)) {
+      const recounts = (this.result.sourceRecounts ??= []);
+      if (!recounts.some((r) => r.itemId === effect.itemId && r.locationId === effect.locationId))
+        recounts.push({ itemId: effect.itemId, locationId: effect.locationId });
+    }
     const adjustment = sourceAdjustmentFor(effect.kind, effect.delta, effect.connectionId, source);
     if (adjustment && source) {
       await ledger.insertSourceAdjustment(this.tx, {
