@@ -336,26 +336,17 @@ export function recommendForSku(input: {
       const others = inputs.length - 1;
       const ownRate = Math.max(own, others > 0 ? lambda / others : 0);
       const mu = (lambda * delayMs) / HOUR;
-      const race = isOwner
-        ? 0
-        : raceBuffer({
-            ratePerHour: lambda,
-            delays,
-            z: service.z,
-            ownRatePerHour: ownRate,
-            dispersion: demand.dispersion,
-          });
+      const raceInput = {
+        ratePerHour: lambda,
+        delays,
+        ownRatePerHour: ownRate,
+        dispersion: demand.dispersion,
+      };
+      const race = isOwner ? 0 : raceBuffer({ ...raceInput, z: service.z });
       // The safety stock is its own "hold back" rule; a channel with a race buffer shows 0 once
       // the race could reach into it, one without needs no threshold at all.
       const value = race > 0 ? Math.min(cap, race + safetyUnits) : 0;
-      const riskAt = (buffer: number) =>
-        raceRisk({
-          ratePerHour: lambda,
-          delays,
-          buffer,
-          ownRatePerHour: ownRate,
-          dispersion: demand.dispersion,
-        });
+      const riskAt = (buffer: number) => raceRisk({ ...raceInput, buffer });
       const risk = isOwner ? 0 : riskAt(Math.min(race, cap));
       const ownSale = 1 - Math.exp(-(ownRate * delayMs) / HOUR);
       // Units sold elsewhere beyond the buffer, oversold only if a buyer comes here meanwhile.
