@@ -4,6 +4,8 @@
  * Shape copied from BullMQ's own error classes: a stable name, `instanceof` works after
  * transpilation, no detection by message text.
  */
+import type { RemoteQuantity } from "./channel-adapter";
+
 export abstract class ChannelError extends Error {
   constructor(
     message: string,
@@ -26,6 +28,23 @@ export class ChannelThrottledError extends ChannelError {
     details: Record<string, unknown> = {},
   ) {
     super(message, details);
+  }
+}
+
+/**
+ * A read of several items ran out of the channel's budget part-way: `partial` holds what was read
+ * before it did, so the caller keeps that progress instead of reading it all again (a push that
+ * re-read every item from the start after each throttle could spend each refill on the same first
+ * items and never finish).
+ */
+export class ChannelReadsThrottledError extends ChannelThrottledError {
+  constructor(
+    message: string,
+    retryAfterMs: number,
+    readonly partial: RemoteQuantity[],
+    details: Record<string, unknown> = {},
+  ) {
+    super(message, retryAfterMs, details);
   }
 }
 

@@ -17,7 +17,13 @@ import {
   type ShownValue,
   type StockChange,
 } from "../helpers/sale-latency";
-import { createTestDatabase, dropTestDatabase, ensureTemplate, REDIS_URL } from "../setup/services";
+import {
+  createTestDatabase,
+  dropRedisPrefix,
+  dropTestDatabase,
+  ensureTemplate,
+  REDIS_URL,
+} from "../setup/services";
 
 /**
  * The whole product on one machine, as the sandbox contract describes it: a local Shopify with a
@@ -323,6 +329,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       );
       await pool.end();
       await shopify.close();
+      await dropRedisPrefix(env.QUEUE_PREFIX!, env.REDIS_URL);
       if (database && !process.env.KEEP_WORLD_DB) await dropTestDatabase(database.name);
     },
   };

@@ -9,6 +9,7 @@ import prisma from "../../app/db.server";
 import { env } from "../../app/env.server";
 import { sharedRedis } from "../../app/lib/locks.server";
 import { connectWithKeys } from "../../app/services/connect-marketplace.server";
+import { markNeedsRead } from "../../app/repositories/listings.server";
 import { pushConnection } from "../../app/services/push/push-connection.server";
 import { KEYS, PARTNER, startWalmartFixture, type WalmartFixture } from "./walmart-setup";
 
@@ -280,6 +281,48 @@ describe("Walmart's token buckets", () => {
       tokens: 200,
     });
     await resetBuckets();
+  });
+
+  it("a push whose reads run out of budget part-way keeps what it read and finishes later", async () => {
+    // Eight listings owe a read (Walmart's own orders moved them by amounts StockGuard could not
+    // place) while the read bucket holds three: each run reads three, then Walmart says 429. Runs
+    // that started over each time spent every refill on the same first SKUs and never finished
+    // (the Walmart e2e stalled this way for minutes with 19 listings unread).
+    const skus = BULK.slice(20, 28);
+    const ids = await Promise.all(skus.map(async (sku) => (await listingOf(sku)).id));
+    await markNeedsRead(ids, new Date());
+    const owed = async () => prisma.listing.count({ where: { id: { in: ids }, needsRead: true } });
+    const reads = () => calls("inventories.get");
+    const started = reads();
+    const owedAfter: number[] = [];
+    try {
+      for (let run = 0; run < 3; run++) {
+        fx.walmart.sandbox.configureThrottle(PARTNER, "inventories.get", {
+          capacity: 3,
+          windowMs: 3_600_000,
+          tokens: 3,
+        });
+        await resetBuckets();
+        await pushConnection(conn.id);
+        owedAfter.push(await owed());
+      }
+    } finally {
+      fx.walmart.sandbox.configureThrottle(PARTNER, "inventories.get", {
+        capacity: 200,
+        windowMs: 60_000,
+        tokens: 200,
+      });
+      await resetBuckets();
+    }
+    expect(owedAfter).toEqual([5, 2, 0]);
+    // Three runs of at most three answered reads and one refused each: nothing read twice.
+    expect(reads() - started).toBeLessThanOrEqual(12);
+    const rows = await prisma.listing.findMany({ where: { id: { in: ids } } });
+    for (const l of rows)
+      expect({ sku: l.sku, dirty: l.publishedVersion > l.pushedVersion }).toEqual({
+        sku: l.sku,
+        dirty: false,
+      });
   });
 });
 

@@ -109,3 +109,26 @@ export async function ensureTemplate(): Promise<string> {
   });
   return template;
 }
+
+/**
+ * Deletes every Redis key under a test's queue prefix (its queues, locks, buckets): a world or a
+ * test file leaves nothing behind in a Redis that many runs share.
+ */
+export async function dropRedisPrefix(prefix: string, url = REDIS_URL): Promise<void> {
+  const { Redis } = await import("ioredis");
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  redis.on("error", () => undefined);
+  try {
+    await redis.connect();
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== "0");
+  } catch {
+    // Redis down (a fault test stopped it): nothing to clean that a restart did not drop.
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -71,7 +71,12 @@ import type {
   SubscriptionReport,
   WriteResult,
 } from "../channel-adapter";
-import { ChannelAuthError, ChannelRetryableError, ChannelThrottledError } from "../errors";
+import {
+  ChannelAuthError,
+  ChannelReadsThrottledError,
+  ChannelRetryableError,
+  ChannelThrottledError,
+} from "../errors";
 import {
   WalmartClient,
   WalmartRequestError,
@@ -421,32 +426,47 @@ export class WalmartAdapter implements ChannelAdapter {
     const skus = [...new Set(refs.map((r) => r.remoteRef))];
     const unpublished = await this.unpublishedSkus(conn, ctx);
     const views = new Map<string, NodeView | null>();
+    const quantities = () => {
+      const observedAt = new Date();
+      return [...views].map(([sku, view]): RemoteQuantity => {
+        const shown = view ? shownOf(view, conn) : null;
+        return {
+          remoteRef: sku,
+          remoteLocationRef: WALMART_LOCATION,
+          quantity: shown === null ? null : unpublished.has(sku) ? 0 : shown.total,
+          states: shown
+            ? {
+                availToSell: shown.total,
+                inputQty: shown.node?.input ?? 0,
+                reservedQty: shown.node?.reserved ?? 0,
+                otherNodes: shown.other,
+                unpublished: unpublished.has(sku) ? 1 : 0,
+              }
+            : {},
+          observedAt,
+        };
+      });
+    };
     if (skus.length > PER_SKU_READS) {
       const all = await this.allViews(conn, ctx);
       for (const sku of skus) views.set(sku, all.get(sku) ?? null);
-    } else {
-      for (const sku of skus) views.set(sku, await this.nodeView(ctx, sku));
+      return quantities();
     }
-    const observedAt = new Date();
-    return skus.map((sku): RemoteQuantity => {
-      const view = views.get(sku) ?? null;
-      const shown = view ? shownOf(view, conn) : null;
-      return {
-        remoteRef: sku,
-        remoteLocationRef: WALMART_LOCATION,
-        quantity: shown === null ? null : unpublished.has(sku) ? 0 : shown.total,
-        states: shown
-          ? {
-              availToSell: shown.total,
-              inputQty: shown.node?.input ?? 0,
-              reservedQty: shown.node?.reserved ?? 0,
-              otherNodes: shown.other,
-              unpublished: unpublished.has(sku) ? 1 : 0,
-            }
-          : {},
-        observedAt,
-      };
-    });
+    for (const sku of skus) {
+      try {
+        views.set(sku, await this.nodeView(ctx, sku));
+      } catch (error) {
+        // The read bucket ran dry part-way: what was read is kept (see ChannelReadsThrottledError).
+        if (!(error instanceof ChannelThrottledError) || views.size === 0) throw error;
+        throw new ChannelReadsThrottledError(
+          error.message,
+          error.retryAfterMs,
+          quantities(),
+          error.details,
+        );
+      }
+    }
+    return quantities();
   }
 
   /**

@@ -6,7 +6,7 @@
  * confirmed later; a listing the channel throttles stays dirty for a deferred run; channels with
  * a daily revision budget are paced so a hot listing never exceeds it.
  */
-import { ChannelThrottledError } from "../../channels/errors";
+import { ChannelReadsThrottledError, ChannelThrottledError } from "../../channels/errors";
 import type {
   ChannelAdapter,
   ConnectionContext,
@@ -61,22 +61,24 @@ export async function pushSalesConnection(
     // The channel may have changed on its own (its own cancel, a rise reported late). Only a
     // listing that would be left alone must be read first: any other is written anyway, and an
     // absolute write (compare-and-set or not) settles what it shows.
-    const unsure = dirty.filter(
-      (l) => l.needsRead && l.remoteQuantity === Math.max(0, l.publishedQuantity),
-    );
-    if (unsure.length > 0) {
+    const unsure = (l: listings.DirtyListing) =>
+      l.needsRead && l.remoteQuantity === Math.max(0, l.publishedQuantity);
+    if (dirty.some(unsure)) {
+      let readThrottled = false;
       try {
-        await readBack(conn, adapter, unsure, now);
+        await readBack(conn, adapter, dirty.filter(unsure), now);
       } catch (error) {
         if (!(error instanceof ChannelThrottledError)) throw error;
-        // Writes do not wait for reads: these stay dirty and are looked at again.
+        // Writes do not wait for reads: those still unread stay dirty and are looked at again
+        // (what was read before the budget ran out is recorded).
         const until = new Date(now().getTime() + Math.max(50, error.retryAfterMs));
         if (!outcome.deferredUntil || until < outcome.deferredUntil) outcome.deferredUntil = until;
-        const skip = new Set(unsure.map((l) => l.id));
-        dirty = dirty.filter((l) => !skip.has(l.id));
+        readThrottled = true;
       }
       const again = new Set(dirty.map((l) => l.id));
-      dirty = (await listings.dirtyListings(conn.id, BATCH)).filter((l) => again.has(l.id));
+      dirty = (await listings.dirtyListings(conn.id, BATCH)).filter(
+        (l) => again.has(l.id) && !(readThrottled && unsure(l)),
+      );
       if (dirty.length === 0) return outcome;
     }
     const byId = new Map(dirty.map((l) => [l.id, l]));
@@ -233,6 +235,13 @@ export async function readEach<T extends RemoteRef>(
     conn,
     rows.map((l) => ({ remoteRef: l.remoteRef, remoteLocationRef: l.remoteLocationRef })),
   );
+  return pairReads(rows, reads);
+}
+
+function pairReads<T extends RemoteRef>(
+  rows: readonly T[],
+  reads: readonly RemoteQuantity[],
+): [T, RemoteQuantity | undefined][] {
   return rows.map((l) => [
     l,
     reads.find((x) => x.remoteRef === l.remoteRef && x.remoteLocationRef === l.remoteLocationRef),
@@ -250,7 +259,17 @@ async function readBack(
   rows: listings.DirtyListing[],
   now: () => Date,
 ): Promise<void> {
-  for (const [l, read] of await readEach(conn, adapter, rows)) {
+  let answered: [listings.DirtyListing, RemoteQuantity | undefined][];
+  let throttled: ChannelReadsThrottledError | null = null;
+  try {
+    answered = await readEach(conn, adapter, rows);
+  } catch (error) {
+    if (!(error instanceof ChannelReadsThrottledError)) throw error;
+    // The budget ran out part-way: what was read counts, the rest stays owed a read.
+    answered = pairReads(rows, error.partial).filter(([, read]) => read !== undefined);
+    throttled = error;
+  }
+  for (const [l, read] of answered) {
     // Held only against a model StockGuard is sure of (a read owed means it is not: the read
     // itself decides, and the order accounts for a sale).
     if (!l.needsRead)
@@ -268,7 +287,8 @@ async function readBack(
       at: read?.observedAt ?? now(),
     });
   }
-  await listings.clearNeedsRead(rows.map((l) => l.id));
+  await listings.clearNeedsRead(answered.map(([l]) => l.id));
+  if (throttled) throw throttled;
 }
 
 /**
