@@ -190,7 +190,7 @@ describe("race buffer with this channel's own buyers (an oversell needs one with
     );
   });
 
-  it("keeps P(more than b sold elsewhere) × P(a buyer here) about the accepted risk", () => {
+  it("is the fewest units that keep P(more than b sold elsewhere) × P(a buyer here) within the accepted risk", () => {
     fc.assert(
       fc.property(
         fc.double({ min: 0.5, max: 200, noNaN: true }),
@@ -204,7 +204,9 @@ describe("race buffer with this channel's own buyers (an oversell needs one with
             ownRatePerHour: ownMu,
           });
           const ownSale = 1 - Math.exp(-ownMu);
-          expect(poissonTail(mu, b) * ownSale).toBeLessThanOrEqual(Math.max(0.05, 2 * (1 - level)));
+          const accepted = 1 - standardNormalCdf(zFor(level));
+          expect(poissonTail(mu, b) * ownSale).toBeLessThanOrEqual(accepted * (1 + 1e-9));
+          if (b > 0) expect(poissonTail(mu, b - 1) * ownSale).toBeGreaterThan(accepted);
         },
       ),
     );
@@ -212,8 +214,9 @@ describe("race buffer with this channel's own buyers (an oversell needs one with
 
   it("asks one unit less of a slow SKU whose own buyers are rare within W", () => {
     // 0.11 sales/s elsewhere, 0.0375/s here, W = 1.75 s (the market bench's slowest SKU):
-    // λW = 0.19; buyer-assumed ceil(0.19 + 2.33·0.44) = 2; a buyer here within W is 6.4 %
-    // likely, so the tail may be 15.6 %: z′ = 1.01 → ceil(0.19 + 1.01·0.44) = 1.
+    // λW = 0.19, P(N > 1) = 1.6 % and P(N > 2) = 0.1 %, so a buyer assumed here asks 2; a buyer
+    // here within W is 6.4 % likely: 1.6 % × 6.4 % = 0.1 % ≤ 1 % (and 17.5 % × 6.4 % = 1.1 % at
+    // 0 units) → 1.
     const input = { ratePerHour: 0.11 * 3600, delayMs: 1_750, z: zFor(0.99) };
     expect(raceBuffer(input)).toBe(2);
     expect(raceBuffer({ ...input, ownRatePerHour: 0.0375 * 3600 })).toBe(1);
