@@ -10,12 +10,14 @@
  *      merchant restocks every SKU to its opening stock at the source, then
  *      `cli recommend:apply` (the Recommendations page's accept all) before the demand plays, at
  *      the shop's default service level (99 %) or BENCH_MARKET_SERVICE_LEVEL,
- *   3. a baseline that syncs by polling every BENCH_MARKET_POLL_S seconds — a stand-in for the
- *      5–60 minute polling tools, time-scaled (1 s here stands for 1 min: a 5 s poll is a 5-minute
- *      tool) — which reads every store's orders and sets every store to stock − sold.
+ *   3. a baseline that syncs by polling every BENCH_MARKET_POLL_S minutes of the merchant's time —
+ *      a stand-in for the 5–60 minute polling tools (time-scaled: see BENCH_MARKET_SCALE; at the
+ *      default 1 s of the bench stands for 1 min, so a 5-minute tool polls every 5 s) — which reads
+ *      every store's orders and sets every store to stock − sold.
  *
  * For each it prints oversold units, orders that would have to be cancelled, and unit-minutes of
- * stock hidden (sellable units a storefront did not show, sampled every 200 ms; 1 s = 1 min),
+ * stock hidden (sellable units a storefront did not show, sampled every 200 ms, in the merchant's
+ * unit-minutes),
  * with each store's hidden share (hidden over sellable unit-minutes).
  * Last line: one JSON object.
  */
@@ -25,15 +27,29 @@ import { skuOf, startWorld, waitFor, mismatches } from "../e2e/world";
 
 const num = (name: string, fallback: number) =>
   process.env[name] ? Number(process.env[name]) : fallback;
+/**
+ * Rate, duration and poll interval are in the merchant's minutes; BENCH_MARKET_SCALE says how many
+ * of the merchant's seconds one second of the bench stands for (default 60: 1 s = 1 min, so the
+ * default 40-minute market plays in 40 s). Scaling compresses the buyers and the poller, not
+ * StockGuard: its sync delay (webhook delivery 0.2–1.5 s, then the push) stays in real seconds,
+ * so at 60 a one-second race window counts as a minute of the merchant's trading. A smaller scale
+ * is closer to what a merchant sees (1 would be real time) and takes longer to run.
+ */
 const M = {
   skus: num("BENCH_MARKET_SKUS", 40),
   stock: num("BENCH_MARKET_STOCK", 6),
   stores: num("BENCH_CONNECTIONS", 4),
+  /** Buyer arrivals per minute of the merchant's time. */
   rate: num("BENCH_MARKET_RATE", 12),
+  /** Minutes of the merchant's time. */
   duration: num("BENCH_MARKET_DURATION", 40),
   buffer: num("BENCH_MARKET_BUFFER", 1),
+  /** The polling tool's interval, in the merchant's minutes (the name predates the scale). */
   pollSeconds: num("BENCH_MARKET_POLL_S", 5),
+  scale: num("BENCH_MARKET_SCALE", 60),
 };
+/** Merchant minutes → bench milliseconds. */
+const benchMs = (minutes: number) => (minutes * 60_000) / M.scale;
 
 type Arrival = { at: number; store: number; sku: string };
 
@@ -44,13 +60,13 @@ function arrivals(seed = SEED): Arrival[] {
   let s = seed;
   const random = () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
   const list: Arrival[] = [];
-  let t = 0;
+  let t = 0; // merchant minutes
   for (;;) {
     t += -Math.log(1 - random()) / M.rate; // Poisson arrivals
     if (t >= M.duration) break;
     // Demand is skewed: a few SKUs sell fast, most slowly.
     const sku = Math.min(M.skus - 1, Math.floor(M.skus * random() ** 2));
-    list.push({ at: t * 1000, store: Math.floor(random() * M.stores), sku: skuOf(sku) });
+    list.push({ at: benchMs(t), store: Math.floor(random() * M.stores), sku: skuOf(sku) });
   }
   return list;
 }
@@ -132,7 +148,7 @@ async function play(
   return {
     oversold_units: oversold,
     orders_cancelled: oversold,
-    hidden_unit_minutes: Math.round(hidden / 1), // 1 s stands for 1 min
+    hidden_unit_minutes: Math.round((hidden * M.scale) / 60), // bench unit-seconds → unit-minutes
     hidden_share:
       sellableMinutes > 0
         ? Math.round((hidden / (sellableMinutes * market.stores.length)) * 1000) / 1000
@@ -332,11 +348,11 @@ async function pollingBaseline(demand: Arrival[]): Promise<Outcome> {
         }
       }
     };
-    let nextPoll = M.pollSeconds * 1000;
+    let nextPoll = benchMs(M.pollSeconds);
     return await play({ stores, sandbox: local.sandbox }, demand, (elapsed) => {
       while (elapsed >= nextPoll) {
         sync();
-        nextPoll += M.pollSeconds * 1000;
+        nextPoll += benchMs(M.pollSeconds);
       }
     });
   } finally {
@@ -368,7 +384,7 @@ export async function runMarket(): Promise<void> {
   const recommended = await run("recommended", "stockguard, buffers recommended", () =>
     stockGuard("recommended", demand),
   );
-  const polling = await run("polling", `polling every ${M.pollSeconds} s`, () =>
+  const polling = await run("polling", `polling every ${M.pollSeconds} min`, () =>
     pollingBaseline(demand),
   );
   process.stdout.write(
