@@ -24,6 +24,7 @@ import {
   observeSales,
   shownNow,
   skuOf,
+  sourceReadsOwed,
   startWorld,
   waitFor,
   type World,
@@ -285,7 +286,10 @@ describe("Amazon selling beside two Shopify stores", () => {
         async () => {
           last = await mismatchesWithAmazon(world, amazon);
           return (
-            last.length === 0 && queuedMessages(amazon) === 0 && (await openHolds(world)) === 0
+            last.length === 0 &&
+            queuedMessages(amazon) === 0 &&
+            (await openHolds(world)) === 0 &&
+            (await sourceReadsOwed(world)) === 0
           );
         },
         60_000,

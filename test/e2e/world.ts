@@ -421,6 +421,19 @@ export async function confirmedOversells(
 }
 
 /**
+ * Source-store levels StockGuard has flagged for a counting read and not read yet (an inbound
+ * level update, or the source's own shipment or restock: `recountAfter`). Until they are read
+ * the ledger may still be about to change, so a check of it waits for 0.
+ */
+export async function sourceReadsOwed(world: World): Promise<number> {
+  const { rows } = await world.pg.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM listing
+      WHERE remote_source = 'webhook' AND source_location_id IS NOT NULL`,
+  );
+  return rows[0]!.n;
+}
+
+/**
  * What each store offers now, per listing, against what StockGuard publishes for it. A store
  * offers max(0, available): an oversold level has a negative `available` (its own orders exceed
  * what is left on the shelf) and offers nothing, which is what publishing 0 asks for.

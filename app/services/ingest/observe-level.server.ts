@@ -14,7 +14,6 @@
  */
 import type { LevelObservation } from "../../channels/channel-adapter";
 import {
-  enqueueMaintenance,
   enqueuePush,
   enqueueSafely,
   enqueueThrottledCatalogRefresh,
@@ -22,6 +21,7 @@ import {
 import { isLateEcho, unordered } from "../../domain/echoes";
 import * as listings from "../../repositories/listings.server";
 import { holdUnexplainedDrop } from "./drops.server";
+import { scheduleSourceRead } from "./read-source-levels.server";
 
 /** Whether the update told us something new (recorded), and what was done about it. */
 export type LevelOutcome = { recorded: boolean; action: string };
@@ -135,12 +135,6 @@ export async function observeLevel(
 async function flagSourceRead(connectionId: string, listingId: string): Promise<void> {
   await listings.flagForSourceRead([listingId]);
   await scheduleSourceRead(connectionId);
-}
-
-function scheduleSourceRead(connectionId: string): Promise<boolean> {
-  return enqueueSafely("source read", () =>
-    enqueueMaintenance({ task: "read_source_levels", connectionId, attempt: 0 }, 250),
-  );
 }
 
 function latest(a: Date | null, b: Date | null): Date | null {

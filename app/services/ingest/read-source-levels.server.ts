@@ -25,7 +25,15 @@ export async function recountSourceLevels(
 ): Promise<void> {
   if (levels.length === 0) return;
   await listings.flagSourceLevelsForRead(connectionId, levels);
-  await enqueueSafely("source read", () =>
+  await scheduleSourceRead(connectionId);
+}
+
+/**
+ * The coalesced counting read of a source's flagged levels, soon (one job per connection; the
+ * sweeper enqueues it again when flags stay unread).
+ */
+export function scheduleSourceRead(connectionId: string): Promise<boolean> {
+  return enqueueSafely("source read", () =>
     enqueueMaintenance({ task: "read_source_levels", connectionId, attempt: 0 }, 250),
   );
 }

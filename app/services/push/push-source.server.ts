@@ -21,9 +21,9 @@ import {
   type StateMap,
 } from "../../domain/plan";
 import { log } from "../../logger.server";
-import { enqueueMaintenance, enqueueSafely } from "../../queues/jobs.server";
 import * as listings from "../../repositories/listings.server";
 import * as outbox from "../../repositories/outbox.server";
+import { scheduleSourceRead } from "../ingest/read-source-levels.server";
 import { pushMetrics } from "./metrics.server";
 import { BATCH, readEach, type PushOutcome } from "./push-sales.server";
 
@@ -338,9 +338,7 @@ export async function pushSourceConnection(
     const changed = work.filter((w) => w.changedUnderUs).map((w) => w.listing.id);
     if (changed.length > 0) {
       await listings.flagForSourceRead(changed);
-      await enqueueSafely("source read", () =>
-        enqueueMaintenance({ task: "read_source_levels", connectionId: conn.id, attempt: 0 }, 250),
-      );
+      await scheduleSourceRead(conn.id);
     }
     if (dirty.length < BATCH) return outcome;
   }
