@@ -34,7 +34,8 @@
  *
  * Bounds: the drain after the drive lasts at most BENCH_DRAIN_S (60 s); what has not drained by
  * then is reported (undelivered webhooks, pending receipts, unpushed listings, sale timeouts).
- * BENCH_TIMEOUT_S (600) stops everything. Market mode (BENCH_MODE=market): see market-bench.ts.
+ * BENCH_TIMEOUT_S (600; in market mode 600 × 60 / BENCH_MARKET_SCALE) stops everything. Market
+ * mode (BENCH_MODE=market): see market-bench.ts.
  *
  * Deployment settings of the run (raised from the defaults, as for a shop at this volume):
  * WORKER_CONCURRENCY 16, WEB_INGEST_SLOTS 16, DATABASE_POOL_MAX 20. After the drain and
@@ -626,7 +627,13 @@ async function main(): Promise<void> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   // A run that overstays its deadline stops its children and fails (nothing left running).
-  const deadlineS = Number(process.env.BENCH_TIMEOUT_S ?? 600);
+  // The market's plays last 40 merchant minutes each: at a smaller BENCH_MARKET_SCALE they take
+  // longer, and so may the run.
+  const market = process.env.BENCH_MODE === "market";
+  const scale = Number(process.env.BENCH_MARKET_SCALE ?? 60);
+  const deadlineS = Number(
+    process.env.BENCH_TIMEOUT_S ?? (market ? Math.max(600, (600 * 60) / scale) : 600),
+  );
   setTimeout(() => {
     console.error(`bench: deadline of ${deadlineS} s passed; stopping`);
     stopAllSpawned("SIGKILL");
