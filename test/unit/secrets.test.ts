@@ -44,9 +44,19 @@ describe("secrets", () => {
   });
 
   it("keeps the worker's metrics port on loopback by default", async () => {
-    const server = startMetricsServer(0 + 1 + Math.floor(Math.random() * 10_000) + 40_000)!;
-    await new Promise((resolve) => server.once("listening", resolve));
-    expect((server.address() as AddressInfo).address).toBe("127.0.0.1");
-    await new Promise((resolve) => server.close(resolve));
+    // A random port may be taken (the e2e worlds and outgoing connections use this range): a
+    // port in use emits 'error', never 'listening', so another one is tried.
+    for (let attempt = 0; ; attempt++) {
+      const server = startMetricsServer(40_001 + Math.floor(Math.random() * 10_000))!;
+      const listening = await new Promise<boolean>((resolve) => {
+        server.once("listening", () => resolve(true));
+        server.once("error", () => resolve(false));
+      });
+      if (!listening && attempt < 10) continue;
+      expect(listening).toBe(true);
+      expect((server.address() as AddressInfo).address).toBe("127.0.0.1");
+      await new Promise((resolve) => server.close(resolve));
+      return;
+    }
   });
 });
