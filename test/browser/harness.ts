@@ -5,7 +5,6 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { PrismaClient } from "@prisma/client";
 import { Queue } from "bullmq";
-import { Redis } from "ioredis";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { resolveChromium } from "../helpers/chromium";
 import { createPrismaClient, disconnectDb } from "../../app/db.server";
@@ -13,7 +12,12 @@ import { resetEnvCache } from "../../app/env.server";
 import { closeSqlPool } from "../../app/lib/sql.server";
 import { freePort, waitFor } from "../e2e/world";
 import { appProcessEnv } from "../helpers/app-env";
-import { createTestDatabase, dropTestDatabase, REDIS_URL } from "../setup/services";
+import {
+  createTestDatabase,
+  dropRedisPrefix,
+  dropTestDatabase,
+  REDIS_URL,
+} from "../setup/services";
 import { APP_BRIDGE_STUB } from "../../app/sandbox/app-bridge-stub";
 import { mintSessionToken } from "../../app/sandbox/session-token.server";
 
@@ -102,15 +106,7 @@ export async function startAdmin(options: {
     const prisma = createPrismaClient(database.url, 4);
     cleanups.push(() => prisma.$disconnect());
     const queuePrefix = `sgbr-${randomUUID().slice(0, 8)}`;
-    cleanups.push(async () => {
-      const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-      try {
-        const keys = await redis.keys(`${queuePrefix}:*`);
-        if (keys.length) await redis.del(...keys);
-      } finally {
-        redis.disconnect();
-      }
-    });
+    cleanups.push(() => dropRedisPrefix(queuePrefix));
 
     // This process's own ledger access (sql pool, Prisma singleton) goes to the same database.
     process.env.DATABASE_URL = database.url;

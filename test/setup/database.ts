@@ -1,6 +1,6 @@
 import { afterAll } from "vitest";
 import { resetEnvCache } from "../../app/env.server";
-import { createTestDatabase, dropTestDatabase, REDIS_URL } from "./services";
+import { createTestDatabase, dropRedisPrefix, dropTestDatabase, REDIS_URL } from "./services";
 
 /**
  * Integration tests: each test file gets its own database, cloned from the migrated template,
@@ -20,9 +20,5 @@ afterAll(async () => {
   await runShutdown(5_000);
   await disconnectDb();
   await dropTestDatabase(database.name);
-  const { Redis } = await import("ioredis");
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${process.env.QUEUE_PREFIX}:*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
+  await dropRedisPrefix(process.env.QUEUE_PREFIX!);
 });
