@@ -209,6 +209,24 @@ async function stockGuard(
       "SELECT COALESCE(sum(shortfall), 0)::int AS n FROM oversell_incident WHERE id > COALESCE($1::bigint, 0)",
       [before.rows[0]!.id],
     );
+    // Each oversell as StockGuard explains it: the store that sold past the stock, the cause,
+    // and what every store showed (the "explain every oversell" view, one line each).
+    const explained = await world.pg.query<{
+      sku: string;
+      store: string | null;
+      cause: string | null;
+      shortfall: number;
+      evidence: unknown;
+    }>(
+      `SELECT i.sku, c.name AS store, i.cause, i.shortfall, i.evidence FROM oversell_incident i
+         LEFT JOIN connection c ON c.id = i.connection_id
+        WHERE i.id > COALESCE($1::bigint, 0) ORDER BY i.id`,
+      [before.rows[0]!.id],
+    );
+    for (const i of explained.rows)
+      process.stderr.write(
+        `  oversell ${i.sku} at ${i.store}: ${i.shortfall} unit(s), ${i.cause ?? "unclassified"} ${JSON.stringify(i.evidence)}\n`,
+      );
     return {
       ...outcome,
       incidents_units: incidents.rows[0]!.n,
