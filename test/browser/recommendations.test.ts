@@ -118,18 +118,18 @@ describe("recommended buffers page", () => {
     const text = await hot.innerText();
     expect(text).toContain("Hot rain jacket");
     expect(text).toContain("No rule");
-    expect(text).toContain("Show 0 when ATS ≤ 5");
+    expect(text).toContain("Show 0 when ATS ≤ 6");
     // λ = 6/h sold on the other channels, W = 20 min measured (p99); weighed over the measured
-    // delays (10, 12, 20 min) and the ≈ 63 % chance of a marketplace buyer within W, 5 units
-    // leave ≈ 0.45 % of an oversell at a sell-out (99 % accepted on a marketplace).
+    // delays (10, 12, 20 min), a third of the sales within them the marketplace's: 6 units
+    // leave ≈ 0.72 % of an oversell at a sell-out (99 % accepted on a marketplace), 5 ≈ 2 %.
     const explanation = await hot.getByTestId("explanation").innerText();
     expect(explanation).toMatch(
-      /^λ=(6|5\.9\d)\/h on other channels, W=20 min, oversell risk 0\.4\d+% \(accepted 1%\) → 5 units/,
+      /^λ=(6|5\.9\d)\/h on other channels, W=20 min, oversell risk 0\.7\d+% \(accepted 1%\) → 6 units/,
     );
     expect(explanation).toMatch(/a buyer here within W: 6\d(\.\d)?%/);
     expect(text).toContain("suspends sellers above 2.5% cancellations");
     const warm = row("WARM").filter({ hasText: "Marketplace" });
-    expect(await warm.getByTestId("explanation").innerText()).toContain("→ 2 units");
+    expect(await warm.getByTestId("explanation").innerText()).toContain("→ 3 units");
     // The outlet is fast (it sells the last units) and QUIET barely sells: nothing to do there.
     expect(await page.locator('[data-row-channel="Outlet store"]').count()).toBe(0);
     expect(await page.locator('[data-row-sku="QUIET"]').count()).toBe(0);
@@ -150,7 +150,7 @@ describe("recommended buffers page", () => {
     await page.getByRole("button", { name: "Accept selected recommendations" }).click();
     const dialog = page.getByRole("dialog");
     await expect.poll(() => dialog.innerText()).toContain("Apply 1 recommendation?");
-    expect(await dialog.innerText()).toContain("HOT · Marketplace: Show 0 when ATS ≤ 5");
+    expect(await dialog.innerText()).toContain("HOT · Marketplace: Show 0 when ATS ≤ 6");
     // Cancel: nothing changes.
     await dialog.getByRole("button", { name: "Cancel" }).click();
     await expect.poll(() => dialog.count()).toBe(0);
@@ -163,7 +163,7 @@ describe("recommended buffers page", () => {
       await admin.prisma.bufferRule.findMany({
         select: { connectionId: true, sku: true, kind: true, value: true },
       }),
-    ).toEqual([{ connectionId: marketplaceId, sku: "HOT", kind: "zero_at_or_below", value: 5 }]);
+    ).toEqual([{ connectionId: marketplaceId, sku: "HOT", kind: "zero_at_or_below", value: 6 }]);
     const log = await admin.prisma.recommendationChange.findMany();
     expect(log).toHaveLength(1);
     expect(log[0]!.explanation).toContain("W=20 min");
@@ -172,7 +172,7 @@ describe("recommended buffers page", () => {
     await expect.poll(() => page.locator('[data-row-sku="HOT"]').count()).toBe(0);
     const logged = row("HOT").filter({ hasText: "admin:user/" });
     expect(await logged.innerText()).toContain("Marketplace");
-    expect(await logged.innerText()).toContain("Show 0 when ATS ≤ 5");
+    expect(await logged.innerText()).toContain("Show 0 when ATS ≤ 6");
     expect(await page.locator('[data-row-sku="WARM"]').count()).toBe(1);
   });
 
@@ -189,8 +189,8 @@ describe("recommended buffers page", () => {
       select: { sku: true, value: true, connectionId: true },
     });
     expect(rules).toEqual([
-      { sku: "HOT", value: 5, connectionId: marketplaceId },
-      { sku: "WARM", value: 2, connectionId: marketplaceId },
+      { sku: "HOT", value: 6, connectionId: marketplaceId },
+      { sku: "WARM", value: 3, connectionId: marketplaceId },
     ]);
     await page.getByText("Nothing to change").waitFor();
     expect(await admin.prisma.recommendationChange.count()).toBe(2);

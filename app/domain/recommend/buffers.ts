@@ -7,7 +7,7 @@
  */
 import type { ChannelKind } from "../types";
 import { otherChannelsRate, type SkuDemand } from "./demand";
-import { normalQuantile, poissonExcess, poissonTail } from "./stats";
+import { normalQuantile, poissonExcess } from "./stats";
 
 const HOUR = 3_600_000;
 
@@ -61,39 +61,47 @@ export function delayPoints(quantilesMs: readonly number[]): DelayPoint[] {
 }
 
 /**
- * The chance that a race oversells this channel with `buffer` units held back: over the delays
- * (D), P(more than `buffer` units sold elsewhere within D) × P(a buyer here within D). Sales
- * elsewhere are Poisson with mean λ·D, bursty demand (dispersion > 1) taken as that many times
- * the rate (never lighter than Poisson). Without `ownRatePerHour` a buyer here is assumed.
- * Decreasing in the buffer; increasing in λ, the delays, the dispersion and the own rate.
+ * Expected oversells on this channel (c) per sell-out of the SKU with `buffer` units held back
+ * (c shows 0 at or below the buffer), weighed over its delays D. The sale that takes the stock
+ * down to the buffer leaves c showing stock until D later; if the last `buffer` units go before
+ * then (Γ, the time they take to sell on any channel), c shows stock that is gone for D − Γ,
+ * and each buyer of c in that time is an oversell: λc·E[(D − Γ)⁺] = share·E[(N − b)⁺], N the
+ * sales of every channel within D (Poisson, mean λ·D), share = λc/λ. With no buffer, the last
+ * unit's own sale leaves c showing 0: only the 1 − share sold elsewhere open the window, so
+ * b = 0 counts share·(1 − share)·λD (never less than b = 1 asks, so the risk falls with b).
+ * Errs high: c's own sales inside the window lower what it shows, and c oversells at most that.
+ * Bursty demand (dispersion > 1) is taken as that many times the other channels' rate. 0 when
+ * no other channel sells the SKU or nobody buys it here; increasing in either rate, the delays
+ * and the dispersion; decreasing in the buffer.
  */
 export function raceRisk(input: {
   ratePerHour: number;
   delays: readonly DelayPoint[];
   buffer: number;
-  ownRatePerHour?: number;
+  ownRatePerHour: number;
   dispersion?: number;
 }): number {
-  const rate = Math.max(0, input.ratePerHour) * Math.max(1, input.dispersion ?? 1);
+  const others = Math.max(0, input.ratePerHour) * Math.max(1, input.dispersion ?? 1);
+  const own = Math.max(0, input.ownRatePerHour);
+  if (!(others > 0) || !(own > 0)) return 0;
+  const total = others + own;
+  const share = own / total;
+  const b = Math.max(0, Math.floor(input.buffer));
   let risk = 0;
   for (const { ms, weight } of input.delays) {
-    const hours = Math.max(0, ms) / HOUR;
-    const own =
-      input.ownRatePerHour === undefined
-        ? 1
-        : 1 - Math.exp(-Math.max(0, input.ownRatePerHour) * hours);
-    if (own > 0 && weight > 0) risk += weight * own * poissonTail(rate * hours, input.buffer);
+    if (weight <= 0 || !(ms > 0)) continue;
+    const mean = (total * ms) / HOUR;
+    const beyond = share * poissonExcess(mean, Math.max(1, b));
+    risk += weight * (b === 0 ? Math.max(share * (1 - share) * mean, beyond) : beyond);
   }
-  return Math.min(1, risk);
+  return risk;
 }
 
 /**
- * Race buffer: the fewest units to hold back so that `raceRisk` stays within the accepted risk
- * 1 − Φ(z). An oversell here needs two things within the channel's delay: more than the buffer
- * sold elsewhere, *and* a buyer on this channel before it learns; both are weighed over the
- * measured delays (`delays`, or the single `delayMs`), so a p99 that is rare costs only its
- * share. Exact Poisson tails: a race rarer than the accepted risk needs 0. Monotone in λ, the own
- * rate, the delays, z and the dispersion; 0 without demand; never negative.
+ * Race buffer: the fewest units to hold back so that `raceRisk` (expected oversells here per
+ * sell-out) stays within the accepted risk 1 − Φ(z), weighed over the measured delays (`delays`,
+ * or the single `delayMs`), so a p99 that is rare costs only its share. Monotone in both rates,
+ * the delays, z and the dispersion; 0 without demand elsewhere or here; never negative.
  */
 export function raceBuffer(input: {
   ratePerHour: number;
@@ -101,7 +109,7 @@ export function raceBuffer(input: {
   delays?: readonly DelayPoint[];
   z: number;
   dispersion?: number;
-  ownRatePerHour?: number;
+  ownRatePerHour: number;
 }): number {
   const delays = input.delays ?? [{ ms: input.delayMs ?? 0, weight: 1 }];
   const accepted = 1 - standardNormalCdf(input.z);
@@ -331,8 +339,7 @@ export function recommendForSku(input: {
     ({ channel, service, delayMeasured, delayMs, delays, lambda, own }): ChannelRecommendation => {
       const isOwner = channel.channelId === owner;
       // This channel's own buyers, taken as at least an average other channel's: a channel
-      // without sales of the SKU yet is not assumed to sell nothing, and the buffer stays
-      // monotone in every channel's demand.
+      // without sales of the SKU yet is not assumed to sell nothing.
       const others = inputs.length - 1;
       const ownRate = Math.max(own, others > 0 ? lambda / others : 0);
       const mu = (lambda * delayMs) / HOUR;
@@ -349,16 +356,8 @@ export function recommendForSku(input: {
       const riskAt = (buffer: number) => raceRisk({ ...raceInput, buffer });
       const risk = isOwner ? 0 : riskAt(Math.min(race, cap));
       const ownSale = 1 - Math.exp(-(ownRate * delayMs) / HOUR);
-      // Units sold elsewhere beyond the buffer, oversold only if a buyer comes here meanwhile.
-      const avoided = isOwner
-        ? 0
-        : delays.reduce((sum, d) => {
-            const m = (lambda * d.ms) / HOUR;
-            const here = 1 - Math.exp(-(ownRate * d.ms) / HOUR);
-            return (
-              sum + d.weight * here * (poissonExcess(m, 0) - poissonExcess(m, Math.min(race, cap)))
-            );
-          }, 0);
+      // Expected oversells per sell-out (about one unit each) without the buffer, less with it.
+      const avoided = isOwner ? 0 : Math.max(0, riskAt(0) - risk);
       const spread = delays.length > 1;
       const notes: string[] = [];
       if (isOwner)
@@ -404,7 +403,7 @@ export function recommendForSku(input: {
         tailOwner: isOwner,
         formula: isOwner
           ? "tail owner: no race buffer"
-          : `fewest b with Σ P(delay D)·P(sales elsewhere within D > b)·P(a buyer here within D) ≤ 1 − service level: b = ${race}, ${fmt(risk)} ≤ ${fmt(accepted)}` +
+          : `fewest b with Σ P(delay D)·share here·E[sales within D beyond b] ≤ 1 − service level: b = ${race}, ${fmt(risk)} ≤ ${fmt(accepted)}` +
             (race > 0 ? ` (b = ${race - 1}: ${fmt(riskAt(race - 1))})` : ""),
         explanation:
           `λ=${rate(lambda)} on other channels, W=${duration(delayMs)}, oversell risk ${isOwner ? "—" : pct(risk)} (accepted ${pct(accepted)}) → ${units(value)}` +
