@@ -185,6 +185,31 @@ describe("root cause", () => {
     expect(typeof c.evidence.reason).toBe("string");
   });
 
+  it("a sale whose write was coalesced into a later one counts as written by that one", () => {
+    // y sold at 500 (applied 600) and had no write of its own; z's write reached x at 800,
+    // carrying both: x had been shown y's sale before it sold at 1,000.
+    const coalesced = classifyIncident(
+      base({
+        otherSales: [
+          sale("y", 500, { appliedAt: 600 }),
+          sale("z", 650, { appliedAt: 700, writtenAt: { x: 800 } }),
+        ],
+      }),
+    );
+    expect(coalesced.cause).toBe("unknown");
+    // A write made before y was applied does not carry it: still a sync delay.
+    const before = classifyIncident(
+      base({
+        otherSales: [
+          sale("y", 500, { appliedAt: 900 }),
+          sale("z", 400, { appliedAt: 450, writtenAt: { x: 800 } }),
+        ],
+      }),
+    );
+    expect(before.cause).toBe("sync_delay");
+    expect(before.evidence.pairs).toHaveLength(1);
+  });
+
   it("allocation error: a count took stock below what was sold", () => {
     expect(classifyIncident(base({ movementKind: "on_hand_counted", sale: null })).cause).toBe(
       "allocation_error",

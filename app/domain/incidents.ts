@@ -176,6 +176,28 @@ export type Classification = { cause: RootCause; evidence: Record<string, unknow
 const iso = (ms: number | null | undefined) =>
   ms === null || ms === undefined ? null : new Date(ms).toISOString();
 
+/**
+ * When `sale`'s change first reached `connectionId`: its own push trace, or else the first write
+ * there, carrying any sale, made after it was applied (a push writes the ledger's state at the
+ * time, so it carries every sale applied before it; a sale whose write was coalesced into
+ * another's has no trace of its own). Null when no such write is known.
+ */
+function firstWriteWith(
+  sale: SaleFact,
+  connectionId: string,
+  sales: readonly SaleFact[],
+): number | null {
+  const own = sale.writtenAt[connectionId];
+  if (own !== undefined) return own;
+  if (sale.appliedAt === null) return null;
+  let first: number | null = null;
+  for (const s of sales) {
+    const at = s.writtenAt[connectionId];
+    if (at !== undefined && at >= sale.appliedAt && (first === null || at < first)) first = at;
+  }
+  return first;
+}
+
 /** The root cause of one confirmed oversell and the evidence that decided it. */
 export function classifyIncident(f: CauseFacts): Classification {
   if (STOCK_CORRECTIONS.has(f.movementKind)) {
@@ -248,7 +270,7 @@ export function classifyIncident(f: CauseFacts): Classification {
     for (const other of f.otherSales) {
       if (other.connectionId === sale.connectionId) continue;
       const [first, second] = other.saleAt <= sale.saleAt ? [other, sale] : [sale, other];
-      const written = first.writtenAt[second.connectionId] ?? null;
+      const written = firstWriteWith(first, second.connectionId, [sale, ...f.otherSales]);
       if (written !== null && written <= second.saleAt) continue;
       const pair = {
         firstSale: { connectionId: first.connectionId, at: iso(first.saleAt), units: first.units },
