@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConnectionContext, QuantityWrite } from "../../app/channels/channel-adapter";
-import { ChannelAuthError } from "../../app/channels/errors";
+import { ChannelAuthError, ChannelReadsThrottledError } from "../../app/channels/errors";
 import { adapterFor } from "../../app/channels/registry.server";
 import { WalmartAdapter } from "../../app/channels/walmart/adapter.server";
 import { WalmartClient } from "../../app/channels/walmart/client.server";
@@ -323,6 +323,57 @@ describe("Walmart's token buckets", () => {
         sku: l.sku,
         dirty: false,
       });
+  });
+});
+
+describe("bulk reads under a throttle", () => {
+  it("a paged read throttled part-way keeps its pages and goes on from its cursor", async () => {
+    // 28 SKUs to read (more than 25: every inventory, page by page; 34 of them, 10 a page) and
+    // Walmart's list bucket holds two calls per run. A read that started over each time would
+    // spend every refill on pages 1–2 and never see the SKUs on pages 3–4.
+    const adapter = new WalmartAdapter({ inventoryPageSize: 10 });
+    const refs = await Promise.all(
+      BULK.slice(0, 28).map(async (sku) => {
+        const l = await listingOf(sku);
+        return { remoteRef: l.remoteRef, remoteLocationRef: l.remoteLocationRef };
+      }),
+    );
+    const pages = () => calls("inventories.list");
+    const started = pages();
+    const readPerRun: number[] = [];
+    let complete: Awaited<ReturnType<WalmartAdapter["readQuantities"]>> | null = null;
+    try {
+      for (let run = 0; run < 3 && !complete; run++) {
+        fx.walmart.sandbox.configureThrottle(PARTNER, "inventories.list", {
+          capacity: 2,
+          windowMs: 3_600_000,
+          tokens: 2,
+        });
+        await resetBuckets();
+        try {
+          complete = await adapter.readQuantities(conn, refs);
+        } catch (error) {
+          expect(error).toBeInstanceOf(ChannelReadsThrottledError);
+          readPerRun.push((error as ChannelReadsThrottledError).partial.length);
+        }
+      }
+    } finally {
+      fx.walmart.sandbox.configureThrottle(PARTNER, "inventories.list", {
+        capacity: 200,
+        windowMs: 60_000,
+        tokens: 200,
+      });
+      await resetBuckets();
+    }
+    // Run 1 reads pages 1–2 and hands back the SKUs on them; run 2 reads pages 3–4: done.
+    expect(readPerRun).toHaveLength(1);
+    expect(readPerRun[0]).toBeGreaterThan(0);
+    expect(readPerRun[0]).toBeLessThan(28);
+    expect(complete).not.toBeNull();
+    expect(complete!.map((q) => q.remoteRef).sort()).toEqual(BULK.slice(0, 28));
+    for (const q of complete!) expect(q.quantity).toBe(shows(q.remoteRef));
+    // Four pages answered, one refused: no page read twice.
+    expect(pages() - started).toBeLessThanOrEqual(5);
   });
 });
 

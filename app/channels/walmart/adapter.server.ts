@@ -182,14 +182,31 @@ const ORDER_PAGES_PER_POLL = 50;
 /** Below this many SKUs a read asks per SKU; above, it pages through every inventory. */
 const PER_SKU_READS = 25;
 const BULK_READ_TTL_MS = 15_000;
+/** A paged read throttled part-way resumes from its cursor if retried within this long. */
+const BULK_RESUME_MS = 120_000;
 const UNPUBLISHED_TTL_MS = 60_000;
 const WRITE_CONCURRENCY = 8;
 
 type PollCursor = { since: string; seen?: Record<string, string> };
 
+/** One SKU's inventory as read, and when (ms). */
+type TimedView = { view: NodeView; at: number };
+
+/** A paged read throttled part-way: Walmart's answer and the views read before it. */
+class BulkReadThrottled extends Error {
+  constructor(
+    override readonly cause: ChannelThrottledError,
+    readonly views: ReadonlyMap<string, TimedView>,
+  ) {
+    super(cause.message);
+  }
+}
+
 export type WalmartAdapterOptions = {
   client?: WalmartClient;
   credentials?: CredentialsProvider;
+  /** Inventories per page of a bulk read (Walmart allows 1–50; default 50). */
+  inventoryPageSize?: number;
 };
 
 export class WalmartAdapter implements ChannelAdapter {
@@ -208,7 +225,16 @@ export class WalmartAdapter implements ChannelAdapter {
 
   readonly client: WalmartClient;
   private readonly credentials: CredentialsProvider;
-  private readonly bulkReads = new Map<string, { at: number; views: Map<string, NodeView> }>();
+  private readonly bulkReads = new Map<string, { at: number; views: Map<string, TimedView> }>();
+  /**
+   * Per connection: a paged read of every inventory that Walmart throttled part-way — the pages
+   * read so far and the cursor of the next, so the next read goes on from there instead of
+   * spending its budget on the same first pages again.
+   */
+  private readonly bulkProgress = new Map<
+    string,
+    { startedAt: number; cursor: string; views: Map<string, TimedView> }
+  >();
   private readonly unpublished = new Map<string, { until: number; skus: Set<string> }>();
   /** Per seller: until when Walmart's write bucket is known to be empty (a 429, a blocked bucket). */
   private readonly writesBlockedUntil = new Map<string, number>();
@@ -241,9 +267,12 @@ export class WalmartAdapter implements ChannelAdapter {
     },
   };
 
+  private readonly inventoryPageSize: number;
+
   constructor(options: WalmartAdapterOptions = {}) {
     this.client = options.client ?? new WalmartClient();
     this.credentials = options.credentials ?? storedCredentials();
+    this.inventoryPageSize = Math.min(50, Math.max(1, options.inventoryPageSize ?? 50));
   }
 
   get pollIntervalMs(): number {
@@ -301,6 +330,7 @@ export class WalmartAdapter implements ChannelAdapter {
   forgetCredentials(connectionId: string): void {
     this.credentials.forget(connectionId);
     this.bulkReads.delete(connectionId);
+    this.bulkProgress.delete(connectionId);
     this.unpublished.delete(connectionId);
   }
 
@@ -393,31 +423,44 @@ export class WalmartAdapter implements ChannelAdapter {
     }
   }
 
+  /**
+   * Every inventory of the seller, page by page (each view with the time it was read). Throttled
+   * part-way, it keeps the pages read and the next cursor (`bulkProgress`) and throws
+   * `BulkReadThrottled` with them; the next call within BULK_RESUME_MS goes on from there.
+   */
   private async allViews(
     conn: ConnectionContext,
     ctx: CallContext,
-  ): Promise<Map<string, NodeView>> {
+  ): Promise<Map<string, TimedView>> {
     const hit = this.bulkReads.get(conn.id);
     if (hit && Date.now() - hit.at < BULK_READ_TTL_MS) return hit.views;
-    const at = Date.now();
-    const views = new Map<string, NodeView>();
-    let cursor: string | null = null;
+    const resumed = this.bulkProgress.get(conn.id);
+    this.bulkProgress.delete(conn.id);
+    const fresh = resumed && Date.now() - resumed.startedAt < BULK_RESUME_MS ? resumed : null;
+    const startedAt = fresh?.startedAt ?? Date.now();
+    const views = fresh?.views ?? new Map<string, TimedView>();
+    let cursor: string | null = fresh?.cursor ?? null;
     do {
-      const { body } = await this.client.request(
-        ctx,
-        "inventories.list",
-        "GET",
-        "/v3/inventories",
-        {
-          query: { limit: "50", ...(cursor ? { nextCursor: cursor } : {}) },
-        },
-      );
+      let body: unknown;
+      try {
+        ({ body } = await this.client.request(ctx, "inventories.list", "GET", "/v3/inventories", {
+          query: {
+            limit: String(this.inventoryPageSize),
+            ...(cursor ? { nextCursor: cursor } : {}),
+          },
+        }));
+      } catch (error) {
+        if (!(error instanceof ChannelThrottledError) || cursor === null) throw error;
+        this.bulkProgress.set(conn.id, { startedAt, cursor, views });
+        throw new BulkReadThrottled(error, views);
+      }
       const page = ZInventoriesPage.parse(body);
-      for (const view of page.elements?.inventories ?? []) views.set(view.sku, view);
+      const at = Date.now();
+      for (const view of page.elements?.inventories ?? []) views.set(view.sku, { view, at });
       const next = page.meta?.nextCursor ?? null;
       cursor = next && next !== cursor ? next : null;
     } while (cursor);
-    this.bulkReads.set(conn.id, { at, views });
+    this.bulkReads.set(conn.id, { at: startedAt, views });
     return views;
   }
 
@@ -425,10 +468,9 @@ export class WalmartAdapter implements ChannelAdapter {
     const ctx = await this.ctx(conn);
     const skus = [...new Set(refs.map((r) => r.remoteRef))];
     const unpublished = await this.unpublishedSkus(conn, ctx);
-    const views = new Map<string, NodeView | null>();
-    const quantities = () => {
-      const observedAt = new Date();
-      return [...views].map(([sku, view]): RemoteQuantity => {
+    const views = new Map<string, { view: NodeView | null; at: number }>();
+    const quantities = () =>
+      [...views].map(([sku, { view, at }]): RemoteQuantity => {
         const shown = view ? shownOf(view, conn) : null;
         return {
           remoteRef: sku,
@@ -443,18 +485,35 @@ export class WalmartAdapter implements ChannelAdapter {
                 unpublished: unpublished.has(sku) ? 1 : 0,
               }
             : {},
-          observedAt,
+          observedAt: new Date(at),
         };
       });
-    };
     if (skus.length > PER_SKU_READS) {
-      const all = await this.allViews(conn, ctx);
-      for (const sku of skus) views.set(sku, all.get(sku) ?? null);
+      let all: Map<string, TimedView>;
+      try {
+        all = await this.allViews(conn, ctx);
+      } catch (error) {
+        if (!(error instanceof BulkReadThrottled)) throw error;
+        // Only SKUs on the pages read so far are known; the rest may be on the next ones.
+        for (const sku of skus) {
+          const read = error.views.get(sku);
+          if (read) views.set(sku, read);
+        }
+        if (views.size === 0) throw error.cause;
+        throw new ChannelReadsThrottledError(
+          error.cause.message,
+          error.cause.retryAfterMs,
+          quantities(),
+          error.cause.details,
+        );
+      }
+      const at = Date.now();
+      for (const sku of skus) views.set(sku, all.get(sku) ?? { view: null, at });
       return quantities();
     }
     for (const sku of skus) {
       try {
-        views.set(sku, await this.nodeView(ctx, sku));
+        views.set(sku, { view: await this.nodeView(ctx, sku), at: Date.now() });
       } catch (error) {
         // The read bucket ran dry part-way: what was read is kept (see ChannelReadsThrottledError).
         if (!(error instanceof ChannelThrottledError) || views.size === 0) throw error;
@@ -521,6 +580,9 @@ export class WalmartAdapter implements ChannelAdapter {
     };
     await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, writes.length) }, worker));
     this.bulkReads.delete(conn.id);
+    // Pages read before these writes no longer show the SKUs written.
+    const progress = this.bulkProgress.get(conn.id);
+    if (progress) for (const w of writes) progress.views.delete(w.remoteRef);
     return results;
   }
 
