@@ -144,6 +144,9 @@ describe("race buffer: the fewest units that keep the race within the accepted r
         const b = raceBuffer({ ratePerHour: rate, ownRatePerHour: own, delayMs: delay, z });
         expect(Number.isInteger(b)).toBe(true);
         expect(b).toBeGreaterThanOrEqual(0);
+        // Never more than the sales a window can hold (a rounding error once asked 10⁹).
+        const mean = ((rate + own) * delay) / HOUR;
+        expect(b).toBeLessThanOrEqual(Math.ceil(mean + 12 * Math.sqrt(mean) + 20));
         expect(raceBuffer({ ratePerHour: 0, ownRatePerHour: own, delayMs: delay, z })).toBe(0);
         expect(raceBuffer({ ratePerHour: rate, ownRatePerHour: 0, delayMs: delay, z })).toBe(0);
         expect(raceBuffer({ ratePerHour: rate, ownRatePerHour: own, delayMs: 0, z })).toBe(0);

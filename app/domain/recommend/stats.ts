@@ -91,15 +91,34 @@ export function poissonTail(mean: number, b: number): number {
   return Math.max(0, 1 - below);
 }
 
-/** E[max(0, N − b)] for N ~ Poisson(mean): the expected units beyond a buffer of b. */
+/**
+ * E[max(0, N − b)] for N ~ Poisson(mean): the expected units beyond a buffer of b. Summed from b
+ * outwards (upwards at or above the mean, downwards for mean − b + E[(b − N)⁺] below it) until
+ * the terms no longer count, in log space: no cancellation of large numbers far above the mean
+ * (which left rounding noise where the answer is 0) and a few hundred terms for any mean.
+ */
 export function poissonExcess(mean: number, b: number): number {
-  if (mean <= 0) return 0;
-  // E[(N−b)+] = mean − b + Σ_{k<b} (b − k)·P(N = k)
-  let term = Math.exp(-mean);
+  if (!(mean > 0)) return 0;
+  if (b < 0) return mean - b;
+  const k0 = Math.floor(b);
+  if (b >= mean) {
+    let sum = 0;
+    let term = poissonPmf(mean, k0 + 1);
+    for (let k = k0 + 1; term > 0; k++) {
+      const add = (k - b) * term;
+      sum += add;
+      if (add <= sum * 1e-17) break;
+      term *= mean / (k + 1);
+    }
+    return sum;
+  }
   let below = 0;
-  for (let k = 0; k < b; k++) {
-    below += (b - k) * term;
-    term *= mean / (k + 1);
+  let term = poissonPmf(mean, k0);
+  for (let k = k0; k >= 0; k--) {
+    const add = (b - k) * term;
+    below += add;
+    if (k < k0 && add <= below * 1e-17) break;
+    term *= k / mean;
   }
   return Math.max(0, mean - b + below);
 }
