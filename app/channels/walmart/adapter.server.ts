@@ -183,7 +183,7 @@ const ORDER_PAGES_PER_POLL = 50;
 const PER_SKU_READS = 25;
 const BULK_READ_TTL_MS = 15_000;
 /** A paged read throttled part-way resumes from its cursor if retried within this long. */
-const BULK_RESUME_MS = 120_000;
+const BULK_RESUME_MS = 60_000;
 const UNPUBLISHED_TTL_MS = 60_000;
 const WRITE_CONCURRENCY = 8;
 
