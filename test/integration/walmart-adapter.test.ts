@@ -36,6 +36,26 @@ async function resetBuckets() {
   if (keys.length > 0) await redis.del(...keys);
 }
 
+/** Walmart's `operation` bucket holds `tokens` calls (refilled hourly); ours starts empty. */
+async function limitCalls(operation: string, tokens: number) {
+  fx.walmart.sandbox.configureThrottle(PARTNER, operation, {
+    capacity: tokens,
+    windowMs: 3_600_000,
+    tokens,
+  });
+  await resetBuckets();
+}
+
+/** Walmart's usual budget for `operation` again: 200 calls a minute. */
+async function restoreCalls(operation: string) {
+  fx.walmart.sandbox.configureThrottle(PARTNER, operation, {
+    capacity: 200,
+    windowMs: 60_000,
+    tokens: 200,
+  });
+  await resetBuckets();
+}
+
 async function listingOf(sku: string) {
   return prisma.listing.findFirstOrThrow({ where: { connectionId: conn.id, sku } });
 }
@@ -297,22 +317,12 @@ describe("Walmart's token buckets", () => {
     const owedAfter: number[] = [];
     try {
       for (let run = 0; run < 3; run++) {
-        fx.walmart.sandbox.configureThrottle(PARTNER, "inventories.get", {
-          capacity: 3,
-          windowMs: 3_600_000,
-          tokens: 3,
-        });
-        await resetBuckets();
+        await limitCalls("inventories.get", 3);
         await pushConnection(conn.id);
         owedAfter.push(await owed());
       }
     } finally {
-      fx.walmart.sandbox.configureThrottle(PARTNER, "inventories.get", {
-        capacity: 200,
-        windowMs: 60_000,
-        tokens: 200,
-      });
-      await resetBuckets();
+      await restoreCalls("inventories.get");
     }
     expect(owedAfter).toEqual([5, 2, 0]);
     // Three runs of at most three answered reads and one refused each: nothing read twice.
@@ -344,12 +354,7 @@ describe("bulk reads under a throttle", () => {
     let complete: Awaited<ReturnType<WalmartAdapter["readQuantities"]>> | null = null;
     try {
       for (let run = 0; run < 3 && !complete; run++) {
-        fx.walmart.sandbox.configureThrottle(PARTNER, "inventories.list", {
-          capacity: 2,
-          windowMs: 3_600_000,
-          tokens: 2,
-        });
-        await resetBuckets();
+        await limitCalls("inventories.list", 2);
         try {
           complete = await adapter.readQuantities(conn, refs);
         } catch (error) {
@@ -358,12 +363,7 @@ describe("bulk reads under a throttle", () => {
         }
       }
     } finally {
-      fx.walmart.sandbox.configureThrottle(PARTNER, "inventories.list", {
-        capacity: 200,
-        windowMs: 60_000,
-        tokens: 200,
-      });
-      await resetBuckets();
+      await restoreCalls("inventories.list");
     }
     // Run 1 reads pages 1–2 and hands back the SKUs on them; run 2 reads pages 3–4: done.
     expect(readPerRun).toHaveLength(1);
