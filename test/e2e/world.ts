@@ -173,7 +173,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     nodeEnv: options.env?.STOCKGUARD_SANDBOX === "1" ? "development" : "production",
     extra: {
       SHOPIFY_ADMIN_API_ORIGIN: shopify.url,
-      LOG_LEVEL: options.logs ? "info" : "warn",
+      LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? (options.logs ? "info" : "warn"),
       WORKER_METRICS_PORT: "0",
       STOCKGUARD_METRICS_TOKEN: metricsToken,
       ...options.env,

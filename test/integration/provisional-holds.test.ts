@@ -60,7 +60,25 @@ async function setup() {
         },
       ],
     });
-  return { shop, x, y, xListing, yListing, drop, order };
+  // The store's fulfilment of an order, delivered before the order itself (no sale time).
+  const shipment = (id: string, quantity: number) =>
+    applyLedgerEvent({
+      shopId: shop.shopId,
+      actor: "test:fulfillment",
+      operations: [
+        {
+          type: "line",
+          key: `${x.connectionId}/order/${id}/line/1/shipped`,
+          connectionId: x.connectionId,
+          orderId: id,
+          lineId: "1",
+          sku: "HOT",
+          remoteRef: xRow.remoteVariantRef,
+          command: { kind: "shipped", quantity },
+        },
+      ],
+    });
+  return { shop, x, y, xListing, yListing, drop, order, shipment };
 }
 
 describe("provisional holds", () => {
@@ -104,6 +122,23 @@ describe("provisional holds", () => {
     await drop(3);
     expect(await prisma.provisionalHold.count({ where: { listingId: xListing } })).toBe(0);
     expect(await published(yListing)).toBe(3);
+  });
+
+  it("does not hold what a shipment delivered before its order explains: the channel is read", async () => {
+    // Chaos convergence: the store's fulfilment arrived first and took the unit; its drop, seen
+    // next, was held as well — and the order, arriving last, took nothing more, so nothing
+    // consumed that hold: every other store stayed a unit low until it expired (10 s).
+    const { xListing, yListing, drop, order, shipment } = await setup();
+    await shipment("o-6", 1);
+    expect(await published(yListing)).toBe(4);
+    // A shipment carries no sale time: StockGuard cannot place it against what it last saw.
+    expect(
+      (await prisma.listing.findUniqueOrThrow({ where: { id: xListing } })).needsRead,
+    ).toBe(true);
+    await drop(4);
+    await order("o-6", 1);
+    expect(await prisma.provisionalHold.count({ where: { listingId: xListing } })).toBe(0);
+    expect(await published(yListing)).toBe(4);
   });
 
   it("is released when nothing explains it within the settle window", async () => {

@@ -11,44 +11,70 @@ import { log } from "../../logger.server";
 import { enqueuePushes, enqueueSafely } from "../../queues/jobs.server";
 import { applyLedgerEvent } from "../ledger/apply-event.server";
 
+export type ChannelDrop = {
+  listing: { id: string; shopId: string; publishedQuantity: number };
+  /** What StockGuard believed the channel showed (null: its published quantity). */
+  before: number | null;
+  /** What the channel shows now (null: it did not say). */
+  now: number | null;
+  observedAt: Date;
+};
+
 export async function holdUnexplainedDrop(
   connection: { id: string },
-  listing: { id: string; shopId: string; publishedQuantity: number },
+  listing: ChannelDrop["listing"],
   before: number | null,
   now: number | null,
   observedAt: Date,
 ): Promise<number> {
-  if (now === null) return 0;
+  return holdUnexplainedDrops(connection, [{ listing, before, now, observedAt }]);
+}
+
+/**
+ * Several listings of one connection read at once (a compare-and-set write found them changed):
+ * their drops are held in one ledger event — one transaction, the items locked once — instead
+ * of one event each while the connection's push waits. Returns the units asked to be held.
+ */
+export async function holdUnexplainedDrops(
+  connection: { id: string },
+  drops: readonly ChannelDrop[],
+): Promise<number> {
   // Against what StockGuard believed the channel showed (the apply step re-checks it under the
   // items' locks, where orders applied meanwhile have moved it).
-  const units = (before ?? listing.publishedQuantity) - now;
-  if (units <= 0) return 0;
+  const held = drops
+    .map((d) => ({
+      ...d,
+      units: d.now === null ? 0 : (d.before ?? d.listing.publishedQuantity) - d.now,
+    }))
+    .filter((d) => d.units > 0);
+  if (held.length === 0) return 0;
   const result = await applyLedgerEvent({
-    shopId: listing.shopId,
+    shopId: held[0]!.listing.shopId,
     actor: "channel:level-drop",
-    receivedAt: observedAt,
-    operations: [
-      {
-        type: "hold",
-        key: `hold/${listing.id}/${observedAt.toISOString()}`,
-        listingId: listing.id,
-        change: {
-          kind: "add",
-          units,
-          shown: now,
-          observedAt: observedAt.toISOString(),
-          expiresAt: new Date(observedAt.getTime() + env().PUSH_SETTLE_MS).toISOString(),
-        },
+    receivedAt: held[0]!.observedAt,
+    operations: held.map((d) => ({
+      type: "hold" as const,
+      key: `hold/${d.listing.id}/${d.observedAt.toISOString()}`,
+      listingId: d.listing.id,
+      change: {
+        kind: "add" as const,
+        units: d.units,
+        shown: d.now!,
+        observedAt: d.observedAt.toISOString(),
+        expiresAt: new Date(d.observedAt.getTime() + env().PUSH_SETTLE_MS).toISOString(),
       },
-    ],
+    })),
   });
-  log({ connectionId: connection.id, listingId: listing.id }).debug(
-    { before, now, units, changed: result.changedListings.length },
-    "channel drop held",
-  );
+  const logger = log({ connectionId: connection.id });
+  if (logger.isLevelEnabled("debug"))
+    for (const d of held)
+      logger.debug(
+        { listingId: d.listing.id, before: d.before, now: d.now, units: d.units },
+        "channel drop held",
+      );
   const others = result.changedListings
     .map((l) => l.connectionId)
     .filter((id) => id !== connection.id);
   await enqueueSafely("push", () => enqueuePushes(others));
-  return units;
+  return held.reduce((n, d) => n + d.units, 0);
 }

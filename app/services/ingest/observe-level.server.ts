@@ -19,6 +19,7 @@ import {
   enqueueThrottledCatalogRefresh,
 } from "../../queues/jobs.server";
 import { isLateEcho, unordered } from "../../domain/echoes";
+import { log } from "../../logger.server";
 import * as listings from "../../repositories/listings.server";
 import { holdUnexplainedDrop } from "./drops.server";
 import { scheduleSourceRead } from "./read-source-levels.server";
@@ -27,6 +28,21 @@ import { scheduleSourceRead } from "./read-source-levels.server";
 export type LevelOutcome = { recorded: boolean; action: string };
 
 export async function observeLevel(
+  connection: { id: string; role: "source" | "sales" },
+  level: LevelObservation,
+  receivedAt: Date,
+): Promise<LevelOutcome> {
+  const outcome = await settleLevel(connection, level, receivedAt);
+  const logger = log({ connectionId: connection.id });
+  if (logger.isLevelEnabled("debug"))
+    logger.debug(
+      { ref: level.remoteRef, quantity: level.quantity, at: level.at, ...outcome },
+      "level observed",
+    );
+  return outcome;
+}
+
+async function settleLevel(
   connection: { id: string; role: "source" | "sales" },
   level: LevelObservation,
   receivedAt: Date,

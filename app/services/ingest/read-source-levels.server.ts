@@ -38,8 +38,17 @@ export function scheduleSourceRead(connectionId: string): Promise<boolean> {
   );
 }
 
-/** Between two reads of a postponed level. */
-const POSTPONE_MS = 2_000;
+/**
+ * Between two reads of a postponed level: soon at first, then every 2 s. The store's own order
+ * events are in flight only for the tens of milliseconds between a webhook's storing and its
+ * applying, so while the store keeps selling a read 2 s later is as likely to meet one as the
+ * first — a receipt at the source waited 6–8 s to be counted in the chaos world, and every
+ * channel showed its units that much later. The waits add up to about what they did (the
+ * attempt limits below count reads).
+ */
+export function postponeMs(attempt: number): number {
+  return Math.min(2_000, 250 * 2 ** attempt);
+}
 const MAX_WAIT_FOR_RECEIPTS = 60;
 const PAGE = 250;
 
@@ -95,7 +104,7 @@ export async function readSourceLevels(connectionId: string, attempt: number): P
       await enqueueSafely("source read", () =>
         enqueueMaintenance(
           { task: "read_source_levels", connectionId, attempt: attempt + 1 },
-          POSTPONE_MS,
+          postponeMs(attempt),
         ),
       );
     }

@@ -5,6 +5,7 @@
  * never movements: the ledger's balances and incidents ignore them.
  */
 import { DomainError } from "../../domain/errors";
+import { log } from "../../logger.server";
 import type { HoldOperation } from "../../domain/operations";
 import * as holds from "../../repositories/holds.server";
 import * as ledger from "../../repositories/ledger.server";
@@ -42,6 +43,11 @@ export async function applyHoldOperations(ctx: EventContext, ops: HoldOperation[
     if (op.change.kind === "add") {
       // What StockGuard believes the channel shows is uncertain until it is read (see
       // `owedRead`): a drop measured against it may be a sale already applied. The read decides.
+      trace(listing, "hold", {
+        asked: op.change.units,
+        shown: op.change.shown,
+        observedAt: op.change.observedAt,
+      });
       if (listing.needsRead) continue;
       // Under the locks the listing's remote quantity is StockGuard's current model of what the
       // channel shows (its own orders applied since shift it): an order applied since the drop
@@ -93,10 +99,21 @@ export async function followChannelSale(
   units: number,
   soldAt: string | null,
 ): Promise<void> {
-  if (!listingId || units <= 0 || !soldAt) return;
+  if (!listingId || units <= 0) return;
   const listing = ctx.locked.listings.find((l) => l.id === listingId);
   if (!listing || listing.remoteQuantity === null) return;
+  if (!soldAt) {
+    // Taken without a sale time (a shipment whose order has not arrived: the order, when it
+    // comes, takes nothing more): nobody can say whether what StockGuard last saw there
+    // included it, and nothing later will move the model for it. Read the channel; until then
+    // no drop is held against the model (a hold here outlived its sale by the whole settle
+    // window: chaos convergence, a fulfilment delivered before its order).
+    trace(listing, "own sale", { units, soldAt, order: "unknown (no sale time)" });
+    await owedRead(ctx, listing);
+    return;
+  }
   const order = saleBeforeObservation(soldAt, listing.remoteObservedAt);
+  trace(listing, "own sale", { units, soldAt, order });
   if (order === "after") {
     if (await ledger.shiftRemote(ctx.tx, listingId, -units, soldAt))
       listing.remoteQuantity -= units;
@@ -156,4 +173,22 @@ async function owedRead(ctx: EventContext, listing: ListingRow): Promise<void> {
     connectionId: listing.connectionId,
     publishedQuantity: listing.publishedQuantity,
   });
+}
+
+/** Debug trace of how a listing's model of the channel moves (LOG_LEVEL=debug). */
+function trace(listing: ListingRow, step: string, detail: Record<string, unknown>): void {
+  const logger = log({ connectionId: listing.connectionId });
+  if (!logger.isLevelEnabled("debug")) return;
+  logger.debug(
+    {
+      listingId: listing.id,
+      sku: listing.sku,
+      model: listing.remoteQuantity,
+      modelAt: listing.remoteObservedAt,
+      needsRead: listing.needsRead,
+      holdUnits: listing.holdUnits,
+      ...detail,
+    },
+    `listing model: ${step}`,
+  );
 }

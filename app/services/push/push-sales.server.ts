@@ -21,7 +21,7 @@ import { env } from "../../env.server";
 import { log } from "../../logger.server";
 import { enqueueConfirmWrites, enqueueSafely } from "../../queues/jobs.server";
 import * as listings from "../../repositories/listings.server";
-import { holdUnexplainedDrop } from "../ingest/drops.server";
+import { holdUnexplainedDrops } from "../ingest/drops.server";
 import { pushMetrics } from "./metrics.server";
 
 export type PushOutcome = {
@@ -89,6 +89,19 @@ export async function pushSalesConnection(
         remoteQuantity: l.remoteQuantity,
       })),
     );
+    if (logger.isLevelEnabled("debug"))
+      logger.debug(
+        {
+          round,
+          listings: dirty.map((l) => ({
+            sku: l.sku,
+            published: l.publishedQuantity,
+            remote: l.remoteQuantity,
+            needsRead: l.needsRead,
+          })),
+        },
+        "push planned",
+      );
     const budgetDeferred = await applyRevisionBudget(adapter, plan, byId, now());
     for (const d of budgetDeferred) {
       if (!outcome.deferredUntil || d < outcome.deferredUntil) outcome.deferredUntil = d;
@@ -140,7 +153,22 @@ export async function pushSalesConnection(
     await listings.rememberIntendedWrites(
       [...intended].map(([listingId, recentWrites]) => ({ listingId, recentWrites })),
     );
+    const writeStart = Date.now();
     const results = await adapter.writeQuantities(conn, writes, version);
+    if (logger.isLevelEnabled("debug"))
+      logger.debug(
+        {
+          round,
+          ms: Date.now() - writeStart,
+          writes: writes.map((w, i) => ({
+            sku: w.sku,
+            quantity: w.quantity,
+            expected: w.expected,
+            state: results.find((r) => r.listingId === w.listingId)?.state ?? results[i]?.state,
+          })),
+        },
+        "write call",
+      );
     pushMetrics.writes(conn.kind, writes.length);
 
     const stale: string[] = [];
@@ -214,11 +242,16 @@ export async function pushSalesConnection(
     // Someone else changed the channel (a sale there, an edit): read what it shows now and plan
     // again from that.
     outcome.stale += stale.length;
+    const readStart = Date.now();
     await readBack(
       conn,
       adapter,
       stale.map((id) => byId.get(id)!),
       now,
+    );
+    logger.debug(
+      { round, stale: stale.map((id) => byId.get(id)!.sku), ms: Date.now() - readStart },
+      "stale writes read back",
     );
   }
   outcome.more = true;
@@ -269,24 +302,28 @@ async function readBack(
     answered = pairReads(rows, error.partial).filter(([, read]) => read !== undefined);
     throttled = error;
   }
-  for (const [l, read] of answered) {
-    // Held only against a model StockGuard is sure of (a read owed means it is not: the read
-    // itself decides, and the order accounts for a sale).
-    if (!l.needsRead)
-      await holdUnexplainedDrop(
-        conn,
-        { id: l.id, shopId: conn.shopId, publishedQuantity: l.publishedQuantity },
-        l.remoteQuantity,
-        read?.quantity ?? null,
-        read?.observedAt ?? now(),
-      );
-    await listings.recordRemote({
+  // Held only against a model StockGuard is sure of (a read owed means it is not: the read
+  // itself decides, and the order accounts for a sale). One ledger event for every drop read.
+  await holdUnexplainedDrops(
+    conn,
+    answered
+      .filter(([l]) => !l.needsRead)
+      .map(([l, read]) => ({
+        listing: { id: l.id, shopId: conn.shopId, publishedQuantity: l.publishedQuantity },
+        before: l.remoteQuantity,
+        now: read?.quantity ?? null,
+        observedAt: read?.observedAt ?? now(),
+      })),
+  );
+  await listings.recordRemoteBatch(
+    answered.map(([l, read]) => ({
       listingId: l.id,
       quantity: read?.quantity ?? null,
-      source: "read",
+      state: null,
       at: read?.observedAt ?? now(),
-    });
-  }
+    })),
+    "read",
+  );
   await listings.clearNeedsRead(answered.map(([l]) => l.id));
   if (throttled) throw throttled;
 }
