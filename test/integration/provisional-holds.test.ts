@@ -132,9 +132,9 @@ describe("provisional holds", () => {
     await shipment("o-6", 1);
     expect(await published(yListing)).toBe(4);
     // A shipment carries no sale time: StockGuard cannot place it against what it last saw.
-    expect(
-      (await prisma.listing.findUniqueOrThrow({ where: { id: xListing } })).needsRead,
-    ).toBe(true);
+    expect((await prisma.listing.findUniqueOrThrow({ where: { id: xListing } })).needsRead).toBe(
+      true,
+    );
     await drop(4);
     await order("o-6", 1);
     expect(await prisma.provisionalHold.count({ where: { listingId: xListing } })).toBe(0);
