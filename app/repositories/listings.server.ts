@@ -111,7 +111,9 @@ export async function recordPushedBatch(
            remote_source = CASE WHEN u.wrote
                                  AND NOT (l.remote_source = 'webhook' AND l.source_location_id IS NOT NULL)
                                 THEN 'push' ELSE l.remote_source END,
-           remote_observed_at = ${at}::timestamptz,
+           -- Found up to date is not a look at the channel: the model keeps the time it was
+           -- last seen (a sale that time cannot place is read, never assumed included).
+           remote_observed_at = CASE WHEN u.wrote THEN ${at}::timestamptz ELSE l.remote_observed_at END,
            remote_state = COALESCE(u.state, l.remote_state),
            recent_writes = COALESCE(u.writes, l.recent_writes),
            needs_read = l.needs_read AND NOT u.wrote,

@@ -141,6 +141,63 @@ describe("provisional holds", () => {
     expect(await published(yListing)).toBe(4);
   });
 
+  it("takes a late level update as seen when it was made, so a sale in between is read, not assumed", async () => {
+    // Chaos convergence: a store sold 2 and then 1 within one second; the update after the
+    // first (stamped to the second) arrived 1.6 s later. Stamped on arrival, it claimed the store
+    // showed 3 *after* the second sale, whose order was then taken as already included: the
+    // model stayed a unit high, and the read that found the unit gone held it until it expired.
+    const { shop, x, xListing, yListing } = await setup();
+    const second = Math.floor(Date.now() / 1_000) * 1_000 - 5_000;
+    await prisma.listing.update({
+      where: { id: xListing },
+      data: { remoteObservedAt: new Date(second - 10_000) },
+    });
+    const xRow = await prisma.listing.findUniqueOrThrow({ where: { id: xListing } });
+    await observeLevel(
+      { id: x.connectionId, role: "sales" },
+      {
+        remoteRef: xRow.remoteRef,
+        remoteLocationRef: xRow.remoteLocationRef,
+        quantity: 3,
+        at: new Date(second),
+      },
+      new Date(second + 1_600),
+    );
+    expect(await published(yListing)).toBe(3);
+    const soldInThatSecond = (id: string, quantity: number) =>
+      applyLedgerEvent({
+        shopId: shop.shopId,
+        actor: "test:order",
+        operations: [
+          {
+            type: "line",
+            key: `${x.connectionId}/order/${id}/line/1/ordered`,
+            connectionId: x.connectionId,
+            orderId: id,
+            lineId: "1",
+            sku: "HOT",
+            remoteRef: xRow.remoteVariantRef,
+            command: { kind: "placed", quantity, version: new Date(second).toISOString() },
+          },
+        ],
+      });
+    await soldInThatSecond("o-7", 2); // consumes the hold
+    await soldInThatSecond("o-8", 1); // may or may not be in the 3: the store is read
+    expect((await prisma.listing.findUniqueOrThrow({ where: { id: xListing } })).needsRead).toBe(
+      true,
+    );
+    // The read (a compare-and-set write found the store changed) sees 2: nothing to hold.
+    await holdUnexplainedDrop(
+      { id: x.connectionId },
+      { id: xListing, shopId: shop.shopId, publishedQuantity: 2 },
+      3,
+      2,
+      new Date(),
+    );
+    expect(await prisma.provisionalHold.count({ where: { listingId: xListing } })).toBe(0);
+    expect(await published(yListing)).toBe(2);
+  });
+
   it("is released when nothing explains it within the settle window", async () => {
     const { xListing, yListing, drop } = await setup();
     await drop(4);

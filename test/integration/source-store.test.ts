@@ -197,4 +197,25 @@ describe("the source store", () => {
     });
     expect((await readSourceLevels(source.id, 0)).counted).toBe(0);
   });
+
+  it("a push that finds another store up to date does not count as a look at it", async () => {
+    // What StockGuard saw there, and when, is what orders are placed against: stamping "seen
+    // now" without looking took a sale made before that moment as already included.
+    await pushSalesConnection(other, adapterFor("shopify"));
+    const seenAt = new Date(Date.now() - 60_000);
+    const listing = await prisma.listing.findFirstOrThrow({ where: { connectionId: other.id } });
+    await prisma.listing.update({
+      where: { id: listing.id },
+      data: {
+        remoteObservedAt: seenAt,
+        publishedVersion: { increment: 1 },
+        dirtySince: new Date(),
+      },
+    });
+    const outcome = await pushSalesConnection(other, adapterFor("shopify"));
+    expect(outcome).toMatchObject({ wrote: 0, upToDate: 1 });
+    const after = await prisma.listing.findUniqueOrThrow({ where: { id: listing.id } });
+    expect(after.remoteObservedAt).toEqual(seenAt);
+    expect(after.pushedVersion).toBe(after.publishedVersion);
+  });
 });

@@ -131,12 +131,13 @@ async function settleLevel(
 
   // First the drop, measured against what StockGuard believed the channel showed; then the
   // observation (remote_source = 'webhook' marks "observed, not read yet" for the source read).
-  await holdUnexplainedDrop(connection, listing, known, level.quantity, receivedAt);
+  const seenAt = seenBy(level, receivedAt);
+  await holdUnexplainedDrop(connection, listing, known, level.quantity, seenAt);
   await listings.recordRemote({
     listingId: listing.id,
     quantity: level.quantity,
     source: "webhook",
-    at: receivedAt,
+    at: seenAt,
   });
   if (connection.role === "source") {
     await scheduleSourceRead(connection.id);
@@ -145,6 +146,19 @@ async function settleLevel(
   await listings.markDirty([listing.id], receivedAt);
   await enqueueSafely("push", () => enqueuePush(connection.id));
   return { recorded: true, action: "channel quantity observed: push planned" };
+}
+
+/**
+ * When the channel is known to have shown what an update reports: its own time (a time to the
+ * second: by the end of that second), never later than it reached us. Not the time it reached
+ * us — delivered 1.5 s late, an update stamped on arrival claimed the channel showed its
+ * quantity after a sale made in between, so that sale's order was taken as already included,
+ * the model stayed a unit high, and the read that found the unit gone held it until the hold
+ * expired (chaos convergence: every other store a unit low for 14 s).
+ */
+function seenBy(level: LevelObservation, receivedAt: Date): Date {
+  const upTo = level.at.getTime() + (level.precise ? 0 : 1_000);
+  return upTo < receivedAt.getTime() ? new Date(upTo) : receivedAt;
 }
 
 /** The coalesced counting read of the source's flagged levels (read-source-levels). */
