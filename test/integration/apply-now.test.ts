@@ -66,6 +66,8 @@ describe("applying a stored receipt in the web", () => {
     await applyNowOrEnqueue(id, shop.shopId, slots);
     expect(slots.inUse).toBe(1);
     expect(await settled(id)).toEqual({ status: "applied", error: null });
+    // The slot is given back once the apply returns, a moment after its commit.
+    for (let i = 0; i < 80 && slots.inUse > 0; i++) await new Promise((r) => setTimeout(r, 25));
     expect(slots.inUse).toBe(0);
     expect(await ingest.getJob(`r-${id}`)).toBeUndefined();
     const level = await prisma.stockLevel.findFirstOrThrow({

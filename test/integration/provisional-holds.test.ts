@@ -198,6 +198,45 @@ describe("provisional holds", () => {
     expect(await published(yListing)).toBe(2);
   });
 
+  it("reads a channel whose late update shows more than the sales it has followed", async () => {
+    // Chaos convergence: two sales on x, both orders applied (the model followed them to 3),
+    // then the update made after the first (4, stamped to the second) arrived late.
+    const { shop, x, xListing, yListing, order } = await setup();
+    await prisma.listing.update({
+      where: { id: xListing },
+      data: { remoteObservedAt: new Date(Date.now() - 60_000) },
+    });
+    await order("o-9", 1);
+    await order("o-10", 1);
+    expect(
+      (await prisma.listing.findUniqueOrThrow({ where: { id: xListing } })).remoteQuantity,
+    ).toBe(3);
+    const xRow = await prisma.listing.findUniqueOrThrow({ where: { id: xListing } });
+    const outcome = await observeLevel(
+      { id: x.connectionId, role: "sales" },
+      {
+        remoteRef: xRow.remoteRef,
+        remoteLocationRef: xRow.remoteLocationRef,
+        quantity: 4,
+        at: new Date(Math.floor(Date.now() / 1_000) * 1_000),
+      },
+      new Date(),
+    );
+    expect(outcome.recorded).toBe(false);
+    const after = await prisma.listing.findUniqueOrThrow({ where: { id: xListing } });
+    expect(after).toMatchObject({ remoteQuantity: 3, needsRead: true });
+    // The push's compare-and-set read then finds 3: nothing to hold, nothing held a unit low.
+    await holdUnexplainedDrop(
+      { id: x.connectionId },
+      { id: xListing, shopId: shop.shopId, publishedQuantity: 3 },
+      after.remoteQuantity,
+      3,
+      new Date(),
+    );
+    expect(await prisma.provisionalHold.count({ where: { listingId: xListing } })).toBe(0);
+    expect(await published(yListing)).toBe(3);
+  });
+
   it("is released when nothing explains it within the settle window", async () => {
     const { xListing, yListing, drop } = await setup();
     await drop(4);

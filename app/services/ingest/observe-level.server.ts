@@ -121,6 +121,23 @@ async function settleLevel(
     await flagSourceRead(connection.id, listing.id);
     return { recorded: false, action: "late echo of an earlier write: read scheduled" };
   }
+  if (
+    connection.role !== "source" &&
+    !level.precise &&
+    known !== null &&
+    level.quantity !== null &&
+    level.quantity > known
+  ) {
+    // A sales channel's own events only take units off its storefront (a cancel is followed
+    // through its order, which owes a read), so a rise is our own write reported late (above)
+    // or a report older than sales StockGuard has already followed — stamped to the second, it
+    // cannot be placed against them. Taken at face value it put a sold unit back into the model,
+    // and the read that found it gone held that unit until the hold expired (chaos convergence:
+    // every other store a unit low for 11 s). Read before writing instead.
+    await listings.markNeedsRead([listing.id], receivedAt);
+    await enqueueSafely("push", () => enqueuePush(connection.id));
+    return { recorded: false, action: "a rise that cannot be placed: read before writing" };
+  }
   if (unordered(level, lastSeen, slack)) {
     // Before or after our last write or observation, nobody can tell: the channel is read
     // before the next write instead.
