@@ -164,6 +164,11 @@ export async function releaseExpiredHolds(now = new Date()): Promise<number> {
       enqueuePushes(result.changedListings.map((l) => l.connectionId)),
     );
   }
-  if (expired.length > 0) log({ holds: expired.length }).info("provisional holds released");
+  // Each one kept every other channel a unit low for the whole settle window: worth a look.
+  if (expired.length > 0)
+    log({
+      holds: expired.length,
+      listingIds: expired.slice(0, 20).map((h) => h.listingId),
+    }).info("provisional holds released");
   return expired.length;
 }

@@ -25,7 +25,10 @@ import type { World } from "./world";
  * a hot SKU makes the other's compare-and-set writes stale (read back, written again). p95 ≤ 1 s
  * is printed, not asserted: the earliest of a sale's three deliveries alone has a p95 of ~0.95 s.
  *
- * CONVERGENCE_SEEDS=1,2,3 picks the seeds; CONVERGENCE_ROUND_MS the length of each storm.
+ * CONVERGENCE_SEEDS=1,2,3 picks the seeds; CONVERGENCE_ROUND_MS the length of each storm. To see
+ * why a sale was slow: WORLD_LOG_FILE=/tmp/world.log E2E_LOG_LEVEL=debug KEEP_WORLD_DB=1 (the
+ * processes' debug traces — level outcomes, push plans, writes, the listing model's moves — and
+ * the world's database kept for its receipts; drop the sg_t_* database afterwards).
  */
 const SEEDS = (process.env.CONVERGENCE_SEEDS ?? "11,12,13").split(",").map(Number);
 const ROUND_MS = Number(process.env.CONVERGENCE_ROUND_MS ?? 8_000);
