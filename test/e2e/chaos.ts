@@ -66,8 +66,11 @@ export async function startChaosWorld(
     env: { PUSH_COALESCE_MS: "100", ...extra.env },
     ...(extra.logs ? { logs: true } : {}),
   });
+  // Connecting a store enqueues its catalog import: until it has run, that store has no listing
+  // and "no mismatch" holds vacuously — the first seed's storm used to start while a store was
+  // still being imported, and its sales' latency included the import.
   await waitFor(
-    async () => (await mismatches(world)).length === 0,
+    async () => (await storesNotImported(world)) === 0 && (await mismatches(world)).length === 0,
     60_000,
     "initial convergence",
     world.output,
@@ -75,6 +78,13 @@ export async function startChaosWorld(
   // Chaos from here on (the set-up's echoes were delivered plainly).
   world.shopify.sandbox.configureDelivery(CHAOS_DELIVERY);
   return world;
+}
+
+async function storesNotImported(world: World): Promise<number> {
+  const rows = await world.pg.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM connection WHERE imported_at IS NULL",
+  );
+  return rows.rows[0]!.n;
 }
 
 export type ChaosOptions = {
