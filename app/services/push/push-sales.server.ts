@@ -249,10 +249,11 @@ export async function pushSalesConnection(
       stale.map((id) => byId.get(id)!),
       now,
     );
-    logger.debug(
-      { round, stale: stale.map((id) => byId.get(id)!.sku), ms: Date.now() - readStart },
-      "stale writes read back",
-    );
+    if (logger.isLevelEnabled("debug"))
+      logger.debug(
+        { round, stale: stale.map((id) => byId.get(id)!.sku), ms: Date.now() - readStart },
+        "stale writes read back",
+      );
   }
   outcome.more = true;
   return outcome;
