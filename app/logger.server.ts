@@ -40,3 +40,8 @@ export function logger(): Logger {
 export function log(bindings: Record<string, unknown> = {}): Logger {
   return logger().child(bindings);
 }
+
+/** Whether debug traces are on: checked before building a child logger on a hot path. */
+export function debugEnabled(): boolean {
+  return logger().isLevelEnabled("debug");
+}

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import prisma from "../../app/db.server";
 import { observeLevel } from "../../app/services/ingest/observe-level.server";
 import { holdUnexplainedDrop } from "../../app/services/ingest/drops.server";
+import type { LineCommand } from "../../app/domain/ledger";
 import { applyLedgerEvent } from "../../app/services/ledger/apply-event.server";
 import { republishShop } from "../../app/services/ledger/republish.server";
 import { releaseExpiredHolds } from "../../app/services/maintenance.server";
@@ -43,41 +44,30 @@ async function setup() {
       },
       at,
     );
-  const order = (id: string, quantity: number) =>
+  // One line of x's order `id`, as its webhook would apply it.
+  const line = (id: string, step: string, command: LineCommand, actor = "test:order") =>
     applyLedgerEvent({
       shopId: shop.shopId,
-      actor: "test:order",
+      actor,
       operations: [
         {
           type: "line",
-          key: `${x.connectionId}/order/${id}/line/1/ordered`,
+          key: `${x.connectionId}/order/${id}/line/1/${step}`,
           connectionId: x.connectionId,
           orderId: id,
           lineId: "1",
           sku: "HOT",
           remoteRef: xRow.remoteVariantRef,
-          command: { kind: "placed", quantity, version: new Date().toISOString() },
+          command,
         },
       ],
     });
+  /** Placed now, or sold at `soldAt` (an order's time, to the second on Shopify). */
+  const order = (id: string, quantity: number, soldAt = new Date()) =>
+    line(id, "ordered", { kind: "placed", quantity, version: soldAt.toISOString() });
   // The store's fulfilment of an order, delivered before the order itself (no sale time).
   const shipment = (id: string, quantity: number) =>
-    applyLedgerEvent({
-      shopId: shop.shopId,
-      actor: "test:fulfillment",
-      operations: [
-        {
-          type: "line",
-          key: `${x.connectionId}/order/${id}/line/1/shipped`,
-          connectionId: x.connectionId,
-          orderId: id,
-          lineId: "1",
-          sku: "HOT",
-          remoteRef: xRow.remoteVariantRef,
-          command: { kind: "shipped", quantity },
-        },
-      ],
-    });
+    line(id, "shipped", { kind: "shipped", quantity }, "test:fulfillment");
   return { shop, x, y, xListing, yListing, drop, order, shipment };
 }
 
@@ -146,7 +136,7 @@ describe("provisional holds", () => {
     // first (stamped to the second) arrived 1.6 s later. Stamped on arrival, it claimed the store
     // showed 3 *after* the second sale, whose order was then taken as already included: the
     // model stayed a unit high, and the read that found the unit gone held it until it expired.
-    const { shop, x, xListing, yListing } = await setup();
+    const { shop, x, xListing, yListing, order } = await setup();
     const second = Math.floor(Date.now() / 1_000) * 1_000 - 5_000;
     await prisma.listing.update({
       where: { id: xListing },
@@ -164,25 +154,8 @@ describe("provisional holds", () => {
       new Date(second + 1_600),
     );
     expect(await published(yListing)).toBe(3);
-    const soldInThatSecond = (id: string, quantity: number) =>
-      applyLedgerEvent({
-        shopId: shop.shopId,
-        actor: "test:order",
-        operations: [
-          {
-            type: "line",
-            key: `${x.connectionId}/order/${id}/line/1/ordered`,
-            connectionId: x.connectionId,
-            orderId: id,
-            lineId: "1",
-            sku: "HOT",
-            remoteRef: xRow.remoteVariantRef,
-            command: { kind: "placed", quantity, version: new Date(second).toISOString() },
-          },
-        ],
-      });
-    await soldInThatSecond("o-7", 2); // consumes the hold
-    await soldInThatSecond("o-8", 1); // may or may not be in the 3: the store is read
+    await order("o-7", 2, new Date(second)); // consumes the hold
+    await order("o-8", 1, new Date(second)); // may or may not be in the 3: the store is read
     expect((await prisma.listing.findUniqueOrThrow({ where: { id: xListing } })).needsRead).toBe(
       true,
     );

@@ -7,7 +7,7 @@
  * hold; if nothing explains it within PUSH_SETTLE_MS it is released and the channel corrected.
  */
 import { env } from "../../env.server";
-import { log } from "../../logger.server";
+import { debugEnabled, log } from "../../logger.server";
 import { enqueuePushes, enqueueSafely } from "../../queues/jobs.server";
 import { applyLedgerEvent } from "../ledger/apply-event.server";
 
@@ -65,10 +65,9 @@ export async function holdUnexplainedDrops(
       },
     })),
   });
-  const logger = log({ connectionId: connection.id });
-  if (logger.isLevelEnabled("debug"))
+  if (debugEnabled())
     for (const d of held)
-      logger.debug(
+      log({ connectionId: connection.id }).debug(
         { listingId: d.listing.id, before: d.before, now: d.now, units: d.units },
         "channel drop held",
       );

@@ -19,7 +19,7 @@ import {
   enqueueThrottledCatalogRefresh,
 } from "../../queues/jobs.server";
 import { isLateEcho, unordered } from "../../domain/echoes";
-import { log } from "../../logger.server";
+import { debugEnabled, log } from "../../logger.server";
 import * as listings from "../../repositories/listings.server";
 import { holdUnexplainedDrop } from "./drops.server";
 import { scheduleSourceRead } from "./read-source-levels.server";
@@ -33,9 +33,8 @@ export async function observeLevel(
   receivedAt: Date,
 ): Promise<LevelOutcome> {
   const outcome = await settleLevel(connection, level, receivedAt);
-  const logger = log({ connectionId: connection.id });
-  if (logger.isLevelEnabled("debug"))
-    logger.debug(
+  if (debugEnabled())
+    log({ connectionId: connection.id }).debug(
       { ref: level.remoteRef, quantity: level.quantity, at: level.at, ...outcome },
       "level observed",
     );

@@ -46,7 +46,7 @@ export function scheduleSourceRead(connectionId: string): Promise<boolean> {
  * channel showed its units that much later. The waits add up to about what they did (the
  * attempt limits below count reads).
  */
-export function postponeMs(attempt: number): number {
+function postponeMs(attempt: number): number {
   return Math.min(2_000, 250 * 2 ** attempt);
 }
 const MAX_WAIT_FOR_RECEIPTS = 60;

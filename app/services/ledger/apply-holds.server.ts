@@ -5,7 +5,7 @@
  * never movements: the ledger's balances and incidents ignore them.
  */
 import { DomainError } from "../../domain/errors";
-import { log } from "../../logger.server";
+import { debugEnabled, log } from "../../logger.server";
 import type { HoldOperation } from "../../domain/operations";
 import * as holds from "../../repositories/holds.server";
 import * as ledger from "../../repositories/ledger.server";
@@ -177,9 +177,8 @@ async function owedRead(ctx: EventContext, listing: ListingRow): Promise<void> {
 
 /** Debug trace of how a listing's model of the channel moves (LOG_LEVEL=debug). */
 function trace(listing: ListingRow, step: string, detail: Record<string, unknown>): void {
-  const logger = log({ connectionId: listing.connectionId });
-  if (!logger.isLevelEnabled("debug")) return;
-  logger.debug(
+  if (!debugEnabled()) return;
+  log({ connectionId: listing.connectionId }).debug(
     {
       listingId: listing.id,
       sku: listing.sku,
