@@ -60,6 +60,13 @@ const ZBaseEnv = z.object({
    * for the order that explains it before StockGuard raises the channel back (ms).
    */
   PUSH_SETTLE_MS: intString(0, 3_600_000).default(10_000),
+  /**
+   * How a store that sells is written where the channel allows both: `relative` (a change from
+   * what StockGuard believes it shows; a sale it makes meanwhile is kept, and the answer says
+   * what it shows after) or `compare_and_set` (an absolute number, refused if the store moved
+   * meanwhile, then read and planned again).
+   */
+  PUSH_WRITES: z.enum(["relative", "compare_and_set"]).default("relative"),
   /** Concurrency of each worker process, per queue. */
   WORKER_CONCURRENCY: intString(1, 256).default(8),
   /** Port of the worker's own /metrics and /healthz (0 disables). */

@@ -33,6 +33,11 @@ export type ConnectionContext = {
 export type Capabilities = {
   /** Writes can carry the quantity we expect the channel to show (Shopify only). */
   compareAndSet: boolean;
+  /**
+   * Writes can instead be a change from `expected` that keeps what the channel sold meanwhile,
+   * answered with what it shows after (Shopify `inventoryAdjustQuantities`).
+   */
+  relativeWrites: boolean;
   /** Items per write call. */
   maxItemsPerWrite: number;
   /** Items per read call. */
@@ -67,6 +72,12 @@ export type QuantityWrite = RemoteRef & {
   quantity: number;
   /** What we believe the channel shows now (compare-and-set), or null to write unconditionally. */
   expected: number | null;
+  /**
+   * Apply `quantity − expected` as a change instead (channels with `relativeWrites`): a sale
+   * the channel made since `expected` was seen is kept, not refused as stale, and the result's
+   * `quantity` is what the channel shows after — `quantity` only if nothing moved meanwhile.
+   */
+  relative?: boolean;
 };
 
 export type WriteResult = { listingId: string } & (

@@ -125,6 +125,7 @@ export class AmazonAdapter implements ChannelAdapter {
   readonly kind = "amazon" as const;
   readonly capabilities = {
     compareAndSet: false,
+    relativeWrites: false,
     // patchListingsItem takes one SKU per call (writeQuantities sends a batch one by one).
     maxItemsPerWrite: 1,
     maxItemsPerRead: READ_BATCH,

@@ -156,6 +156,7 @@ export class EbayAdapter implements ChannelAdapter {
   readonly kind = "ebay" as const;
   readonly capabilities = {
     compareAndSet: false,
+    relativeWrites: false,
     maxItemsPerWrite: 1,
     maxItemsPerRead: 200,
     confirmation: "immediate",

@@ -87,6 +87,7 @@ export class ShopifyAdapter implements ChannelAdapter {
   readonly kind = "shopify" as const;
   readonly capabilities = {
     compareAndSet: true,
+    relativeWrites: true,
     maxItemsPerWrite: MAX_BATCH,
     maxItemsPerRead: LEVELS_BATCH_SIZE,
     confirmation: "immediate",
@@ -325,20 +326,42 @@ export class ShopifyAdapter implements ChannelAdapter {
 
   /**
    * Sets `available` (other Shopify stores) with compare-and-set. The mutation is atomic: on a
-   * stale expectation nothing is applied, the caller re-reads and recomputes. Listings Shopify
-   * rejects for a mapping reason are reported and the rest of the batch is retried without them.
+   * stale expectation nothing is applied, the caller re-reads and recomputes. Writes marked
+   * `relative` are sent as changes from their expectation instead (`inventoryAdjustQuantities`,
+   * no compare): a sale the store made meanwhile is kept, and each answer carries what the store
+   * shows after, so a busy SKU costs no stale round and no read. Listings Shopify rejects for a
+   * mapping reason are reported and the rest of the batch is retried without them.
    */
   async writeQuantities(
     conn: ConnectionContext,
     writes: QuantityWrite[],
     version = "",
   ): Promise<WriteResult[]> {
+    const isChange = (w: QuantityWrite) =>
+      w.relative === true && w.expected !== null && w.quantity !== w.expected;
+    return [
+      ...(await this.writeAvailable(
+        conn,
+        writes.filter((w) => !isChange(w)),
+        version,
+        "set",
+      )),
+      ...(await this.writeAvailable(conn, writes.filter(isChange), version, "adjust")),
+    ];
+  }
+
+  private async writeAvailable(
+    conn: ConnectionContext,
+    writes: QuantityWrite[],
+    version: string,
+    mode: "set" | "adjust",
+  ): Promise<WriteResult[]> {
     const results: WriteResult[] = [];
     for (let i = 0; i < writes.length; i += MAX_BATCH) {
       let batch = dedupeLevels(writes.slice(i, i + MAX_BATCH));
       for (let round = 0; batch.length > 0 && round < 3; round++) {
         const key = idempotencyKey(
-          "set",
+          mode,
           conn.id,
           version,
           ...batch.flatMap((w) => [
@@ -348,25 +371,7 @@ export class ShopifyAdapter implements ChannelAdapter {
             w.expected ?? "null",
           ]),
         );
-        const { data } = await this.request<{ inventorySetQuantities: MutationPayload }>(
-          conn,
-          10,
-          setQuantitiesMutation(key),
-          {
-            input: {
-              name: "available",
-              reason: "correction",
-              referenceDocumentUri: `gid://stockguard/PushBatch/${key}`,
-              quantities: batch.map((w) => ({
-                inventoryItemId: w.remoteRef,
-                locationId: w.remoteLocationRef,
-                quantity: w.quantity,
-                changeFromQuantity: w.expected,
-              })),
-            },
-          },
-        );
-        const payload = data.inventorySetQuantities;
+        const payload = await this.sendAvailable(conn, batch, key, mode);
         if (payload.userErrors.length === 0) {
           const after = afterQuantities(payload);
           for (const w of batch) {
@@ -380,7 +385,7 @@ export class ShopifyAdapter implements ChannelAdapter {
           batch = [];
           break;
         }
-        // Errors name the entry by index (field ["input", "quantities", i, …]).
+        // Errors name the entry by index (field ["input", "quantities" | "changes", i, …]).
         const entryOf = (error: MutationPayload["userErrors"][number]) => {
           const index = Number(error.field?.[2]);
           return Number.isInteger(index) && index >= 0 && index < batch.length ? index : null;
@@ -409,7 +414,7 @@ export class ShopifyAdapter implements ChannelAdapter {
         }
         if (bad.size === 0) {
           throw new ChannelPermanentError(
-            `inventorySetQuantities rejected: ${payload.userErrors.map((e) => `${e.code}: ${e.message}`).join("; ")}`,
+            `${mode === "set" ? "inventorySetQuantities" : "inventoryAdjustQuantities"} rejected: ${payload.userErrors.map((e) => `${e.code}: ${e.message}`).join("; ")}`,
           );
         }
         for (const index of bad) {
@@ -430,6 +435,57 @@ export class ShopifyAdapter implements ChannelAdapter {
         results.push({ listingId: w.listingId, state: "stale", observed: null });
     }
     return results;
+  }
+
+  /** One call: absolute quantities with compare-and-set, or changes from the expectations. */
+  private async sendAvailable(
+    conn: ConnectionContext,
+    batch: QuantityWrite[],
+    key: string,
+    mode: "set" | "adjust",
+  ): Promise<MutationPayload> {
+    const common = {
+      name: "available",
+      reason: "correction",
+      referenceDocumentUri: `gid://stockguard/PushBatch/${key}`,
+    };
+    if (mode === "set") {
+      const { data } = await this.request<{ inventorySetQuantities: MutationPayload }>(
+        conn,
+        10,
+        setQuantitiesMutation(key),
+        {
+          input: {
+            ...common,
+            quantities: batch.map((w) => ({
+              inventoryItemId: w.remoteRef,
+              locationId: w.remoteLocationRef,
+              quantity: w.quantity,
+              changeFromQuantity: w.expected,
+            })),
+          },
+        },
+      );
+      return data.inventorySetQuantities;
+    }
+    const { data } = await this.request<{ inventoryAdjustQuantities: MutationPayload }>(
+      conn,
+      10,
+      adjustQuantitiesMutation(key),
+      {
+        input: {
+          ...common,
+          changes: batch.map((w) => ({
+            inventoryItemId: w.remoteRef,
+            locationId: w.remoteLocationRef,
+            delta: w.quantity - w.expected!,
+            // Explicitly no compare: the change lands on whatever the store shows now.
+            changeFromQuantity: null,
+          })),
+        },
+      },
+    );
+    return data.inventoryAdjustQuantities;
   }
 
   /** inventoryPolicy DENY for the variants, one productVariantsBulkUpdate per product. */

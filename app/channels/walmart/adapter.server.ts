@@ -213,6 +213,7 @@ export class WalmartAdapter implements ChannelAdapter {
   readonly kind = "walmart" as const;
   readonly capabilities = {
     compareAndSet: false,
+    relativeWrites: false,
     maxItemsPerWrite: 1,
     maxItemsPerRead: 50,
     confirmation: "immediate",

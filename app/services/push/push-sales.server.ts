@@ -21,7 +21,7 @@ import { env } from "../../env.server";
 import { log } from "../../logger.server";
 import { enqueueConfirmWrites, enqueueSafely } from "../../queues/jobs.server";
 import * as listings from "../../repositories/listings.server";
-import { holdUnexplainedDrops } from "../ingest/drops.server";
+import { holdUnexplainedDrops, type ChannelDrop } from "../ingest/drops.server";
 import { pushMetrics } from "./metrics.server";
 
 export type PushOutcome = {
@@ -54,6 +54,7 @@ export async function pushSalesConnection(
     more: false,
   };
   const logger = log({ connectionId: conn.id, shop: conn.accountRef });
+  const relative = adapter.capabilities.relativeWrites && env().PUSH_WRITES === "relative";
 
   for (let round = 0; round < 4; round++) {
     let dirty = await listings.dirtyListings(conn.id, BATCH);
@@ -138,6 +139,7 @@ export async function pushSalesConnection(
         sku: l.sku,
         quantity: w.quantity,
         expected: adapter.capabilities.compareAndSet ? w.expected : null,
+        relative: relative && !l.needsRead,
       };
     });
     const version = plan.writes
@@ -175,12 +177,28 @@ export async function pushSalesConnection(
     const written = now();
     const applied: Parameters<typeof listings.recordPushedBatch>[1] = [];
     const pending: Parameters<typeof listings.recordPending>[0] = [];
+    const drops: ChannelDrop[] = [];
+    let moved = 0;
     for (const r of results) {
       const l = byId.get(r.listingId)!;
       if (r.state === "applied") {
+        // A change from the expectation that lands elsewhere than planned: the store moved
+        // meanwhile (what it showed just before is the answer less the change). A drop is its
+        // own sale on its way, held as a read would hold it; either way the listing stays dirty
+        // and is planned again from what the store shows now — no read needed.
+        const write = writes.find((w) => w.listingId === l.id)!;
+        const shift = write.relative ? r.quantity - write.quantity : 0;
+        if (shift < 0)
+          drops.push({
+            listing: { id: l.id, shopId: conn.shopId, publishedQuantity: l.publishedQuantity },
+            before: write.expected,
+            now: write.expected! + shift,
+            observedAt: written,
+          });
+        if (shift !== 0) moved++;
         applied.push({
           listingId: l.id,
-          version: l.publishedVersion,
+          version: shift === 0 ? l.publishedVersion : 0,
           quantity: r.quantity,
           wrote: true,
           receiptIds: l.pendingReceiptIds,
@@ -191,7 +209,7 @@ export async function pushSalesConnection(
             written,
           ),
         });
-        pushMetrics.observeLatency(conn.kind, l.dirtySince, written);
+        if (shift === 0) pushMetrics.observeLatency(conn.kind, l.dirtySince, written);
         outcome.wrote++;
       } else if (r.state === "pending") {
         // Queued by the channel: written once confirmed (confirm-writes), until then pending.
@@ -223,6 +241,8 @@ export async function pushSalesConnection(
         pushMetrics.failure(conn.kind, "write_rejected");
       }
     }
+    // Held before the answers are recorded: the hold weighs each drop against the model it had.
+    await holdUnexplainedDrops(conn, drops);
     await listings.recordPushedBatch(conn.id, applied, written);
     await listings.recordPending(pending, written);
     if (pending.length > 0)
@@ -234,9 +254,10 @@ export async function pushSalesConnection(
         day,
       );
     }
+    outcome.stale += moved;
     if (stale.length === 0) {
       outcome.more = dirty.length === BATCH;
-      if (!outcome.more) return outcome;
+      if (!outcome.more && moved === 0) return outcome;
       continue;
     }
     // Someone else changed the channel (a sale there, an edit): read what it shows now and plan

@@ -1,0 +1,182 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { ConnectionContext } from "../../app/channels/channel-adapter";
+import { adapterFor } from "../../app/channels/registry.server";
+import prisma from "../../app/db.server";
+import { resetEnvCache } from "../../app/env.server";
+import { importCatalog } from "../../app/services/catalog/import-catalog.server";
+import { applyLedgerEvent } from "../../app/services/ledger/apply-event.server";
+import { pushSalesConnection } from "../../app/services/push/push-sales.server";
+import { pushSourceConnection } from "../../app/services/push/push-source.server";
+import { connectSalesStore, installSource, startLocalStores } from "../helpers/local-stores";
+import type { LocalShopify } from "../sandbox/shopify/server";
+
+/**
+ * Issue 11: a store that keeps selling a hot SKU made every compare-and-set write to it stale —
+ * refused, read back, planned and sent again, round after round, while every other store waited
+ * for the same push. Stores that sell are now written with a change from what StockGuard
+ * believes they show (`inventoryAdjustQuantities`, no compare): the store keeps the sale it made
+ * meanwhile, the answer says what it shows after, and the drop that reveals is held at once for
+ * the other stores — one call, no read.
+ */
+const SOURCE = "relative-source.myshopify.com";
+const A = "relative-a.myshopify.com";
+const B = "relative-b.myshopify.com";
+let local: LocalShopify;
+let shopId: string;
+let source: ConnectionContext;
+let a: ConnectionContext;
+let b: ConnectionContext;
+let orders = 0;
+
+const available = (store: string) => {
+  const shop = local.sandbox.shop(store);
+  const variant = [...shop.variants.values()].find((v) => v.sku === "TEE")!;
+  return [...shop.items.get(variant.inventoryItemId)!.levels.values()][0]!.quantities.available;
+};
+const listing = (conn: ConnectionContext) =>
+  prisma.listing.findFirstOrThrow({ where: { connectionId: conn.id, sku: "TEE" } });
+const calls = (store: string) =>
+  local.sandbox.shop(store).mutationLog.map((m) => m.mutation as string);
+
+/** An order on `conn` as its webhook would apply it (the sandbox's own webhooks go nowhere). */
+async function order(conn: ConnectionContext, quantity: number, soldAt: Date) {
+  const l = await listing(conn);
+  const id = `o-${++orders}`;
+  await applyLedgerEvent({
+    shopId,
+    actor: "test:order",
+    operations: [
+      {
+        type: "line",
+        key: `${conn.id}/order/${id}/line/1/ordered`,
+        connectionId: conn.id,
+        orderId: id,
+        lineId: "1",
+        sku: "TEE",
+        remoteRef: l.remoteVariantRef,
+        command: { kind: "placed", quantity, version: soldAt.toISOString() },
+      },
+    ],
+  });
+}
+
+beforeAll(async () => {
+  local = await startLocalStores(
+    [SOURCE, A, B].map((domain, i) => ({
+      domain,
+      products: [
+        { title: "Tee", variants: [{ sku: "TEE", inventory: { Warehouse: i === 0 ? 50 : 0 } }] },
+      ],
+    })),
+  );
+  ({ shopId, source } = await installSource(SOURCE, "token-0"));
+  a = await connectSalesStore(shopId, A, "token-1");
+  b = await connectSalesStore(shopId, B, "token-2");
+  for (const conn of [source, a, b]) await importCatalog(conn, adapterFor("shopify"));
+  await pushSourceConnection(source, adapterFor("shopify"), {});
+});
+
+afterAll(async () => {
+  delete process.env.PUSH_WRITES;
+  resetEnvCache();
+  await local?.close();
+});
+
+beforeEach(async () => {
+  // Every store shows what is published, as after a quiet push.
+  for (const conn of [a, b]) await pushSalesConnection(conn, adapterFor("shopify"));
+  expect(available(A)).toBe(available(B));
+});
+
+describe("relative writes to a store that sells", () => {
+  it("keeps the sale the store made meanwhile, holds it for the others, and reads nothing", async () => {
+    const shown = available(A);
+    // A sells one on its storefront; its order has not reached StockGuard.
+    local.sandbox.checkout(A, { lines: [{ sku: "TEE", quantity: 1 }] });
+    const soldAt = new Date();
+    // B sells two, applied: A must come down by two.
+    await order(b, 2, new Date());
+    const before = calls(A).length;
+    const outcome = await pushSalesConnection(a, adapterFor("shopify"));
+    // One change, no compare-and-set refusal, no read-back: A shows its own sale too.
+    expect(calls(A).slice(before)).toEqual(["inventoryAdjustQuantities"]);
+    expect(outcome).toMatchObject({ wrote: 1, rejected: 0 });
+    expect(available(A)).toBe(shown - 3);
+    // Its sale is held for every other store until its order arrives.
+    const row = await listing(a);
+    expect(row).toMatchObject({ remoteQuantity: shown - 3, publishedQuantity: shown - 3 });
+    expect(row.pushedVersion).toBe(row.publishedVersion);
+    expect(await prisma.provisionalHold.findUnique({ where: { listingId: row.id } })).toMatchObject(
+      { units: 1 },
+    );
+    expect((await listing(b)).publishedQuantity).toBe(shown - 3);
+    // The order consumes the hold: nothing moves, nothing more is written to A.
+    await order(a, 1, soldAt);
+    expect(await prisma.provisionalHold.count({ where: { listingId: row.id } })).toBe(0);
+    const quiet = calls(A).length;
+    expect(await pushSalesConnection(a, adapterFor("shopify"))).toMatchObject({ wrote: 0 });
+    expect(calls(A).length).toBe(quiet);
+    expect(available(A)).toBe(shown - 3);
+    await pushSalesConnection(b, adapterFor("shopify"));
+    expect(available(B)).toBe(shown - 3);
+  });
+
+  it("writes again at once when the store rose meanwhile", async () => {
+    const shown = available(A);
+    // Someone adds two units on A's storefront (not hub stock: the hub counts at the source).
+    local.sandbox.adjustInventory(A, { sku: "TEE", name: "available", delta: 2 });
+    await order(b, 1, new Date());
+    const before = calls(A).length;
+    await pushSalesConnection(a, adapterFor("shopify"));
+    // The change landed two high; the push saw it in the answer and corrected it in the next
+    // round of the same run.
+    expect(calls(A).slice(before)).toEqual([
+      "inventoryAdjustQuantities",
+      "inventoryAdjustQuantities",
+    ]);
+    expect(available(A)).toBe(shown - 1);
+    const row = await listing(a);
+    expect(row).toMatchObject({ remoteQuantity: shown - 1, publishedQuantity: shown - 1 });
+    expect(row.pushedVersion).toBe(row.publishedVersion);
+  });
+
+  it("applies a resent change once (the same idempotency key is answered, not applied again)", async () => {
+    const row = await listing(a);
+    const write = {
+      listingId: row.id,
+      remoteRef: row.remoteRef,
+      remoteLocationRef: row.remoteLocationRef,
+      quantity: row.remoteQuantity! - 1,
+      expected: row.remoteQuantity!,
+      relative: true,
+    };
+    const first = await adapterFor("shopify").writeQuantities(a, [write], "v-resend");
+    // A sale between the two sends: the resend must not take a second unit.
+    local.sandbox.checkout(A, { lines: [{ sku: "TEE", quantity: 1 }] });
+    const again = await adapterFor("shopify").writeQuantities(a, [write], "v-resend");
+    expect(first).toEqual([{ listingId: row.id, state: "applied", quantity: write.quantity }]);
+    expect(again).toEqual(first);
+    expect(available(A)).toBe(write.quantity - 1);
+    // Back to what StockGuard believes A shows (these calls went around the push).
+    local.sandbox.adjustInventory(A, { sku: "TEE", name: "available", delta: 2 });
+  });
+
+  it("still writes with compare-and-set when told to (PUSH_WRITES=compare_and_set)", async () => {
+    process.env.PUSH_WRITES = "compare_and_set";
+    resetEnvCache();
+    try {
+      const shown = available(A);
+      local.sandbox.checkout(A, { lines: [{ sku: "TEE", quantity: 1 }] });
+      await order(b, 1, new Date());
+      const before = calls(A).length;
+      await pushSalesConnection(a, adapterFor("shopify"));
+      // Refused as stale (not logged: nothing applied), read, held, then set.
+      expect(calls(A).slice(before)).toEqual(["inventorySetQuantities"]);
+      expect(available(A)).toBe(shown - 2);
+      expect((await listing(a)).remoteQuantity).toBe(shown - 2);
+    } finally {
+      delete process.env.PUSH_WRITES;
+      resetEnvCache();
+    }
+  });
+});
