@@ -141,10 +141,15 @@ export async function abandonOverRevived(
     RETURNING id, shop_id AS "shopId", connection_id AS "connectionId", topic`);
 }
 
-export async function hasPendingReceipts(connectionId: string): Promise<boolean> {
-  const rows = await db().query<{ one: number }>(sql`
-    SELECT 1 AS one FROM receipt WHERE connection_id = ${connectionId}::uuid AND status = 'pending' LIMIT 1`);
-  return rows.length > 0;
+/** A connection's receipts stored but not applied yet, oldest first, at most `limit`. */
+export async function pendingReceipts(
+  connectionId: string,
+  limit: number,
+): Promise<{ topic: string; payload: unknown }[]> {
+  return db().query<{ topic: string; payload: unknown }>(sql`
+    SELECT topic, payload FROM receipt
+     WHERE connection_id = ${connectionId}::uuid AND status = 'pending'
+     ORDER BY received_at LIMIT ${limit}`);
 }
 
 /** The ingest transaction marks its receipt applied in the same commit as the ledger effect. */

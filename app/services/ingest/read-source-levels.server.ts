@@ -6,12 +6,15 @@
 import { adapterFor } from "../../channels/registry.server";
 import type { ItemOperation, LineOperation } from "../../domain/operations";
 import { acquireConnectionLock, ConnectionBusyError } from "../../lib/locks.server";
-import { log } from "../../logger.server";
+import { debugEnabled, log } from "../../logger.server";
 import { enqueueMaintenance, enqueuePushes, enqueueSafely } from "../../queues/jobs.server";
 import * as connections from "../../repositories/connections.server";
 import { openingLines } from "../../repositories/ledger.server";
 import * as listings from "../../repositories/listings.server";
-import { hasPendingReceipts } from "../../repositories/receipts.server";
+import { pendingReceipts } from "../../repositories/receipts.server";
+import { transaction } from "../../repositories/tx.server";
+import { resolveLines } from "../ledger/resolve-lines.server";
+import type { InboundMeaning } from "../../channels/channel-adapter";
 import { sourceCountDecision } from "../../domain/source-count";
 import { applyLedgerEvent } from "../ledger/apply-event.server";
 
@@ -98,6 +101,8 @@ export async function readSourceLevels(connectionId: string, attempt: number): P
     await release();
   }
   total.postponed = postponed.length;
+  if (debugEnabled())
+    log({ connectionId }).debug({ attempt, ...total, waitingForReceipts }, "source levels read");
   if (postponed.length > 0) {
     await listings.flagForSourceRead(postponed);
     if (!waitingForReceipts || attempt < MAX_WAIT_FOR_RECEIPTS) {
@@ -136,7 +141,8 @@ async function readPage(
     flagged.map((f) => ({ itemId: f.itemId, locationId: f.locationId })),
   );
   const openings = await openingLines(connectionId, OPENING_ORDER_ID);
-  const receiptsInFlight = await hasPendingReceipts(connectionId);
+  const receiptsTouch = await itemsInFlight(connection);
+  let waitingForReceipts = false;
 
   const operations: (ItemOperation | LineOperation)[] = [];
   const postponed: string[] = [];
@@ -165,6 +171,7 @@ async function readPage(
     const pendingToSource = level.pending
       .filter((p) => p.status === "pending")
       .reduce((s, p) => s + p.delta, 0);
+    const receiptsInFlight = receiptsTouch === "all" || receiptsTouch.has(f.itemId);
     const decision = sourceCountDecision({
       shopifyOnHand: read.states.on_hand,
       shopifyCommitted: read.states.committed ?? 0,
@@ -178,6 +185,7 @@ async function readPage(
     });
     if (decision.action === "postpone") {
       postponed.push(f.id);
+      waitingForReceipts ||= receiptsInFlight;
       continue;
     }
     if (decision.recheck) postponed.push(f.id);
@@ -234,6 +242,50 @@ async function readPage(
     counted,
     postponed,
     last: flagged[flagged.length - 1]!.id,
-    waitingForReceipts: receiptsInFlight,
+    waitingForReceipts,
   };
+}
+
+/** Receipts looked at before a count; past this many in flight every level waits. */
+const RECEIPTS_PLACED = 200;
+
+/**
+ * The stock items the source's own events in flight touch — receipts stored but not applied
+ * yet, each translated as its ingest will translate it and its lines resolved to items as the
+ * ledger will resolve them — or "all" when one cannot be placed (a line nothing matches, an
+ * event that is not order lines, too many to look at). A count waits only for the events of its
+ * own item: with the whole store's, a source that keeps selling postponed every receipt until
+ * its storm ended (8 receipts counted at once, 6–7 s late, in the chaos world).
+ */
+async function itemsInFlight(connection: connections.ConnectionRow): Promise<Set<string> | "all"> {
+  const pending = await pendingReceipts(connection.id, RECEIPTS_PLACED);
+  if (pending.length === 0) return new Set();
+  if (pending.length >= RECEIPTS_PLACED) return "all";
+  const inbound = adapterFor(connection.kind).inbound;
+  const lines: LineOperation[] = [];
+  const refs = new Set<string>();
+  for (const receipt of pending) {
+    let meaning: InboundMeaning;
+    try {
+      meaning = inbound.translate(connection.id, receipt.topic, receipt.payload);
+    } catch {
+      return "all";
+    }
+    if (meaning.kind === "ignored" || meaning.kind === "catalog_changed") continue;
+    if (meaning.kind === "level") refs.add(meaning.level.remoteRef);
+    else if (meaning.kind !== "ledger") return "all";
+    else
+      for (const op of meaning.operations) {
+        if (op.type !== "line") return "all";
+        lines.push(op);
+      }
+  }
+  const { resolved, unmatched } = await transaction((tx) =>
+    resolveLines(tx, connection.shopId, lines, { recordUnmatched: false }),
+  );
+  if (unmatched > 0 || resolved.size < lines.length) return "all";
+  const items = new Set([...resolved.values()].flat().map((c) => c.itemId));
+  if (refs.size > 0)
+    for (const id of await listings.itemsOfRefs(connection.id, [...refs])) items.add(id);
+  return items;
 }

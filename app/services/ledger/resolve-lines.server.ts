@@ -22,6 +22,8 @@ export async function resolveLines(
   tx: Tx,
   shopId: string,
   lineOps: LineOperation[],
+  /** Off for a look ahead (which items events not applied yet will touch): records nothing. */
+  options: { recordUnmatched: boolean } = { recordUnmatched: true },
 ): Promise<{ resolved: Map<LineOperation, ResolvedComponent[]>; unmatched: number }> {
   const resolved = new Map<LineOperation, ResolvedComponent[]>();
   let unmatched = 0;
@@ -87,15 +89,16 @@ export async function resolveLines(
         resolved.set(op, [{ itemId: item.id, perUnit: 1, listingId: null, locationId: null }]);
         continue;
       }
-      await ledger.recordUnmatched(tx, {
-        shopId,
-        connectionId: op.connectionId,
-        orderId: op.orderId,
-        lineId: op.lineId,
-        sku: op.sku,
-        remoteRef: op.remoteRef ?? null,
-        quantity: "quantity" in op.command ? op.command.quantity : 0,
-      });
+      if (options.recordUnmatched)
+        await ledger.recordUnmatched(tx, {
+          shopId,
+          connectionId: op.connectionId,
+          orderId: op.orderId,
+          lineId: op.lineId,
+          sku: op.sku,
+          remoteRef: op.remoteRef ?? null,
+          quantity: "quantity" in op.command ? op.command.quantity : 0,
+        });
       unmatched++;
     }
   }
