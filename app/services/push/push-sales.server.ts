@@ -146,6 +146,7 @@ export async function pushSalesConnection(
       .map((w) => `${w.listingId}:${byId.get(w.listingId)!.publishedVersion}`)
       .join(",");
     const planned = new Map(plan.writes.map((w) => [w.listingId, w.quantity]));
+    const sent = new Map(writes.map((w) => [w.listingId, w]));
     const intended = new Map(
       plan.writes.map((w) => [
         w.listingId,
@@ -162,12 +163,18 @@ export async function pushSalesConnection(
         {
           round,
           ms: Date.now() - writeStart,
-          writes: writes.map((w, i) => ({
-            sku: w.sku,
-            quantity: w.quantity,
-            expected: w.expected,
-            state: results.find((r) => r.listingId === w.listingId)?.state ?? results[i]?.state,
-          })),
+          writes: writes.map((w) => {
+            const r = results.find((x) => x.listingId === w.listingId);
+            return {
+              sku: w.sku,
+              quantity: w.quantity,
+              expected: w.expected,
+              relative: w.relative,
+              state: r?.state,
+              // What a change left the channel showing (≠ quantity: it moved meanwhile).
+              after: r?.state === "applied" ? r.quantity : undefined,
+            };
+          }),
         },
         "write call",
       );
@@ -186,7 +193,7 @@ export async function pushSalesConnection(
         // meanwhile (what it showed just before is the answer less the change). A drop is its
         // own sale on its way, held as a read would hold it; either way the listing stays dirty
         // and is planned again from what the store shows now — no read needed.
-        const write = writes.find((w) => w.listingId === l.id)!;
+        const write = sent.get(l.id)!;
         const shift = write.relative ? r.quantity - write.quantity : 0;
         if (shift < 0)
           drops.push({
