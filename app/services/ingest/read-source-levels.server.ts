@@ -246,8 +246,11 @@ async function readPage(
   };
 }
 
-/** Receipts looked at before a count; past this many in flight every level waits. */
-const RECEIPTS_PLACED = 200;
+/**
+ * Receipts looked at before a count (the ledger resolves each order's lines with one query);
+ * past this many in flight — a backlog, not a busy minute — every level waits, as it always did.
+ */
+const RECEIPTS_PLACED = 50;
 
 /**
  * The stock items the source's own events in flight touch — receipts stored but not applied
