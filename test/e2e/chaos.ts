@@ -21,6 +21,7 @@ import { ControlError } from "../sandbox/shopify/errors";
 import {
   describeSlowest,
   oversoldUnits,
+  percentileOf,
   saleLatency,
   type SaleLatencyReport,
 } from "../helpers/sale-latency";
@@ -131,7 +132,17 @@ export type ChaosResult = {
   afterQuiet: { store: string; sku: string; shows: number; truth: number }[];
   ledger: string[];
   latency: SaleLatencyReport;
+  /**
+   * From each sale of the round to the first of its webhooks (its orders/create or a level
+   * update it caused, duplicates included) that reached StockGuard: the floor under the sale →
+   * others latency that no sync can beat (the chaos delays, drops and retries), in ms.
+   */
+  firstSignal: Percentiles;
+  /** The same to when StockGuard's web had answered that webhook (stored, and applied or queued). */
+  firstAck: Percentiles;
 };
+
+type Percentiles = { p50: number; p95: number; p99: number; max: number };
 
 function rng(seed: number) {
   let s = seed >>> 0 || 1;
@@ -261,6 +272,41 @@ export async function chaosRound(world: World, options: ChaosOptions): Promise<C
     afterQuiet,
     ledger,
     latency: saleLatency({ ...observed(), end: settledAt }),
+    ...firstSignal(sandbox, stores, since),
+  };
+}
+
+/** See `ChaosResult.firstSignal`. A sale's webhooks share its shop and its trigger time. */
+function firstSignal(
+  sandbox: World["shopify"]["sandbox"],
+  stores: readonly string[],
+  since: number,
+): Pick<ChaosResult, "firstSignal" | "firstAck"> {
+  const bySale = new Map<string, { sale: boolean; reached: number; acked: number }>();
+  for (const store of stores) {
+    for (const d of sandbox.deliveries(store)) {
+      const at = Date.parse(d.triggeredAt);
+      if (at < since) continue;
+      const key = `${store}|${d.triggeredAt}`;
+      const entry = bySale.get(key) ?? { sale: false, reached: Infinity, acked: Infinity };
+      entry.sale ||= d.topic === "orders/create";
+      for (const a of d.attempts.filter((x) => !x.dropped)) {
+        entry.reached = Math.min(entry.reached, Date.parse(a.startedAt) - at);
+        if (a.ok) entry.acked = Math.min(entry.acked, Date.parse(a.finishedAt) - at);
+      }
+      bySale.set(key, entry);
+    }
+  }
+  const sales = [...bySale.values()].filter((e) => e.sale);
+  const summary = (delays: number[]): Percentiles => ({
+    p50: percentileOf(delays, 50),
+    p95: percentileOf(delays, 95),
+    p99: percentileOf(delays, 99),
+    max: delays.length > 0 ? Math.max(...delays) : Number.NaN,
+  });
+  return {
+    firstSignal: summary(sales.map((e) => e.reached)),
+    firstAck: summary(sales.map((e) => e.acked)),
   };
 }
 
@@ -338,7 +384,9 @@ export function describeRound(r: ChaosResult): string {
       : `converged ${r.convergedMs} ms after the last webhook`) +
     `${r.delivered ? "" : " (webhooks still pending)"}; ${quiet} writes while quiet ${JSON.stringify(r.writesWhileQuiet)}; ` +
     `ledger ${r.ledger.length === 0 ? "ok" : `${r.ledger.length} problems`}; ` +
-    `sale → others p50 ${r.latency.p50} p95 ${r.latency.p95} p99 ${r.latency.p99} max ${r.latency.max} ms, ${r.latency.timeouts} timeouts`;
+    `sale → others p50 ${r.latency.p50} p95 ${r.latency.p95} p99 ${r.latency.p99} max ${r.latency.max} ms, ${r.latency.timeouts} timeouts; ` +
+    `sale → its first webhook sent p50 ${r.firstSignal.p50} p95 ${r.firstSignal.p95} p99 ${r.firstSignal.p99} max ${r.firstSignal.max} ms, ` +
+    `answered p50 ${r.firstAck.p50} p95 ${r.firstAck.p95} p99 ${r.firstAck.p99} max ${r.firstAck.max} ms`;
   const lines = [head];
   for (const s of r.stuck) {
     lines.push(
