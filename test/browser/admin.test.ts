@@ -389,12 +389,14 @@ describe("embedded admin", () => {
     await form.getByLabel("Units held back").fill("5");
     await form.getByRole("button", { name: "Add rule" }).click();
     await waitForToast("Rule created");
-    await page.locator('[data-rule="reserve_units:5"]').waitFor();
-    expect(await row("Hold back 5 units").innerText()).toContain("Outlet store");
+    // What was stored first, then the list (a CI run once timed out waiting for the row alone,
+    // which could not tell a wrong rule from a list not reloaded).
     const rules = await admin.prisma.bufferRule.findMany();
     expect(rules).toMatchObject([
       { connectionId: outletId, sku: null, kind: "reserve_units", value: 5 },
     ]);
+    await page.locator('[data-rule="reserve_units:5"]').waitFor();
+    expect(await row("Hold back 5 units").innerText()).toContain("Outlet store");
 
     // The same scope and kind again: a form error, not a 500, and still one rule.
     await form.getByLabel("Channel").selectOption({ label: "Outlet store" });

@@ -140,6 +140,12 @@ export type ChaosResult = {
   firstSignal: Percentiles;
   /** The same to when StockGuard's web had answered that webhook (stored, and applied or queued). */
   firstAck: Percentiles;
+  /**
+   * To when the web had answered the sale's orders/create: a level update can come first but
+   * often cannot be placed against StockGuard's own writes (it is read, not believed), so the
+   * order is what most sales wait for.
+   */
+  orderAck: Percentiles;
 };
 
 type Percentiles = { p50: number; p95: number; p99: number; max: number };
@@ -281,18 +287,29 @@ function firstSignal(
   sandbox: World["shopify"]["sandbox"],
   stores: readonly string[],
   since: number,
-): Pick<ChaosResult, "firstSignal" | "firstAck"> {
-  const bySale = new Map<string, { sale: boolean; reached: number; acked: number }>();
+): Pick<ChaosResult, "firstSignal" | "firstAck" | "orderAck"> {
+  const bySale = new Map<
+    string,
+    { sale: boolean; reached: number; acked: number; orderAcked: number }
+  >();
   for (const store of stores) {
     for (const d of sandbox.deliveries(store)) {
       const at = Date.parse(d.triggeredAt);
       if (at < since) continue;
       const key = `${store}|${d.triggeredAt}`;
-      const entry = bySale.get(key) ?? { sale: false, reached: Infinity, acked: Infinity };
-      entry.sale ||= d.topic === "orders/create";
+      const entry = bySale.get(key) ?? {
+        sale: false,
+        reached: Infinity,
+        acked: Infinity,
+        orderAcked: Infinity,
+      };
+      const order = d.topic === "orders/create";
+      entry.sale ||= order;
       for (const a of d.attempts.filter((x) => !x.dropped)) {
         entry.reached = Math.min(entry.reached, Date.parse(a.startedAt) - at);
-        if (a.ok) entry.acked = Math.min(entry.acked, Date.parse(a.finishedAt) - at);
+        if (!a.ok) continue;
+        entry.acked = Math.min(entry.acked, Date.parse(a.finishedAt) - at);
+        if (order) entry.orderAcked = Math.min(entry.orderAcked, Date.parse(a.finishedAt) - at);
       }
       bySale.set(key, entry);
     }
@@ -307,6 +324,7 @@ function firstSignal(
   return {
     firstSignal: summary(sales.map((e) => e.reached)),
     firstAck: summary(sales.map((e) => e.acked)),
+    orderAck: summary(sales.map((e) => e.orderAcked)),
   };
 }
 
@@ -386,7 +404,8 @@ export function describeRound(r: ChaosResult): string {
     `ledger ${r.ledger.length === 0 ? "ok" : `${r.ledger.length} problems`}; ` +
     `sale → others p50 ${r.latency.p50} p95 ${r.latency.p95} p99 ${r.latency.p99} max ${r.latency.max} ms, ${r.latency.timeouts} timeouts; ` +
     `sale → its first webhook sent p50 ${r.firstSignal.p50} p95 ${r.firstSignal.p95} p99 ${r.firstSignal.p99} max ${r.firstSignal.max} ms, ` +
-    `answered p50 ${r.firstAck.p50} p95 ${r.firstAck.p95} p99 ${r.firstAck.p99} max ${r.firstAck.max} ms`;
+    `answered p50 ${r.firstAck.p50} p95 ${r.firstAck.p95} p99 ${r.firstAck.p99} max ${r.firstAck.max} ms; ` +
+    `its order answered p50 ${r.orderAck.p50} p95 ${r.orderAck.p95} p99 ${r.orderAck.p99} max ${r.orderAck.max} ms`;
   const lines = [head];
   for (const s of r.stuck) {
     lines.push(

@@ -2,7 +2,10 @@
  * Push to a store or marketplace that sells the hub's stock: read the current published
  * quantity of dirty listings (jobs carry keys only), plan, write absolute numbers (with
  * compare-and-set where the channel has it), and on a stale expectation re-read and recompute —
- * never overwrite blindly. Writes a channel only accepts (queued) are recorded as pending and
+ * never overwrite blindly. Where the channel takes changes (`relativeWrites`, PUSH_WRITES) a
+ * listing StockGuard is sure of is sent the change from what it shows instead: the store keeps a
+ * sale it makes meanwhile, and the answer says what it shows after (decision 0014). Writes a
+ * channel only accepts (queued) are recorded as pending and
  * confirmed later; a listing the channel throttles stays dirty for a deferred run; channels with
  * a daily revision budget are paced so a hot listing never exceeds it.
  */
