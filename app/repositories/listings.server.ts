@@ -393,14 +393,6 @@ export async function flaggedSourceListings(
      ORDER BY l.id LIMIT ${limit}`);
 }
 
-/** The stock items of a connection's listings with these remote refs (inventory items). */
-export async function itemsOfRefs(connectionId: string, refs: string[]): Promise<string[]> {
-  const rows = await db().query<{ itemId: string }>(sql`
-    SELECT DISTINCT c.item_id AS "itemId" FROM listing l JOIN listing_component c ON c.listing_id = l.id
-     WHERE l.connection_id = ${connectionId}::uuid AND l.remote_ref = ANY(${refs}::text[])`);
-  return rows.map((r) => r.itemId);
-}
-
 /** Flags source listings for another read (postponed counts). */
 export async function flagForSourceRead(listingIds: string[]): Promise<void> {
   if (listingIds.length === 0) return;

@@ -19,10 +19,12 @@
  */
 import { ControlError } from "../sandbox/shopify/errors";
 import {
+  describePercentiles,
   describeSlowest,
   oversoldUnits,
-  percentileOf,
+  percentiles,
   saleLatency,
+  type Percentiles,
   type SaleLatencyReport,
 } from "../helpers/sale-latency";
 import type { DeliveryConfig } from "../sandbox/shopify/webhooks";
@@ -147,8 +149,6 @@ export type ChaosResult = {
    */
   orderAck: Percentiles;
 };
-
-type Percentiles = { p50: number; p95: number; p99: number; max: number };
 
 function rng(seed: number) {
   let s = seed >>> 0 || 1;
@@ -315,16 +315,10 @@ function firstSignal(
     }
   }
   const sales = [...bySale.values()].filter((e) => e.sale);
-  const summary = (delays: number[]): Percentiles => ({
-    p50: percentileOf(delays, 50),
-    p95: percentileOf(delays, 95),
-    p99: percentileOf(delays, 99),
-    max: delays.length > 0 ? Math.max(...delays) : Number.NaN,
-  });
   return {
-    firstSignal: summary(sales.map((e) => e.reached)),
-    firstAck: summary(sales.map((e) => e.acked)),
-    orderAck: summary(sales.map((e) => e.orderAcked)),
+    firstSignal: percentiles(sales.map((e) => e.reached)),
+    firstAck: percentiles(sales.map((e) => e.acked)),
+    orderAck: percentiles(sales.map((e) => e.orderAcked)),
   };
 }
 
@@ -402,10 +396,10 @@ export function describeRound(r: ChaosResult): string {
       : `converged ${r.convergedMs} ms after the last webhook`) +
     `${r.delivered ? "" : " (webhooks still pending)"}; ${quiet} writes while quiet ${JSON.stringify(r.writesWhileQuiet)}; ` +
     `ledger ${r.ledger.length === 0 ? "ok" : `${r.ledger.length} problems`}; ` +
-    `sale → others p50 ${r.latency.p50} p95 ${r.latency.p95} p99 ${r.latency.p99} max ${r.latency.max} ms, ${r.latency.timeouts} timeouts; ` +
-    `sale → its first webhook sent p50 ${r.firstSignal.p50} p95 ${r.firstSignal.p95} p99 ${r.firstSignal.p99} max ${r.firstSignal.max} ms, ` +
-    `answered p50 ${r.firstAck.p50} p95 ${r.firstAck.p95} p99 ${r.firstAck.p99} max ${r.firstAck.max} ms; ` +
-    `its order answered p50 ${r.orderAck.p50} p95 ${r.orderAck.p95} p99 ${r.orderAck.p99} max ${r.orderAck.max} ms`;
+    `sale → others ${describePercentiles(r.latency)}, ${r.latency.timeouts} timeouts; ` +
+    `sale → its first webhook sent ${describePercentiles(r.firstSignal)}, ` +
+    `answered ${describePercentiles(r.firstAck)}; ` +
+    `its order answered ${describePercentiles(r.orderAck)}`;
   const lines = [head];
   for (const s of r.stuck) {
     lines.push(

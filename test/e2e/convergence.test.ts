@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeSlowdown, machineSlowdown, type MachineSpeed } from "../helpers/machine-speed";
-import { percentileOf } from "../helpers/sale-latency";
+import { describePercentiles, percentiles } from "../helpers/sale-latency";
 import { chaosRound, describeRound, startChaosWorld } from "./chaos";
 import type { World } from "./world";
 
@@ -100,12 +100,11 @@ describe("convergence under chaos", () => {
     async () => {
       expect(latencies.length).toBeGreaterThan(0);
       const summary = (sample: number[]) => {
-        const p = (q: number) => percentileOf(sample, q);
+        const p = percentiles(sample);
         return {
-          p99: p(99),
+          p99: p.p99,
           text:
-            `over ${sample.length} sales: p50 ${p(50)} p95 ${p(95)} p99 ${p(99)} ` +
-            `max ${Math.max(...sample)} ms; bound ${bound} ms ` +
+            `over ${sample.length} sales: ${describePercentiles(p)}; bound ${bound} ms ` +
             (process.env.SALE_P99_MS
               ? "(SALE_P99_MS)"
               : `(${TARGET_P99_MS} ms ${describeSlowdown(machine)})`),

@@ -127,6 +127,23 @@ export function percentileOf(values: readonly number[], p: number): number {
   return sorted[rank]!;
 }
 
+export type Percentiles = { p50: number; p95: number; p99: number; max: number };
+
+/** p50 / p95 / p99 (nearest rank) and the maximum of `values`; NaN for none. */
+export function percentiles(values: readonly number[]): Percentiles {
+  return {
+    p50: percentileOf(values, 50),
+    p95: percentileOf(values, 95),
+    p99: percentileOf(values, 99),
+    max: values.length === 0 ? Number.NaN : Math.max(...values),
+  };
+}
+
+/** "p50 … p95 … p99 … max … ms". */
+export function describePercentiles(p: Percentiles): string {
+  return `p50 ${p.p50} p95 ${p.p95} p99 ${p.p99} max ${p.max} ms`;
+}
+
 type Step =
   | { at: number; order: number; kind: "pool"; store: string; delta: number; sale?: number }
   | { at: number; order: number; kind: "shown"; store: string; available: number };
@@ -280,10 +297,7 @@ export function saleLatency(input: SaleLatencyInput): SaleLatencyReport {
     reflected: outcomes.filter((o) => !o.timedOut).length,
     timeouts: outcomes.filter((o) => o.timedOut).length,
     unlisted,
-    p50: percentileOf(latencies, 50),
-    p95: percentileOf(latencies, 95),
-    p99: percentileOf(latencies, 99),
-    max: latencies.length === 0 ? Number.NaN : Math.max(...latencies),
+    ...percentiles(latencies),
     slowest,
     outcomes,
   };

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ConnectionContext } from "../../app/channels/channel-adapter";
 import { adapterFor } from "../../app/channels/registry.server";
 import prisma from "../../app/db.server";
-import { storeReceipt } from "../../app/repositories/receipts.server";
 import { importCatalog } from "../../app/services/catalog/import-catalog.server";
 import { readSourceLevels } from "../../app/services/ingest/read-source-levels.server";
 import { pushSourceConnection } from "../../app/services/push/push-source.server";
+import { sourceTarget, storeOrder, type LineRefs } from "../factories/deliveries";
 import { installSource, startLocalStores } from "../helpers/local-stores";
 import type { LocalShopify } from "../sandbox/shopify/server";
 
@@ -26,36 +26,14 @@ let events = 0;
 const variantId = (sku: string) =>
   [...local.sandbox.shop(SOURCE).variants.values()].find((v) => v.sku === sku)!.id;
 
-/** A source order delivered (stored) but not applied yet. */
-async function orderInFlight(line: { sku: string; variant_id: number | null }) {
-  const id = 9_000 + ++events;
-  const at = new Date().toISOString();
-  await storeReceipt({
-    shopId,
-    connectionId: source.id,
-    topic: "orders/create",
-    eventId: `in-flight-${id}`,
-    webhookId: `in-flight-${id}`,
-    resourceId: String(id),
-    triggeredAt: new Date(),
-    payload: {
-      id: String(id),
-      created_at: at,
-      updated_at: at,
-      line_items: [
-        {
-          id: String(id * 10),
-          quantity: 1,
-          ...line,
-          variant_id: line.variant_id && String(line.variant_id),
-        },
-      ],
-      refunds: [],
-      fulfillments: [],
-    },
-    sameAccount: [source.id],
-  });
-}
+/** A source order delivered (stored, as the web stores it) but not applied yet. */
+const orderInFlight = (refs: LineRefs) =>
+  storeOrder(
+    sourceTarget({ shopId, sourceConnectionId: source.id }),
+    9_000 + ++events,
+    "TEE",
+    refs,
+  );
 
 const onHand = async (sku: string) =>
   (
@@ -118,7 +96,7 @@ describe("a count at the source while its own orders are in flight", () => {
   it("places an order line by its variant when it carries no SKU", async () => {
     const caps = await onHand("CAP");
     local.sandbox.adjustInventory(SOURCE, { sku: "CAP", name: "available", delta: 1 });
-    await orderInFlight({ sku: null as unknown as string, variant_id: variantId("CAP") });
+    await orderInFlight({ sku: null, variant_id: variantId("CAP") });
     await flagBoth();
     expect(await readSourceLevels(source.id, 0)).toMatchObject({ counted: 0, postponed: 1 });
     expect(await onHand("CAP")).toBe(caps);

@@ -266,7 +266,6 @@ async function itemsInFlight(connection: connections.ConnectionRow): Promise<Set
   if (pending.length >= RECEIPTS_PLACED) return "all";
   const inbound = adapterFor(connection.kind).inbound;
   const lines: LineOperation[] = [];
-  const refs = new Set<string>();
   for (const receipt of pending) {
     let meaning: InboundMeaning;
     try {
@@ -275,20 +274,16 @@ async function itemsInFlight(connection: connections.ConnectionRow): Promise<Set
       return "all";
     }
     if (meaning.kind === "ignored" || meaning.kind === "catalog_changed") continue;
-    if (meaning.kind === "level") refs.add(meaning.level.remoteRef);
-    else if (meaning.kind !== "ledger") return "all";
-    else
-      for (const op of meaning.operations) {
-        if (op.type !== "line") return "all";
-        lines.push(op);
-      }
+    // Level updates are settled in the request, never stored: one here is not the usual case.
+    if (meaning.kind !== "ledger") return "all";
+    for (const op of meaning.operations) {
+      if (op.type !== "line") return "all";
+      lines.push(op);
+    }
   }
   const { resolved, unmatched } = await transaction((tx) =>
     resolveLines(tx, connection.shopId, lines, { recordUnmatched: false }),
   );
   if (unmatched > 0 || resolved.size < lines.length) return "all";
-  const items = new Set([...resolved.values()].flat().map((c) => c.itemId));
-  if (refs.size > 0)
-    for (const id of await listings.itemsOfRefs(connection.id, [...refs])) items.add(id);
-  return items;
+  return new Set([...resolved.values()].flat().map((c) => c.itemId));
 }

@@ -161,13 +161,14 @@ export async function pushSalesConnection(
     );
     const writeStart = Date.now();
     const results = await adapter.writeQuantities(conn, writes, version);
-    if (logger.isLevelEnabled("debug"))
+    if (logger.isLevelEnabled("debug")) {
+      const resultOf = new Map(results.map((r) => [r.listingId, r]));
       logger.debug(
         {
           round,
           ms: Date.now() - writeStart,
           writes: writes.map((w) => {
-            const r = results.find((x) => x.listingId === w.listingId);
+            const r = resultOf.get(w.listingId);
             return {
               sku: w.sku,
               quantity: w.quantity,
@@ -181,6 +182,7 @@ export async function pushSalesConnection(
         },
         "write call",
       );
+    }
     pushMetrics.writes(conn.kind, writes.length);
 
     const stale: string[] = [];
