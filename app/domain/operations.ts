@@ -49,6 +49,12 @@ export type HoldOperation = {
         shown: number;
         observedAt: string;
         expiresAt: string;
+        /**
+         * Seen by the read a listing was owed, while StockGuard's model of the channel equalled
+         * what the listing publishes: the read settles the doubt, so the drop is held even though
+         * the listing is still flagged (apply-holds).
+         */
+        settlesRead?: boolean;
       }
     | { kind: "release"; expiredBy: string };
 };

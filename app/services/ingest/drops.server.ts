@@ -18,6 +18,8 @@ export type ChannelDrop = {
   /** What the channel shows now (null: it did not say). */
   now: number | null;
   observedAt: Date;
+  /** Found by the read a listing was owed, its model equal to what it publishes (apply-holds). */
+  settlesRead?: boolean;
 };
 
 export async function holdUnexplainedDrop(
@@ -62,6 +64,7 @@ export async function holdUnexplainedDrops(
         shown: d.now!,
         observedAt: d.observedAt.toISOString(),
         expiresAt: new Date(d.observedAt.getTime() + env().PUSH_SETTLE_MS).toISOString(),
+        ...(d.settlesRead ? { settlesRead: true } : {}),
       },
     })),
   });

@@ -41,18 +41,27 @@ export async function applyHoldOperations(ctx: EventContext, ops: HoldOperation[
     const listing = ctx.locked.listings.find((l) => l.id === op.listingId);
     if (!listing) continue;
     if (op.change.kind === "add") {
-      // What StockGuard believes the channel shows is uncertain until it is read (see
-      // `owedRead`): a drop measured against it may be a sale already applied. The read decides.
-      trace(listing, "hold", {
-        asked: op.change.units,
-        shown: op.change.shown,
-        observedAt: op.change.observedAt,
-      });
-      if (listing.needsRead) continue;
       // Under the locks the listing's remote quantity is StockGuard's current model of what the
       // channel shows (its own orders applied since shift it): an order applied since the drop
       // was seen already explains that much of it.
       const model = listing.remoteQuantity ?? listing.publishedQuantity;
+      trace(listing, "hold", {
+        asked: op.change.units,
+        shown: op.change.shown,
+        observedAt: op.change.observedAt,
+        settlesRead: op.change.settlesRead ?? false,
+      });
+      // What StockGuard believes the channel shows is uncertain until it is read (see
+      // `owedRead`): a drop measured against it may be a sale already applied, which leaves the
+      // model above what the listing publishes (the order lowered the one, not the other). The
+      // read itself decides: a drop it found while the model still equalled what the listing
+      // publishes is the channel's own sale on its way, held like any other (else the push
+      // wrote the published quantity over it — a sold unit offered again until its order came).
+      if (
+        listing.needsRead &&
+        !(op.change.settlesRead && model === Math.max(0, listing.publishedQuantity))
+      )
+        continue;
       const units = Math.min(op.change.units, model - op.change.shown);
       if (!(units > 0)) continue;
       await holds.addHold(ctx.tx, {

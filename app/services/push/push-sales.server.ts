@@ -336,17 +336,19 @@ async function readBack(
     answered = pairReads(rows, error.partial).filter(([, read]) => read !== undefined);
     throttled = error;
   }
-  // Held only against a model StockGuard is sure of (a read owed means it is not: the read
-  // itself decides, and the order accounts for a sale). One ledger event for every drop read.
+  // Held against a model StockGuard is sure of, or one owed this read that still equals what
+  // the listing publishes (a sale applied but not followed leaves it above: apply-holds
+  // re-checks under the locks). One ledger event for every drop read.
   await holdUnexplainedDrops(
     conn,
     answered
-      .filter(([l]) => !l.needsRead)
+      .filter(([l]) => !l.needsRead || l.remoteQuantity === Math.max(0, l.publishedQuantity))
       .map(([l, read]) => ({
         listing: { id: l.id, shopId: conn.shopId, publishedQuantity: l.publishedQuantity },
         before: l.remoteQuantity,
         now: read?.quantity ?? null,
         observedAt: read?.observedAt ?? now(),
+        settlesRead: l.needsRead,
       })),
   );
   await listings.recordRemoteBatch(
