@@ -34,10 +34,18 @@ export function planSalesWrites(listings: readonly ListingPlanInput[]): SalesPla
   const plan: SalesPlan = { writes: [], upToDate: [] };
   for (const l of listings) {
     const target = Math.max(0, l.published);
-    if (l.remoteQuantity === target) plan.upToDate.push(l.listingId);
+    if (showsPublished(l.remoteQuantity, l.published)) plan.upToDate.push(l.listingId);
     else plan.writes.push({ listingId: l.listingId, quantity: target, expected: l.remoteQuantity });
   }
   return plan;
+}
+
+/**
+ * Whether a channel showing `remote` (StockGuard's model of it) shows what the listing
+ * publishes (a negative published quantity is shown as 0): the planner leaves it alone.
+ */
+export function showsPublished(remote: number | null, published: number): boolean {
+  return remote === Math.max(0, published);
 }
 
 /** The Shopify states StockGuard owns on the source store. */

@@ -41,6 +41,8 @@ const available = (store: string) => {
 };
 const listing = (conn: ConnectionContext) =>
   prisma.listing.findFirstOrThrow({ where: { connectionId: conn.id, sku: "TEE" } });
+const hold = async (conn: ConnectionContext) =>
+  prisma.provisionalHold.findUnique({ where: { listingId: (await listing(conn)).id } });
 const calls = (store: string) =>
   local.sandbox.shop(store).mutationLog.map((m) => m.mutation as string);
 
@@ -112,9 +114,7 @@ describe("relative writes to a store that sells", () => {
     const row = await listing(a);
     expect(row).toMatchObject({ remoteQuantity: shown - 3, publishedQuantity: shown - 3 });
     expect(row.pushedVersion).toBe(row.publishedVersion);
-    expect(await prisma.provisionalHold.findUnique({ where: { listingId: row.id } })).toMatchObject(
-      { units: 1 },
-    );
+    expect(await hold(a)).toMatchObject({ units: 1 });
     expect((await listing(b)).publishedQuantity).toBe(shown - 3);
     // The order consumes the hold: nothing moves, nothing more is written to A.
     await order(a, 1, soldAt);
@@ -191,8 +191,6 @@ describe("relative writes to a store that sells", () => {
 });
 
 describe("a read owed by a store that sold meanwhile", () => {
-  const hold = async (conn: ConnectionContext) =>
-    prisma.provisionalHold.findUnique({ where: { listingId: (await listing(conn)).id } });
   beforeEach(async () => expect(await hold(a)).toBeNull());
 
   it("holds the drop the read finds instead of writing over it", async () => {

@@ -64,7 +64,7 @@ export async function holdUnexplainedDrops(
         shown: d.now!,
         observedAt: d.observedAt.toISOString(),
         expiresAt: new Date(d.observedAt.getTime() + env().PUSH_SETTLE_MS).toISOString(),
-        ...(d.settlesRead ? { settlesRead: true } : {}),
+        settlesRead: d.settlesRead,
       },
     })),
   });

@@ -7,6 +7,7 @@
 import { DomainError } from "../../domain/errors";
 import { debugEnabled, log } from "../../logger.server";
 import type { HoldOperation } from "../../domain/operations";
+import { showsPublished } from "../../domain/plan";
 import * as holds from "../../repositories/holds.server";
 import * as ledger from "../../repositories/ledger.server";
 import type { ListingRow } from "../../repositories/ledger.server";
@@ -59,7 +60,7 @@ export async function applyHoldOperations(ctx: EventContext, ops: HoldOperation[
       // wrote the published quantity over it — a sold unit offered again until its order came).
       if (
         listing.needsRead &&
-        !(op.change.settlesRead && model === Math.max(0, listing.publishedQuantity))
+        !(op.change.settlesRead && showsPublished(model, listing.publishedQuantity))
       )
         continue;
       const units = Math.min(op.change.units, model - op.change.shown);

@@ -18,7 +18,7 @@ import type {
   RemoteRef,
 } from "../../channels/channel-adapter";
 import { rememberWrites } from "../../domain/echoes";
-import { planSalesWrites, type SalesPlan } from "../../domain/plan";
+import { planSalesWrites, showsPublished, type SalesPlan } from "../../domain/plan";
 import { calendarDay, revisionDecision } from "../../domain/revisions";
 import { env } from "../../env.server";
 import { log } from "../../logger.server";
@@ -66,7 +66,7 @@ export async function pushSalesConnection(
     // listing that would be left alone must be read first: any other is written anyway, and an
     // absolute write (compare-and-set or not) settles what it shows.
     const unsure = (l: listings.DirtyListing) =>
-      l.needsRead && l.remoteQuantity === Math.max(0, l.publishedQuantity);
+      l.needsRead && showsPublished(l.remoteQuantity, l.publishedQuantity);
     if (dirty.some(unsure)) {
       let readThrottled = false;
       try {
@@ -342,7 +342,7 @@ async function readBack(
   await holdUnexplainedDrops(
     conn,
     answered
-      .filter(([l]) => !l.needsRead || l.remoteQuantity === Math.max(0, l.publishedQuantity))
+      .filter(([l]) => !l.needsRead || showsPublished(l.remoteQuantity, l.publishedQuantity))
       .map(([l, read]) => ({
         listing: { id: l.id, shopId: conn.shopId, publishedQuantity: l.publishedQuantity },
         before: l.remoteQuantity,
