@@ -155,6 +155,18 @@ describe("cycle counts and risk checks in the admin", () => {
     expect(await page.evaluate(() => (document.activeElement as HTMLInputElement).name)).toBe(
       "code",
     );
+    // The page clears the fields and returns to the code after it paints the answer (an
+    // effect): a keystroke before that lands in the old fields or is wiped. Wait for it.
+    const readyForNextScan = () =>
+      expect
+        .poll(() =>
+          page.evaluate(() => {
+            const el = document.activeElement as HTMLInputElement;
+            return `${el.name}=${el.value}`;
+          }),
+        )
+        .toBe("code=");
+    await readyForNextScan();
     await page.keyboard.type("tee");
     await page.keyboard.press("Enter");
     await page.keyboard.type("6");
@@ -168,6 +180,7 @@ describe("cycle counts and risk checks in the admin", () => {
       )
       .toBe("TEE: 6 counted (expected 5, +1)");
     // An unknown code is refused at the field, nothing recorded.
+    await readyForNextScan();
     await page.keyboard.type("NOPE");
     await page.keyboard.press("Enter");
     await page.keyboard.type("1");
