@@ -26,7 +26,7 @@ import {
   Text,
   TextField,
 } from "@shopify/polaris";
-import { useEffect, useState, type KeyboardEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { FormErrorBanner, useSuccessToast, type ActionResult } from "../components/action-feedback";
 import { ConfirmButton } from "../components/confirm";
 import { formatUtc, signed } from "../components/format";
@@ -131,25 +131,50 @@ type EntryResult = {
   entered?: { sku: string; counted: number; expected: number | null };
 };
 
+type ScanEntryValue = { code: string; counted: string };
+
 /**
  * Scanner-friendly entry: a scanner types the code and sends Enter, which moves to the quantity;
- * Enter there records it, clears both and returns to the code for the next item.
+ * Enter there queues the entry, clears both fields and returns to the code at once, so the next
+ * scan can start before the answer comes. Entries are sent one at a time in scan order (a second
+ * submission on one fetcher would abort the first's answer). A refused entry is named in a list
+ * above the fields, never put back into them: the next scan may already be on its way into them.
  */
 function ScanEntry() {
   const fetcher = useFetcher<EntryResult>();
   const [code, setCode] = useState("");
   const [counted, setCounted] = useState("");
+  const [waiting, setWaiting] = useState<ScanEntryValue[]>([]);
+  const [recorded, setRecorded] = useState<EntryResult["entered"]>();
+  const [refused, setRefused] = useState<{ entry: ScanEntryValue; why: string }[]>([]);
+  const sent = useRef<{ entry: ScanEntryValue; busy: boolean } | null>(null);
   const focus = (name: string) =>
     (document.querySelector(`input[name="${name}"]`) as HTMLInputElement | null)?.focus();
-  const result = fetcher.state === "idle" ? fetcher.data : undefined;
+
   useEffect(() => {
-    if (result?.ok) {
-      setCode("");
-      setCounted("");
-      focus("code");
-    } else if (result?.fieldErrors?.code) focus("code");
-    else if (result?.fieldErrors?.counted) focus("counted");
-  }, [result]);
+    const inFlight = sent.current;
+    if (fetcher.state !== "idle") {
+      if (inFlight) inFlight.busy = true;
+      return;
+    }
+    if (inFlight?.busy) {
+      // The answer to the entry in flight.
+      sent.current = null;
+      const result = fetcher.data;
+      if (result?.ok) setRecorded(result.entered);
+      else {
+        const why = result
+          ? [result.formError, ...Object.values(result.fieldErrors ?? {})].filter(Boolean)
+          : ["no answer from StockGuard"];
+        setRefused((list) => [...list, { entry: inFlight.entry, why: why.join("; ") }]);
+      }
+      setWaiting((queue) => queue.slice(1));
+    } else if (!inFlight && waiting[0]) {
+      sent.current = { entry: waiting[0], busy: false };
+      fetcher.submit({ intent: "enter", ...waiting[0] }, { method: "post" });
+    }
+  }, [fetcher, fetcher.state, fetcher.data, waiting]);
+
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
     const target = event.target as HTMLInputElement;
     if (event.key === "Enter" && target.name === "code") {
@@ -157,11 +182,34 @@ function ScanEntry() {
       if (code.trim()) focus("counted");
     }
   };
+  const onSubmit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    if (code.trim() || counted.trim()) {
+      setWaiting((queue) => [...queue, { code, counted }]);
+      setCode("");
+      setCounted("");
+    }
+    focus("code");
+  };
   return (
     <div onKeyDown={onKeyDown}>
-      <fetcher.Form method="post">
-        <input type="hidden" name="intent" value="enter" />
+      <form method="post" onSubmit={onSubmit}>
         <BlockStack gap="300">
+          {refused.length > 0 && (
+            <Banner
+              tone="critical"
+              title={`Not recorded (${refused.length}): correct and enter again`}
+              onDismiss={() => setRefused([])}
+            >
+              <ul data-testid="refused-entries">
+                {refused.map(({ entry, why }, i) => (
+                  <li key={i}>{`${entry.code.trim() || "(no code)"} × ${
+                    entry.counted.trim() || "(no count)"
+                  }: ${why}`}</li>
+                ))}
+              </ul>
+            </Banner>
+          )}
           <InlineGrid columns={{ xs: 1, sm: "2fr 1fr auto" }} gap="300" alignItems="end">
             <TextField
               label="SKU or barcode"
@@ -171,7 +219,6 @@ function ScanEntry() {
               autoComplete="off"
               autoFocus
               helpText="Scan or type, then Enter"
-              error={result && !result.ok ? result.fieldErrors?.code : undefined}
             />
             <TextField
               label="Counted"
@@ -180,30 +227,32 @@ function ScanEntry() {
               onChange={setCounted}
               autoComplete="off"
               inputMode="numeric"
-              error={result && !result.ok ? result.fieldErrors?.counted : undefined}
             />
-            <Button submit variant="primary" loading={fetcher.state !== "idle"}>
+            {/* Never disabled while entries are on their way: a disabled default button would
+                stop Enter in the fields from submitting (implicit submission). */}
+            <Button submit variant="primary">
               Record
             </Button>
           </InlineGrid>
-          {result && !result.ok && result.formError && (
-            <Banner tone="critical">
-              <p>{result.formError}</p>
-            </Banner>
+          {waiting.length > 0 && (
+            <Text
+              as="p"
+              tone="subdued"
+            >{`Recording ${waiting.length === 1 ? "1 entry" : `${waiting.length} entries`}…`}</Text>
           )}
-          {result?.ok && result.entered && (
+          {recorded && (
             <span data-testid="last-entry">
               <Text as="p" tone="success">
-                {`${result.entered.sku}: ${result.entered.counted} counted${
-                  result.entered.expected === null
+                {`${recorded.sku}: ${recorded.counted} counted${
+                  recorded.expected === null
                     ? ""
-                    : ` (expected ${result.entered.expected}, ${signed(result.entered.counted - result.entered.expected)})`
+                    : ` (expected ${recorded.expected}, ${signed(recorded.counted - recorded.expected)})`
                 }`}
               </Text>
             </span>
           )}
         </BlockStack>
-      </fetcher.Form>
+      </form>
     </div>
   );
 }
