@@ -396,6 +396,28 @@ async function main(): Promise<void> {
       `sale → others over ${sales.sales} sales: p50 ${sales.p50} ms, p95 ${sales.p95} ms, p99 ${sales.p99} ms, max ${sales.max} ms, ${sales.timeouts} timeouts`,
     );
     for (const line of describeSlowest(sales, 5)) log(`  slowest: ${line}`);
+    // When in the drive the slow sales were: a cold start (code paths the set-up never ran, pools
+    // growing) shows as a slow first window, a backlog as windows growing, steady state as flat.
+    const windowMs = 5_000;
+    const byWindow = new Map<number, number[]>();
+    for (const o of sales.outcomes) {
+      const w = Math.max(0, Math.floor((o.sale.at - startedAt.getTime()) / windowMs));
+      byWindow.set(w, [...(byWindow.get(w) ?? []), o.latencyMs]);
+    }
+    const salesByWindow = [...byWindow]
+      .sort((a, b) => a[0] - b[0])
+      .map(([w, ms]) => ({
+        from_s: (w * windowMs) / 1000,
+        n: ms.length,
+        p50: Math.round(percentile(ms, 50)),
+        p95: Math.round(percentile(ms, 95)),
+        p99: Math.round(percentile(ms, 99)),
+      }));
+    log(
+      `sale → others by when it sold (${windowMs / 1000} s windows from the drive's start): ${salesByWindow
+        .map((w) => `${w.from_s}s n=${w.n} p50 ${w.p50} p95 ${w.p95} p99 ${w.p99}`)
+        .join("; ")}`,
+    );
     const late = { ...sales, slowest: sales.outcomes.filter((o) => o.timedOut) };
     for (const line of describeSlowest(late, 5)) log(`  not reflected by the drain's end: ${line}`);
     const truthOversold = oversoldUnits(observed).units;
@@ -596,6 +618,7 @@ async function main(): Promise<void> {
       sale_p50_ms: round(sales.p50),
       sale_p95_ms: round(sales.p95),
       sale_p99_ms: round(sales.p99),
+      sale_by_5s: salesByWindow,
       sale_max_ms: round(sales.max),
       sale_timeouts: sales.timeouts,
       sales_judged: sales.sales,
