@@ -13,7 +13,7 @@ import { shopifyEnv } from "../env.server";
 import { describeError, isUnstorableValue } from "../lib/data-errors";
 import { parseChannelJson } from "../lib/json";
 import { metrics } from "../lib/metrics.server";
-import { log } from "../logger.server";
+import { lazyLog, log } from "../logger.server";
 import {
   deliveryTargets,
   inboundPort,
@@ -74,7 +74,7 @@ export async function handleShopifyWebhook(
   if (verified.length === 0) return answer(new Response(null, { status: 401 }), "unauthorized");
   if (typeof envelope === "string") return answer(badPayload(envelope), "rejected");
 
-  const logger = log({
+  const logger = lazyLog({
     shop: domain,
     topic: topicLabel,
     eventId: envelope.eventId,
@@ -82,7 +82,7 @@ export async function handleShopifyWebhook(
   });
   const active = verified.filter((t) => t.active);
   if (active.length === 0) {
-    logger.info("delivery for an uninstalled shop; acknowledged, not stored");
+    logger().info("delivery for an uninstalled shop; acknowledged, not stored");
     return answer(new Response(null, { status: 200 }), "ignored");
   }
   const refuse = async (reason: string) => {
@@ -94,9 +94,9 @@ export async function handleShopifyWebhook(
       deliveryId: envelope.deliveryId,
       eventId: envelope.eventId,
     }).catch((error: unknown) =>
-      logger.warn({ err: (error as Error).message }, "refused delivery not recorded"),
+      logger().warn({ err: (error as Error).message }, "refused delivery not recorded"),
     );
-    logger.warn({ reason }, "webhook refused");
+    logger().warn({ reason }, "webhook refused");
     return answer(badPayload(reason), "rejected");
   };
   if (!isShopifyTopic(envelope.topic) || !allowed.includes(envelope.topic))
@@ -121,7 +121,7 @@ export async function handleShopifyWebhook(
         recorded ||= (await observeLevelNow(target, meaning.level)).recorded;
       }
     } catch (error) {
-      logger.error(
+      logger().error(
         { err: (error as Error).message },
         "level not recorded; asking Shopify to retry",
       );
@@ -144,14 +144,14 @@ export async function handleShopifyWebhook(
         payload: checked.payload,
       });
       if (stored.replayed) {
-        logger.warn("delivery id already received for another store: replay refused");
+        logger().warn("delivery id already received for another store: replay refused");
         return answer(new Response(null, { status: 401 }), "unauthorized");
       }
       duplicate &&= stored.duplicate;
     } catch (error) {
       if (isUnstorableValue(error))
         return refuse(`payload cannot be stored: ${describeError(error)}`);
-      logger.error(
+      logger().error(
         { err: (error as Error).message },
         "receipt not stored; asking Shopify to retry",
       );

@@ -42,7 +42,8 @@
  * settling (no write owed, no provisional hold left; ≤ 20 s, `settle_after_drain_s`), every store
  * must show what StockGuard publishes (`stuck_listings`).
  *
- * Other knobs: BENCH_WORKERS (worker processes, default 1), BENCH_COALESCE_MS (default 200).
+ * Other knobs: BENCH_WORKERS (worker processes, default 1), BENCH_COALESCE_MS (default 200),
+ * BENCH_WARMUP_S (the same load first for that long, drained and not measured; default 0).
  */
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
@@ -90,6 +91,7 @@ export const PROFILE = {
   dropFirst: num("BENCH_DROP_FIRST", 0),
   dropRetryMs: range("BENCH_DROP_RETRY_MS"),
   drainS: num("BENCH_DRAIN_S", 60),
+  warmupS: num("BENCH_WARMUP_S", 0),
 };
 
 export function rssMb(pid: number | undefined): number {
@@ -226,7 +228,8 @@ async function main(): Promise<void> {
   const p = PROFILE;
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const benchStarted = Date.now();
-  const hotStock = Math.ceil(((p.rate * p.duration * p.hotShare) / p.hotSkus) * 1.5) + 10;
+  const hotStock =
+    Math.ceil(((p.rate * (p.duration + p.warmupS) * p.hotShare) / p.hotSkus) * 1.5) + 10;
   const coldStock = 50;
   const stockOf = (i: number) => (i < p.hotSkus ? hotStock : coldStock);
   log(
@@ -285,6 +288,42 @@ async function main(): Promise<void> {
     log(
       `setup done in ${setupSeconds.toFixed(0)} s (connected after ${((connectedAt - setupStarted) / 1000).toFixed(0)} s); driving ${p.rate} orders/s for ${p.duration} s`,
     );
+
+    // BENCH_WARMUP_S: the same load for a while first, drained, not measured — the measured
+    // drive then starts on processes whose order paths have run (JIT, pools, caches), as a shop's
+    // long-running processes do; without it the drive's first seconds include that cold start.
+    if (p.warmupS > 0) {
+      log(`warm-up: ${p.rate} orders/s for ${p.warmupS} s (not measured), then drained…`);
+      const warm = await runGenerator({
+        url: world.shopify.url,
+        stores,
+        skus: p.skus,
+        hotSkus: p.hotSkus,
+        hotShare: p.hotShare,
+        rate: p.rate,
+        duration: p.warmupS,
+        seed: 7,
+      });
+      await sandbox.waitForWebhooksIdle(120_000);
+      await waitFor(
+        async () =>
+          (
+            await world.pg.query(
+              "SELECT 1 FROM listing WHERE published_version > pushed_version UNION ALL SELECT 1 FROM receipt WHERE status = 'pending' UNION ALL SELECT 1 FROM provisional_hold LIMIT 1",
+            )
+          ).rowCount === 0,
+        120_000,
+        "warm-up drain",
+      );
+      log(`warm-up: ${warm.placed} orders placed and drained`);
+    }
+    // What the warm-up sold comes off each SKU's pool before the measured drive.
+    const soldBefore = new Map<string, number>();
+    for (const s of stores)
+      for (const order of sandbox.shop(s).orders.values())
+        for (const line of order.lineItems)
+          if (line.sku && line.tracked)
+            soldBefore.set(line.sku, (soldBefore.get(line.sku) ?? 0) + line.quantity);
 
     // Chaos applies to the run only, not to the set-up's 10,000s of echo webhooks.
     sandbox.configureDelivery({
@@ -388,7 +427,7 @@ async function main(): Promise<void> {
     const observed = observeSales(world, {
       since: startedAt.getTime(),
       shownAtStart,
-      initialPool: (sku) => stockOf(Number(sku.slice(4))),
+      initialPool: (sku) => stockOf(Number(sku.slice(4))) - (soldBefore.get(sku) ?? 0),
       end: drainEnd,
     });
     const sales = saleLatency(observed);

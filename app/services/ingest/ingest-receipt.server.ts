@@ -8,7 +8,7 @@ import { adapterFor } from "../../channels/registry.server";
 import { DomainError } from "../../domain/errors";
 import { describeError, isUnstorableValue } from "../../lib/data-errors";
 import { metrics } from "../../lib/metrics.server";
-import { log } from "../../logger.server";
+import { lazyLog } from "../../logger.server";
 import { enqueueMaintenance, enqueuePushes, enqueueSafely } from "../../queues/jobs.server";
 import type { LedgerOperation } from "../../domain/operations";
 import { toContext } from "../../repositories/connections.server";
@@ -46,7 +46,7 @@ export async function ingestReceipt(receiptId: bigint): Promise<IngestOutcome> {
     return { status: "ignored", reason: "connection removed" };
   }
   const topic = receipt.topic;
-  const logger = log({
+  const logger = lazyLog({
     shop: connection.shopDomain,
     receiptId: receiptId.toString(),
     topic,
@@ -137,7 +137,10 @@ export async function ingestReceipt(receiptId: bigint): Promise<IngestOutcome> {
     if (result.incidents.length > 0) {
       // Provisional: counted (metric, alerts) only once the item settles (services/incidents).
       const units = result.incidents.reduce((s, i) => s + i.shortfall, 0);
-      logger.info({ incidents: result.incidents.length, units }, "provisional shortfall recorded");
+      logger().info(
+        { incidents: result.incidents.length, units },
+        "provisional shortfall recorded",
+      );
     }
     if (result.sourceRecounts && connection.role === "source")
       await recountSourceLevels(connection.id, result.sourceRecounts);
