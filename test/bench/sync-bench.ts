@@ -289,6 +289,15 @@ async function main(): Promise<void> {
       `setup done in ${setupSeconds.toFixed(0)} s (connected after ${((connectedAt - setupStarted) / 1000).toFixed(0)} s); driving ${p.rate} orders/s for ${p.duration} s`,
     );
 
+    /** Whether StockGuard still owes work: a listing a write, or a receipt (or hold) its apply. */
+    const owesWork = async (holdsToo = false) =>
+      (
+        await world.pg.query(
+          "SELECT 1 FROM listing WHERE published_version > pushed_version UNION ALL SELECT 1 FROM receipt WHERE status = 'pending'" +
+            (holdsToo ? " UNION ALL SELECT 1 FROM provisional_hold" : "") +
+            " LIMIT 1",
+        )
+      ).rowCount !== 0;
     // BENCH_WARMUP_S: the same load for a while first, drained, not measured — the measured
     // drive then starts on processes whose order paths have run (JIT, pools, caches), as a shop's
     // long-running processes do; without it the drive's first seconds include that cold start.
@@ -305,16 +314,7 @@ async function main(): Promise<void> {
         seed: 7,
       });
       await sandbox.waitForWebhooksIdle(120_000);
-      await waitFor(
-        async () =>
-          (
-            await world.pg.query(
-              "SELECT 1 FROM listing WHERE published_version > pushed_version UNION ALL SELECT 1 FROM receipt WHERE status = 'pending' UNION ALL SELECT 1 FROM provisional_hold LIMIT 1",
-            )
-          ).rowCount === 0,
-        120_000,
-        "warm-up drain",
-      );
+      await waitFor(async () => !(await owesWork(true)), 120_000, "warm-up drain");
       log(`warm-up: ${warm.placed} orders placed and drained`);
     }
     // What the warm-up sold comes off each SKU's pool before the measured drive.
@@ -380,15 +380,6 @@ async function main(): Promise<void> {
 
     // Bounded drain: webhooks delivered, receipts applied, listings pushed — or the deadline.
     const drainDeadline = lastOrderAt + p.drainS * 1000;
-    /** Whether StockGuard still owes work: a listing a write, or a receipt (or hold) its apply. */
-    const owesWork = async (holdsToo = false) =>
-      (
-        await world.pg.query(
-          "SELECT 1 FROM listing WHERE published_version > pushed_version UNION ALL SELECT 1 FROM receipt WHERE status = 'pending'" +
-            (holdsToo ? " UNION ALL SELECT 1 FROM provisional_hold" : "") +
-            " LIMIT 1",
-        )
-      ).rowCount !== 0;
     let drained = await sandbox.waitForWebhooksIdle(Math.max(0, drainDeadline - Date.now()));
     while (drained && (await owesWork())) {
       if (Date.now() > drainDeadline) drained = false;
