@@ -43,7 +43,8 @@
  * must show what StockGuard publishes (`stuck_listings`).
  *
  * Other knobs: BENCH_WORKERS (worker processes, default 1), BENCH_COALESCE_MS (default 200),
- * BENCH_WARMUP_S (the same load first for that long, drained and not measured; default 0).
+ * BENCH_WARMUP_S (the same load first for that long, drained and not measured; default 0),
+ * BENCH_WEB_INGEST_SLOTS (default 16).
  */
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
@@ -252,7 +253,7 @@ async function main(): Promise<void> {
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
       PUSH_COALESCE_MS: String(p.coalesceMs),
       WORKER_CONCURRENCY: "16",
-      WEB_INGEST_SLOTS: "16",
+      WEB_INGEST_SLOTS: process.env.BENCH_WEB_INGEST_SLOTS ?? "16",
       DATABASE_POOL_MAX: "20",
     },
   });
