@@ -70,7 +70,7 @@ async function setup() {
   // The store's fulfilment of an order, delivered before the order itself (no sale time).
   const shipment = (id: string, quantity: number) =>
     line(id, "shipped", { kind: "shipped", quantity }, "test:fulfillment");
-  return { shop, x, y, xListing, yListing, drop, order, shipment };
+  return { shop, x, y, xListing, yListing, drop, order, shipment, line };
 }
 
 describe("provisional holds", () => {
@@ -283,6 +283,54 @@ describe("provisional holds", () => {
       new Date(sentAt.getTime() + 70),
     );
     expect(later.action).toBe("not ordered against our write: read before writing");
+  });
+
+  it("is consumed by an order whose refund arrived before it (placed, then cancelled with restock)", async () => {
+    // Chaos convergence: the source sold 2 and cancelled the order with restock before its
+    // orders/create was applied; the refund came first, so the order never became a commitment
+    // and nothing consumed the hold its drop had made: 2 units hidden on every store for 15 s.
+    const { xListing, yListing, drop, line } = await setup();
+    await drop(3);
+    expect(await published(yListing)).toBe(3);
+    await line("o-12", "refund-1", { kind: "cancelled", quantity: 2 }, "test:refund");
+    expect(await published(yListing)).toBe(3); // nothing known of the order yet
+    const at = new Date().toISOString();
+    await line("o-12", "ordered", { kind: "edited", quantity: 2, version: at });
+    await line("o-12", "cancelled", { kind: "cancelled_all" });
+    expect(await prisma.provisionalHold.count({ where: { listingId: xListing } })).toBe(0);
+    expect(await published(yListing)).toBe(5);
+    // x took the units back: it is read before the next write.
+    expect((await prisma.listing.findUniqueOrThrow({ where: { id: xListing } })).needsRead).toBe(
+      true,
+    );
+  });
+
+  it("is not consumed by an order shipped before it arrived, when a later sale holds units", async () => {
+    const { xListing, yListing, drop, order, shipment } = await setup();
+    await drop(3);
+    await shipment("o-13", 2); // explains the drop: the hold is consumed
+    expect(await prisma.provisionalHold.count({ where: { listingId: xListing } })).toBe(0);
+    await prisma.listing.update({
+      where: { id: xListing },
+      data: {
+        remoteQuantity: 3,
+        needsRead: false,
+        remoteObservedAt: new Date(Date.now() - 60_000),
+      },
+    });
+    await drop(2); // another sale at x, its order still on its way
+    expect(
+      await prisma.provisionalHold.findUnique({ where: { listingId: xListing } }),
+    ).toMatchObject({
+      units: 1,
+    });
+    await order("o-13", 2); // the shipped order's own snapshot: it must not take the new hold
+    expect(
+      await prisma.provisionalHold.findUnique({ where: { listingId: xListing } }),
+    ).toMatchObject({
+      units: 1,
+    });
+    expect(await published(yListing)).toBe(2);
   });
 
   it("is released when nothing explains it within the settle window", async () => {

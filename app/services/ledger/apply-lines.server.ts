@@ -60,6 +60,7 @@ export async function applyLineOperations(
         // A newer version with no effect (e.g. an order update that changed other fields):
         // remember the version, no movement needed. LWW is idempotent without a key.
         await ledger.saveOrderLine(ctx.tx, row.id, applied.state, row.committed);
+        if (part === parts[0]) await placedAfterItsRefund(ctx, row, state, applied.state, 0);
         continue;
       }
       const key = parts.length > 1 ? `${op.key}#${part.itemId}` : op.key;
@@ -94,11 +95,35 @@ export async function applyLineOperations(
         const version = "version" in op.command ? op.command.version : null;
         await followChannelSale(ctx, row.listingId, units - held, version);
       }
+      if (part === parts[0] && lww)
+        await placedAfterItsRefund(ctx, row, state, applied.state, taken);
       // The channel's own cancel put units back on its storefront: read it before the next write.
       if (part === parts[0] && applied.delta.committed < 0 && RELEASES.has(op.command.kind))
         await followChannelRelease(ctx, row.listingId);
     }
   }
+}
+
+/**
+ * An order line placed after its refund was applied (the refund's webhook came first): the
+ * refunded units never became a commitment, yet placing them took them off the channel's
+ * storefront — a drop held meanwhile that the placement explains and nothing else would consume
+ * (held until it expired, it hid them on every other store: chaos convergence, 2 units for 15 s).
+ * Those units are no longer held; the cancel gave them back, so the channel is read.
+ */
+async function placedAfterItsRefund(
+  ctx: EventContext,
+  row: { listingId: string | null; perUnit: number },
+  before: LineState,
+  after: LineState,
+  taken: number,
+): Promise<void> {
+  if (before.cancelled <= 0 || row.perUnit <= 0) return;
+  const placed = after.ordered - before.ordered;
+  const refundedFirst = Math.min(Math.max(0, placed - Math.max(0, taken)), before.cancelled);
+  const units = Math.floor(refundedFirst / row.perUnit);
+  if (units > 0 && (await consumeListingHold(ctx, row.listingId, units)) > 0)
+    await followChannelRelease(ctx, row.listingId);
 }
 
 function sameLine(a: LineState, b: LineState): boolean {
