@@ -10,13 +10,7 @@
  * - any level update stamped no later than our last write plus the slack cannot be placed before
  *   or after it: the level a sale left before our absolute write (superseded by it) delivered
  *   late, as well as a sale after it. A sales channel is read back instead before the next write
- *   (the read decides whether it sold); the source store's level is counted by its read;
- * - a level update of a sales channel stamped no later than a write that was sent (its intent is
- *   remembered before the call) and not yet answered: a change's result is known only from its
- *   answer, which holds the store's own sale it reveals, and the level update the change caused
- *   can reach us first. Taken as a drop from the model, that sale was held twice, and once its
- *   order consumed one unit every other store stayed a unit low until the hold expired (chaos
- *   convergence in CI: 13 s). It is left to the answer.
+ *   (the read decides whether it sold); the source store's level is counted by its read.
  *
  * Taken at face value they made phantom provisional holds that lowered every channel, whose own
  * writes echoed in turn: 277 holds in an 8-second storm of 107 orders, SKUs driven to 0 with
@@ -39,35 +33,6 @@ export function isLateEcho(
   if (observation.quantity === null || observation.precise) return false;
   const earliest = observation.at.getTime() - slackMs;
   return writes.some((w) => w.q === observation.quantity && new Date(w.at).getTime() >= earliest);
-}
-
-/** When the latest of `writes` was sent (or recorded with its answer), or null. */
-export function lastWriteAt(writes: readonly RecentWrite[]): Date | null {
-  let latest: number | null = null;
-  for (const w of writes) {
-    const at = new Date(w.at).getTime();
-    if (Number.isFinite(at) && (latest === null || at > latest)) latest = at;
-  }
-  return latest === null ? null : new Date(latest);
-}
-
-/**
- * Whether an observation of a sales channel may already include a write that was sent and not
- * yet answered (see above): the intent is newer than the last recorded write, and the
- * observation is stamped no later than the intent plus the slack.
- */
-export function writeInFlight(
-  observation: { at: Date; precise?: boolean },
-  intendedAt: Date | null,
-  lastPushedAt: Date | null,
-  slackMs: number,
-): boolean {
-  return (
-    !observation.precise &&
-    intendedAt !== null &&
-    (lastPushedAt === null || intendedAt.getTime() > lastPushedAt.getTime()) &&
-    observation.at.getTime() <= intendedAt.getTime() + slackMs
-  );
 }
 
 /** Whether an observation cannot be ordered against our last write (see above). */

@@ -18,7 +18,7 @@ import {
   enqueueSafely,
   enqueueThrottledCatalogRefresh,
 } from "../../queues/jobs.server";
-import { isLateEcho, lastWriteAt, unordered, writeInFlight } from "../../domain/echoes";
+import { isLateEcho, unordered } from "../../domain/echoes";
 import { debugEnabled, log } from "../../logger.server";
 import * as listings from "../../repositories/listings.server";
 import { holdUnexplainedDrop } from "./drops.server";
@@ -104,14 +104,6 @@ async function settleLevel(
     // The source's on_hand (a receipt) is only counted by its read: no hold, the read decides.
     await flagSourceRead(connection.id, listing.id);
     return { recorded: false, action: "not ordered against our write: read scheduled" };
-  }
-  if (
-    connection.role !== "source" &&
-    writeInFlight(level, lastWriteAt(listing.recentWrites), listing.lastPushedAt, slack)
-  ) {
-    // Sent and not yet answered (domain/echoes.ts): the answer says what the channel shows,
-    // and holds the sale it reveals. Taken as a drop here as well, that sale was held twice.
-    return { recorded: false, action: "a write is on its way: its answer decides" };
   }
   if (isLateEcho(level, listing.recentWrites, slack)) {
     // A write of ours delivered after a newer one (domain/echoes.ts). The source's level is
