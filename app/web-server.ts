@@ -113,7 +113,7 @@ async function serve(config: ReturnType<typeof env>): Promise<void> {
   // Webhooks go straight to their routes: no compression (small bodies, empty 200s) and no
   // static-file lookup on the way (a file-system stat per delivery under a flood).
   const remix = createRequestHandler({ build, mode: config.NODE_ENV });
-  mountDirectWebhooks(app, build);
+  mountDirectWebhooks(app, build, config.WEBHOOK_MAX_BYTES);
   app.use("/webhooks", (req, res, next) => void remix(req, res, next));
   app.use(compression());
   app.use(
@@ -211,8 +211,12 @@ function readBody(req: express.Request, limit: number): Promise<Uint8Array<Array
  * whole by its route anyway, and streamed through `Readable.toWeb` it cost the web 6-9 % of its
  * CPU under a flood (web-stream adapters, undici's body extraction; profiles in decision 0016).
  */
-async function webRequest(req: express.Request, res: express.Response): Promise<Request> {
-  const body = await readBody(req, env().WEBHOOK_MAX_BYTES);
+async function webRequest(
+  req: express.Request,
+  res: express.Response,
+  limit: number,
+): Promise<Request> {
+  const body = await readBody(req, limit);
   const headers = new Headers();
   for (const [key, value] of Object.entries(req.headers)) {
     if (Array.isArray(value)) for (const v of value) headers.append(key, v);
@@ -230,14 +234,14 @@ async function webRequest(req: express.Request, res: express.Response): Promise<
   });
 }
 
-function mountDirectWebhooks(app: express.Express, build: ServerBuild): void {
+function mountDirectWebhooks(app: express.Express, build: ServerBuild, limit: number): void {
   for (const topicPath of DIRECT_WEBHOOKS) {
     const action = build.routes[`routes/webhooks.${topicPath.replace("/", ".")}`]?.module.action;
     if (!action) continue;
     app.post(`/webhooks/${topicPath}`, (req, res) => {
       void (async () => {
         try {
-          const request = await webRequest(req, res);
+          const request = await webRequest(req, res, limit);
           const response = (await action({ request, params: {}, context: {} })) as Response;
           res.status(response.status);
           response.headers.forEach((value, key) => res.setHeader(key, value));

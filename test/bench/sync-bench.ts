@@ -299,21 +299,24 @@ async function main(): Promise<void> {
             " LIMIT 1",
         )
       ).rowCount !== 0;
-    // BENCH_WARMUP_S: the same load for a while first, drained, not measured — the measured
-    // drive then starts on processes whose order paths have run (JIT, pools, caches), as a shop's
-    // long-running processes do; without it the drive's first seconds include that cold start.
-    if (p.warmupS > 0) {
-      log(`warm-up: ${p.rate} orders/s for ${p.warmupS} s (not measured), then drained…`);
-      const warm = await runGenerator({
+    /** Open-loop arrivals from another process, over HTTP, whatever the system's pace. */
+    const drive = (duration: number, seed: number) =>
+      runGenerator({
         url: world.shopify.url,
         stores,
         skus: p.skus,
         hotSkus: p.hotSkus,
         hotShare: p.hotShare,
         rate: p.rate,
-        duration: p.warmupS,
-        seed: 7,
+        duration,
+        seed,
       });
+    // BENCH_WARMUP_S: the same load for a while first, drained, not measured — the measured
+    // drive then starts on processes whose order paths have run (JIT, pools, caches), as a shop's
+    // long-running processes do; without it the drive's first seconds include that cold start.
+    if (p.warmupS > 0) {
+      log(`warm-up: ${p.rate} orders/s for ${p.warmupS} s (not measured), then drained…`);
+      const warm = await drive(p.warmupS, 7);
       await sandbox.waitForWebhooksIdle(120_000);
       await waitFor(async () => !(await owesWork(true)), 120_000, "warm-up drain");
       log(`warm-up: ${warm.placed} orders placed and drained`);
@@ -361,17 +364,7 @@ async function main(): Promise<void> {
       redis: cpuSecondsOf("redis-server"),
     });
     const cpuBefore = cpu();
-    // Open-loop arrivals from another process, over HTTP, whatever the system's pace.
-    const generator = await runGenerator({
-      url: world.shopify.url,
-      stores,
-      skus: p.skus,
-      hotSkus: p.hotSkus,
-      hotShare: p.hotShare,
-      rate: p.rate,
-      duration: p.duration,
-      seed: 42,
-    });
+    const generator = await drive(p.duration, 42);
     const driveSeconds = (Date.now() - startedAt.getTime()) / 1000;
     const lastOrderAt = Date.now();
     log(
@@ -433,7 +426,9 @@ async function main(): Promise<void> {
     const byWindow = new Map<number, number[]>();
     for (const o of sales.outcomes) {
       const w = Math.max(0, Math.floor((o.sale.at - startedAt.getTime()) / windowMs));
-      byWindow.set(w, [...(byWindow.get(w) ?? []), o.latencyMs]);
+      const window = byWindow.get(w);
+      if (window) window.push(o.latencyMs);
+      else byWindow.set(w, [o.latencyMs]);
     }
     const salesByWindow = [...byWindow]
       .sort((a, b) => a[0] - b[0])
