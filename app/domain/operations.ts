@@ -55,6 +55,12 @@ export type HoldOperation = {
          * the listing is still flagged (apply-holds).
          */
         settlesRead?: boolean;
+        /**
+         * Revealed by the answer of a change sent at `sentAt` from `expected` to `intended`
+         * (push-sales): a level update the change itself caused may have been applied first,
+         * measured against the model from before the change (apply-holds).
+         */
+        answerOf?: { expected: number; intended: number; sentAt: string };
       }
     | { kind: "release"; expiredBy: string };
 };

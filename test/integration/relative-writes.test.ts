@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { ConnectionContext } from "../../app/channels/channel-adapter";
+import type { ChannelAdapter, ConnectionContext } from "../../app/channels/channel-adapter";
 import { adapterFor } from "../../app/channels/registry.server";
 import prisma from "../../app/db.server";
 import { resetEnvCache } from "../../app/env.server";
 import { importCatalog } from "../../app/services/catalog/import-catalog.server";
+import { observeLevel } from "../../app/services/ingest/observe-level.server";
 import { applyLedgerEvent } from "../../app/services/ledger/apply-event.server";
 import { pushSalesConnection } from "../../app/services/push/push-sales.server";
 import { pushSourceConnection } from "../../app/services/push/push-source.server";
@@ -125,6 +126,94 @@ describe("relative writes to a store that sells", () => {
     expect(available(A)).toBe(shown - 3);
     await pushSalesConnection(b, adapterFor("shopify"));
     expect(available(B)).toBe(shown - 3);
+  });
+
+  /**
+   * The store's level update reaches the web while the push waits for its change's answer: sent
+   * by the change itself (`after`: the store shows the change's result) or by a sale just before
+   * the change landed (`before`). The local store sends no webhooks here: the test applies the
+   * update as the web would, stamped to the second like Shopify's.
+   */
+  async function pushWithLevelUpdateInFlight(
+    conn: ConnectionContext,
+    store: string,
+    sent: "before" | "after",
+  ) {
+    const shopify = adapterFor("shopify");
+    const deliver = async () => {
+      const row = await listing(conn);
+      const at = new Date();
+      await observeLevel(
+        { id: conn.id, role: "sales" },
+        {
+          remoteRef: row.remoteRef,
+          remoteLocationRef: row.remoteLocationRef,
+          quantity: available(store),
+          at: new Date(Math.floor(at.getTime() / 1_000) * 1_000),
+        },
+        at,
+      );
+    };
+    const racing: ChannelAdapter = Object.create(shopify);
+    racing.writeQuantities = async (ctx, writes, version) => {
+      if (sent === "before") await deliver();
+      const answers = await shopify.writeQuantities(ctx, writes, version);
+      if (sent === "after") await deliver();
+      return answers;
+    };
+    return pushSalesConnection(conn, racing);
+  }
+
+  /** A's last write and observation a minute ago: a level update now can be placed after them. */
+  async function quietFor(conn: ConnectionContext) {
+    const old = new Date(Date.now() - 60_000);
+    await prisma.listing.update({
+      where: { id: (await listing(conn)).id },
+      data: { lastPushedAt: old, remoteObservedAt: old, recentWrites: [] },
+    });
+  }
+
+  it("holds the sale a change reveals once, though the change's own level update is applied first", async () => {
+    // Chaos convergence, seed 11 (traced): the push sent a store a change of -1 (2 -> 1); it had
+    // sold a unit meanwhile, so the change left 0. The level update the change caused (0) was
+    // applied before the push recorded the answer, measured against the model from before the
+    // change (2): a drop of 2. The answer's hold then found nothing more, the order consumed
+    // one, and the other unit kept every other store a unit low until the hold expired.
+    await quietFor(a);
+    const shown = available(A);
+    local.sandbox.checkout(A, { lines: [{ sku: "TEE", quantity: 1 }] });
+    const soldAt = new Date();
+    await order(b, 1, new Date());
+    await pushWithLevelUpdateInFlight(a, A, "after");
+    expect(available(A)).toBe(shown - 2);
+    // One unit held: A's one sale, not the change's own unit as well.
+    expect(await hold(a)).toMatchObject({ units: 1 });
+    expect((await listing(b)).publishedQuantity).toBe(shown - 2);
+    await order(a, 1, soldAt);
+    expect(await hold(a)).toBeNull();
+    expect((await listing(b)).publishedQuantity).toBe(shown - 2);
+    expect((await listing(a)).publishedQuantity).toBe(shown - 2);
+    await pushSalesConnection(b, adapterFor("shopify"));
+    expect(available(B)).toBe(shown - 2);
+  });
+
+  it("holds a sale once when its own level update, sent before the change landed, is applied before the answer", async () => {
+    // The other order of the race: what the update shows (shown - 2) is what the store showed
+    // just before the change, so the update holds the sale and the answer finds nothing more.
+    // (A sale of one would leave the store on the change's own intended quantity: taken as our
+    // write's echo, the listing is read instead — tested with echoes.)
+    await quietFor(a);
+    const shown = available(A);
+    local.sandbox.checkout(A, { lines: [{ sku: "TEE", quantity: 2 }] });
+    const soldAt = new Date();
+    await order(b, 1, new Date());
+    await pushWithLevelUpdateInFlight(a, A, "before");
+    expect(available(A)).toBe(shown - 3);
+    expect(await hold(a)).toMatchObject({ units: 2 });
+    expect((await listing(b)).publishedQuantity).toBe(shown - 3);
+    await order(a, 2, soldAt);
+    expect(await hold(a)).toBeNull();
+    expect((await listing(b)).publishedQuantity).toBe(shown - 3);
   });
 
   it("writes again at once when the store rose meanwhile", async () => {

@@ -20,6 +20,8 @@ export type ChannelDrop = {
   observedAt: Date;
   /** Found by the read a listing was owed, its model equal to what it publishes (apply-holds). */
   settlesRead?: boolean;
+  /** Revealed by a change's answer (push-sales; see `HoldOperation`). */
+  answerOf?: { expected: number; intended: number; sentAt: Date };
 };
 
 export async function holdUnexplainedDrop(
@@ -65,6 +67,7 @@ export async function holdUnexplainedDrops(
         observedAt: d.observedAt.toISOString(),
         expiresAt: new Date(d.observedAt.getTime() + env().PUSH_SETTLE_MS).toISOString(),
         settlesRead: d.settlesRead,
+        answerOf: d.answerOf && { ...d.answerOf, sentAt: d.answerOf.sentAt.toISOString() },
       },
     })),
   });

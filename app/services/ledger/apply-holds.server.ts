@@ -64,7 +64,10 @@ export async function applyHoldOperations(ctx: EventContext, ops: HoldOperation[
       )
         continue;
       const units = Math.min(op.change.units, model - op.change.shown);
-      if (!(units > 0)) continue;
+      if (!(units > 0)) {
+        await unheldByAnswer(ctx, listing, op.change, model);
+        continue;
+      }
       await holds.addHold(ctx.tx, {
         listingId: op.listingId,
         shopId: ctx.shopId,
@@ -80,6 +83,39 @@ export async function applyHoldOperations(ctx: EventContext, ops: HoldOperation[
       ctx.holdChanged(op.listingId, -listing.holdUnits);
     }
   }
+}
+
+/**
+ * A change sent from `expected` to `intended` left the channel lower than planned: its answer
+ * holds the store's own sale it reveals, measured from what the channel showed just before the
+ * change (`shown`). The level update the change itself caused can be applied first (the web gets
+ * it while the push is still recording the answer), and it was measured against the model from
+ * before the change — held as a drop of `expected − level`, the change's own −d units counted as
+ * a sale: one unit outlived its order and kept every other store a unit low until the hold
+ * expired (chaos convergence, seed 11: a sale reflected after 16.7 s).
+ *
+ * That is what a model below `shown` means here: an update from before the change (the sale on
+ * its way) leaves the model at or above what the channel showed just before it, one from after
+ * it leaves the model at most the answer, below. So the answer takes back the change's own units
+ * from a hold an update made since the change was sent — never more than that hold. The update
+ * itself is never dropped (a write whose answer is never recorded, Redis lost mid-push, must
+ * still leave the model right).
+ */
+async function unheldByAnswer(
+  ctx: EventContext,
+  listing: ListingRow,
+  change: Extract<HoldOperation["change"], { kind: "add" }>,
+  model: number,
+): Promise<void> {
+  const answer = change.answerOf;
+  if (!answer || listing.holdUnits <= 0 || listing.remoteObservedAt === null) return;
+  const lowered = answer.expected - answer.intended;
+  if (lowered <= 0 || model >= change.shown) return;
+  if (new Date(listing.remoteObservedAt).getTime() <= new Date(answer.sentAt).getTime()) return;
+  const units = Math.min(lowered, change.shown - model, listing.holdUnits);
+  const released = await holds.consumeHold(ctx.tx, listing.id, units);
+  trace(listing, "change's own units released", { released, ...answer, shown: change.shown });
+  ctx.holdChanged(listing.id, -released);
 }
 
 /** An order or count explained `units` of a listing's hold: they are no longer held. */

@@ -150,10 +150,11 @@ export async function pushSalesConnection(
       .join(",");
     const planned = new Map(plan.writes.map((w) => [w.listingId, w.quantity]));
     const sent = new Map(writes.map((w) => [w.listingId, w]));
+    const sentAt = now();
     const intended = new Map(
       plan.writes.map((w) => [
         w.listingId,
-        rememberWrites(byId.get(w.listingId)!.recentWrites, [w.quantity], now()),
+        rememberWrites(byId.get(w.listingId)!.recentWrites, [w.quantity], sentAt),
       ]),
     );
     await listings.rememberIntendedWrites(
@@ -206,6 +207,7 @@ export async function pushSalesConnection(
             before: write.expected,
             now: write.expected! + shift,
             observedAt: written,
+            answerOf: { expected: write.expected!, intended: write.quantity, sentAt },
           });
         if (shift !== 0) moved++;
         applied.push({
