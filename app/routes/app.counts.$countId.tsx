@@ -139,12 +139,34 @@ type ScanEntryValue = { code: string; counted: string };
  * scan can start before the answer comes. Entries are sent one at a time in scan order (a second
  * submission on one fetcher would abort the first's answer). A refused entry is named in a list
  * above the fields, never put back into them: the next scan may already be on its way into them.
+ *
+ * Entries not answered yet are kept in the browser's storage for this count until they are: a
+ * page closed or reloaded meanwhile sends them when the count is opened again, in the same order
+ * (an entry sets the line's counted quantity, so one sent twice records the same thing).
  */
-function ScanEntry() {
+function ScanEntry({ countId }: { countId: string }) {
   const fetcher = useFetcher<EntryResult>();
   const [code, setCode] = useState("");
   const [counted, setCounted] = useState("");
   const [waiting, setWaiting] = useState<ScanEntryValue[]>([]);
+  const [resumed, setResumed] = useState(0);
+  const storageKey = `stockguard:count-entries:${countId}`;
+  // Restored after hydration (the server renders an empty queue).
+  useEffect(() => {
+    const saved = readSavedEntries(storageKey);
+    if (saved.length === 0) return;
+    setResumed(saved.length);
+    setWaiting((queue) => [...saved, ...queue]);
+  }, [storageKey]);
+  const restored = useRef(false);
+  useEffect(() => {
+    // The first run sees the queue before the restored entries reach it: nothing to save yet.
+    if (!restored.current) {
+      restored.current = true;
+      return;
+    }
+    saveEntries(storageKey, waiting);
+  }, [storageKey, waiting]);
   const [recorded, setRecorded] = useState<EntryResult["entered"]>();
   const [refused, setRefused] = useState<{ entry: ScanEntryValue; why: string }[]>([]);
   const sent = useRef<{ entry: ScanEntryValue; busy: boolean } | null>(null);
@@ -234,6 +256,13 @@ function ScanEntry() {
               Record
             </Button>
           </InlineGrid>
+          {resumed > 0 && (
+            <span data-testid="resumed-entries">
+              <Text as="p" tone="subdued">{`Resumed ${
+                resumed === 1 ? "1 entry" : `${resumed} entries`
+              } not recorded before this page was last closed.`}</Text>
+            </span>
+          )}
           {waiting.length > 0 && (
             <Text
               as="p"
@@ -255,6 +284,33 @@ function ScanEntry() {
       </form>
     </div>
   );
+}
+
+/** Entries saved by an earlier visit (anything unreadable is ignored). */
+function readSavedEntries(key: string): ScanEntryValue[] {
+  try {
+    const saved: unknown = JSON.parse(window.localStorage.getItem(key) ?? "[]");
+    if (!Array.isArray(saved)) return [];
+    return saved.filter(
+      (e): e is ScanEntryValue =>
+        typeof e === "object" &&
+        e !== null &&
+        typeof (e as ScanEntryValue).code === "string" &&
+        typeof (e as ScanEntryValue).counted === "string",
+    );
+  } catch {
+    return [];
+  }
+}
+
+/** Keeps the entries not answered yet (storage refused, e.g. a private window: kept in the page only). */
+function saveEntries(key: string, entries: ScanEntryValue[]): void {
+  try {
+    if (entries.length === 0) window.localStorage.removeItem(key);
+    else window.localStorage.setItem(key, JSON.stringify(entries));
+  } catch {
+    // Nothing else to do: the queue still lives in the page.
+  }
 }
 
 export default function CountDetail() {
@@ -296,7 +352,7 @@ export default function CountDetail() {
               <Text as="h2" variant="headingMd">
                 Enter counts
               </Text>
-              <ScanEntry />
+              <ScanEntry countId={count.id} />
             </BlockStack>
           </Card>
         )}

@@ -194,6 +194,56 @@ describe("cycle counts and risk checks in the admin", () => {
     ]);
   });
 
+  test("entries not answered when the page closes are sent when the count opens again", async () => {
+    // StockGuard's answers are held back: the first entry stays on its way, the second waits.
+    const held: { abort(): Promise<void> }[] = [];
+    const entries = "**/app/counts/**";
+    await page.route(entries, async (route) => {
+      if (route.request().method() === "POST") held.push(route);
+      else await route.continue();
+    });
+    for (const [scan, qty] of [
+      ["SOCK", "1"],
+      ["SOCK", "2"],
+    ]) {
+      await page.keyboard.type(scan!);
+      await page.keyboard.press("Enter");
+      await page.keyboard.type(qty!);
+      await page.keyboard.press("Enter");
+    }
+    await page.getByText("Recording 2 entries…").waitFor();
+    await expect.poll(() => held.length).toBe(1);
+    // The merchant reloads (or closes the tab and comes back) before any answer.
+    await page.unroute(entries);
+    await page.reload({ waitUntil: "networkidle" });
+    await Promise.all(held.map((r) => r.abort().catch(() => undefined)));
+    await page.waitForFunction(() => "__remixRouter" in window);
+    await expect
+      .poll(() =>
+        page
+          .getByTestId("resumed-entries")
+          .innerText()
+          .catch(() => ""),
+      )
+      .toBe("Resumed 2 entries not recorded before this page was last closed.");
+    await expect
+      .poll(() =>
+        page
+          .getByTestId("last-entry")
+          .innerText()
+          .catch(() => ""),
+      )
+      .toBe("SOCK: 2 counted (expected 2, 0)");
+    const sock = await admin.prisma.cycleCountLine.findFirstOrThrow({
+      where: { countId: BigInt(countId), sku: "SOCK" },
+    });
+    expect(sock.counted).toBe(2);
+    // Nothing is left to send on the next visit.
+    expect(
+      await page.evaluate((id) => localStorage.getItem(`stockguard:count-entries:${id}`), countId),
+    ).toBeNull();
+  });
+
   test("a count sheet with bad rows names each one and records nothing", async () => {
     const upload = async (csv: string) => {
       await page.locator('input[type="file"][name="file"]').setInputFiles({
