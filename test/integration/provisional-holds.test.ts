@@ -171,6 +171,49 @@ describe("provisional holds", () => {
     expect(await published(yListing)).toBe(2);
   });
 
+  it("holds nothing from a drop measured before a newer look at the channel was recorded", async () => {
+    // Chaos convergence (traced): x sold one (5 -> 4); the push's change of +1 landed on 5 and its
+    // answer held that sale and recorded the model (5, seen at the answer). The web had read the
+    // listing before that and measured the sale's own level update (4, stamped to the second
+    // before the change) against the old model: applied after the answer, it held the same sale
+    // again, and one unit outlived its order, every other store a unit low for 12 s.
+    const { shop, x, xListing, yListing, order } = await setup();
+    const soldAt = new Date(Math.floor(Date.now() / 1_000) * 1_000 - 1_000);
+    // The change's answer: planned 6 from 5, landed on 5 — x showed 4 just before it.
+    await holdUnexplainedDrop(
+      { id: x.connectionId },
+      { id: xListing, shopId: shop.shopId, publishedQuantity: 5 },
+      5,
+      4,
+      new Date(),
+    );
+    await prisma.listing.update({
+      where: { id: xListing },
+      data: { remoteQuantity: 5, remoteObservedAt: new Date(), lastPushedAt: new Date() },
+    });
+    expect(
+      await prisma.provisionalHold.findUnique({ where: { listingId: xListing } }),
+    ).toMatchObject({ units: 1 });
+    // The level update of the sale, decided on the listing as it was before the answer.
+    await holdUnexplainedDrop(
+      { id: x.connectionId },
+      { id: xListing, shopId: shop.shopId, publishedQuantity: 5 },
+      5,
+      4,
+      new Date(soldAt.getTime() + 1_000),
+    );
+    expect(
+      await prisma.provisionalHold.findUnique({ where: { listingId: xListing } }),
+    ).toMatchObject({ units: 1 });
+    // A sale after the answer's look is possible too: x is read before its next write.
+    expect((await prisma.listing.findUniqueOrThrow({ where: { id: xListing } })).needsRead).toBe(
+      true,
+    );
+    await order("o-12", 1, soldAt);
+    expect(await prisma.provisionalHold.count({ where: { listingId: xListing } })).toBe(0);
+    expect(await published(yListing)).toBe(4);
+  });
+
   it("reads a channel whose late update shows more than the sales it has followed", async () => {
     // Chaos convergence: two sales on x, both orders applied (the model followed them to 3),
     // then the update made after the first (4, stamped to the second) arrived late.

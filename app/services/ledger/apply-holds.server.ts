@@ -63,6 +63,28 @@ export async function applyHoldOperations(ctx: EventContext, ops: HoldOperation[
         !(op.change.settlesRead && showsPublished(model, listing.publishedQuantity))
       )
         continue;
+      // The drop was measured outside the locks. A look at the channel recorded since (a write's
+      // answer, a read) is newer than this observation: the model already says what the channel
+      // showed after it, and a drop it revealed was held by that look. Measured against it, the
+      // older observation took the same sale again (chaos convergence: the web read a listing,
+      // its level update of a sale stamped to the second; the push then recorded its change's
+      // answer, which had held that sale; held twice, one unit outlived the order for the whole
+      // settle window). A change's answer is exempt: what it shows is the moment before it.
+      // A sale made after that look and before this observation is possible too: a sales
+      // channel is read before its next write (the source's level is counted by its read).
+      if (
+        !op.change.answerOf &&
+        listing.remoteObservedAt !== null &&
+        new Date(op.change.observedAt).getTime() < new Date(listing.remoteObservedAt).getTime()
+      ) {
+        trace(listing, "hold not taken: older than the model", {
+          asked: op.change.units,
+          shown: op.change.shown,
+          observedAt: op.change.observedAt,
+        });
+        if (listing.connectionRole === "sales") await owedRead(ctx, listing);
+        continue;
+      }
       const units = Math.min(op.change.units, model - op.change.shown);
       if (!(units > 0)) {
         await unheldByAnswer(ctx, listing, op.change, model);
