@@ -107,7 +107,11 @@ export async function recordPushedBatch(
        SET pushed_version = GREATEST(l.pushed_version, u.version),
            pushed_quantity = CASE WHEN u.wrote THEN u.quantity ELSE l.pushed_quantity END,
            last_pushed_at = CASE WHEN u.wrote THEN ${at}::timestamptz ELSE l.last_pushed_at END,
-           remote_quantity = u.quantity,
+           -- Found up to date is not a look at the channel either: the model keeps its quantity.
+           -- Written back, it undid what moved the model since the push read it (the store's own
+           -- order applied meanwhile: the model a unit high, and the next change's answer took
+           -- that unit for a sale and held it for the settle window - chaos convergence, traced).
+           remote_quantity = CASE WHEN u.wrote THEN u.quantity ELSE l.remote_quantity END,
            remote_source = CASE WHEN u.wrote
                                  AND NOT (l.remote_source = 'webhook' AND l.source_location_id IS NOT NULL)
                                 THEN 'push' ELSE l.remote_source END,

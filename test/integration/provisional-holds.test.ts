@@ -6,6 +6,7 @@ import type { LineCommand } from "../../app/domain/ledger";
 import { applyLedgerEvent } from "../../app/services/ledger/apply-event.server";
 import { republishShop } from "../../app/services/ledger/republish.server";
 import { releaseExpiredHolds } from "../../app/services/maintenance.server";
+import { recordPushedBatch } from "../../app/repositories/listings.server";
 import { addSalesConnection, seedShop } from "../factories/shop";
 
 /**
@@ -210,6 +211,46 @@ describe("provisional holds", () => {
       true,
     );
     await order("o-12", 1, soldAt);
+    expect(await prisma.provisionalHold.count({ where: { listingId: xListing } })).toBe(0);
+    expect(await published(yListing)).toBe(4);
+  });
+
+  it("keeps the store's own sale in the model when a push that found the listing up to date records it", async () => {
+    // Chaos convergence (traced): the push read x's listing (model = published), found it up to
+    // date, and recorded that — writing the model it had read back over the shift of x's own
+    // order applied in between. The model stayed a unit high, and the next change's answer took
+    // that unit for a sale: held 10 s, every other store a unit low.
+    const { x, xListing, yListing, order } = await setup();
+    const row = await prisma.listing.findUniqueOrThrow({ where: { id: xListing } });
+    await order("o-13", 1);
+    expect(
+      (await prisma.listing.findUniqueOrThrow({ where: { id: xListing } })).remoteQuantity,
+    ).toBe(4);
+    await recordPushedBatch(
+      x.connectionId,
+      [
+        {
+          listingId: xListing,
+          version: row.publishedVersion,
+          quantity: row.publishedQuantity,
+          wrote: false,
+          receiptIds: [],
+        },
+      ],
+      new Date(),
+    );
+    expect(
+      (await prisma.listing.findUniqueOrThrow({ where: { id: xListing } })).remoteQuantity,
+    ).toBe(4);
+    // x's level update (4), measured outside the locks against the model before the order:
+    // under the locks the model already has the sale, so nothing is held and y stays at 4.
+    await holdUnexplainedDrop(
+      { id: x.connectionId },
+      { id: xListing, shopId: row.shopId, publishedQuantity: 5 },
+      5,
+      4,
+      new Date(),
+    );
     expect(await prisma.provisionalHold.count({ where: { listingId: xListing } })).toBe(0);
     expect(await published(yListing)).toBe(4);
   });
