@@ -87,6 +87,9 @@ async function main(): Promise<void> {
   const ledger = results.filter((r) => r.ledger.length > 0);
   const converged = results.filter((r) => r.convergedMs !== null).map((r) => r.convergedMs!);
   const p99s = results.map((r) => r.latency.p99).filter((n) => Number.isFinite(n));
+  // Every sale of every run together (the tail is a few sales in a few runs).
+  const pooled = results.flatMap((r) => r.latency.outcomes.map((o) => o.latencyMs));
+  const over5s = pooled.filter((ms) => ms > 5_000).length;
   log("");
   log(
     `soak: ${results.length} runs (${failures.length} failed to run): ${results.length - stuck.length} converged, ` +
@@ -94,7 +97,9 @@ async function main(): Promise<void> {
       `${noisy.length} wrote while quiet${noisy.length ? ` (seeds ${noisy.map((r) => r.seed).join(", ")})` : ""}, ` +
       `${ledger.length} with ledger discrepancies${ledger.length ? ` (seeds ${ledger.map((r) => r.seed).join(", ")})` : ""}; ` +
       `converged p50 ${percentileOf(converged, 50)} ms / max ${converged.length ? Math.max(...converged) : "-"} ms after the last webhook; ` +
-      `per-run sale → others p99: median ${percentileOf(p99s, 50)} ms, worst ${p99s.length ? Math.max(...p99s) : "-"} ms`,
+      `per-run sale → others p99: median ${percentileOf(p99s, 50)} ms, worst ${p99s.length ? Math.max(...p99s) : "-"} ms; ` +
+      `all ${pooled.length} sales: p50 ${percentileOf(pooled, 50)} p95 ${percentileOf(pooled, 95)} ` +
+      `p99 ${percentileOf(pooled, 99)} max ${pooled.length ? Math.max(...pooled) : "-"} ms, ${over5s} over 5 s`,
   );
   for (const r of stuck) {
     log(
@@ -115,6 +120,12 @@ async function main(): Promise<void> {
       stuck: stuck.map((r) => ({ seed: r.seed, skus: r.stuck })),
       quiet_write_seeds: noisy.map((r) => ({ seed: r.seed, writes: r.writesWhileQuiet })),
       ledger_seeds: ledger.map((r) => ({ seed: r.seed, problems: r.ledger.slice(0, 20) })),
+      sales: pooled.length,
+      sale_p50_ms: percentileOf(pooled, 50),
+      sale_p95_ms: percentileOf(pooled, 95),
+      sale_p99_ms: percentileOf(pooled, 99),
+      sale_max_ms: pooled.length ? Math.max(...pooled) : null,
+      sales_over_5s: over5s,
       converged_p50_ms: percentileOf(converged, 50),
       converged_max_ms: converged.length ? Math.max(...converged) : null,
       sale_p99_ms_per_run: results.map((r) => ({
