@@ -32,6 +32,21 @@ const variant = (sku: string) =>
   [...shopify.sandbox.shop(SOURCE).variants.values()].find((v) => v.sku === sku)!;
 
 const waitForToast = (message: string) => waitForToastOn(page, message, 30_000);
+/** A hand scanner: each code, Enter, its count, Enter — without waiting for any answer. */
+async function scan(entries: [code: string, counted: string][]): Promise<void> {
+  for (const [code, counted] of entries) {
+    await page.keyboard.type(code);
+    await page.keyboard.press("Enter");
+    await page.keyboard.type(counted);
+    await page.keyboard.press("Enter");
+  }
+}
+/** What an element shows, or "" while it is not on the page (for polling). */
+const shownText = (testId: string) =>
+  page
+    .getByTestId(testId)
+    .innerText()
+    .catch(() => "");
 
 async function confirmDialog(button: string): Promise<void> {
   const dialog = page.getByRole("dialog");
@@ -143,14 +158,7 @@ describe("cycle counts and risk checks in the admin", () => {
     );
     await page.keyboard.type("9");
     await page.keyboard.press("Enter");
-    await expect
-      .poll(() =>
-        page
-          .getByTestId("last-entry")
-          .innerText()
-          .catch(() => ""),
-      )
-      .toBe("MUG: 9 counted (expected 10, -1)");
+    await expect.poll(() => shownText("last-entry")).toBe("MUG: 9 counted (expected 10, -1)");
     // Ready for the next scan at once: the fields clear and the code takes the focus as the
     // entry is sent, not when its answer comes.
     expect(
@@ -162,26 +170,14 @@ describe("cycle counts and risk checks in the admin", () => {
     // A hand scanner fires the next codes without waiting for any answer: every entry is
     // recorded in scan order, the refused one named with its reason, none wiped or merged.
     // MUG and TEE are each scanned twice: the last entry for a line stands, so the order shows.
-    for (const [scan, qty] of [
+    await scan([
       ["tee", "7"],
       ["NOPE", "1"],
       ["MUG", "8"],
       ["4006381333931", "9"],
       ["TEE", "6"],
-    ]) {
-      await page.keyboard.type(scan!);
-      await page.keyboard.press("Enter");
-      await page.keyboard.type(qty!);
-      await page.keyboard.press("Enter");
-    }
-    await expect
-      .poll(() =>
-        page
-          .getByTestId("last-entry")
-          .innerText()
-          .catch(() => ""),
-      )
-      .toBe("TEE: 6 counted (expected 5, +1)");
+    ]);
+    await expect.poll(() => shownText("last-entry")).toBe("TEE: 6 counted (expected 5, +1)");
     expect(await page.getByTestId("refused-entries").innerText()).toBe(
       "NOPE × 1: NOPE is not part of this count",
     );
@@ -202,15 +198,10 @@ describe("cycle counts and risk checks in the admin", () => {
       if (route.request().method() === "POST") held.push(route);
       else await route.continue();
     });
-    for (const [scan, qty] of [
+    await scan([
       ["SOCK", "1"],
       ["SOCK", "2"],
-    ]) {
-      await page.keyboard.type(scan!);
-      await page.keyboard.press("Enter");
-      await page.keyboard.type(qty!);
-      await page.keyboard.press("Enter");
-    }
+    ]);
     await page.getByText("Recording 2 entries…").waitFor();
     await expect.poll(() => held.length).toBe(1);
     // The merchant reloads (or closes the tab and comes back) before any answer.
@@ -219,21 +210,9 @@ describe("cycle counts and risk checks in the admin", () => {
     await Promise.all(held.map((r) => r.abort().catch(() => undefined)));
     await page.waitForFunction(() => "__remixRouter" in window);
     await expect
-      .poll(() =>
-        page
-          .getByTestId("resumed-entries")
-          .innerText()
-          .catch(() => ""),
-      )
+      .poll(() => shownText("resumed-entries"))
       .toBe("Resumed 2 entries not recorded before this page was last closed.");
-    await expect
-      .poll(() =>
-        page
-          .getByTestId("last-entry")
-          .innerText()
-          .catch(() => ""),
-      )
-      .toBe("SOCK: 2 counted (expected 2, 0)");
+    await expect.poll(() => shownText("last-entry")).toBe("SOCK: 2 counted (expected 2, 0)");
     const sock = await admin.prisma.cycleCountLine.findFirstOrThrow({
       where: { countId: BigInt(countId), sku: "SOCK" },
     });
