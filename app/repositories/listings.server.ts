@@ -98,6 +98,13 @@ export async function recordPushedBatch(
     remoteState?: Record<string, number> | null;
     /** The writes to remember (domain/echoes.ts `rememberWrites`), when this push wrote. */
     recentWrites?: RecentWrite[];
+    /**
+     * A change that landed where planned: the model it was planned from (quantity and when it was
+     * seen). The store showed exactly that when the change landed, so units the store's own orders
+     * took off the model since (applied during the call, the model's time unchanged) were sold
+     * after it: the answer does not include them and they stay taken off.
+     */
+    plannedFrom?: { quantity: number; seenAt: Date | null };
   }[],
   at: Date,
 ): Promise<void> {
@@ -111,7 +118,11 @@ export async function recordPushedBatch(
            -- Written back, it undid what moved the model since the push read it (the store's own
            -- order applied meanwhile: the model a unit high, and the next change's answer took
            -- that unit for a sale and held it for the settle window - chaos convergence, traced).
-           remote_quantity = CASE WHEN u.wrote THEN u.quantity ELSE l.remote_quantity END,
+           remote_quantity = CASE WHEN NOT u.wrote THEN l.remote_quantity
+                                  WHEN u.from_q IS NOT NULL AND l.remote_quantity < u.from_q
+                                   AND l.remote_observed_at IS NOT DISTINCT FROM u.from_at
+                                  THEN u.quantity - (u.from_q - l.remote_quantity)
+                                  ELSE u.quantity END,
            remote_source = CASE WHEN u.wrote
                                  AND NOT (l.remote_source = 'webhook' AND l.source_location_id IS NOT NULL)
                                 THEN 'push' ELSE l.remote_source END,
@@ -120,7 +131,9 @@ export async function recordPushedBatch(
            remote_observed_at = CASE WHEN u.wrote THEN ${at}::timestamptz ELSE l.remote_observed_at END,
            remote_state = COALESCE(u.state, l.remote_state),
            recent_writes = COALESCE(u.writes, l.recent_writes),
-           needs_read = l.needs_read AND NOT u.wrote,
+           -- A write settles what the channel shows only for the doubt it was planned under: a
+           -- read owed since (its version bump is newer than the plan) is still owed.
+           needs_read = l.needs_read AND NOT (u.wrote AND l.published_version <= u.version),
            dirty_since = CASE WHEN l.published_version <= u.version THEN NULL ELSE l.dirty_since END,
            pending_receipt_ids = ARRAY(SELECT unnest(l.pending_receipt_ids) EXCEPT SELECT unnest(u.receipts::bigint[])),
            failure_count = 0, last_error = NULL, updated_at = now()
@@ -128,8 +141,10 @@ export async function recordPushedBatch(
                   ${rows.map((r) => r.quantity)}::int[], ${rows.map((r) => r.wrote)}::boolean[],
                   ${rows.map((r) => (r.remoteState ? JSON.stringify(r.remoteState) : null))}::jsonb[],
                   ${rows.map((r) => `{${r.receiptIds.join(",")}}`)}::text[],
-                  ${rows.map((r) => (r.recentWrites ? JSON.stringify(r.recentWrites) : null))}::jsonb[])
-           AS u(id, version, quantity, wrote, state, receipts, writes)
+                  ${rows.map((r) => (r.recentWrites ? JSON.stringify(r.recentWrites) : null))}::jsonb[],
+                  ${rows.map((r) => r.plannedFrom?.quantity ?? null)}::int[],
+                  ${rows.map((r) => r.plannedFrom?.seenAt?.toISOString() ?? null)}::timestamptz[])
+           AS u(id, version, quantity, wrote, state, receipts, writes, from_q, from_at)
      WHERE l.id = u.id`);
   const receipts = [...new Set(rows.flatMap((r) => r.receiptIds.map(String)))];
   if (receipts.length > 0) {

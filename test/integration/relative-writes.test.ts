@@ -216,6 +216,65 @@ describe("relative writes to a store that sells", () => {
     expect((await listing(b)).publishedQuantity).toBe(shown - 3);
   });
 
+  it("keeps a sale the store made after the change landed, its order applied during the call", async () => {
+    // Found by reading: the answer (the change landed where planned) was recorded as the model
+    // over the shift of the store's own order applied while the call was on its way. Sold after
+    // the change, that unit is not in the answer: the model stayed a unit high, and the next
+    // change's answer took the unit for a sale and held it for the settle window.
+    await quietFor(a);
+    const shown = available(A);
+    await order(b, 1, new Date());
+    const shopify = adapterFor("shopify");
+    const racing: ChannelAdapter = Object.create(shopify);
+    racing.writeQuantities = async (ctx, writes, version) => {
+      const answers = await shopify.writeQuantities(ctx, writes, version);
+      local.sandbox.checkout(A, { lines: [{ sku: "TEE", quantity: 1 }] });
+      await order(a, 1, new Date());
+      return answers;
+    };
+    await pushSalesConnection(a, racing);
+    expect(available(A)).toBe(shown - 2);
+    expect(await listing(a)).toMatchObject({
+      remoteQuantity: shown - 2,
+      publishedQuantity: shown - 2,
+    });
+    const quiet = calls(A).length;
+    expect(await pushSalesConnection(a, adapterFor("shopify"))).toMatchObject({ wrote: 0 });
+    expect(calls(A).length).toBe(quiet);
+    expect(await hold(a)).toBeNull();
+    await pushSalesConnection(b, adapterFor("shopify"));
+    expect(available(B)).toBe(shown - 2);
+  });
+
+  it("keeps a read owed since the plan, though the write's answer is recorded", async () => {
+    // A listing comes to owe a read while its change is on its way (the store's own cancel, a
+    // sale that cannot be placed): recording the answer cleared it, as if the write had settled
+    // what the store shows — the write was planned before the doubt arose.
+    const row = await listing(a);
+    await order(b, 1, new Date());
+    const shopify = adapterFor("shopify");
+    const racing: ChannelAdapter = Object.create(shopify);
+    racing.writeQuantities = async (ctx, writes, version) => {
+      const answers = await shopify.writeQuantities(ctx, writes, version);
+      await listings.markNeedsRead([row.id], new Date());
+      return answers;
+    };
+    const before = calls(A).length;
+    await pushSalesConnection(a, racing);
+    expect(calls(A).slice(before)).toEqual(["inventoryAdjustQuantities"]);
+    // Still owed, and still dirty: the next push reads A, finds it as published, writes nothing.
+    const after = await listing(a);
+    expect(after.needsRead).toBe(true);
+    expect(after.pushedVersion).toBeLessThan(after.publishedVersion);
+    await pushSalesConnection(a, adapterFor("shopify"));
+    expect(calls(A).slice(before)).toEqual(["inventoryAdjustQuantities"]);
+    expect(await listing(a)).toMatchObject({
+      needsRead: false,
+      remoteQuantity: available(A),
+      publishedQuantity: available(A),
+    });
+  });
+
   it("writes again at once when the store rose meanwhile", async () => {
     const shown = available(A);
     // Someone adds two units on A's storefront (not hub stock: the hub counts at the source).

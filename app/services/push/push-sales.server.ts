@@ -222,6 +222,10 @@ export async function pushSalesConnection(
             planned.get(l.id) === r.quantity ? [] : [r.quantity],
             written,
           ),
+          // Landed where planned: the store's own sales the model followed meanwhile came after.
+          ...(write.relative && shift === 0 && l.remoteQuantity !== null
+            ? { plannedFrom: { quantity: l.remoteQuantity, seenAt: l.remoteObservedAt } }
+            : {}),
         });
         if (shift === 0) pushMetrics.observeLatency(conn.kind, l.dirtySince, written);
         outcome.wrote++;
