@@ -80,6 +80,14 @@ function createMetrics() {
       help: "Receipts failed after the sweeper revived them the maximum number of times",
       registers: [registry],
     }),
+    holdUnitsReleased: new client.Counter({
+      name: "stockguard_hold_units_released_total",
+      help:
+        "Units a channel's drop held for every other channel that nothing explained within the " +
+        "settle window (released by the sweeper): an order that never came, an edit at the " +
+        "channel, or a drop held twice; each kept the other channels that many units low",
+      registers: [registry],
+    }),
     oversells: new client.Counter({
       name: "stockguard_oversold_units_total",
       help: "Units sold beyond availability (recorded as incidents)",

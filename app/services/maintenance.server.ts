@@ -148,6 +148,7 @@ export async function scheduleReconcile(): Promise<{ connections: number }> {
 export async function releaseExpiredHolds(now = new Date()): Promise<number> {
   const expired = await holds.expiredHolds(now, 500);
   const byShop = new Map<string, string[]>();
+  let released = 0;
   for (const h of expired) byShop.set(h.shopId, [...(byShop.get(h.shopId) ?? []), h.listingId]);
   for (const [shopId, listingIds] of byShop) {
     const result = await applyLedgerEvent({
@@ -160,15 +161,18 @@ export async function releaseExpiredHolds(now = new Date()): Promise<number> {
         change: { kind: "release" as const, expiredBy: now.toISOString() },
       })),
     });
+    released += result.holdUnitsReleased ?? 0;
     await enqueueSafely("push", () =>
       enqueuePushes(result.changedListings.map((l) => l.connectionId)),
     );
   }
+  if (released > 0) metrics().holdUnitsReleased.inc(released);
   // Each one kept every other channel a unit low for the whole settle window: worth a look.
   if (expired.length > 0)
     log({
       holds: expired.length,
       listingIds: expired.slice(0, 20).map((h) => h.listingId),
+      units: released,
     }).info("provisional holds released");
   return expired.length;
 }

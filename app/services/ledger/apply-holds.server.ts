@@ -102,6 +102,7 @@ export async function applyHoldOperations(ctx: EventContext, ops: HoldOperation[
       listing.remoteQuantity = op.change.shown;
       ctx.holdChanged(op.listingId, units);
     } else if (await holds.releaseExpiredHold(ctx.tx, op.listingId, op.change.expiredBy)) {
+      ctx.result.holdUnitsReleased = (ctx.result.holdUnitsReleased ?? 0) + listing.holdUnits;
       ctx.holdChanged(op.listingId, -listing.holdUnits);
     }
   }

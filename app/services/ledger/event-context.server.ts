@@ -28,6 +28,8 @@ export type ApplyResult = {
   merchantDecisions?: number;
   /** Source levels the source's own order moved on_hand at: to be read again (`recountAfter`). */
   sourceRecounts?: { itemId: string; locationId: string }[];
+  /** Units of provisional holds this event released unexplained (expired: apply-holds). */
+  holdUnitsReleased?: number;
 };
 
 export type Effect = {
