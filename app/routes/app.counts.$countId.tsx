@@ -150,23 +150,18 @@ function ScanEntry({ countId }: { countId: string }) {
   const [counted, setCounted] = useState("");
   const [waiting, setWaiting] = useState<ScanEntryValue[]>([]);
   const [resumed, setResumed] = useState(0);
+  const [restored, setRestored] = useState(false);
   const storageKey = `stockguard:count-entries:${countId}`;
-  // Restored after hydration (the server renders an empty queue).
+  // Restored after hydration (the server renders an empty queue), then kept as it changes.
   useEffect(() => {
     const saved = readSavedEntries(storageKey);
-    if (saved.length === 0) return;
     setResumed(saved.length);
     setWaiting((queue) => [...saved, ...queue]);
+    setRestored(true);
   }, [storageKey]);
-  const restored = useRef(false);
   useEffect(() => {
-    // The first run sees the queue before the restored entries reach it: nothing to save yet.
-    if (!restored.current) {
-      restored.current = true;
-      return;
-    }
-    saveEntries(storageKey, waiting);
-  }, [storageKey, waiting]);
+    if (restored) saveEntries(storageKey, waiting);
+  }, [restored, storageKey, waiting]);
   const [recorded, setRecorded] = useState<EntryResult["entered"]>();
   const [refused, setRefused] = useState<{ entry: ScanEntryValue; why: string }[]>([]);
   const sent = useRef<{ entry: ScanEntryValue; busy: boolean } | null>(null);

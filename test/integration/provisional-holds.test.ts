@@ -70,7 +70,19 @@ async function setup() {
   // The store's fulfilment of an order, delivered before the order itself (no sale time).
   const shipment = (id: string, quantity: number) =>
     line(id, "shipped", { kind: "shipped", quantity }, "test:fulfillment");
-  return { shop, x, y, xListing, yListing, drop, order, shipment, line };
+  /**
+   * A drop of x measured outside the locks (a read, a write's answer, or a level update), as
+   * `holdUnexplainedDrop` is called: x's published quantity and model then, what x shows, when.
+   */
+  const xRead = (publishedQuantity: number, before: number | null, now: number, at: Date) =>
+    holdUnexplainedDrop(
+      { id: x.connectionId },
+      { id: xListing, shopId: shop.shopId, publishedQuantity },
+      before,
+      now,
+      at,
+    );
+  return { shop, x, y, xListing, yListing, drop, order, shipment, line, xRead };
 }
 
 describe("provisional holds", () => {
@@ -138,7 +150,7 @@ describe("provisional holds", () => {
     // first (stamped to the second) arrived 1.6 s later. Stamped on arrival, it claimed the store
     // showed 3 *after* the second sale, whose order was then taken as already included: the
     // model stayed a unit high, and the read that found the unit gone held it until it expired.
-    const { shop, x, xListing, yListing, order } = await setup();
+    const { x, xListing, yListing, order, xRead } = await setup();
     const second = Math.floor(Date.now() / 1_000) * 1_000 - 5_000;
     await prisma.listing.update({
       where: { id: xListing },
@@ -162,13 +174,7 @@ describe("provisional holds", () => {
       true,
     );
     // The read (a compare-and-set write found the store changed) sees 2: nothing to hold.
-    await holdUnexplainedDrop(
-      { id: x.connectionId },
-      { id: xListing, shopId: shop.shopId, publishedQuantity: 2 },
-      3,
-      2,
-      new Date(),
-    );
+    await xRead(2, 3, 2, new Date());
     expect(await prisma.provisionalHold.count({ where: { listingId: xListing } })).toBe(0);
     expect(await published(yListing)).toBe(2);
   });
@@ -179,16 +185,10 @@ describe("provisional holds", () => {
     // listing before that and measured the sale's own level update (4, stamped to the second
     // before the change) against the old model: applied after the answer, it held the same sale
     // again, and one unit outlived its order, every other store a unit low for 12 s.
-    const { shop, x, xListing, yListing, order } = await setup();
+    const { xListing, yListing, order, xRead } = await setup();
     const soldAt = new Date(Math.floor(Date.now() / 1_000) * 1_000 - 1_000);
     // The change's answer: planned 6 from 5, landed on 5 — x showed 4 just before it.
-    await holdUnexplainedDrop(
-      { id: x.connectionId },
-      { id: xListing, shopId: shop.shopId, publishedQuantity: 5 },
-      5,
-      4,
-      new Date(),
-    );
+    await xRead(5, 5, 4, new Date());
     await prisma.listing.update({
       where: { id: xListing },
       data: { remoteQuantity: 5, remoteObservedAt: new Date(), lastPushedAt: new Date() },
@@ -197,13 +197,7 @@ describe("provisional holds", () => {
       await prisma.provisionalHold.findUnique({ where: { listingId: xListing } }),
     ).toMatchObject({ units: 1 });
     // The level update of the sale, decided on the listing as it was before the answer.
-    await holdUnexplainedDrop(
-      { id: x.connectionId },
-      { id: xListing, shopId: shop.shopId, publishedQuantity: 5 },
-      5,
-      4,
-      new Date(soldAt.getTime() + 1_000),
-    );
+    await xRead(5, 5, 4, new Date(soldAt.getTime() + 1_000));
     expect(
       await prisma.provisionalHold.findUnique({ where: { listingId: xListing } }),
     ).toMatchObject({ units: 1 });
@@ -221,7 +215,7 @@ describe("provisional holds", () => {
     // date, and recorded that — writing the model it had read back over the shift of x's own
     // order applied in between. The model stayed a unit high, and the next change's answer took
     // that unit for a sale: held 10 s, every other store a unit low.
-    const { x, xListing, yListing, order } = await setup();
+    const { x, xListing, yListing, order, xRead } = await setup();
     const row = await prisma.listing.findUniqueOrThrow({ where: { id: xListing } });
     await order("o-13", 1);
     expect(
@@ -245,13 +239,7 @@ describe("provisional holds", () => {
     ).toBe(4);
     // x's level update (4), measured outside the locks against the model before the order:
     // under the locks the model already has the sale, so nothing is held and y stays at 4.
-    await holdUnexplainedDrop(
-      { id: x.connectionId },
-      { id: xListing, shopId: row.shopId, publishedQuantity: 5 },
-      5,
-      4,
-      new Date(),
-    );
+    await xRead(5, 5, 4, new Date());
     expect(await prisma.provisionalHold.count({ where: { listingId: xListing } })).toBe(0);
     expect(await published(yListing)).toBe(4);
   });
@@ -259,7 +247,7 @@ describe("provisional holds", () => {
   it("reads a channel whose late update shows more than the sales it has followed", async () => {
     // Chaos convergence: two sales on x, both orders applied (the model followed them to 3),
     // then the update made after the first (4, stamped to the second) arrived late.
-    const { shop, x, xListing, yListing, order } = await setup();
+    const { x, xListing, yListing, order, xRead } = await setup();
     await prisma.listing.update({
       where: { id: xListing },
       data: { remoteObservedAt: new Date(Date.now() - 60_000) },
@@ -284,13 +272,7 @@ describe("provisional holds", () => {
     const after = await prisma.listing.findUniqueOrThrow({ where: { id: xListing } });
     expect(after).toMatchObject({ remoteQuantity: 3, needsRead: true });
     // The push's compare-and-set read then finds 3: nothing to hold, nothing held a unit low.
-    await holdUnexplainedDrop(
-      { id: x.connectionId },
-      { id: xListing, shopId: shop.shopId, publishedQuantity: 3 },
-      after.remoteQuantity,
-      3,
-      new Date(),
-    );
+    await xRead(3, after.remoteQuantity, 3, new Date());
     expect(await prisma.provisionalHold.count({ where: { listingId: xListing } })).toBe(0);
     expect(await published(yListing)).toBe(3);
   });

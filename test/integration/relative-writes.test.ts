@@ -129,39 +129,41 @@ describe("relative writes to a store that sells", () => {
   });
 
   /**
-   * The store's level update reaches the web while the push waits for its change's answer: sent
-   * by the change itself (`after`: the store shows the change's result) or by a sale just before
-   * the change landed (`before`). The local store sends no webhooks here: the test applies the
-   * update as the web would, stamped to the second like Shopify's.
+   * A push whose write call lets something happen at the store or in StockGuard just before the
+   * call (`before`) or once the channel has answered, before the push records it (`after`).
    */
-  async function pushWithLevelUpdateInFlight(
+  function pushWith(
     conn: ConnectionContext,
-    store: string,
-    sent: "before" | "after",
+    during: { before?: () => Promise<void>; after?: () => Promise<void> },
   ) {
     const shopify = adapterFor("shopify");
-    const deliver = async () => {
-      const row = await listing(conn);
-      const at = new Date();
-      await observeLevel(
-        { id: conn.id, role: "sales" },
-        {
-          remoteRef: row.remoteRef,
-          remoteLocationRef: row.remoteLocationRef,
-          quantity: available(store),
-          at: new Date(Math.floor(at.getTime() / 1_000) * 1_000),
-        },
-        at,
-      );
-    };
     const racing: ChannelAdapter = Object.create(shopify);
     racing.writeQuantities = async (ctx, writes, version) => {
-      if (sent === "before") await deliver();
+      await during.before?.();
       const answers = await shopify.writeQuantities(ctx, writes, version);
-      if (sent === "after") await deliver();
+      await during.after?.();
       return answers;
     };
     return pushSalesConnection(conn, racing);
+  }
+
+  /**
+   * The store's level update applied as the web would (the local store sends no webhooks here),
+   * showing what the store shows now, stamped to the second like Shopify's.
+   */
+  async function levelUpdate(conn: ConnectionContext, store: string) {
+    const row = await listing(conn);
+    const at = new Date();
+    await observeLevel(
+      { id: conn.id, role: "sales" },
+      {
+        remoteRef: row.remoteRef,
+        remoteLocationRef: row.remoteLocationRef,
+        quantity: available(store),
+        at: new Date(Math.floor(at.getTime() / 1_000) * 1_000),
+      },
+      at,
+    );
   }
 
   /** A's last write and observation a minute ago: a level update now can be placed after them. */
@@ -173,18 +175,24 @@ describe("relative writes to a store that sells", () => {
     });
   }
 
+  /** A sells `units` on its storefront (its order not applied), B's order of one is applied. */
+  async function aSoldWhileBOrdered(units: number) {
+    await quietFor(a);
+    const shown = available(A);
+    local.sandbox.checkout(A, { lines: [{ sku: "TEE", quantity: units }] });
+    const soldAt = new Date();
+    await order(b, 1, new Date());
+    return { shown, soldAt };
+  }
+
   it("holds the sale a change reveals once, though the change's own level update is applied first", async () => {
     // Chaos convergence, seed 11 (traced): the push sent a store a change of -1 (2 -> 1); it had
     // sold a unit meanwhile, so the change left 0. The level update the change caused (0) was
     // applied before the push recorded the answer, measured against the model from before the
     // change (2): a drop of 2. The answer's hold then found nothing more, the order consumed
     // one, and the other unit kept every other store a unit low until the hold expired.
-    await quietFor(a);
-    const shown = available(A);
-    local.sandbox.checkout(A, { lines: [{ sku: "TEE", quantity: 1 }] });
-    const soldAt = new Date();
-    await order(b, 1, new Date());
-    await pushWithLevelUpdateInFlight(a, A, "after");
+    const { shown, soldAt } = await aSoldWhileBOrdered(1);
+    await pushWith(a, { after: () => levelUpdate(a, A) });
     expect(available(A)).toBe(shown - 2);
     // One unit held: A's one sale, not the change's own unit as well.
     expect(await hold(a)).toMatchObject({ units: 1 });
@@ -202,12 +210,8 @@ describe("relative writes to a store that sells", () => {
     // just before the change, so the update holds the sale and the answer finds nothing more.
     // (A sale of one would leave the store on the change's own intended quantity: taken as our
     // write's echo, the listing is read instead — tested with echoes.)
-    await quietFor(a);
-    const shown = available(A);
-    local.sandbox.checkout(A, { lines: [{ sku: "TEE", quantity: 2 }] });
-    const soldAt = new Date();
-    await order(b, 1, new Date());
-    await pushWithLevelUpdateInFlight(a, A, "before");
+    const { shown, soldAt } = await aSoldWhileBOrdered(2);
+    await pushWith(a, { before: () => levelUpdate(a, A) });
     expect(available(A)).toBe(shown - 3);
     expect(await hold(a)).toMatchObject({ units: 2 });
     expect((await listing(b)).publishedQuantity).toBe(shown - 3);
@@ -224,15 +228,12 @@ describe("relative writes to a store that sells", () => {
     await quietFor(a);
     const shown = available(A);
     await order(b, 1, new Date());
-    const shopify = adapterFor("shopify");
-    const racing: ChannelAdapter = Object.create(shopify);
-    racing.writeQuantities = async (ctx, writes, version) => {
-      const answers = await shopify.writeQuantities(ctx, writes, version);
-      local.sandbox.checkout(A, { lines: [{ sku: "TEE", quantity: 1 }] });
-      await order(a, 1, new Date());
-      return answers;
-    };
-    await pushSalesConnection(a, racing);
+    await pushWith(a, {
+      after: async () => {
+        local.sandbox.checkout(A, { lines: [{ sku: "TEE", quantity: 1 }] });
+        await order(a, 1, new Date());
+      },
+    });
     expect(available(A)).toBe(shown - 2);
     expect(await listing(a)).toMatchObject({
       remoteQuantity: shown - 2,
@@ -252,15 +253,8 @@ describe("relative writes to a store that sells", () => {
     // what the store shows — the write was planned before the doubt arose.
     const row = await listing(a);
     await order(b, 1, new Date());
-    const shopify = adapterFor("shopify");
-    const racing: ChannelAdapter = Object.create(shopify);
-    racing.writeQuantities = async (ctx, writes, version) => {
-      const answers = await shopify.writeQuantities(ctx, writes, version);
-      await listings.markNeedsRead([row.id], new Date());
-      return answers;
-    };
     const before = calls(A).length;
-    await pushSalesConnection(a, racing);
+    await pushWith(a, { after: () => listings.markNeedsRead([row.id], new Date()) });
     expect(calls(A).slice(before)).toEqual(["inventoryAdjustQuantities"]);
     // Still owed, and still dirty: the next push reads A, finds it as published, writes nothing.
     const after = await listing(a);
