@@ -394,6 +394,8 @@ export type FlaggedSourceListing = {
   locationId: string;
   sku: string;
   published: number;
+  /** A drop no event explained at an earlier read, not counted yet. */
+  seenDrop: { units: number; since: number } | null;
 };
 
 /** Source-store levels an inbound update flagged for a read (`remote_source = 'webhook'`). */
@@ -402,14 +404,39 @@ export async function flaggedSourceListings(
   after: string,
   limit: number,
 ): Promise<FlaggedSourceListing[]> {
-  return db().query<FlaggedSourceListing>(sql`
+  const rows = await db().query<
+    Omit<FlaggedSourceListing, "seenDrop"> & { dropUnits: number | null; dropSince: Date | null }
+  >(sql`
     SELECT l.id, l.remote_ref AS "remoteRef", l.remote_location_ref AS "remoteLocationRef",
            c.item_id AS "itemId", l.source_location_id AS "locationId", i.sku,
-           l.published_quantity AS published
+           l.published_quantity AS published,
+           l.count_drop_units AS "dropUnits", l.count_drop_since AS "dropSince"
       FROM listing l JOIN listing_component c ON c.listing_id = l.id JOIN stock_item i ON i.id = c.item_id
      WHERE l.connection_id = ${connectionId}::uuid AND l.remote_source = 'webhook'
        AND l.source_location_id IS NOT NULL AND l.id > ${after}::uuid
      ORDER BY l.id LIMIT ${limit}`);
+  return rows.map(({ dropUnits, dropSince, ...row }) => ({
+    ...row,
+    seenDrop:
+      dropUnits !== null && dropSince !== null
+        ? { units: dropUnits, since: dropSince.getTime() }
+        : null,
+  }));
+}
+
+/** Remembers (or forgets) each read level's drop waiting to be counted. */
+export async function recordSeenDrops(
+  drops: { listingId: string; seenDrop: { units: number; since: number } | null }[],
+): Promise<void> {
+  if (drops.length === 0) return;
+  await db().execute(sql`
+    UPDATE listing l SET count_drop_units = u.units, count_drop_since = u.since
+      FROM unnest(${drops.map((d) => d.listingId)}::uuid[],
+                  ${drops.map((d) => d.seenDrop?.units ?? null)}::int[],
+                  ${drops.map((d) => (d.seenDrop ? new Date(d.seenDrop.since).toISOString() : null))}::timestamptz[])
+           AS u(id, units, since)
+     WHERE l.id = u.id
+       AND (l.count_drop_units IS DISTINCT FROM u.units OR l.count_drop_since IS DISTINCT FROM u.since)`);
 }
 
 /** Flags source listings for another read (postponed counts). */

@@ -3,7 +3,10 @@ import type { ConnectionContext } from "../../app/channels/channel-adapter";
 import { adapterFor } from "../../app/channels/registry.server";
 import prisma from "../../app/db.server";
 import { importCatalog } from "../../app/services/catalog/import-catalog.server";
+import { ingestReceipt } from "../../app/services/ingest/ingest-receipt.server";
 import { readSourceLevels } from "../../app/services/ingest/read-source-levels.server";
+import { storeDelivery } from "../../app/services/inbound/deliveries.server";
+import { CONFIRM_DROP_MS } from "../../app/domain/source-count";
 import { pushSourceConnection } from "../../app/services/push/push-source.server";
 import { sourceTarget, storeOrder, type LineRefs } from "../factories/deliveries";
 import { installSource, startLocalStores } from "../helpers/local-stores";
@@ -65,9 +68,51 @@ beforeEach(async () => {
   await prisma.receipt.deleteMany({ where: { connectionId: source.id } });
 });
 
+/**
+ * The source's webhooks of these topics emitted since `from` (an index in its event log),
+ * delivered and applied as the web and the ingest worker would; returns the log's new end.
+ */
+async function deliverSince(from: number, topics: string[]): Promise<number> {
+  const events = local.sandbox.shop(SOURCE).events;
+  for (const event of events.slice(from)) {
+    if (!topics.includes(event.topic)) continue;
+    const target = sourceTarget({ shopId, sourceConnectionId: source.id });
+    const stored = await storeDelivery({
+      target,
+      sameAccount: [target],
+      topic: event.topic,
+      eventId: event.eventId,
+      deliveryId: event.eventId,
+      resourceId: String((event.payload as { id: unknown }).id),
+      occurredAt: event.triggeredAt,
+      payload: event.payload,
+    });
+    if (stored.replayed) throw new Error("unexpected replay");
+    await ingestReceipt(stored.receiptId);
+  }
+  return events.length;
+}
+
+const levelReads = () =>
+  prisma.movement.count({
+    where: { shopId, kind: "on_hand_counted", actor: "shopify:level-read" },
+  });
+
 async function flagBoth() {
   await prisma.listing.updateMany({
     where: { connectionId: source.id },
+    data: { remoteSource: "webhook" },
+  });
+}
+
+/** Flags the tee's level alone for a read (the other tests leave the cap's count owed). */
+async function flagTee() {
+  await prisma.listing.updateMany({
+    where: { connectionId: source.id, sku: { not: "TEE" } },
+    data: { remoteSource: "read" },
+  });
+  await prisma.listing.updateMany({
+    where: { connectionId: source.id, sku: "TEE" },
     data: { remoteSource: "webhook" },
   });
 }
@@ -111,5 +156,48 @@ describe("a count at the source while its own orders are in flight", () => {
     expect(await onHand("CAP")).toBe(caps);
     // Looking ahead is not ingesting: the line is not reported unmatched before it is applied.
     expect(await prisma.unmatchedLine.count({ where: { shopId } })).toBe(0);
+  });
+
+  it("does not count a shipment whose order is not seen either: the two look like a loss", async () => {
+    // A CI run: the source shipped 2 units and took a new order of 2, neither webhook applied
+    // yet. The store's committed is where the ledger's is, its on_hand 2 lower: counted as a
+    // loss, the shipment was counted again when its webhook landed (the ledger 2 below the shelf).
+    let log = local.sandbox.shop(SOURCE).events.length;
+    const first = local.sandbox.checkout(SOURCE, { lines: [{ sku: "TEE", quantity: 2 }] });
+    log = await deliverSince(log, ["orders/create"]);
+    const tees = await onHand("TEE");
+    const counted = await levelReads();
+    local.sandbox.fulfillOrder(SOURCE, String(first.id));
+    local.sandbox.checkout(SOURCE, { lines: [{ sku: "TEE", quantity: 2 }] });
+    await flagTee();
+    expect(await readSourceLevels(source.id, 0)).toMatchObject({ counted: 0, postponed: 1 });
+    expect(await onHand("TEE")).toBe(tees);
+    // Read again before the wait is over: still nothing counted.
+    expect(await readSourceLevels(source.id, 1)).toMatchObject({ counted: 0, postponed: 1 });
+    // The webhooks land: the shipment takes its 2 units, the drop is explained and forgotten.
+    await deliverSince(log, ["orders/create", "fulfillments/create"]);
+    await flagTee();
+    expect(await readSourceLevels(source.id, 0)).toMatchObject({ counted: 0, postponed: 0 });
+    expect(await onHand("TEE")).toBe(tees - 2);
+    expect(await levelReads()).toBe(counted);
+    const tee = await prisma.listing.findFirstOrThrow({
+      where: { connectionId: source.id, sku: "TEE" },
+    });
+    expect(tee).toMatchObject({ countDropUnits: null, countDropSince: null });
+  });
+
+  it("counts a loss on the shelf once reads have shown it for the wait", async () => {
+    const tees = await onHand("TEE");
+    local.sandbox.adjustInventory(SOURCE, { sku: "TEE", name: "available", delta: -3 });
+    await flagTee();
+    expect(await readSourceLevels(source.id, 0)).toMatchObject({ counted: 0, postponed: 1 });
+    expect(await onHand("TEE")).toBe(tees);
+    // As if the wait had passed (the next read comes every 2 s while a drop waits).
+    await prisma.listing.updateMany({
+      where: { connectionId: source.id, sku: "TEE" },
+      data: { countDropSince: new Date(Date.now() - CONFIRM_DROP_MS) },
+    });
+    expect(await readSourceLevels(source.id, 1)).toMatchObject({ counted: 1, postponed: 0 });
+    expect(await onHand("TEE")).toBe(tees - 3);
   });
 });

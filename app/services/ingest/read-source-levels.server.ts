@@ -147,6 +147,8 @@ async function readPage(
   const operations: (ItemOperation | LineOperation)[] = [];
   const postponed: string[] = [];
   const repair: string[] = [];
+  const seenDrops: Parameters<typeof listings.recordSeenDrops>[0] = [];
+  const now = Date.now();
   await listings.recordRemoteBatch(
     flagged.flatMap((f) => {
       const read = reads.find(
@@ -182,6 +184,8 @@ async function readPage(
       // An outbox batch sent but not confirmed may or may not be in the store's on_hand yet.
       eventsInFlight: receiptsInFlight || level.pending.some((p) => p.status === "sending"),
       attempt,
+      seenDrop: f.seenDrop,
+      now,
     });
     if (decision.action === "postpone") {
       postponed.push(f.id);
@@ -189,6 +193,12 @@ async function readPage(
       continue;
     }
     if (decision.recheck) postponed.push(f.id);
+    seenDrops.push({ listingId: f.id, seenDrop: decision.seenDrop });
+    if (debugEnabled() && (decision.seenDrop || f.seenDrop))
+      log({ connectionId, sku: f.sku }).debug(
+        { seenDrop: decision.seenDrop, before: f.seenDrop, counted: decision.onHand },
+        "source drop waiting to be counted",
+      );
     // The read may show the listing off its projection without any count to apply (a state
     // moved at the store, an earlier write lost): the push re-projects it. An oversold level
     // shows a negative `available` no move can change: that is 0 for the storefront.
@@ -220,6 +230,7 @@ async function readPage(
       });
     }
   }
+  await listings.recordSeenDrops(seenDrops);
   await listings.markDirty(repair, new Date());
   let counted = 0;
   if (operations.length > 0) {
