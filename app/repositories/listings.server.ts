@@ -99,10 +99,11 @@ export async function recordPushedBatch(
     /** The writes to remember (domain/echoes.ts `rememberWrites`), when this push wrote. */
     recentWrites?: RecentWrite[];
     /**
-     * A change that landed where planned: the model it was planned from (quantity and when it was
-     * seen). The store showed exactly that when the change landed, so units the store's own orders
-     * took off the model since (applied during the call, the model's time unchanged) were sold
-     * after it: the answer does not include them and they stay taken off.
+     * A change: what the store showed when it landed as the model had it when the change was
+     * planned (the model then, less the sales the answer reveals), and when that model was seen.
+     * Units the store's own orders took off the model since (applied during the call, the
+     * model's time unchanged) beyond those were sold after the change landed: the answer does not
+     * include them and they stay taken off.
      */
     plannedFrom?: { quantity: number; seenAt: Date | null };
   }[],

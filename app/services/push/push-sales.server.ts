@@ -222,9 +222,11 @@ export async function pushSalesConnection(
             planned.get(l.id) === r.quantity ? [] : [r.quantity],
             written,
           ),
-          // Landed where planned: the store's own sales the model followed meanwhile came after.
-          ...(write.relative && shift === 0 && l.remoteQuantity !== null
-            ? { plannedFrom: { quantity: l.remoteQuantity, seenAt: l.remoteObservedAt } }
+          // What the store showed when the change landed, as the model had it when planned: the
+          // store's own sales the model followed meanwhile beyond the ones the answer reveals
+          // (shift) came after the change and stay taken off.
+          ...(write.relative && shift <= 0 && l.remoteQuantity !== null
+            ? { plannedFrom: { quantity: l.remoteQuantity + shift, seenAt: l.remoteObservedAt } }
             : {}),
         });
         if (shift === 0) pushMetrics.observeLatency(conn.kind, l.dirtySince, written);
