@@ -27,12 +27,15 @@ const REDACT = [
 let root: Logger | undefined;
 
 export function logger(): Logger {
-  root ??= pino({
+  const service = process.env.STOCKGUARD_PROCESS ?? "stockguard";
+  const options = {
     level: process.env.LOG_LEVEL ?? (process.env.VITEST ? "silent" : "info"),
-    base: { service: process.env.STOCKGUARD_PROCESS ?? "stockguard", pid: process.pid },
+    base: { service, pid: process.pid },
     redact: { paths: REDACT, censor: "[redacted]" },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  // The CLI's standard output is its answer (`--json` is parsed by scripts): logs go to stderr.
+  root ??= service === "cli" ? pino(options, pino.destination(2)) : pino(options);
   return root;
 }
 
