@@ -34,11 +34,16 @@ export const EMPTY_LINE: LineState = {
   returned: 0,
 };
 
+/**
+ * `version` orders a line's own updates (last writer wins: the order's update time); `soldAt`,
+ * when the channel says, is when the order was placed — the sale time of the units the line's
+ * first appearance takes (an order first seen through a later update carries a later version).
+ */
 export type LineCommand =
   /** The order was placed with this quantity (the channel's creation event). */
-  | { kind: "placed"; quantity: number; version: string }
+  | { kind: "placed"; quantity: number; version: string; soldAt?: string }
   /** The line's ordered quantity is now `quantity` (edit up/down; 0 = line removed). */
-  | { kind: "edited"; quantity: number; version: string }
+  | { kind: "edited"; quantity: number; version: string; soldAt?: string }
   /** The whole order was cancelled: every unshipped unit is released. */
   | { kind: "cancelled_all" }
   /** Part of the line was cancelled (partial cancel, refund with restock of unfulfilled units). */

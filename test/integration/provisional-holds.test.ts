@@ -101,9 +101,10 @@ describe("provisional holds", () => {
 
   it("is consumed by the order that explains it: no second lowering, no ledger effect of its own", async () => {
     const { shop, xListing, yListing, drop, order } = await setup();
+    const soldAt = new Date(Date.now() - 2_000);
     await drop(4);
     const before = await prisma.listing.findUniqueOrThrow({ where: { id: yListing } });
-    const result = await order("o-1", 1);
+    const result = await order("o-1", 1, soldAt);
     expect(await published(yListing)).toBe(4);
     expect(await prisma.provisionalHold.count({ where: { listingId: xListing } })).toBe(0);
     // The order changed nothing the other channels show: only the source store's projection
@@ -177,6 +178,66 @@ describe("provisional holds", () => {
     await xRead(2, 3, 2, new Date());
     expect(await prisma.provisionalHold.count({ where: { listingId: xListing } })).toBe(0);
     expect(await published(yListing)).toBe(2);
+  });
+
+  it("is left to the earlier sale's order when a later sale's order arrives first", async () => {
+    // Multi-store e2e (traced): x sold one, a read found it (5 -> 4) and held it; x sold again
+    // after the read, and that order arrived first and took the hold. The first order, placed
+    // before the read, moved nothing: the model stayed at 4 while x showed 3, and the next look
+    // held the second sale again with its order applied — nothing consumed that unit.
+    const { xListing, yListing, order, xRead } = await setup();
+    const look = new Date(Date.now() - 10_000);
+    await xRead(5, 5, 4, look);
+    await order("o-13", 1, new Date(look.getTime() + 3_000)); // sold after the read
+    expect(
+      await prisma.provisionalHold.findUnique({ where: { listingId: xListing } }),
+    ).toMatchObject({ units: 1 });
+    expect(await prisma.listing.findUniqueOrThrow({ where: { id: xListing } })).toMatchObject({
+      remoteQuantity: 3,
+      needsRead: false,
+    });
+    await order("o-14", 1, new Date(look.getTime() - 3_000)); // the sale the read found
+    expect(await prisma.provisionalHold.count({ where: { listingId: xListing } })).toBe(0);
+    expect(await published(yListing)).toBe(3);
+    // The next look at x (it shows 3) is measured against the model: no news, nothing held.
+    const model = (await prisma.listing.findUniqueOrThrow({ where: { id: xListing } }))
+      .remoteQuantity;
+    expect(model).toBe(3);
+    await xRead(3, model, 3, new Date());
+    expect(await prisma.provisionalHold.count({ where: { listingId: xListing } })).toBe(0);
+    expect(await published(yListing)).toBe(3);
+  });
+
+  it("is taken by an order first seen through a later update, placed before the look", async () => {
+    // Chaos convergence (traced): the order's creation was delivered late, its update (after a
+    // quick cancel or fulfilment, stamped later) first; that update's time taken as the sale time
+    // put the sale after the look that held it: the hold stayed and the model moved as well.
+    const { xListing, yListing, line, xRead } = await setup();
+    const look = new Date(Date.now() - 10_000);
+    await xRead(5, 5, 4, look);
+    await line("o-16", "ordered", {
+      kind: "edited",
+      quantity: 1,
+      version: new Date(look.getTime() + 3_000).toISOString(),
+      soldAt: new Date(look.getTime() - 3_000).toISOString(),
+    });
+    expect(await prisma.provisionalHold.count({ where: { listingId: xListing } })).toBe(0);
+    expect(await prisma.listing.findUniqueOrThrow({ where: { id: xListing } })).toMatchObject({
+      remoteQuantity: 4,
+      needsRead: false,
+    });
+    expect(await published(yListing)).toBe(4);
+  });
+
+  it("is taken by an order of the same second as the look, and the channel is read", async () => {
+    const { xListing, order, xRead } = await setup();
+    const look = new Date(Math.floor(Date.now() / 1_000) * 1_000 - 5_000 + 300);
+    await xRead(5, 5, 4, look);
+    await order("o-15", 1, new Date(Math.floor(look.getTime() / 1_000) * 1_000));
+    expect(await prisma.provisionalHold.count({ where: { listingId: xListing } })).toBe(0);
+    expect((await prisma.listing.findUniqueOrThrow({ where: { id: xListing } })).needsRead).toBe(
+      true,
+    );
   });
 
   it("holds nothing from a drop measured before a newer look at the channel was recorded", async () => {

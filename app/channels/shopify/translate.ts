@@ -127,6 +127,7 @@ export function orderOperations(
           kind: topic === "orders/create" && ordered > 0 ? "placed" : "edited",
           quantity: ordered,
           version: order.updated_at,
+          soldAt: order.created_at,
         },
       ),
     );

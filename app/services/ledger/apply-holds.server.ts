@@ -156,6 +156,40 @@ export async function consumeListingHold(
 }
 
 /**
+ * A channel's own order took `units` from the pool: the units its channel's drop had held
+ * provisionally are no longer held, the rest were taken off its storefront when sold, which
+ * StockGuard follows (`followChannelSale`).
+ *
+ * A hold holds the sales its observations saw, so an order sold after the listing's last look
+ * (the hold's newest observation or later) is not among them: it leaves the hold to the order
+ * that is and moves the model. Taken by the later sale, the hold was gone when the earlier
+ * sale's order came; that order was placed before the look and moved nothing, the model stayed
+ * a unit high, and the next look held the later sale again, with its order already applied —
+ * every other store a unit low for the settle window (multi-store e2e, traced: a store sold
+ * twice within two seconds, the second order arrived first). An order that cannot be placed
+ * against the look (the same second) still takes the hold, and the channel is read.
+ */
+export async function takeChannelSale(
+  ctx: EventContext,
+  listingId: string | null,
+  units: number,
+  soldAt: string | null,
+): Promise<void> {
+  if (!listingId || units <= 0) return;
+  const listing = ctx.locked.listings.find((l) => l.id === listingId);
+  const order =
+    listing && soldAt && listing.holdUnits > 0
+      ? saleBeforeObservation(soldAt, listing.remoteObservedAt)
+      : null;
+  const held = order === "after" ? 0 : await consumeListingHold(ctx, listingId, units);
+  if (held > 0 && order === "unknown") {
+    trace(listing!, "hold taken by a sale that cannot be placed", { units, held, soldAt });
+    await owedRead(ctx, listing!);
+  }
+  await followChannelSale(ctx, listingId, units - held, soldAt);
+}
+
+/**
  * A channel's own order reached the ledger: the channel took those units off its own storefront
  * when it sold them, so what StockGuard believes it shows moves with them — unless it was
  * observed after the sale (the observation already includes it) or a hold already accounted for

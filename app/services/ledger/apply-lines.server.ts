@@ -13,7 +13,7 @@ import {
 import { LINE_MOVEMENT_KIND, type LineOperation } from "../../domain/operations";
 import { normalizeSku } from "../../domain/sku";
 import * as ledger from "../../repositories/ledger.server";
-import { consumeListingHold, followChannelRelease, followChannelSale } from "./apply-holds.server";
+import { consumeListingHold, followChannelRelease, takeChannelSale } from "./apply-holds.server";
 import type { EventContext } from "./event-context.server";
 import type { ResolvedComponent } from "./resolve-lines.server";
 
@@ -91,9 +91,18 @@ export async function applyLineOperations(
       const taken = applied.delta.committed - applied.delta.onHand;
       if (part === parts[0] && taken > 0 && row.perUnit > 0) {
         const units = Math.floor(taken / row.perUnit);
-        const held = await consumeListingHold(ctx, row.listingId, units);
+        // Sold when the order was placed if this is the line's first appearance (an order first
+        // seen through a later update carries a later version: taken as the sale time, a sale
+        // made before StockGuard's last look at the channel was taken for one after it); an
+        // edit that raises a known line sold its units when it was made.
         const version = "version" in op.command ? op.command.version : null;
-        await followChannelSale(ctx, row.listingId, units - held, version);
+        const placedAt = "soldAt" in op.command ? (op.command.soldAt ?? null) : null;
+        await takeChannelSale(
+          ctx,
+          row.listingId,
+          units,
+          state.ordered === 0 && placedAt ? placedAt : version,
+        );
       }
       if (part === parts[0] && lww)
         await placedAfterItsRefund(ctx, row, state, applied.state, taken);
