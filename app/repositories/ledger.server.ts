@@ -42,6 +42,9 @@ export type ListingRow = {
   holdUnits: number;
   /** What the channel shows is uncertain until read (listing.needs_read). */
   needsRead: boolean;
+  /** Own sales applied since the last look that could not be placed against it, and when. */
+  unplacedSold: number;
+  unplacedAt: Date | string | null;
 };
 
 export type ComponentRow = { listingId: string; itemId: string; quantity: number };
@@ -386,6 +389,7 @@ export async function lockAndLoad(
                 'sku', li.sku, 'sourceLocationId', li.source_location_id, 'publishedQuantity', li.published_quantity,
                 'pushedQuantity', li.pushed_quantity, 'lastPushedAt', li.last_pushed_at, 'remoteQuantity', li.remote_quantity,
                 'remoteObservedAt', li.remote_observed_at, 'status', li.status, 'needsRead', li.needs_read,
+                'unplacedSold', li.unplaced_sold, 'unplacedAt', li.unplaced_at,
                 'holdUnits', COALESCE((SELECT ph.units FROM provisional_hold ph WHERE ph.listing_id = li.id), 0),
                 'components', (SELECT json_agg(json_build_object('listingId', lc2.listing_id, 'itemId', lc2.item_id, 'quantity', lc2.quantity))
                                  FROM listing_component lc2 WHERE lc2.listing_id = li.id)))
@@ -565,6 +569,26 @@ export async function markNeedsRead(tx: Tx, listingId: string): Promise<void> {
                        dirty_since = COALESCE(dirty_since, now()),
                        remote_source = CASE WHEN source_location_id IS NOT NULL THEN 'webhook' ELSE remote_source END
      WHERE id = ${listingId}::uuid`);
+}
+
+/**
+ * Remembers `units` of the channel's own sales applied that could not be placed against the last
+ * look at it (added to those already remembered since that look); returns when.
+ */
+export async function recordUnplacedSale(
+  tx: Tx,
+  listingId: string,
+  units: number,
+): Promise<{ unplacedSold: number; unplacedAt: string } | null> {
+  const [row] = await tx.query<{ unplacedSold: number; unplacedAt: string }>(sql`
+    UPDATE listing
+       SET unplaced_sold = CASE WHEN unplaced_at IS NOT NULL
+                                 AND (remote_observed_at IS NULL OR remote_observed_at < unplaced_at)
+                                THEN unplaced_sold + ${units} ELSE ${units} END,
+           unplaced_at = clock_timestamp()
+     WHERE id = ${listingId}::uuid
+    RETURNING unplaced_sold AS "unplacedSold", unplaced_at AS "unplacedAt"`);
+  return row ?? null;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import prisma from "../../app/db.server";
 import { observeLevel } from "../../app/services/ingest/observe-level.server";
-import { holdUnexplainedDrop } from "../../app/services/ingest/drops.server";
+import { holdUnexplainedDrop, holdUnexplainedDrops } from "../../app/services/ingest/drops.server";
 import type { LineCommand } from "../../app/domain/ledger";
 import { applyLedgerEvent } from "../../app/services/ledger/apply-event.server";
 import { republishShop } from "../../app/services/ledger/republish.server";
@@ -238,6 +238,50 @@ describe("provisional holds", () => {
     expect((await prisma.listing.findUniqueOrThrow({ where: { id: xListing } })).needsRead).toBe(
       true,
     );
+  });
+
+  it("does not hold again, on the read it owes, a sale applied that could not be placed", async () => {
+    // Chaos soak (traced): x sold one in the second of its last look; the order, applied, could
+    // not be placed against it, so x was owed a read. A receipt raised the pool as the order took
+    // a unit, so x's model again equalled what it publishes, and the read's drop was taken for
+    // a sale on its way — held with its order already applied, released unexplained 13 s later.
+    const { shop, x, xListing, yListing, order } = await setup();
+    const second = Math.floor(Date.now() / 1_000) * 1_000 - 5_000;
+    await prisma.listing.update({
+      where: { id: xListing },
+      data: { remoteObservedAt: new Date(second + 300) },
+    });
+    await order("o-17", 1, new Date(second));
+    expect(await prisma.listing.findUniqueOrThrow({ where: { id: xListing } })).toMatchObject({
+      remoteQuantity: 5,
+      needsRead: true,
+      unplacedSold: 1,
+    });
+    await applyLedgerEvent({
+      shopId: shop.shopId,
+      actor: "test:receipt",
+      operations: [
+        {
+          type: "item",
+          key: "receipt/o-17",
+          sku: "HOT",
+          command: { kind: "manual_adjustment", delta: 1, reason: "received" },
+        },
+      ],
+    });
+    expect(await published(xListing)).toBe(5);
+    // The read x owes finds 4: the sale whose order is applied, nothing to hold.
+    await holdUnexplainedDrops({ id: x.connectionId }, [
+      {
+        listing: { id: xListing, shopId: shop.shopId, publishedQuantity: 5 },
+        before: 5,
+        now: 4,
+        observedAt: new Date(),
+        settlesRead: true,
+      },
+    ]);
+    expect(await prisma.provisionalHold.count({ where: { listingId: xListing } })).toBe(0);
+    expect(await published(yListing)).toBe(5);
   });
 
   it("holds nothing from a drop measured before a newer look at the channel was recorded", async () => {

@@ -171,7 +171,13 @@ describe("relative writes to a store that sells", () => {
     const old = new Date(Date.now() - 60_000);
     await prisma.listing.update({
       where: { id: (await listing(conn)).id },
-      data: { lastPushedAt: old, remoteObservedAt: old, recentWrites: [] },
+      data: {
+        lastPushedAt: old,
+        remoteObservedAt: old,
+        recentWrites: [],
+        unplacedSold: 0,
+        unplacedAt: null,
+      },
     });
   }
 
