@@ -53,6 +53,10 @@ export default defineConfig({
           include: ["test/browser/**/*.test.ts"],
           testTimeout: 120_000,
           fileParallelism: false,
+          // A page's next state under CI load (the other projects run beside this one) can take
+          // seconds: expect.poll's default of 1 s failed a count page still working through a
+          // scanner's five queued entries. A state that never comes still fails.
+          expect: { poll: { timeout: 20_000 } },
         },
       },
     ],
