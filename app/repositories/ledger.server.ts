@@ -5,7 +5,7 @@
  */
 import type { LineState } from "../domain/ledger";
 import type { BufferRule, FactDelta, LevelFacts } from "../domain/types";
-import { db, sql } from "../lib/sql.server";
+import { db, raw, sql } from "../lib/sql.server";
 import type { Tx } from "./tx.server";
 
 export type { Tx };
@@ -42,10 +42,17 @@ export type ListingRow = {
   holdUnits: number;
   /** What the channel shows is uncertain until read (listing.needs_read). */
   needsRead: boolean;
-  /** Own sales applied since the last look that could not be placed against it, and when. */
+  /** Own sales applied since the last look that could not be placed against it. */
   unplacedSold: number;
-  unplacedAt: Date | string | null;
 };
+
+/**
+ * Whether a listing's remembered unplaced sales (`unplaced_sold`) still stand: no look at the
+ * channel was recorded after the last of them (alias `li`).
+ */
+const UNPLACED_STAND = raw(
+  "li.unplaced_at IS NOT NULL AND (li.remote_observed_at IS NULL OR li.remote_observed_at < li.unplaced_at)",
+);
 
 export type ComponentRow = { listingId: string; itemId: string; quantity: number };
 
@@ -389,7 +396,7 @@ export async function lockAndLoad(
                 'sku', li.sku, 'sourceLocationId', li.source_location_id, 'publishedQuantity', li.published_quantity,
                 'pushedQuantity', li.pushed_quantity, 'lastPushedAt', li.last_pushed_at, 'remoteQuantity', li.remote_quantity,
                 'remoteObservedAt', li.remote_observed_at, 'status', li.status, 'needsRead', li.needs_read,
-                'unplacedSold', li.unplaced_sold, 'unplacedAt', li.unplaced_at,
+                'unplacedSold', CASE WHEN ${UNPLACED_STAND} THEN li.unplaced_sold ELSE 0 END,
                 'holdUnits', COALESCE((SELECT ph.units FROM provisional_hold ph WHERE ph.listing_id = li.id), 0),
                 'components', (SELECT json_agg(json_build_object('listingId', lc2.listing_id, 'itemId', lc2.item_id, 'quantity', lc2.quantity))
                                  FROM listing_component lc2 WHERE lc2.listing_id = li.id)))
@@ -573,22 +580,20 @@ export async function markNeedsRead(tx: Tx, listingId: string): Promise<void> {
 
 /**
  * Remembers `units` of the channel's own sales applied that could not be placed against the last
- * look at it (added to those already remembered since that look); returns when.
+ * look at it (added to those still standing since that look); returns how many stand now.
  */
 export async function recordUnplacedSale(
   tx: Tx,
   listingId: string,
   units: number,
-): Promise<{ unplacedSold: number; unplacedAt: string } | null> {
-  const [row] = await tx.query<{ unplacedSold: number; unplacedAt: string }>(sql`
-    UPDATE listing
-       SET unplaced_sold = CASE WHEN unplaced_at IS NOT NULL
-                                 AND (remote_observed_at IS NULL OR remote_observed_at < unplaced_at)
-                                THEN unplaced_sold + ${units} ELSE ${units} END,
+): Promise<number | null> {
+  const [row] = await tx.query<{ unplacedSold: number }>(sql`
+    UPDATE listing li
+       SET unplaced_sold = CASE WHEN ${UNPLACED_STAND} THEN li.unplaced_sold + ${units} ELSE ${units} END,
            unplaced_at = clock_timestamp()
-     WHERE id = ${listingId}::uuid
-    RETURNING unplaced_sold AS "unplacedSold", unplaced_at AS "unplacedAt"`);
-  return row ?? null;
+     WHERE li.id = ${listingId}::uuid
+    RETURNING li.unplaced_sold AS "unplacedSold"`);
+  return row?.unplacedSold ?? null;
 }
 
 /**

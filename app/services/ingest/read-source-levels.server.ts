@@ -193,12 +193,15 @@ async function readPage(
       continue;
     }
     if (decision.recheck) postponed.push(f.id);
-    seenDrops.push({ listingId: f.id, seenDrop: decision.seenDrop });
-    if (debugEnabled() && (decision.seenDrop || f.seenDrop))
-      log({ connectionId, sku: f.sku }).debug(
-        { seenDrop: decision.seenDrop, before: f.seenDrop, counted: decision.onHand },
-        "source drop waiting to be counted",
-      );
+    // Only levels with a drop waiting, now or before, are written (most reads have none).
+    if (decision.seenDrop || f.seenDrop) {
+      seenDrops.push({ listingId: f.id, seenDrop: decision.seenDrop });
+      if (debugEnabled())
+        log({ connectionId, sku: f.sku }).debug(
+          { seenDrop: decision.seenDrop, before: f.seenDrop, counted: decision.onHand },
+          "source drop waiting to be counted",
+        );
+    }
     // The read may show the listing off its projection without any count to apply (a state
     // moved at the store, an earlier write lost): the push re-projects it. An oversold level
     // shows a negative `available` no move can change: that is 0 for the storefront.

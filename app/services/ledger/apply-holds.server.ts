@@ -87,7 +87,7 @@ export async function applyHoldOperations(ctx: EventContext, ops: HoldOperation[
       }
       // The channel's own sales applied since the model's look that could not be placed against
       // it may be in this drop: their orders are in the ledger already, so they are not held.
-      const unplaced = unplacedSince(listing);
+      const unplaced = listing.unplacedSold;
       const units = Math.min(op.change.units, model - op.change.shown - unplaced);
       if (unplaced > 0)
         trace(listing, "drop less the sales not placed", { unplaced, shown: op.change.shown });
@@ -203,21 +203,8 @@ export async function takeChannelSale(
  * unexplained after 13 s).
  */
 async function unplacedSale(ctx: EventContext, listing: ListingRow, units: number): Promise<void> {
-  const row = await ledger.recordUnplacedSale(ctx.tx, listing.id, units);
-  if (row) {
-    listing.unplacedSold = row.unplacedSold;
-    listing.unplacedAt = row.unplacedAt;
-  }
+  listing.unplacedSold = (await ledger.recordUnplacedSale(ctx.tx, listing.id, units)) ?? 0;
   await owedRead(ctx, listing);
-}
-
-/** Own sales applied since the listing's last look that could not be placed against it. */
-function unplacedSince(listing: ListingRow): number {
-  if (listing.unplacedSold <= 0 || listing.unplacedAt === null) return 0;
-  if (listing.remoteObservedAt === null) return listing.unplacedSold;
-  return new Date(listing.remoteObservedAt).getTime() < new Date(listing.unplacedAt).getTime()
-    ? listing.unplacedSold
-    : 0;
 }
 
 /**
