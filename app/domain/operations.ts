@@ -3,7 +3,7 @@
  * each with the idempotency key derived from the external event. Channel adapters translate
  * deliveries into these; the apply service records them exactly once.
  */
-import type { ItemCommand, LineCommand } from "./ledger";
+import { isLastWriterWins, type ItemCommand, type LineCommand } from "./ledger";
 
 /** One effect on one order line (per channel order line, not per component). */
 export type LineOperation = {
@@ -95,3 +95,50 @@ export const LINE_MOVEMENT_KIND: Record<LineCommand["kind"], string> = {
   returned: "returned",
   refunded_no_restock: "refunded_no_restock",
 };
+
+/**
+ * What an order snapshot claims about lines StockGuard already holds, for the check that it
+ * changes nothing (Shopify sends `orders/updated` right after `orders/create`, and again for every
+ * payment or tag change): every last-writer-wins line has exactly this quantity (per stock item:
+ * × units per listing), every keyed effect it lists is already a movement, and its lines are
+ * plain (one row each, not bundles). Null when the snapshot cannot be such a no-op by its shape:
+ * no line operations, several orders or connections, or lines carrying different versions.
+ */
+export type UnchangedClaim = {
+  orderId: string;
+  /** Last-writer-wins lines and the quantity the snapshot gives each. */
+  lines: { lineId: string; quantity: number }[];
+  /** The version the lines take when the claim holds (null: nothing to record). */
+  version: string | null;
+  /** Idempotency keys of the keyed effects (cancels, shipments, refunds) and their lines. */
+  keys: string[];
+  keyedLineIds: string[];
+};
+
+export function unchangedClaim(
+  operations: LedgerOperation[],
+  connectionId: string,
+): UnchangedClaim | null {
+  if (operations.length === 0 || operations.some((op) => op.type !== "line")) return null;
+  const ops = operations as LineOperation[];
+  const orderId = ops[0]!.orderId;
+  if (ops.some((o) => o.orderId !== orderId || o.connectionId !== connectionId)) return null;
+  const lines: UnchangedClaim["lines"] = [];
+  const versions = new Set<string>();
+  const keyed: LineOperation[] = [];
+  for (const op of ops) {
+    const command = op.command;
+    if (isLastWriterWins(command) && "version" in command) {
+      lines.push({ lineId: op.lineId, quantity: command.quantity });
+      versions.add(command.version);
+    } else keyed.push(op);
+  }
+  if (versions.size > 1) return null;
+  return {
+    orderId,
+    lines,
+    version: [...versions][0] ?? null,
+    keys: keyed.map((o) => o.key),
+    keyedLineIds: keyed.map((o) => o.lineId),
+  };
+}

@@ -4,6 +4,7 @@
  * owns transaction boundaries and lock order (`transaction` in ./tx.server.ts).
  */
 import type { LineState } from "../domain/ledger";
+import type { UnchangedClaim } from "../domain/operations";
 import type { BufferRule, FactDelta, LevelFacts } from "../domain/types";
 import { db, raw, sql } from "../lib/sql.server";
 import type { Tx } from "./tx.server";
@@ -518,40 +519,50 @@ export async function activeListingIds(shopId: string): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
-/** Per line of one order: its ordered quantity, units per listing, version and component count. */
-export async function orderLineSummary(
-  tx: Tx,
-  connectionId: string,
-  orderId: string,
-): Promise<
-  { lineId: string; ordered: number; perUnit: number; orderedVersion: string | null; n: number }[]
-> {
-  return tx.query(sql`
-    SELECT line_id AS "lineId", min(ordered) AS ordered, min(per_unit) AS "perUnit",
-           min(ordered_version) AS "orderedVersion", count(*)::int AS n
-      FROM order_line WHERE connection_id = ${connectionId}::uuid AND order_id = ${orderId}
-     GROUP BY line_id`);
-}
-
-/** How many of these idempotency keys already have a movement. */
-export async function countMovements(tx: Tx, shopId: string, keys: string[]): Promise<number> {
-  const rows = await tx.query<{ n: number }>(sql`
-    SELECT count(*)::int AS n FROM movement
-     WHERE shop_id = ${shopId}::uuid AND idempotency_key = ANY(${keys}::text[])`);
-  return rows[0]?.n ?? 0;
-}
-
-/** Records a newer version of some order lines whose quantities did not change. */
-export async function bumpOrderVersion(
-  tx: Tx,
-  input: { connectionId: string; orderId: string; lineIds: string[]; version: string | null },
-): Promise<void> {
-  if (input.version === null || input.lineIds.length === 0) return;
-  await tx.execute(sql`
-    UPDATE order_line SET ordered_version = ${input.version}, updated_at = now()
-     WHERE connection_id = ${input.connectionId}::uuid AND order_id = ${input.orderId}
-       AND line_id = ANY(${input.lineIds}::text[])
-       AND (ordered_version IS NULL OR ordered_version < ${input.version})`);
+/**
+ * Settles an order snapshot that changes nothing (`UnchangedClaim`) in one statement: when every
+ * claimed line holds exactly that quantity (one row each), every keyed effect is already a
+ * movement and every keyed line is plain, the lines take the snapshot's version (so an older
+ * snapshot cannot win later) and true is returned; otherwise nothing changes and false.
+ *
+ * Inside the event's transaction (`tx`) or on its own. Safe without the order lock: the lines are row-locked first (FOR UPDATE waits for an apply
+ * that is changing them and then judges their committed values), and lines an apply is still
+ * inserting are not visible, so the claim fails and the caller takes the full path.
+ */
+export async function settleUnchangedOrder(
+  input: { shopId: string; connectionId: string } & UnchangedClaim,
+  tx: Tx = db(),
+): Promise<boolean> {
+  const rows = await tx.query<{ unchanged: boolean }>(sql`
+    WITH cur AS (
+      SELECT line_id, ordered, per_unit FROM order_line
+       WHERE connection_id = ${input.connectionId}::uuid AND order_id = ${input.orderId}
+         FOR UPDATE
+    ), claimed AS (
+      SELECT * FROM unnest(${input.lines.map((l) => l.lineId)}::text[],
+                           ${input.lines.map((l) => l.quantity)}::int[]) AS w(line_id, quantity)
+    ), verdict AS (
+      SELECT NOT EXISTS (
+               SELECT 1 FROM claimed w
+                WHERE (SELECT count(*) FROM cur c WHERE c.line_id = w.line_id) <> 1
+                   OR NOT EXISTS (SELECT 1 FROM cur c
+                                   WHERE c.line_id = w.line_id AND c.ordered = w.quantity * c.per_unit))
+         AND NOT EXISTS (
+               SELECT 1 FROM unnest(${input.keyedLineIds}::text[]) AS k(line_id)
+                WHERE (SELECT count(*) FROM cur c WHERE c.line_id = k.line_id) <> 1)
+         AND (SELECT count(*) FROM movement
+               WHERE shop_id = ${input.shopId}::uuid
+                 AND idempotency_key = ANY(${input.keys}::text[])) = cardinality(${input.keys}::text[])
+             AS unchanged
+    ), bumped AS (
+      UPDATE order_line o SET ordered_version = ${input.version}, updated_at = now()
+       WHERE (SELECT unchanged FROM verdict) AND ${input.version}::text IS NOT NULL
+         AND o.connection_id = ${input.connectionId}::uuid AND o.order_id = ${input.orderId}
+         AND o.line_id = ANY(${input.lines.map((l) => l.lineId)}::text[])
+         AND (o.ordered_version IS NULL OR o.ordered_version < ${input.version})
+    )
+    SELECT unchanged FROM verdict`);
+  return rows[0]?.unchanged === true;
 }
 
 /** Commitment rows of the opening order (orders placed before StockGuard was connected). */

@@ -19,6 +19,7 @@ import {
   inboundPort,
   observeLevelNow,
   recordRefusedDelivery,
+  settleUnchangedOrder,
   storeDelivery,
   type DeliveryTarget,
 } from "../services/inbound/deliveries.server";
@@ -130,6 +131,22 @@ export async function handleShopifyWebhook(
     return answer(new Response(null, { status: 200 }), recorded ? "observed" : "echo");
   }
 
+  // An orders/updated that changes nothing (the one Shopify sends right after every
+  // orders/create, and for every payment or tag change) is settled here, before anything is
+  // stored (services/ingest/noop-snapshot). Anything else, or any doubt, is stored as usual.
+  const orderId = meaning.kind === "ledger" ? checked.resourceId : null;
+  if (
+    envelope.topic === "orders/updated" &&
+    meaning.kind === "ledger" &&
+    orderId !== null &&
+    active.length === 1 &&
+    (await settleUnchangedOrder(active[0]!, orderId, meaning.operations).catch((error: unknown) => {
+      logger().warn({ err: (error as Error).message }, "unchanged order not settled; storing it");
+      return false;
+    }))
+  )
+    return answer(new Response(null, { status: 200 }), "unchanged");
+
   let duplicate = true;
   for (const target of active) {
     try {
@@ -142,6 +159,7 @@ export async function handleShopifyWebhook(
         resourceId: checked.resourceId,
         occurredAt: envelope.occurredAt,
         payload: checked.payload,
+        orderId,
       });
       if (stored.replayed) {
         logger().warn("delivery id already received for another store: replay refused");

@@ -2,6 +2,8 @@ import { Queue } from "bullmq";
 import { describe, expect, it, vi } from "vitest";
 import prisma from "../../app/db.server";
 import { env } from "../../app/env.server";
+import { sqlPool } from "../../app/lib/sql.server";
+import { ingestReceipt } from "../../app/services/ingest/ingest-receipt.server";
 import { seedShop } from "../factories/shop";
 import { shopifyWebhookRequest } from "../helpers/webhooks";
 
@@ -186,6 +188,66 @@ describe("order webhooks", () => {
           j.data.task === "read_source_levels" && j.data.connectionId === shop.sourceConnectionId,
       ),
     ).toBe(true);
+  });
+
+  it("settles an orders/updated that changes nothing before storing it, and stores any other", async () => {
+    const shop = await seedShop(prisma, { items: [{ sku: "A", onHand: 5 }] });
+    const send = (topic: string, body: object, eventId: string) =>
+      call("/webhooks/orders", shopifyWebhookRequest({ topic, shop: shop.domain, body, eventId }));
+    const receipts = () => prisma.receipt.count({ where: { shopId: shop.shopId } });
+    const line = () => prisma.orderLine.findFirstOrThrow({ where: { orderId: "2001" } });
+
+    // Before the order's lines are known (its creation still on its way): stored.
+    const early = order(2001, { updated_at: "2026-11-26T10:00:01-05:00" });
+    expect((await send("orders/updated", early, "up-0")).status).toBe(200);
+    expect(await receipts()).toBe(1);
+    await prisma.receipt.deleteMany({ where: { shopId: shop.shopId } });
+
+    expect((await send("orders/create", order(2001), "cr-1")).status).toBe(200);
+    const created = await prisma.receipt.findFirstOrThrow({ where: { eventId: "cr-1" } });
+    expect(await ingestReceipt(created.id)).toMatchObject({ status: "applied", applied: 1 });
+    const movements = await prisma.movement.count({ where: { shopId: shop.shopId } });
+
+    // The payment update that follows: same quantities, a newer version, nothing stored.
+    const paid = order(2001, { updated_at: "2026-11-26T10:00:05-05:00" });
+    expect((await send("orders/updated", paid, "up-1")).status).toBe(200);
+    expect(await receipts()).toBe(1);
+    expect(await prisma.movement.count({ where: { shopId: shop.shopId } })).toBe(movements);
+    expect((await line()).orderedVersion).toBe(new Date("2026-11-26T15:00:05Z").toISOString());
+
+    // An edit is stored (and applied by its ingest as usual).
+    const edited = order(2001, {
+      updated_at: "2026-11-26T10:00:09-05:00",
+      line_items: [{ id: 11, variant_id: 1, sku: "A", quantity: 2, current_quantity: 1 }],
+    });
+    expect((await send("orders/updated", edited, "up-2")).status).toBe(200);
+    expect(await receipts()).toBe(2);
+
+    // While an apply is changing the order's lines, the settle waits for it and judges what it
+    // committed: the lines now say 1 unit, so a snapshot of 2 units is stored, not settled.
+    const applying = await sqlPool().connect();
+    try {
+      await applying.query("BEGIN");
+      await applying.query(
+        "UPDATE order_line SET ordered = 1 WHERE order_id = '2001' AND connection_id = $1",
+        [shop.sourceConnectionId],
+      );
+      const stale = order(2001, { updated_at: "2026-11-26T10:00:07-05:00" });
+      const answered = send("orders/updated", stale, "up-3");
+      for (let i = 0; ; i++) {
+        const waiting = await prisma.$queryRaw<{ n: bigint }[]>`
+          SELECT count(*) AS n FROM pg_stat_activity
+           WHERE wait_event_type = 'Lock' AND datname = current_database()`;
+        if (Number(waiting[0]!.n) > 0) break;
+        if (i > 200) throw new Error("the settle did not wait for the lines' lock");
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await applying.query("COMMIT");
+      expect((await answered).status).toBe(200);
+    } finally {
+      applying.release();
+    }
+    expect(await receipts()).toBe(3);
   });
 
   it("falls back to the webhook id when the event id header is missing", async () => {

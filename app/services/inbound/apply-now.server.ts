@@ -33,18 +33,57 @@ function webLane(): ShopSlots | null {
 }
 
 /**
+ * Orders this process is storing or applying a delivery of, by `connectionId|orderId`: a later
+ * delivery of the same order (Shopify's orders/updated right behind every orders/create) waits
+ * for that work here and can then be settled without being stored (noop-snapshot).
+ */
+const ordersAtWork = new Map<string, Promise<void>>();
+
+/**
+ * Marks an order as being worked on here until the returned function is given the work that
+ * follows the store (the lane's apply, or nothing when the receipt went to the queue) and that
+ * work has settled.
+ */
+export function orderAtWork(key: string): (after: Promise<unknown> | null) => void {
+  let release!: () => void;
+  const mine = new Promise<void>((resolve) => (release = resolve));
+  const previous = ordersAtWork.get(key);
+  const entry = previous ? Promise.all([previous, mine]).then(() => undefined) : mine;
+  ordersAtWork.set(key, entry);
+  void entry.then(() => {
+    if (ordersAtWork.get(key) === entry) ordersAtWork.delete(key);
+  });
+  return (after) => {
+    if (after) void after.then(release, release);
+    else release();
+  };
+}
+
+/** Resolves once this process's work on the order (if any) has settled, or after `timeoutMs`. */
+export async function orderWorkSettled(key: string, timeoutMs: number): Promise<void> {
+  const work = ordersAtWork.get(key);
+  if (!work) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work,
+    new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
  * A newly stored receipt: applied here in the background when the lane has room (the caller's
  * answer to the channel is not held up), otherwise enqueued (if Redis is down too, the sweeper
- * re-enqueues it later).
+ * re-enqueues it later). Returns the background apply (wrapped: an async function returning a
+ * promise would wait for it), or null when it was enqueued.
  */
 export async function applyNowOrEnqueue(
   receiptId: bigint,
   shopId: string,
   slots: ShopSlots | null = webLane(),
-): Promise<void> {
+): Promise<{ work: Promise<unknown> } | null> {
   if (!slots?.tryTake(shopId)) {
     await enqueueSafely("ingest", () => enqueueIngest(receiptId, shopId));
-    return;
+    return null;
   }
   metrics().receiptsAppliedInWeb.inc();
   const work = ingestReceipt(receiptId)
@@ -58,4 +97,5 @@ export async function applyNowOrEnqueue(
     })
     .finally(() => slots.release(shopId));
   trackInFlight(work);
+  return { work };
 }

@@ -9,7 +9,9 @@ import { open } from "../../lib/credentials.server";
 import * as connections from "../../repositories/connections.server";
 import * as receipts from "../../repositories/receipts.server";
 import { observeLevel, type LevelOutcome } from "../ingest/observe-level.server";
-import { applyNowOrEnqueue } from "./apply-now.server";
+import type { LedgerOperation } from "../../domain/operations";
+import { settleUnchangedDelivery } from "../ingest/noop-snapshot.server";
+import { applyNowOrEnqueue, orderAtWork, orderWorkSettled } from "./apply-now.server";
 import { z } from "zod";
 
 export type DeliveryTarget = {
@@ -71,7 +73,26 @@ export async function storeDelivery(input: {
   resourceId: string | null;
   occurredAt: Date | null;
   payload: unknown;
+  /** The order the delivery is about, when it is one (a later delivery of it may wait). */
+  orderId?: string | null;
 }): Promise<StoredDelivery> {
+  const handOver = input.orderId
+    ? orderAtWork(`${input.target.connectionId}|${input.orderId}`)
+    : null;
+  const after: { work: Promise<unknown> | null } = { work: null };
+  try {
+    return await storeAndApply(input, (work) => {
+      after.work = work;
+    });
+  } finally {
+    handOver?.(after.work);
+  }
+}
+
+async function storeAndApply(
+  input: Parameters<typeof storeDelivery>[0],
+  started: (work: Promise<unknown> | null) => void,
+): Promise<StoredDelivery> {
   const stored = await receipts.storeReceipt({
     shopId: input.target.shopId,
     connectionId: input.target.connectionId,
@@ -85,9 +106,25 @@ export async function storeDelivery(input: {
   });
   if (stored.replayed) return stored;
   if (!stored.duplicate || stored.status === "pending") {
-    await applyNowOrEnqueue(stored.id, input.target.shopId);
+    started((await applyNowOrEnqueue(stored.id, input.target.shopId))?.work ?? null);
   }
   return { replayed: false, receiptId: stored.id, duplicate: stored.duplicate };
+}
+
+/**
+ * An order delivery that changes nothing, settled without storing it (false: store it). A
+ * delivery of the same order that this process is storing or applying right now is waited for
+ * first (up to `waitMs`): orders/updated arrives right behind orders/create, before its lines
+ * are committed.
+ */
+export async function settleUnchangedOrder(
+  target: DeliveryTarget,
+  orderId: string,
+  operations: LedgerOperation[],
+  waitMs = 1_000,
+): Promise<boolean> {
+  await orderWorkSettled(`${target.connectionId}|${orderId}`, waitMs);
+  return settleUnchangedDelivery(target, operations);
 }
 
 /** A signed delivery StockGuard refused (schema, topic): kept for support, never applied. */
