@@ -525,9 +525,10 @@ export async function activeListingIds(shopId: string): Promise<string[]> {
  * movement and every keyed line is plain, the lines take the snapshot's version (so an older
  * snapshot cannot win later) and true is returned; otherwise nothing changes and false.
  *
- * Inside the event's transaction (`tx`) or on its own. Safe without the order lock: the lines are row-locked first (FOR UPDATE waits for an apply
- * that is changing them and then judges their committed values), and lines an apply is still
- * inserting are not visible, so the claim fails and the caller takes the full path.
+ * Inside the event's transaction (`tx`) or on its own. Safe without the order lock: the lines
+ * are row-locked first (FOR UPDATE waits for an apply that is changing them and then judges
+ * their committed values), and lines an apply is still inserting are not visible, so the claim
+ * fails and the caller takes the full path.
  */
 export async function settleUnchangedOrder(
   input: { shopId: string; connectionId: string } & UnchangedClaim,

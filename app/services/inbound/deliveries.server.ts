@@ -121,7 +121,7 @@ export async function settleUnchangedOrder(
   target: DeliveryTarget,
   orderId: string,
   operations: LedgerOperation[],
-  waitMs = 1_000,
+  waitMs = 300,
 ): Promise<boolean> {
   await orderWorkSettled(`${target.connectionId}|${orderId}`, waitMs);
   return settleUnchangedDelivery(target, operations);
