@@ -5,8 +5,9 @@
  *
  * Unsigned or wrongly signed: 401, nothing stored. Unknown store: 401 (we hold no secret for it).
  * Body over the limit: 413 before it is buffered. Malformed envelope, unknown topic or schema
- * violation: 400, recorded as rejected for support. Duplicate: 200, nothing new. Receipt not
- * stored (database down): 503, so Shopify retries. Metric labels come only from known values.
+ * violation: 400, recorded as rejected for support. Duplicate: 200, nothing new. An
+ * orders/updated that changes nothing: 200, settled without a receipt (decision 0017). Receipt
+ * not stored (database down): 503, so Shopify retries. Metric labels come only from known values.
  */
 import { isShopifyTopic, type ShopifyTopic } from "../channels/shopify/webhook-schemas";
 import { shopifyEnv } from "../env.server";

@@ -3,6 +3,7 @@ import prisma from "../../app/db.server";
 import { sqlPool } from "../../app/lib/sql.server";
 import { upsertItems, upsertListings } from "../../app/repositories/catalog.server";
 import { addSalesConnection, seedShop, type SeededShop } from "../factories/shop";
+import { untilSomeoneWaitsForALock } from "../helpers/lock-waits";
 
 /**
  * A catalog import writes items and links listings to them while sales are applied, and the
@@ -48,14 +49,7 @@ async function raceWithLedger(
       (error: unknown) => (error as Error).message,
     );
     void result.finally(() => (settled = true));
-    for (let i = 0; !settled; i++) {
-      const waiting = await prisma.$queryRaw<{ n: bigint }[]>`
-        SELECT count(*) AS n FROM pg_stat_activity
-         WHERE wait_event_type = 'Lock' AND datname = current_database()`;
-      if (Number(waiting[0]!.n) > 0) break;
-      if (i > 200) throw new Error("the import neither finished nor waited for a lock");
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    await untilSomeoneWaitsForALock(prisma, "the import", () => settled);
     const second = await ledger
       .query("SELECT id FROM stock_item WHERE id = $1 FOR UPDATE", [high])
       .then(

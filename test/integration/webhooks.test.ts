@@ -5,6 +5,7 @@ import { env } from "../../app/env.server";
 import { sqlPool } from "../../app/lib/sql.server";
 import { ingestReceipt } from "../../app/services/ingest/ingest-receipt.server";
 import { seedShop } from "../factories/shop";
+import { untilSomeoneWaitsForALock } from "../helpers/lock-waits";
 import { shopifyWebhookRequest } from "../helpers/webhooks";
 
 type Action = (args: {
@@ -234,14 +235,7 @@ describe("order webhooks", () => {
       );
       const stale = order(2001, { updated_at: "2026-11-26T10:00:07-05:00" });
       const answered = send("orders/updated", stale, "up-3");
-      for (let i = 0; ; i++) {
-        const waiting = await prisma.$queryRaw<{ n: bigint }[]>`
-          SELECT count(*) AS n FROM pg_stat_activity
-           WHERE wait_event_type = 'Lock' AND datname = current_database()`;
-        if (Number(waiting[0]!.n) > 0) break;
-        if (i > 200) throw new Error("the settle did not wait for the lines' lock");
-        await new Promise((r) => setTimeout(r, 25));
-      }
+      expect(await untilSomeoneWaitsForALock(prisma, "the settle")).toBe(true);
       await applying.query("COMMIT");
       expect((await answered).status).toBe(200);
     } finally {
