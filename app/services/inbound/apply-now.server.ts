@@ -44,7 +44,11 @@ const ordersAtWork = new Map<string, Promise<void>>();
  * follows the store (the lane's apply, or nothing when the receipt went to the queue) and that
  * work has settled.
  */
-export function orderAtWork(key: string): (after: Promise<unknown> | null) => void {
+export function orderAtWork(
+  connectionId: string,
+  orderId: string,
+): (after: Promise<unknown> | null) => void {
+  const key = `${connectionId}|${orderId}`;
   let release!: () => void;
   const mine = new Promise<void>((resolve) => (release = resolve));
   const previous = ordersAtWork.get(key);
@@ -60,8 +64,12 @@ export function orderAtWork(key: string): (after: Promise<unknown> | null) => vo
 }
 
 /** Resolves once this process's work on the order (if any) has settled, or after `timeoutMs`. */
-export async function orderWorkSettled(key: string, timeoutMs: number): Promise<void> {
-  const work = ordersAtWork.get(key);
+export async function orderWorkSettled(
+  connectionId: string,
+  orderId: string,
+  timeoutMs: number,
+): Promise<void> {
+  const work = ordersAtWork.get(`${connectionId}|${orderId}`);
   if (!work) return;
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([

@@ -76,39 +76,28 @@ export async function storeDelivery(input: {
   /** The order the delivery is about, when it is one (a later delivery of it may wait). */
   orderId?: string | null;
 }): Promise<StoredDelivery> {
-  const handOver = input.orderId
-    ? orderAtWork(`${input.target.connectionId}|${input.orderId}`)
-    : null;
-  const after: { work: Promise<unknown> | null } = { work: null };
+  const handOver = input.orderId ? orderAtWork(input.target.connectionId, input.orderId) : null;
+  let work: Promise<unknown> | null = null;
   try {
-    return await storeAndApply(input, (work) => {
-      after.work = work;
+    const stored = await receipts.storeReceipt({
+      shopId: input.target.shopId,
+      connectionId: input.target.connectionId,
+      topic: input.topic,
+      eventId: input.eventId,
+      webhookId: input.deliveryId,
+      resourceId: input.resourceId,
+      triggeredAt: input.occurredAt,
+      payload: input.payload,
+      sameAccount: input.sameAccount.map((t) => t.connectionId),
     });
+    if (stored.replayed) return stored;
+    if (!stored.duplicate || stored.status === "pending") {
+      work = (await applyNowOrEnqueue(stored.id, input.target.shopId))?.work ?? null;
+    }
+    return { replayed: false, receiptId: stored.id, duplicate: stored.duplicate };
   } finally {
-    handOver?.(after.work);
+    handOver?.(work);
   }
-}
-
-async function storeAndApply(
-  input: Parameters<typeof storeDelivery>[0],
-  started: (work: Promise<unknown> | null) => void,
-): Promise<StoredDelivery> {
-  const stored = await receipts.storeReceipt({
-    shopId: input.target.shopId,
-    connectionId: input.target.connectionId,
-    topic: input.topic,
-    eventId: input.eventId,
-    webhookId: input.deliveryId,
-    resourceId: input.resourceId,
-    triggeredAt: input.occurredAt,
-    payload: input.payload,
-    sameAccount: input.sameAccount.map((t) => t.connectionId),
-  });
-  if (stored.replayed) return stored;
-  if (!stored.duplicate || stored.status === "pending") {
-    started((await applyNowOrEnqueue(stored.id, input.target.shopId))?.work ?? null);
-  }
-  return { replayed: false, receiptId: stored.id, duplicate: stored.duplicate };
 }
 
 /**
@@ -123,7 +112,7 @@ export async function settleUnchangedOrder(
   operations: LedgerOperation[],
   waitMs = 300,
 ): Promise<boolean> {
-  await orderWorkSettled(`${target.connectionId}|${orderId}`, waitMs);
+  await orderWorkSettled(target.connectionId, orderId, waitMs);
   return settleUnchangedDelivery(target, operations);
 }
 
