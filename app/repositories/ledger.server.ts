@@ -375,7 +375,8 @@ export async function lockAndLoad(
   itemIds: string[],
 ): Promise<{
   skuOf: Map<string, string>;
-  levels: LevelRow[];
+  /** With each level's outbox to the source (`pendingToSource`), read under the locks. */
+  levels: (LevelRow & { pendingToSource: number })[];
   listings: ListingRow[];
   components: ComponentRow[];
 }> {
@@ -383,13 +384,16 @@ export async function lockAndLoad(
   const skuOf = await lockItemsWithBundlePartners(tx, shopId, itemIds);
   const locked = [...skuOf.keys()];
   const rows = await tx.query<{
-    levels: LevelRow[] | null;
+    levels: (LevelRow & { pendingToSource: number })[] | null;
     listings: (ListingRow & { components: ComponentRow[] })[] | null;
   }>(sql`
     SELECT
       (SELECT json_agg(json_build_object(
                 'itemId', s.item_id, 'locationId', s.location_id, 'onHand', s.on_hand, 'committed', s.committed,
-                'held', s.held, 'damaged', s.damaged, 'safetyStock', s.safety_stock, 'isPrimary', l.is_primary))
+                'held', s.held, 'damaged', s.damaged, 'safetyStock', s.safety_stock, 'isPrimary', l.is_primary,
+                'pendingToSource', COALESCE((SELECT sum(a.delta)::int FROM source_adjustment a
+                                              WHERE a.item_id = s.item_id AND a.location_id = s.location_id
+                                                AND a.status = 'pending'), 0)))
          FROM stock_level s JOIN location l ON l.id = s.location_id
         WHERE s.item_id = ANY(${locked}::uuid[]) AND l.is_source AND l.active) AS levels,
       (SELECT json_agg(json_build_object(
@@ -483,7 +487,10 @@ export async function resolveOrderLines(
   };
 }
 
-/** Net on_hand change the ledger has applied but not yet written to the source (the outbox). */
+/**
+ * Net on_hand change the ledger has applied but not yet written to the source (the outbox). A
+ * level loaded under the item locks carries it already (`lockAndLoad`); this reads one that was not.
+ */
 export async function pendingToSource(tx: Tx, itemId: string, locationId: string): Promise<number> {
   const rows = await tx.query<{ delta: number }>(sql`
     SELECT COALESCE(sum(delta), 0)::int AS delta FROM source_adjustment

@@ -23,10 +23,30 @@ export type ReceiptInput = {
 };
 
 export type StoredReceipt =
-  { replayed: true } | { replayed: false; id: bigint; duplicate: boolean; status: string };
+  | { replayed: true }
+  | { replayed: false; id: bigint; duplicate: true; status: string }
+  | {
+      replayed: false;
+      id: bigint;
+      duplicate: false;
+      status: "pending";
+      /** The receipt as `loadReceiptForIngest` would read it back, for an apply right away. */
+      loaded: () => LoadedReceipt;
+    };
+
+/** A receipt with its connection and shop state (null when the connection was removed). */
+export type LoadedReceipt = { receipt: ReceiptRow; connection: ConnectionRow | null };
 
 export async function storeReceipt(input: ReceiptInput): Promise<StoredReceipt> {
-  const [result] = await db().query<{ id: bigint | null; replayed: boolean }>(sql`
+  const payload = JSON.stringify(input.payload);
+  // A new receipt comes back with its connection (the same row the ingest loads), so the web's
+  // fast lane applies it without reading it back (apply-now).
+  const [result] = await db().query<{
+    id: bigint | null;
+    receivedAt: Date | null;
+    connection: ConnectionRow | null;
+    replayed: boolean;
+  }>(sql`
     WITH replay AS (
       SELECT 1 FROM receipt r
        WHERE ${input.webhookId}::text IS NOT NULL AND r.webhook_id = ${input.webhookId}
@@ -35,15 +55,38 @@ export async function storeReceipt(input: ReceiptInput): Promise<StoredReceipt> 
     ), ins AS (
       INSERT INTO receipt (shop_id, connection_id, topic, event_id, webhook_id, resource_id, triggered_at, payload)
       SELECT ${input.shopId}::uuid, ${input.connectionId}::uuid, ${input.topic}, ${input.eventId}, ${input.webhookId},
-             ${input.resourceId}, ${input.triggeredAt}::timestamptz, ${JSON.stringify(input.payload)}::jsonb
+             ${input.resourceId}, ${input.triggeredAt}::timestamptz, ${payload}::jsonb
        WHERE NOT EXISTS (SELECT 1 FROM replay)
       ON CONFLICT (connection_id, event_id) DO NOTHING
-      RETURNING id
+      RETURNING id, received_at
     )
-    SELECT (SELECT id FROM ins) AS id, EXISTS (SELECT 1 FROM replay) AS replayed`);
+    SELECT (SELECT id FROM ins) AS id, (SELECT received_at FROM ins) AS "receivedAt",
+           EXISTS (SELECT 1 FROM replay) AS replayed,
+           (SELECT row_to_json(x) FROM (
+              SELECT ${CONNECTION_ROW} FROM connection c JOIN shop s ON s.id = c.shop_id
+               WHERE c.id = ${input.connectionId}::uuid AND EXISTS (SELECT 1 FROM ins)) x) AS connection`);
   if (result?.replayed) return { replayed: true };
-  if (result?.id != null)
-    return { replayed: false, id: result.id, duplicate: false, status: "pending" };
+  if (result?.id != null && result.receivedAt) {
+    const { id, receivedAt, connection } = result;
+    const receipt = (): ReceiptRow => ({
+      id,
+      shopId: input.shopId,
+      connectionId: input.connectionId,
+      topic: input.topic,
+      // What the database gives back: the stored JSON, not the caller's object.
+      payload: JSON.parse(payload) as unknown,
+      status: "pending",
+      receivedAt,
+      triggeredAt: input.triggeredAt,
+    });
+    return {
+      replayed: false,
+      id,
+      duplicate: false,
+      status: "pending",
+      loaded: () => ({ receipt: receipt(), connection }),
+    };
+  }
   const existing = await db().query<{ id: bigint; status: string }>(sql`
     SELECT id, status::text AS status FROM receipt
      WHERE connection_id = ${input.connectionId}::uuid AND event_id = ${input.eventId}`);
@@ -80,9 +123,7 @@ export type ReceiptRow = {
  * The receipt with its connection and shop state (null when the connection was removed), in one
  * round trip: the ingest of every delivery starts here.
  */
-export async function loadReceiptForIngest(
-  id: bigint,
-): Promise<{ receipt: ReceiptRow; connection: ConnectionRow | null } | null> {
+export async function loadReceiptForIngest(id: bigint): Promise<LoadedReceipt | null> {
   const rows = await db().query<ReceiptRow & { connection: ConnectionRow | null }>(sql`
     SELECT r.id, r.shop_id AS "shopId", r.connection_id AS "connectionId", r.topic, r.payload,
            r.status::text AS status, r.received_at AS "receivedAt", r.triggered_at AS "triggeredAt",

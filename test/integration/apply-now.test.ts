@@ -1,11 +1,12 @@
 import { Queue } from "bullmq";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import prisma from "../../app/db.server";
 import { env } from "../../app/env.server";
 import { ShopSlots } from "../../app/lib/shop-slots";
+import * as receipts from "../../app/repositories/receipts.server";
 import { applyNowOrEnqueue } from "../../app/services/inbound/apply-now.server";
 import { recordUninstall } from "../../app/services/shops.server";
-import { sourceTarget, storeOrder } from "../factories/deliveries";
+import { orderSnapshot, sourceTarget, storeOrder } from "../factories/deliveries";
 import { seedShop, type SeededShop } from "../factories/shop";
 
 /**
@@ -63,7 +64,7 @@ describe("applying a stored receipt in the web", () => {
     await ingest.obliterate({ force: true });
 
     const slots = new ShopSlots(2);
-    await applyNowOrEnqueue(id, shop.shopId, slots);
+    await applyNowOrEnqueue(id, shop.shopId, { slots });
     expect(slots.inUse).toBe(1);
     expect(await settled(id)).toEqual({ status: "applied", error: null });
     // The slot is given back once the apply returns, a moment after its commit.
@@ -76,6 +77,53 @@ describe("applying a stored receipt in the web", () => {
     expect(level.committed).toBe(1);
   });
 
+  it("applies a receipt this process just stored as stored, without reading it back", async () => {
+    const shop = await seedShop(prisma, { items: [{ sku: "FRESH", onHand: 5 }] });
+    const stored = await receipts.storeReceipt({
+      shopId: shop.shopId,
+      connectionId: shop.sourceConnectionId,
+      topic: "orders/create",
+      eventId: "evt-fresh-1",
+      webhookId: "wh-fresh-1",
+      resourceId: "1",
+      triggeredAt: new Date("2026-11-26T10:00:00.123Z"),
+      payload: { ...orderSnapshot(1, "FRESH"), note: "ünïcode \u2028", total_price: "10.50" },
+      sameAccount: [shop.sourceConnectionId],
+    });
+    if (stored.replayed || stored.duplicate) throw new Error("expected a new receipt");
+    // Exactly what the ingest would read back (payload, times, the connection and its shop).
+    const loaded = stored.loaded();
+    expect(loaded).toEqual(await receipts.loadReceiptForIngest(stored.id));
+    expect(loaded.connection?.shopDomain).toBe(shop.domain);
+    // A duplicate carries nothing to apply from memory (its first delivery may be applied).
+    const again = await receipts.storeReceipt({
+      shopId: shop.shopId,
+      connectionId: shop.sourceConnectionId,
+      topic: "orders/create",
+      eventId: "evt-fresh-1",
+      webhookId: "wh-fresh-1",
+      resourceId: "1",
+      triggeredAt: null,
+      payload: {},
+      sameAccount: [shop.sourceConnectionId],
+    });
+    expect(again).toEqual({ replayed: false, id: stored.id, duplicate: true, status: "pending" });
+
+    const read = vi.spyOn(receipts, "loadReceiptForIngest");
+    try {
+      const slots = new ShopSlots(2);
+      await applyNowOrEnqueue(stored.id, shop.shopId, { stored: stored.loaded, slots });
+      expect(await settled(stored.id)).toEqual({ status: "applied", error: null });
+      expect(read).not.toHaveBeenCalled();
+    } finally {
+      read.mockRestore();
+    }
+    const level = await prisma.stockLevel.findFirstOrThrow({
+      where: { itemId: shop.itemIds.get("FRESH")! },
+    });
+    expect(level.committed).toBe(1);
+  });
+
   it("enqueues what a full lane cannot take, and keeps a slot for another shop", async () => {
     const loud = await seedShop(prisma, { items: [{ sku: "LOUD", onHand: 50 }] });
     const quiet = await seedShop(prisma, { items: [{ sku: "QUIET", onHand: 50 }] });
@@ -84,9 +132,9 @@ describe("applying a stored receipt in the web", () => {
     await ingest.obliterate({ force: true });
 
     const slots = new ShopSlots(2);
-    await applyNowOrEnqueue(ids[0]!, loud.shopId, slots); // the shop's one slot
-    await applyNowOrEnqueue(ids[1]!, loud.shopId, slots); // over its share: queued
-    await applyNowOrEnqueue(other, quiet.shopId, slots); // the other shop's slot
+    await applyNowOrEnqueue(ids[0]!, loud.shopId, { slots }); // the shop's one slot
+    await applyNowOrEnqueue(ids[1]!, loud.shopId, { slots }); // over its share: queued
+    await applyNowOrEnqueue(other, quiet.shopId, { slots }); // the other shop's slot
     expect(await ingest.getJob(`r-${ids[1]}`)).toBeTruthy();
     expect(await settled(ids[0]!)).toMatchObject({ status: "applied" });
     expect(await settled(other)).toMatchObject({ status: "applied" });
@@ -106,7 +154,7 @@ describe("applying a stored receipt in the web", () => {
     await recordUninstall(shop.domain);
 
     const slots = new ShopSlots(2);
-    await applyNowOrEnqueue(id, shop.shopId, slots);
+    await applyNowOrEnqueue(id, shop.shopId, { slots });
     for (let i = 0; i < 200 && slots.inUse > 0; i++) await new Promise((r) => setTimeout(r, 25));
     expect(slots.inUse).toBe(0);
     expect(await ingest.getJob(`r-${id}`)).toBeTruthy();

@@ -206,6 +206,54 @@ describe("applying ledger events", () => {
     expect(published.get(shop.sourceConnectionId)).toBe(17);
   });
 
+  it("counts the source against the ledger less what is still on its way to the source", async () => {
+    const shop = await seedShop(prisma, { items: [{ sku: "A", onHand: 10 }] });
+    const sales = await addSalesConnection(prisma, shop);
+    const itemId = shop.itemIds.get("A")!;
+    const count = (key: string, onHand: number) => ({
+      type: "item" as const,
+      key,
+      sku: "A",
+      connectionId: shop.sourceConnectionId,
+      command: { kind: "on_hand_counted" as const, onHand, pendingToSource: 0 },
+    });
+    // Shipped on another channel: on_hand 8 in the ledger, -2 queued for the source store.
+    await applyLedgerEvent({
+      shopId: shop.shopId,
+      actor: "test",
+      operations: [
+        line(sales.connectionId, "o1", "l1", "A", { kind: "placed", quantity: 2, version: V0 }),
+        line(sales.connectionId, "o1", "l1", "A", { kind: "shipped", quantity: 2 }, "ship-1"),
+      ],
+    });
+    const queued = await prisma.sourceAdjustment.aggregate({
+      where: { itemId, status: "pending" },
+      _sum: { delta: true },
+    });
+    expect(queued._sum.delta).toBe(-2);
+    // The source, not written yet, still counts 10: nothing physical changed.
+    const same = await applyLedgerEvent({
+      shopId: shop.shopId,
+      actor: "test",
+      operations: [count("count-1", 10)],
+    });
+    expect(same.applied).toBe(0);
+    expect(await level(itemId)).toMatchObject({ onHand: 8 });
+    // Within one event too: after this shipment the ledger holds 7 with 3 units on their way, so
+    // the source should show 10; it counts 11: one unit found, and only that one is booked.
+    const mixed = await applyLedgerEvent({
+      shopId: shop.shopId,
+      actor: "test",
+      operations: [
+        line(sales.connectionId, "o2", "l1", "A", { kind: "placed", quantity: 1, version: V0 }),
+        line(sales.connectionId, "o2", "l1", "A", { kind: "shipped", quantity: 1 }, "ship-2"),
+        count("count-2", 11),
+      ],
+    });
+    expect(mixed.applied).toBe(3);
+    expect(await level(itemId)).toMatchObject({ onHand: 8 });
+  });
+
   it("holds returns until inspection, and never makes a failed one sellable", async () => {
     const shop = await seedShop(prisma, { items: [{ sku: "A", onHand: 5 }] });
     const sales = await addSalesConnection(prisma, shop);

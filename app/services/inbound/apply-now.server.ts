@@ -20,6 +20,7 @@ import { metrics } from "../../lib/metrics.server";
 import { ShopSlots } from "../../lib/shop-slots";
 import { log } from "../../logger.server";
 import { enqueueIngest, enqueueSafely } from "../../queues/jobs.server";
+import type { LoadedReceipt } from "../../repositories/receipts.server";
 import { ingestReceipt } from "../ingest/ingest-receipt.server";
 
 let lane: ShopSlots | null | undefined;
@@ -87,14 +88,19 @@ export async function orderWorkSettled(
 export async function applyNowOrEnqueue(
   receiptId: bigint,
   shopId: string,
-  slots: ShopSlots | null = webLane(),
+  options: {
+    /** The receipt as this process just stored it (applied without reading it back). */
+    stored?: () => LoadedReceipt;
+    slots?: ShopSlots | null;
+  } = {},
 ): Promise<{ work: Promise<unknown> } | null> {
+  const { stored, slots = webLane() } = options;
   if (!slots?.tryTake(shopId)) {
     await enqueueSafely("ingest", () => enqueueIngest(receiptId, shopId));
     return null;
   }
   metrics().receiptsAppliedInWeb.inc();
-  const work = ingestReceipt(receiptId)
+  const work = ingestReceipt(receiptId, stored?.())
     .catch(async (error: unknown) => {
       // The queue owns retries (backoff, attempts, the merchant-facing failure record).
       log({ receiptId: receiptId.toString() }).warn(

@@ -92,7 +92,9 @@ export async function storeDelivery(input: {
     });
     if (stored.replayed) return stored;
     if (!stored.duplicate || stored.status === "pending") {
-      work = (await applyNowOrEnqueue(stored.id, input.target.shopId))?.work ?? null;
+      const loaded = stored.duplicate ? undefined : stored.loaded;
+      work =
+        (await applyNowOrEnqueue(stored.id, input.target.shopId, { stored: loaded }))?.work ?? null;
     }
     return { replayed: false, receiptId: stored.id, duplicate: stored.duplicate };
   } finally {

@@ -16,6 +16,7 @@ import {
   loadReceiptForIngest,
   markReceipt,
   recordRejected,
+  type LoadedReceipt,
 } from "../../repositories/receipts.server";
 import { applyLedgerEventUnless } from "../ledger/apply-event.server";
 import { eraseDeletedAccount } from "../inbound/account-deletion.server";
@@ -36,8 +37,14 @@ export type IngestOutcome =
   | { status: "ignored"; reason: string }
   | { status: "observed"; action: string };
 
-export async function ingestReceipt(receiptId: bigint): Promise<IngestOutcome> {
-  const loaded = await loadReceiptForIngest(receiptId);
+/**
+ * `stored`: the receipt as it was just stored (the web's fast lane), instead of reading it back.
+ */
+export async function ingestReceipt(
+  receiptId: bigint,
+  stored?: LoadedReceipt,
+): Promise<IngestOutcome> {
+  const loaded = stored ?? (await loadReceiptForIngest(receiptId));
   if (!loaded) return { status: "missing" };
   const { receipt, connection } = loaded;
   if (receipt.status !== "pending") return { status: "already" };

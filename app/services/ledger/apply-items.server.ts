@@ -53,7 +53,7 @@ export async function applyItemOperations(
       op.command.kind === "on_hand_counted"
         ? {
             ...op.command,
-            pendingToSource: await ledger.pendingToSource(ctx.tx, itemId, locationId),
+            pendingToSource: await ctx.pendingToSource(itemId, locationId),
           }
         : op.command;
     const delta = applyItemCommand(facts, command);

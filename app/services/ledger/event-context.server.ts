@@ -60,6 +60,12 @@ export class EventContext {
   /** Items whose provisional holds this event changed (their listings are republished). */
   readonly heldItems = new Set<string>();
   private readonly levels = new Map<string, ledger.LevelRow>();
+  /**
+   * The source outbox of each loaded level (read under the item locks, plus what this event
+   * queued): no other event can change it while the locks are held, and the source's own writes
+   * wait for the push lock a source read holds.
+   */
+  private readonly outbox = new Map<string, number>();
   private locations: { id: string; isPrimary: boolean }[] | null = null;
 
   constructor(
@@ -68,7 +74,17 @@ export class EventContext {
     readonly shop: NonNullable<Awaited<ReturnType<typeof ledger.shopState>>>,
     readonly locked: Awaited<ReturnType<typeof ledger.lockAndLoad>>,
   ) {
-    for (const row of locked.levels) this.levels.set(levelKey(row.itemId, row.locationId), row);
+    for (const { pendingToSource, ...row } of locked.levels) {
+      const key = levelKey(row.itemId, row.locationId);
+      this.levels.set(key, row);
+      this.outbox.set(key, pendingToSource);
+    }
+  }
+
+  /** Net on_hand change applied but not yet written to the source store, at this level. */
+  async pendingToSource(itemId: string, locationId: string): Promise<number> {
+    const pending = this.outbox.get(levelKey(itemId, locationId));
+    return pending ?? ledger.pendingToSource(this.tx, itemId, locationId);
   }
 
   get shopId(): string {
@@ -220,6 +236,9 @@ export class EventContext {
         movementId,
         ...adjustment,
       });
+      const key = levelKey(effect.itemId, effect.locationId);
+      const pending = this.outbox.get(key);
+      if (pending !== undefined) this.outbox.set(key, pending + adjustment.delta);
     }
     const before = this.itemAts(effect.itemId);
     const sellableBefore = this.itemSellable(effect.itemId);
