@@ -44,16 +44,19 @@ export async function addHold(
 /** Uses up to `units` of a listing's hold (its order arrived); returns how many were held. */
 export async function consumeHold(tx: Tx, listingId: string, units: number): Promise<number> {
   if (units <= 0) return 0;
-  const [held] = await tx.query<{ units: number }>(sql`
-    SELECT units FROM provisional_hold WHERE listing_id = ${listingId}::uuid FOR UPDATE`);
-  if (!held) return 0;
-  if (held.units <= units) {
-    await tx.execute(sql`DELETE FROM provisional_hold WHERE listing_id = ${listingId}::uuid`);
-    return held.units;
-  }
-  await tx.execute(sql`
-    UPDATE provisional_hold SET units = units - ${units} WHERE listing_id = ${listingId}::uuid`);
-  return units;
+  // One statement: the hold is used up (deleted) or reduced, whichever its size calls for.
+  // Holds change only under their items' locks, which the caller holds.
+  const [used] = await tx.query<{ units: number }>(sql`
+    WITH gone AS (
+      DELETE FROM provisional_hold WHERE listing_id = ${listingId}::uuid AND units <= ${units}
+      RETURNING units
+    ), less AS (
+      UPDATE provisional_hold SET units = units - ${units}
+       WHERE listing_id = ${listingId}::uuid AND units > ${units}
+      RETURNING ${units}::int AS units
+    )
+    SELECT COALESCE((SELECT units FROM gone), (SELECT units FROM less), 0)::int AS units`);
+  return used?.units ?? 0;
 }
 
 /** Releases a listing's hold if it is (still) expired at `now`. */

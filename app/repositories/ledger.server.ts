@@ -57,22 +57,27 @@ const UNPLACED_STAND = raw(
 
 export type ComponentRow = { listingId: string; itemId: string; quantity: number };
 
-/** The shop's status and its buffer rules, in one round trip. */
-export async function shopState(tx: Tx, shopId: string) {
-  const rows = await tx.query<{
-    domain: string;
-    status: string;
-    syncEnabled: boolean;
-    rules: BufferRule[];
-    connections: { id: string; role: "source" | "sales" }[];
-  }>(sql`
+export type ShopState = {
+  domain: string;
+  status: string;
+  syncEnabled: boolean;
+  rules: BufferRule[];
+  connections: { id: string; role: "source" | "sales" }[];
+};
+
+/** The shop's status, its buffer rules and its connections (one row, or none). */
+const shopStateOf = (shopId: string) => sql`
     SELECT s.domain, s.status::text AS status, s.sync_enabled AS "syncEnabled",
            COALESCE((SELECT json_agg(json_build_object('id', r.id, 'connectionId', r.connection_id, 'sku', r.sku,
                                                        'kind', r.kind, 'value', r.value))
                        FROM buffer_rule r WHERE r.shop_id = s.id), '[]'::json) AS rules,
            COALESCE((SELECT json_agg(json_build_object('id', c.id, 'role', c.role))
                        FROM connection c WHERE c.shop_id = s.id), '[]'::json) AS connections
-      FROM shop s WHERE s.id = ${shopId}::uuid`);
+      FROM shop s WHERE s.id = ${shopId}::uuid`;
+
+/** The shop's status and its buffer rules, in one round trip. */
+export async function shopState(tx: Tx, shopId: string): Promise<ShopState | null> {
+  const rows = await tx.query<ShopState>(shopStateOf(shopId));
   return rows[0] ?? null;
 }
 
@@ -374,20 +379,27 @@ export async function lockAndLoad(
   shopId: string,
   itemIds: string[],
 ): Promise<{
+  /** The shop (status, rules, connections), read with the balances; null: no such shop. */
+  shop: ShopState | null;
   skuOf: Map<string, string>;
   /** With each level's outbox to the source (`pendingToSource`), read under the locks. */
   levels: (LevelRow & { pendingToSource: number })[];
   listings: ListingRow[];
   components: ComponentRow[];
 }> {
-  if (itemIds.length === 0) return { skuOf: new Map(), levels: [], listings: [], components: [] };
+  if (itemIds.length === 0) {
+    const shop = await shopState(tx, shopId);
+    return { shop, skuOf: new Map(), levels: [], listings: [], components: [] };
+  }
   const skuOf = await lockItemsWithBundlePartners(tx, shopId, itemIds);
   const locked = [...skuOf.keys()];
   const rows = await tx.query<{
+    shop: ShopState | null;
     levels: (LevelRow & { pendingToSource: number })[] | null;
     listings: (ListingRow & { components: ComponentRow[] })[] | null;
   }>(sql`
     SELECT
+      (SELECT row_to_json(shop) FROM (${shopStateOf(shopId)}) AS shop) AS shop,
       (SELECT json_agg(json_build_object(
                 'itemId', s.item_id, 'locationId', s.location_id, 'onHand', s.on_hand, 'committed', s.committed,
                 'held', s.held, 'damaged', s.damaged, 'safetyStock', s.safety_stock, 'isPrimary', l.is_primary,
@@ -410,6 +422,7 @@ export async function lockAndLoad(
   const row = rows[0];
   const listingRows = row?.listings ?? [];
   return {
+    shop: row?.shop ?? null,
     skuOf,
     levels: row?.levels ?? [],
     listings: listingRows.map(({ components: _c, ...l }) => l),
@@ -517,6 +530,22 @@ export async function listingsToPublish(
   return tx.query(sql`
     SELECT id, connection_id AS "connectionId", sku, source_location_id AS "sourceLocationId"
       FROM listing WHERE id = ANY(${listingIds}::uuid[]) AND shop_id = ${shopId}::uuid`);
+}
+
+/**
+ * The shop's listings among `listingIds`, each with the items it is made of (none: a listing
+ * without components), in one round trip.
+ */
+export async function listingItems(
+  tx: Tx,
+  shopId: string,
+  listingIds: string[],
+): Promise<{ listingId: string; itemIds: string[] }[]> {
+  return tx.query(sql`
+    SELECT l.id AS "listingId",
+           COALESCE((SELECT array_agg(c.item_id) FROM listing_component c WHERE c.listing_id = l.id),
+                    '{}'::uuid[]) AS "itemIds"
+      FROM listing l WHERE l.id = ANY(${listingIds}::uuid[]) AND l.shop_id = ${shopId}::uuid`);
 }
 
 export async function activeListingIds(shopId: string): Promise<string[]> {

@@ -172,26 +172,39 @@ export async function rememberIntendedWrites(
      WHERE l.id = u.id`);
 }
 
-/** What the channel showed when we read it or it told us (webhook). Newer observations only. */
-export async function recordRemote(input: {
+export type RemoteObservation = {
   listingId: string;
   quantity: number | null;
   state?: Record<string, number> | null;
   source: "read" | "webhook";
   at: Date;
-}): Promise<void> {
-  // A source level flagged for the counting read stays flagged: only that read
-  // (read-source-levels, through recordRemoteBatch) counts physical stock and clears it.
-  await db().execute(sql`
-    UPDATE listing
-       SET remote_quantity = ${input.quantity},
-           remote_state = COALESCE(${input.state ? JSON.stringify(input.state) : null}::jsonb, remote_state),
-           remote_source = CASE WHEN remote_source = 'webhook' AND source_location_id IS NOT NULL
-                                THEN 'webhook' ELSE ${input.source} END,
-           remote_observed_at = ${input.at}::timestamptz,
-           updated_at = now()
-     WHERE id = ${input.listingId}::uuid
-       AND (remote_observed_at IS NULL OR remote_observed_at <= ${input.at}::timestamptz)`);
+};
+
+/** What the channel showed when we read it or it told us (webhook). Newer observations only. */
+export async function recordRemote(input: RemoteObservation): Promise<void> {
+  await recordRemotes([input]);
+}
+
+/** The same for several listings, in one statement (a page of levels read back). */
+export async function recordRemotes(rows: RemoteObservation[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 1_000) {
+    const chunk = rows.slice(i, i + 1_000);
+    // A source level flagged for the counting read stays flagged: only that read
+    // (read-source-levels, through recordRemoteBatch) counts physical stock and clears it.
+    await db().execute(sql`
+      UPDATE listing l
+         SET remote_quantity = u.quantity,
+             remote_state = COALESCE(u.state, l.remote_state),
+             remote_source = CASE WHEN l.remote_source = 'webhook' AND l.source_location_id IS NOT NULL
+                                  THEN 'webhook' ELSE u.source END,
+             remote_observed_at = u.at,
+             updated_at = now()
+        FROM unnest(${chunk.map((r) => r.listingId)}::uuid[], ${chunk.map((r) => r.quantity)}::int[],
+                    ${chunk.map((r) => (r.state ? JSON.stringify(r.state) : null))}::jsonb[],
+                    ${chunk.map((r) => r.source)}::text[],
+                    ${chunk.map((r) => r.at)}::timestamptz[]) AS u(id, quantity, state, source, at)
+       WHERE l.id = u.id AND (l.remote_observed_at IS NULL OR l.remote_observed_at <= u.at)`);
+  }
 }
 
 /** A read recorded what these listings show: no read is owed any more. */

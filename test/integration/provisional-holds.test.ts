@@ -120,6 +120,21 @@ describe("provisional holds", () => {
     expect(await prisma.movement.count({ where: { shopId: shop.shopId } })).toBe(1);
   });
 
+  it("is used up a unit at a time by orders smaller than the hold, then removed", async () => {
+    const { xListing, yListing, drop, order } = await setup();
+    const soldAt = new Date(Date.now() - 2_000);
+    await drop(3); // two units sold on x, their orders not here yet
+    expect(await published(yListing)).toBe(3);
+    await order("o-1", 1, soldAt);
+    expect(
+      await prisma.provisionalHold.findUnique({ where: { listingId: xListing } }),
+    ).toMatchObject({ units: 1 });
+    expect(await published(yListing)).toBe(3);
+    await order("o-2", 1, soldAt);
+    expect(await prisma.provisionalHold.count({ where: { listingId: xListing } })).toBe(0);
+    expect(await published(yListing)).toBe(3);
+  });
+
   it("does not hold what an order already applied explains (the order came first)", async () => {
     const { xListing, yListing, drop, order } = await setup();
     await order("o-2", 2);

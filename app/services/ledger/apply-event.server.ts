@@ -105,9 +105,6 @@ async function applyInTransaction(
   const lineOps = lineOperations(event);
   // 0. One order at a time (its later deliveries then find its lines: ledger.lockOrders).
   if (!ordersLocked) await ledger.lockOrders(tx, lineOps);
-  const shop = await ledger.shopState(tx, event.shopId);
-  if (!shop) throw new UnknownShopError(event.shopId);
-  if (shop.status !== "active") throw new ShopUninstalledError(shop.domain);
   const itemOps = event.operations.filter((op): op is ItemOperation => op.type === "item");
   const holdOps = event.operations.filter((op): op is HoldOperation => op.type === "hold");
 
@@ -119,7 +116,12 @@ async function applyInTransaction(
   // 2. Lock them (and their bundle partners) in id order; under the locks our view is exact.
   const direct = new Set<string>([...itemTargets.values(), ...heldItems]);
   for (const parts of resolved.values()) for (const part of parts) direct.add(part.itemId);
+  // The shop's state comes with the balances (one round trip less). Only resolving ran before it;
+  // an unmatched line it recorded is rolled back with the throw.
   const locked = await ledger.lockAndLoad(tx, event.shopId, [...direct]);
+  const shop = locked.shop;
+  if (!shop) throw new UnknownShopError(event.shopId);
+  if (shop.status !== "active") throw new ShopUninstalledError(shop.domain);
   const ctx = new EventContext(tx, event, shop, locked);
   ctx.result.unmatched = unmatched;
 

@@ -21,20 +21,16 @@ export async function resolveHoldItems(
   ops: HoldOperation[],
 ): Promise<string[]> {
   if (ops.length === 0) return [];
-  const listings = await ledger.listingsToPublish(
+  const listings = await ledger.listingItems(
     tx,
     shopId,
     ops.map((o) => o.listingId),
   );
   for (const op of ops) {
-    if (!listings.some((l) => l.id === op.listingId))
+    if (!listings.some((l) => l.listingId === op.listingId))
       throw new DomainError("unknown_item", `unknown listing ${op.listingId}`);
   }
-  const components = await ledger.componentsOf(
-    tx,
-    ops.map((o) => o.listingId),
-  );
-  return [...new Set(components.map((c) => c.itemId))];
+  return [...new Set(listings.flatMap((l) => l.itemIds))];
 }
 
 export async function applyHoldOperations(ctx: EventContext, ops: HoldOperation[]): Promise<void> {

@@ -71,7 +71,7 @@ export class EventContext {
   constructor(
     readonly tx: Tx,
     readonly event: LedgerEvent,
-    readonly shop: NonNullable<Awaited<ReturnType<typeof ledger.shopState>>>,
+    readonly shop: ledger.ShopState,
     readonly locked: Awaited<ReturnType<typeof ledger.lockAndLoad>>,
   ) {
     for (const { pendingToSource, ...row } of locked.levels) {

@@ -367,13 +367,14 @@ async function refresh(
   stale: listings.DirtyListing[],
   now: () => Date,
 ): Promise<void> {
-  for (const [l, read] of await readEach(conn, adapter, stale)) {
-    await listings.recordRemote({
+  const reads = await readEach(conn, adapter, stale);
+  await listings.recordRemotes(
+    reads.map(([l, read]) => ({
       listingId: l.id,
       quantity: read?.quantity ?? null,
       state: read?.states ?? {},
-      source: "read",
+      source: "read" as const,
       at: read?.observedAt ?? now(),
-    });
-  }
+    })),
+  );
 }
