@@ -382,15 +382,21 @@ async function main(): Promise<void> {
     const drainEnd = Date.now();
     const cpuAfter = cpu();
     const busy = (drainEnd - startedAt.getTime()) / 1000;
+    const used = (k: keyof typeof cpuAfter) => cpuAfter[k] - cpuBefore[k];
     log(
       `CPU over the drive and drain (${busy.toFixed(0)} s, 2 cores, shared with the generator and anything else running): ` +
         (["web", "workers", "localShopify", "postgres", "redis"] as const)
           .map(
-            (k) =>
-              `${k} ${(cpuAfter[k] - cpuBefore[k]).toFixed(0)} s (${Math.round(((cpuAfter[k] - cpuBefore[k]) / busy) * 100)}% of a core)`,
+            (k) => `${k} ${used(k).toFixed(1)} s (${Math.round((used(k) / busy) * 100)}% of a core)`,
           )
           .join(", "),
     );
+    // StockGuard's own processes (not the local Shopify or the generator), per order placed.
+    const cpuMsPerOrder = Math.round(
+      ((used("web") + used("workers") + used("postgres") + used("redis")) * 1000) /
+        Math.max(1, generator.placed),
+    );
+    log(`StockGuard's CPU (web, workers, PostgreSQL, Redis) per order placed: ${cpuMsPerOrder} ms`);
     loop.disable();
     const loopP99Ms = Math.round(loop.percentile(99) / 1e6);
     const drainSeconds = (drainEnd - lastOrderAt) / 1000;
@@ -640,6 +646,7 @@ async function main(): Promise<void> {
       doubled_movements: doubled,
       oversold_units: oversold.rows[0]!.n,
       web_rss_mb: maxWebRss,
+      cpu_ms_per_order: cpuMsPerOrder,
       worker_rss_mb: maxWorkerRss,
       sale_p50_ms: round(sales.p50),
       sale_p95_ms: round(sales.p95),
