@@ -79,16 +79,22 @@ describe("applying a stored receipt in the web", () => {
 
   it("applies a receipt this process just stored as stored, without reading it back", async () => {
     const shop = await seedShop(prisma, { items: [{ sku: "FRESH", onHand: 5 }] });
-    const stored = await receipts.storeReceipt({
-      shopId: shop.shopId,
-      connectionId: shop.sourceConnectionId,
-      topic: "orders/create",
-      eventId: "evt-fresh-1",
-      webhookId: "wh-fresh-1",
-      resourceId: "1",
-      triggeredAt: new Date("2026-11-26T10:00:00.123Z"),
-      payload: { ...orderSnapshot(1, "FRESH"), note: "ünïcode \u2028", total_price: "10.50" },
-      sameAccount: [shop.sourceConnectionId],
+    const storeIt = (triggeredAt: Date | null, payload: unknown) =>
+      receipts.storeReceipt({
+        shopId: shop.shopId,
+        connectionId: shop.sourceConnectionId,
+        topic: "orders/create",
+        eventId: "evt-fresh-1",
+        webhookId: "wh-fresh-1",
+        resourceId: "1",
+        triggeredAt,
+        payload,
+        sameAccount: [shop.sourceConnectionId],
+      });
+    const stored = await storeIt(new Date("2026-11-26T10:00:00.123Z"), {
+      ...orderSnapshot(1, "FRESH"),
+      note: "ünïcode \u2028",
+      total_price: "10.50",
     });
     if (stored.replayed || stored.duplicate) throw new Error("expected a new receipt");
     // Exactly what the ingest would read back (payload, times, the connection and its shop).
@@ -96,17 +102,7 @@ describe("applying a stored receipt in the web", () => {
     expect(loaded).toEqual(await receipts.loadReceiptForIngest(stored.id));
     expect(loaded.connection?.shopDomain).toBe(shop.domain);
     // A duplicate carries nothing to apply from memory (its first delivery may be applied).
-    const again = await receipts.storeReceipt({
-      shopId: shop.shopId,
-      connectionId: shop.sourceConnectionId,
-      topic: "orders/create",
-      eventId: "evt-fresh-1",
-      webhookId: "wh-fresh-1",
-      resourceId: "1",
-      triggeredAt: null,
-      payload: {},
-      sameAccount: [shop.sourceConnectionId],
-    });
+    const again = await storeIt(null, {});
     expect(again).toEqual({ replayed: false, id: stored.id, duplicate: true, status: "pending" });
 
     const read = vi.spyOn(receipts, "loadReceiptForIngest");

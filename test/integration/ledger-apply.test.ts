@@ -217,15 +217,13 @@ describe("applying ledger events", () => {
       connectionId: shop.sourceConnectionId,
       command: { kind: "on_hand_counted" as const, onHand, pendingToSource: 0 },
     });
+    /** Order `id` placed and shipped on the other channel. */
+    const shipped = (id: string, quantity: number) => [
+      line(sales.connectionId, id, "l1", "A", { kind: "placed", quantity, version: V0 }),
+      line(sales.connectionId, id, "l1", "A", { kind: "shipped", quantity }, `ship-${id}`),
+    ];
     // Shipped on another channel: on_hand 8 in the ledger, -2 queued for the source store.
-    await applyLedgerEvent({
-      shopId: shop.shopId,
-      actor: "test",
-      operations: [
-        line(sales.connectionId, "o1", "l1", "A", { kind: "placed", quantity: 2, version: V0 }),
-        line(sales.connectionId, "o1", "l1", "A", { kind: "shipped", quantity: 2 }, "ship-1"),
-      ],
-    });
+    await applyLedgerEvent({ shopId: shop.shopId, actor: "test", operations: shipped("o1", 2) });
     const queued = await prisma.sourceAdjustment.aggregate({
       where: { itemId, status: "pending" },
       _sum: { delta: true },
@@ -244,11 +242,7 @@ describe("applying ledger events", () => {
     const mixed = await applyLedgerEvent({
       shopId: shop.shopId,
       actor: "test",
-      operations: [
-        line(sales.connectionId, "o2", "l1", "A", { kind: "placed", quantity: 1, version: V0 }),
-        line(sales.connectionId, "o2", "l1", "A", { kind: "shipped", quantity: 1 }, "ship-2"),
-        count("count-2", 11),
-      ],
+      operations: [...shipped("o2", 1), count("count-2", 11)],
     });
     expect(mixed.applied).toBe(3);
     expect(await level(itemId)).toMatchObject({ onHand: 8 });
