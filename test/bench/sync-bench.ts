@@ -387,7 +387,8 @@ async function main(): Promise<void> {
       `CPU over the drive and drain (${busy.toFixed(0)} s, 2 cores, shared with the generator and anything else running): ` +
         (["web", "workers", "localShopify", "postgres", "redis"] as const)
           .map(
-            (k) => `${k} ${used(k).toFixed(1)} s (${Math.round((used(k) / busy) * 100)}% of a core)`,
+            (k) =>
+              `${k} ${used(k).toFixed(1)} s (${Math.round((used(k) / busy) * 100)}% of a core)`,
           )
           .join(", "),
     );
