@@ -19,8 +19,20 @@ export function trackInFlight(work: Promise<unknown>): void {
 export async function inFlightSettled(timeoutMs: number): Promise<void> {
   const inFlight = globalThis.stockguardInFlight;
   if (!inFlight || inFlight.size === 0) return;
+  await settledWithin(Promise.allSettled([...inFlight]), timeoutMs);
+}
+
+/**
+ * Resolves once `work` has settled (fulfilled or rejected), or after `timeoutMs`, whichever comes
+ * first; never rejects. The timer is cleared, and never keeps the process alive.
+ */
+export async function settledWithin(work: Promise<unknown>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
   await Promise.race([
-    Promise.allSettled([...inFlight]),
-    new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
-  ]);
+    work.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs).unref())),
+  ]).finally(() => clearTimeout(timer));
 }

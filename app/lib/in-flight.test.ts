@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { inFlightSettled, trackInFlight } from "./in-flight.server";
+import { inFlightSettled, settledWithin, trackInFlight } from "./in-flight.server";
 
 describe("in-flight background work", () => {
   it("waits for tracked work, failed or not, and no longer than the timeout", async () => {
@@ -25,5 +25,23 @@ describe("in-flight background work", () => {
     expect(done).not.toContain("slow");
     await inFlightSettled(5_000);
     expect(done).toContain("slow");
+  });
+
+  it("settles one piece of work within a bound, whether it fails or never ends", async () => {
+    await expect(settledWithin(Promise.reject(new Error("x")), 1_000)).resolves.toBeUndefined();
+    const started = Date.now();
+    await settledWithin(new Promise(() => undefined), 30);
+    expect(Date.now() - started).toBeLessThan(250);
+    let done = false;
+    await settledWithin(
+      new Promise<void>((resolve) =>
+        setTimeout(() => {
+          done = true;
+          resolve();
+        }, 20),
+      ),
+      5_000,
+    );
+    expect(done).toBe(true);
   });
 });

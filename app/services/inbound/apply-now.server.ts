@@ -15,7 +15,7 @@
  * calling the service directly, the CLI) every receipt goes through the queue.
  */
 import { env } from "../../env.server";
-import { trackInFlight } from "../../lib/in-flight.server";
+import { settledWithin, trackInFlight } from "../../lib/in-flight.server";
 import { metrics } from "../../lib/metrics.server";
 import { ShopSlots } from "../../lib/shop-slots";
 import { log } from "../../logger.server";
@@ -71,12 +71,7 @@ export async function orderWorkSettled(
   timeoutMs: number,
 ): Promise<void> {
   const work = ordersAtWork.get(`${connectionId}|${orderId}`);
-  if (!work) return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    work,
-    new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-  ]).finally(() => clearTimeout(timer));
+  if (work) await settledWithin(work, timeoutMs);
 }
 
 /**
