@@ -187,24 +187,9 @@ export async function recordRemote(input: RemoteObservation): Promise<void> {
 
 /** The same for several listings, in one statement (a page of levels read back). */
 export async function recordRemotes(rows: RemoteObservation[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 1_000) {
-    const chunk = rows.slice(i, i + 1_000);
-    // A source level flagged for the counting read stays flagged: only that read
-    // (read-source-levels, through recordRemoteBatch) counts physical stock and clears it.
-    await db().execute(sql`
-      UPDATE listing l
-         SET remote_quantity = u.quantity,
-             remote_state = COALESCE(u.state, l.remote_state),
-             remote_source = CASE WHEN l.remote_source = 'webhook' AND l.source_location_id IS NOT NULL
-                                  THEN 'webhook' ELSE u.source END,
-             remote_observed_at = u.at,
-             updated_at = now()
-        FROM unnest(${chunk.map((r) => r.listingId)}::uuid[], ${chunk.map((r) => r.quantity)}::int[],
-                    ${chunk.map((r) => (r.state ? JSON.stringify(r.state) : null))}::jsonb[],
-                    ${chunk.map((r) => r.source)}::text[],
-                    ${chunk.map((r) => r.at)}::timestamptz[]) AS u(id, quantity, state, source, at)
-       WHERE l.id = u.id AND (l.remote_observed_at IS NULL OR l.remote_observed_at <= u.at)`);
-  }
+  // A source level flagged for the counting read stays flagged: only that read
+  // (read-source-levels, through recordRemoteBatch) counts physical stock and clears it.
+  await writeRemotes(rows, { authoritative: false });
 }
 
 /** A read recorded what these listings show: no read is owed any more. */
@@ -227,7 +212,10 @@ export async function markNeedsRead(listingIds: string[], since: Date): Promise<
      WHERE id = ANY(${listingIds}::uuid[])`);
 }
 
-/** Many observations at once (catalog import, reconciliation pages). */
+/**
+ * Many observations at once (catalog import, reconciliation pages, the counting source read):
+ * they set the listing's remote source as given, and a read clears the read the listing was owed.
+ */
 export async function recordRemoteBatch(
   rows: {
     listingId: string;
@@ -237,16 +225,36 @@ export async function recordRemoteBatch(
   }[],
   source: "read" | "webhook",
 ): Promise<void> {
+  await writeRemotes(
+    rows.map((r) => ({ ...r, source })),
+    { authoritative: true },
+  );
+}
+
+/**
+ * The one statement both record with, newer observations only. `authoritative`: the source given
+ * replaces a source level's read flag, and a read clears `needs_read`; otherwise both are kept.
+ */
+async function writeRemotes(
+  rows: RemoteObservation[],
+  options: { authoritative: boolean },
+): Promise<void> {
   for (let i = 0; i < rows.length; i += 1_000) {
     const chunk = rows.slice(i, i + 1_000);
     await db().execute(sql`
       UPDATE listing l
-         SET remote_quantity = u.quantity, remote_state = COALESCE(u.state, l.remote_state),
-             remote_source = ${source}, remote_observed_at = u.at, updated_at = now(),
-             needs_read = l.needs_read AND ${source} <> 'read'
+         SET remote_quantity = u.quantity,
+             remote_state = COALESCE(u.state, l.remote_state),
+             remote_source = CASE WHEN NOT ${options.authoritative}::boolean AND l.remote_source = 'webhook'
+                                       AND l.source_location_id IS NOT NULL
+                                  THEN 'webhook' ELSE u.source END,
+             needs_read = l.needs_read AND NOT (${options.authoritative}::boolean AND u.source = 'read'),
+             remote_observed_at = u.at,
+             updated_at = now()
         FROM unnest(${chunk.map((r) => r.listingId)}::uuid[], ${chunk.map((r) => r.quantity)}::int[],
                     ${chunk.map((r) => (r.state ? JSON.stringify(r.state) : null))}::jsonb[],
-                    ${chunk.map((r) => r.at)}::timestamptz[]) AS u(id, quantity, state, at)
+                    ${chunk.map((r) => r.source)}::text[],
+                    ${chunk.map((r) => r.at)}::timestamptz[]) AS u(id, quantity, state, source, at)
        WHERE l.id = u.id AND (l.remote_observed_at IS NULL OR l.remote_observed_at <= u.at)`);
   }
 }

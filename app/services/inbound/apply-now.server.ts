@@ -39,6 +39,7 @@ function webLane(): ShopSlots | null {
  * for that work here and can then be settled without being stored (noop-snapshot).
  */
 const ordersAtWork = new Map<string, Promise<void>>();
+const orderKey = (connectionId: string, orderId: string) => `${connectionId}|${orderId}`;
 
 /**
  * Marks an order as being worked on here until the returned function is given the work that
@@ -49,7 +50,7 @@ export function orderAtWork(
   connectionId: string,
   orderId: string,
 ): (after: Promise<unknown> | null) => void {
-  const key = `${connectionId}|${orderId}`;
+  const key = orderKey(connectionId, orderId);
   let release!: () => void;
   const mine = new Promise<void>((resolve) => (release = resolve));
   const previous = ordersAtWork.get(key);
@@ -70,7 +71,7 @@ export async function orderWorkSettled(
   orderId: string,
   timeoutMs: number,
 ): Promise<void> {
-  const work = ordersAtWork.get(`${connectionId}|${orderId}`);
+  const work = ordersAtWork.get(orderKey(connectionId, orderId));
   if (work) await settledWithin(work, timeoutMs);
 }
 
