@@ -43,20 +43,47 @@ export async function enqueueIngest(receiptId: bigint, shopId: string): Promise<
 }
 
 /**
- * A push for a connection, coalesced: changes within PUSH_COALESCE_MS share one job, at most one
- * push per connection runs at a time, and a change during a running push schedules exactly one
- * more run after it (BullMQ deduplication with keepLastIfActive).
+ * A push for a connection, coalesced: at most one push of a connection starts per
+ * PUSH_COALESCE_MS window, at most one runs at a time, and a change during a running push
+ * schedules exactly one more run after it (BullMQ deduplication with keepLastIfActive). The
+ * window opens when a push starts (`openPushWindow`): a change while it is open waits for its end
+ * and shares that push with every other change until then; the first change after a quiet
+ * window is pushed at once instead of waiting a window for company that is not coming.
+ * `delayMs` (the follow-up round of a push that had more than a batch) bypasses the window.
  */
 export async function enqueuePush(connectionId: string, delayMs?: number): Promise<void> {
   await producersReady();
+  const delay = delayMs ?? (await pushWindowLeft(connectionId));
   await queue("push").add(
     "push",
     { connectionId },
     {
-      delay: Math.max(0, delayMs ?? env().PUSH_COALESCE_MS),
+      delay: Math.max(0, delay),
       deduplication: { id: `push-${connectionId}`, keepLastIfActive: true },
     },
   );
+}
+
+const pushWindowKey = (connectionId: string) => `${env().QUEUE_PREFIX}:pushwin:${connectionId}`;
+
+/**
+ * A push of the connection is starting: its coalescing window opens for PUSH_COALESCE_MS. Not
+ * opened (Redis unreachable) only means the next change is pushed without waiting: an extra
+ * write, never a lost one.
+ */
+export async function openPushWindow(connectionId: string): Promise<void> {
+  const ms = env().PUSH_COALESCE_MS;
+  if (ms <= 0) return;
+  await queueRedis()
+    .set(pushWindowKey(connectionId), "1", "PX", ms)
+    .catch((error: unknown) =>
+      log({ connectionId }).warn({ err: (error as Error).message }, "push window not opened"),
+    );
+}
+
+/** What is left of the connection's coalescing window, in ms (0 when none is open). */
+async function pushWindowLeft(connectionId: string): Promise<number> {
+  return Math.max(0, await queueRedis().pttl(pushWindowKey(connectionId)));
 }
 
 const DEFERRED_PREFIX = "pushd-";

@@ -8,7 +8,12 @@ import { ChannelAuthError, ChannelPermanentError } from "../../channels/errors";
 import { adapterFor } from "../../channels/registry.server";
 import { acquireConnectionLock, ConnectionBusyError } from "../../lib/locks.server";
 import { log } from "../../logger.server";
-import { enqueueDeferredPush, enqueuePush, enqueueSafely } from "../../queues/jobs.server";
+import {
+  enqueueDeferredPush,
+  enqueuePush,
+  enqueueSafely,
+  openPushWindow,
+} from "../../queues/jobs.server";
 import * as connections from "../../repositories/connections.server";
 import { recordChannelSyncFailed } from "../flow/triggers.server";
 import { pushSalesConnection, type PushOutcome } from "./push-sales.server";
@@ -41,6 +46,8 @@ export async function pushConnection(
     if (options.deferredCheck) return { skipped: "a push of this connection is running" };
     throw new ConnectionBusyError(connectionId);
   }
+  // Changes from now on wait for the window's end and share the next push (jobs.server).
+  await openPushWindow(connectionId);
   let outcome: PushOutcome;
   try {
     outcome = await push(conn, adapter, now);
