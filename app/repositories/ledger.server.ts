@@ -403,9 +403,7 @@ export async function lockAndLoad(
       (SELECT json_agg(json_build_object(
                 'itemId', s.item_id, 'locationId', s.location_id, 'onHand', s.on_hand, 'committed', s.committed,
                 'held', s.held, 'damaged', s.damaged, 'safetyStock', s.safety_stock, 'isPrimary', l.is_primary,
-                'pendingToSource', COALESCE((SELECT sum(a.delta)::int FROM source_adjustment a
-                                              WHERE a.item_id = s.item_id AND a.location_id = s.location_id
-                                                AND a.status = 'pending'), 0)))
+                'pendingToSource', ${outboxOf(raw("s.item_id"), raw("s.location_id"))}))
          FROM stock_level s JOIN location l ON l.id = s.location_id
         WHERE s.item_id = ANY(${locked}::uuid[]) AND l.is_source AND l.active) AS levels,
       (SELECT json_agg(json_build_object(
@@ -505,11 +503,17 @@ export async function resolveOrderLines(
  * level loaded under the item locks carries it already (`lockAndLoad`); this reads one that was not.
  */
 export async function pendingToSource(tx: Tx, itemId: string, locationId: string): Promise<number> {
-  const rows = await tx.query<{ delta: number }>(sql`
-    SELECT COALESCE(sum(delta), 0)::int AS delta FROM source_adjustment
-     WHERE item_id = ${itemId}::uuid AND location_id = ${locationId}::uuid
-       AND status = 'pending'`);
+  const rows = await tx.query<{ delta: number }>(
+    sql`SELECT ${outboxOf(sql`${itemId}::uuid`, sql`${locationId}::uuid`)} AS delta`,
+  );
   return rows[0]?.delta ?? 0;
+}
+
+/** One level's outbox as an SQL expression: its pending source adjustments, summed (0: none). */
+function outboxOf(itemId: unknown, locationId: unknown) {
+  return sql`COALESCE((SELECT sum(a.delta)::int FROM source_adjustment a
+                        WHERE a.item_id = ${itemId} AND a.location_id = ${locationId}
+                          AND a.status = 'pending'), 0)`;
 }
 
 /** Components of some listings (republishing outside an event). */

@@ -20,7 +20,11 @@
  *   answer), with `ack_timeouts` and `ack_non_2xx` counted; ack_server_*: the web's own histogram
  *   (bucket bounds, 5 ms steps to 60 ms).
  * - generator_rate: what the generator achieved (it says whether it reached BENCH_RATE).
- * - throughput, writes per order, throttling, lost/doubled movements, oversold units, memory.
+ * - throughput, writes per order, throttling, lost/doubled movements, oversold units, memory;
+ *   `writes_within_window`: level writes that followed the same level's previous write within
+ *   PUSH_COALESCE_MS (the brief's one write per listing per window), with the most in one window.
+ * - where a sale's time goes (stage lines: sender → receipt → applied → written), per topic and,
+ *   for orders, per 5 s window of the drive (a cold start shows in the first).
  *
  * Chaos (off by default): BENCH_DUPLICATES (probability of a second delivery), BENCH_DELAY_MS
  * ("min,max" before the first attempt; reordered unless BENCH_REORDER=0), BENCH_DROP_FIRST
@@ -541,6 +545,23 @@ async function main(): Promise<void> {
       [startedAt],
     );
     for (const row of stages.rows) log(`stage ${JSON.stringify(row)}`);
+    // The same stages of the orders by 5 s window of the drive: where a cold start's time goes.
+    const coldStages = await world.pg.query(
+      `SELECT (floor(EXTRACT(EPOCH FROM r.triggered_at - $1::timestamptz) / 5) * 5)::int AS from_s,
+              count(*)::int AS n,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM r.received_at - r.triggered_at) * 1000)::int AS delivery_p50,
+              percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM r.received_at - r.triggered_at) * 1000)::int AS delivery_p95,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM r.applied_at - r.received_at) * 1000)::int AS ingest_p50,
+              percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM r.applied_at - r.received_at) * 1000)::int AS ingest_p95,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM w.last - r.applied_at) * 1000)::int AS push_p50,
+              percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM w.last - r.applied_at) * 1000)::int AS push_p95
+         FROM receipt r
+         LEFT JOIN (SELECT receipt_id, max(written_at) AS last FROM push_trace GROUP BY receipt_id) w
+                ON w.receipt_id = r.id
+        WHERE r.received_at >= $1 AND r.topic = 'orders/create' GROUP BY 1 ORDER BY 1`,
+      [startedAt],
+    );
+    for (const row of coldStages.rows) log(`stage orders/create by 5 s ${JSON.stringify(row)}`);
     // Applied → written, per connection and, for other stores, by whether the order was theirs.
     const appliedToWritten = (groups: string[], where = "true") =>
       world.pg.query(
