@@ -529,37 +529,28 @@ async function main(): Promise<void> {
       [startedAt],
     );
     const syncMs = sync.rows.map((r) => r.ms);
-    // Where the time goes, per topic: sender → receipt, receipt → applied, applied → written.
-    const stages = await world.pg.query(
-      `SELECT r.topic, count(*)::int AS n,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM r.received_at - r.triggered_at) * 1000)::int AS delivery_p50,
-              percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM r.received_at - r.triggered_at) * 1000)::int AS delivery_p95,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM r.applied_at - r.received_at) * 1000)::int AS ingest_p50,
-              percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM r.applied_at - r.received_at) * 1000)::int AS ingest_p95,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM w.last - r.applied_at) * 1000)::int AS push_p50,
-              percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM w.last - r.applied_at) * 1000)::int AS push_p95
-         FROM receipt r
-         LEFT JOIN (SELECT receipt_id, max(written_at) AS last FROM push_trace GROUP BY receipt_id) w
-                ON w.receipt_id = r.id
-        WHERE r.received_at >= $1 GROUP BY r.topic ORDER BY n DESC`,
-      [startedAt],
-    );
+    // Where the time goes, per topic: sender → receipt, receipt → applied, applied → written;
+    // and the orders' by 5 s window of the drive (where a cold start's time goes).
+    const stagesBy = (group: string, where = "true") =>
+      world.pg.query(
+        `SELECT ${group}, count(*)::int AS n,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM r.received_at - r.triggered_at) * 1000)::int AS delivery_p50,
+                percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM r.received_at - r.triggered_at) * 1000)::int AS delivery_p95,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM r.applied_at - r.received_at) * 1000)::int AS ingest_p50,
+                percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM r.applied_at - r.received_at) * 1000)::int AS ingest_p95,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM w.last - r.applied_at) * 1000)::int AS push_p50,
+                percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM w.last - r.applied_at) * 1000)::int AS push_p95
+           FROM receipt r
+           LEFT JOIN (SELECT receipt_id, max(written_at) AS last FROM push_trace GROUP BY receipt_id) w
+                  ON w.receipt_id = r.id
+          WHERE r.received_at >= $1 AND ${where} GROUP BY 1 ORDER BY ${group === "r.topic" ? "n DESC" : "1"}`,
+        [startedAt],
+      );
+    const stages = await stagesBy("r.topic");
     for (const row of stages.rows) log(`stage ${JSON.stringify(row)}`);
-    // The same stages of the orders by 5 s window of the drive: where a cold start's time goes.
-    const coldStages = await world.pg.query(
-      `SELECT (floor(EXTRACT(EPOCH FROM r.triggered_at - $1::timestamptz) / 5) * 5)::int AS from_s,
-              count(*)::int AS n,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM r.received_at - r.triggered_at) * 1000)::int AS delivery_p50,
-              percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM r.received_at - r.triggered_at) * 1000)::int AS delivery_p95,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM r.applied_at - r.received_at) * 1000)::int AS ingest_p50,
-              percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM r.applied_at - r.received_at) * 1000)::int AS ingest_p95,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM w.last - r.applied_at) * 1000)::int AS push_p50,
-              percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM w.last - r.applied_at) * 1000)::int AS push_p95
-         FROM receipt r
-         LEFT JOIN (SELECT receipt_id, max(written_at) AS last FROM push_trace GROUP BY receipt_id) w
-                ON w.receipt_id = r.id
-        WHERE r.received_at >= $1 AND r.topic = 'orders/create' GROUP BY 1 ORDER BY 1`,
-      [startedAt],
+    const coldStages = await stagesBy(
+      "(floor(EXTRACT(EPOCH FROM r.triggered_at - $1::timestamptz) / 5) * 5)::int AS from_s",
+      "r.topic = 'orders/create'",
     );
     for (const row of coldStages.rows) log(`stage orders/create by 5 s ${JSON.stringify(row)}`);
     // Applied → written, per connection and, for other stores, by whether the order was theirs.
