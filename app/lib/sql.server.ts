@@ -143,32 +143,16 @@ export function db(): SqlClient {
 
 const RETRYABLE = new Set(["40P01", "40001"]);
 
-export type TransactionOptions = {
-  attempts?: number;
-  /**
-   * Every statement of the transaction takes PostgreSQL's generic plan (`SET LOCAL
-   * plan_cache_mode = force_generic_plan`, sent with BEGIN: no extra round trip). Only for
-   * transactions whose statements all find their rows by key, where a plan made for the actual
-   * parameters cannot do better: the ledger's events, whose read of the locked items and line
-   * resolution PostgreSQL otherwise plans again on every call (decision 0020).
-   */
-  genericPlans?: boolean;
-};
-
 /**
  * Runs `fn` in one READ COMMITTED transaction, retrying deadlocks and serialization failures
  * (the whole function runs again, so it must not have side effects outside the transaction).
  */
-export async function transaction<T>(
-  fn: (tx: SqlClient) => Promise<T>,
-  { attempts = 5, genericPlans = false }: TransactionOptions = {},
-): Promise<T> {
-  const begin = genericPlans ? "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan" : "BEGIN";
+export async function transaction<T>(fn: (tx: SqlClient) => Promise<T>, attempts = 5): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await sqlPool().connect();
     let released = false;
     try {
-      await client.query(begin);
+      await client.query("BEGIN");
       const result = await fn(new ClientAdapter(client));
       await client.query("COMMIT");
       return result;

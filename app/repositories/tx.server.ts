@@ -3,7 +3,7 @@
  * its repository calls inside `transaction` and hands the `Tx` to each. Services never see a pool
  * or SQL text; repositories take the `Tx` as their first argument.
  */
-import { transaction, type SqlClient, type TransactionOptions } from "../lib/sql.server";
+import { transaction, type SqlClient } from "../lib/sql.server";
 
 export type Tx = SqlClient;
-export { transaction, type TransactionOptions };
+export { transaction };

@@ -59,12 +59,9 @@ export function validateEvent(event: LedgerEvent): void {
   }
 }
 
-/** A ledger event's statements find their rows by key: generic plans (decision 0020). */
-const LEDGER_TX = { genericPlans: true } as const;
-
 export async function applyLedgerEvent(event: LedgerEvent): Promise<ApplyResult> {
   validateEvent(event);
-  return transaction((tx) => applyInTransaction(tx, event), LEDGER_TX);
+  return transaction((tx) => applyInTransaction(tx, event));
 }
 
 /**
@@ -81,7 +78,7 @@ export async function applyLedgerEventUnless(
     await ledger.lockOrders(tx, lineOperations(event));
     if (await shortcut(tx)) return null;
     return applyInTransaction(tx, event, true);
-  }, LEDGER_TX);
+  });
 }
 
 /**
