@@ -6,7 +6,7 @@
 import type { LineState } from "../domain/ledger";
 import type { UnchangedClaim } from "../domain/operations";
 import type { BufferRule, FactDelta, LevelFacts } from "../domain/types";
-import { db, raw, sql } from "../lib/sql.server";
+import { db, raw, sql, type Raw, type Sql } from "../lib/sql.server";
 import type { Tx } from "./tx.server";
 
 export type { Tx };
@@ -510,7 +510,7 @@ export async function pendingToSource(tx: Tx, itemId: string, locationId: string
 }
 
 /** One level's outbox as an SQL expression: its pending source adjustments, summed (0: none). */
-function outboxOf(itemId: unknown, locationId: unknown) {
+function outboxOf(itemId: Raw | Sql, locationId: Raw | Sql): Sql {
   return sql`COALESCE((SELECT sum(a.delta)::int FROM source_adjustment a
                         WHERE a.item_id = ${itemId} AND a.location_id = ${locationId}
                           AND a.status = 'pending'), 0)`;

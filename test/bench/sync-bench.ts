@@ -531,7 +531,7 @@ async function main(): Promise<void> {
     const syncMs = sync.rows.map((r) => r.ms);
     // Where the time goes, per topic: sender → receipt, receipt → applied, applied → written;
     // and the orders' by 5 s window of the drive (where a cold start's time goes).
-    const stagesBy = (group: string, where = "true") =>
+    const stagesBy = (group: string, where: string, orderBy: string) =>
       world.pg.query(
         `SELECT ${group}, count(*)::int AS n,
                 percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM r.received_at - r.triggered_at) * 1000)::int AS delivery_p50,
@@ -543,14 +543,15 @@ async function main(): Promise<void> {
            FROM receipt r
            LEFT JOIN (SELECT receipt_id, max(written_at) AS last FROM push_trace GROUP BY receipt_id) w
                   ON w.receipt_id = r.id
-          WHERE r.received_at >= $1 AND ${where} GROUP BY 1 ORDER BY ${group === "r.topic" ? "n DESC" : "1"}`,
+          WHERE r.received_at >= $1 AND ${where} GROUP BY 1 ORDER BY ${orderBy}`,
         [startedAt],
       );
-    const stages = await stagesBy("r.topic");
+    const stages = await stagesBy("r.topic", "true", "n DESC");
     for (const row of stages.rows) log(`stage ${JSON.stringify(row)}`);
     const coldStages = await stagesBy(
       "(floor(EXTRACT(EPOCH FROM r.triggered_at - $1::timestamptz) / 5) * 5)::int AS from_s",
       "r.topic = 'orders/create'",
+      "1",
     );
     for (const row of coldStages.rows) log(`stage orders/create by 5 s ${JSON.stringify(row)}`);
     // Applied → written, per connection and, for other stores, by whether the order was theirs.
