@@ -75,6 +75,9 @@ export async function dropTestDatabase(name: string): Promise<void> {
 export async function ensureTemplate(): Promise<string> {
   const template = templateName();
   await withAdmin(async (client) => {
+    // One maker at a time, across processes (several benches or worlds starting together):
+    // the others wait here and then find the template made. The lock ends with the session.
+    await client.query("SELECT pg_advisory_lock(hashtext('stockguard test template'))");
     // Leftovers: older templates, and per-file databases of runs interrupted over 2 hours ago
     // (their names carry the creation time in base 36).
     const all = await client.query<{ datname: string }>(
