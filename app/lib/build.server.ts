@@ -1,10 +1,10 @@
 /**
  * Builds the Remix app when `build/` is missing or older than its sources (the web entry and
  * the test setup call `ensureBuild`, so a fresh clone needs no separate build step). It returns
- * false when the build failed.
+ * false when the build failed. Concurrent callers on one checkout build once (`withBuildLock`).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 
 function newestSourceMtime(dir: string): number {
@@ -29,12 +29,63 @@ export function buildIsStale(root: string): boolean {
   return built < sources;
 }
 
-export function ensureBuild(root: string, log: (line: string) => void = () => {}): boolean {
-  if (!buildIsStale(root)) return true;
-  log("building the Remix app (build/ missing or stale)");
+/** How long a build may hold the lock before another process takes it as abandoned. */
+const LOCK_STALE_MS = 10 * 60_000;
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * One builder at a time per checkout: web processes started together on a stale checkout (or a
+ * test run and a bench) would otherwise run `vite:build` into the same `build/` at once, and one
+ * could start on files the other is rewriting. The lock is a directory (mkdir is atomic); the
+ * others wait, then find the build fresh. A lock older than LOCK_STALE_MS (a builder killed
+ * mid-way) is taken over.
+ */
+function withBuildLock<T>(root: string, fn: () => T): T {
+  const lock = path.join(root, ".build-lock");
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      let age = 0;
+      try {
+        age = Date.now() - statSync(lock).mtimeMs;
+      } catch {
+        continue; // released between the two calls
+      }
+      if (age > LOCK_STALE_MS) rmSync(lock, { recursive: true, force: true });
+      else sleepSync(200);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function viteBuild(root: string): boolean {
   const result = spawnSync("npx", ["remix", "vite:build"], {
     cwd: root,
     stdio: ["ignore", "ignore", "inherit"],
   });
   return result.status === 0;
+}
+
+export function ensureBuild(
+  root: string,
+  log: (line: string) => void = () => {},
+  build: (root: string) => boolean = viteBuild,
+): boolean {
+  if (!buildIsStale(root)) return true;
+  return withBuildLock(root, () => {
+    // Another process may have built it while this one waited for the lock.
+    if (!buildIsStale(root)) return true;
+    log("building the Remix app (build/ missing or stale)");
+    return build(root);
+  });
 }
