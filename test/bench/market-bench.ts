@@ -411,8 +411,8 @@ export async function runMarket(): Promise<void> {
   // cores; at the market's rate (12 buyers a minute) that costs little, and what it costs lands
   // on StockGuard's own delays (the race window), never in its favour.
   const parallel = process.env.BENCH_MARKET_PARALLEL === "1";
-  // Every world's web builds the Remix app when build/ is missing or stale: once, here, rather
-  // than several builds racing in one directory.
+  // Every world's web builds the Remix app when build/ is missing or stale, one at a time under
+  // the build lock: built here first, no world's start-up waits on another's build.
   if (parallel && !ensureBuild(ROOT, log)) throw new Error("remix vite:build failed");
   const outcomes = parallel
     ? await Promise.all([off(), on(), recommended(), polling()])

@@ -187,18 +187,18 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     extraEnv: Record<string, string> = {},
   ) => {
     // PROFILE_DIR=/tmp/x writes a V8 CPU profile per process at exit (diagnosis of the bench).
-    const profile =
+    const nodeFlags =
       process.env.PROFILE_DIR && !file.includes("cli")
         ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PROFILE_DIR}`]
         : [];
     // APP_NODE_FLAGS="--flag …": V8/Node flags for StockGuard's own processes only (the bench's
     // local Shopify and load generator keep theirs) — to try a runtime setting on the app alone.
     if (process.env.APP_NODE_FLAGS && !file.includes("cli"))
-      profile.push(...process.env.APP_NODE_FLAGS.split(" ").filter(Boolean));
+      nodeFlags.push(...process.env.APP_NODE_FLAGS.split(" ").filter(Boolean));
     // Own process group: signals reach tsx's node child too (kill(-pid)), so a SIGKILL really
     // kills the worker and close() leaves no orphan behind.
     const child = track(
-      spawn(TSX, [...profile, file, ...args], {
+      spawn(TSX, [...nodeFlags, file, ...args], {
         detached: true,
         cwd: ROOT,
         env: { ...env, ...extraEnv },
