@@ -101,12 +101,18 @@ export async function ensureTemplate(): Promise<string> {
     }
     const exists = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [template]);
     if (exists.rowCount) return;
-    await client.query(`CREATE DATABASE "${template}"`);
+    // Made under another name and renamed when complete: a process killed half-way (a bench
+    // interrupted while its template migrated) leaves a `_wip` database, never a template that
+    // looks made but lacks its repeatable SQL (the movement ledger's append-only trigger).
+    const wip = `${template}_wip`;
+    await client.query(`DROP DATABASE IF EXISTS "${wip}" WITH (FORCE)`);
+    await client.query(`CREATE DATABASE "${wip}"`);
     try {
-      migrateDeploy(databaseUrl(template), true);
-      await applyRepeatable(databaseUrl(template));
+      migrateDeploy(databaseUrl(wip), true);
+      await applyRepeatable(databaseUrl(wip));
+      await client.query(`ALTER DATABASE "${wip}" RENAME TO "${template}"`);
     } catch (error) {
-      await client.query(`DROP DATABASE IF EXISTS "${template}" WITH (FORCE)`);
+      await client.query(`DROP DATABASE IF EXISTS "${wip}" WITH (FORCE)`);
       throw new Error(`migrating the test template failed: ${(error as Error).message}`);
     }
   });
