@@ -23,8 +23,7 @@
  */
 import { ControlError } from "../sandbox/shopify/errors";
 import { startLocalShopify } from "../sandbox/shopify/server";
-import { ensureBuild } from "../../app/lib/build.server";
-import { ROOT, skuOf, startWorld, waitFor, mismatches } from "../e2e/world";
+import { skuOf, startWorld, waitFor, mismatches } from "../e2e/world";
 
 const num = (name: string, fallback: number) =>
   process.env[name] ? Number(process.env[name]) : fallback;
@@ -410,14 +409,13 @@ export async function runMarket(): Promise<void> {
   // and play) takes the longest mode's time, not the sum. The modes then share the machine's
   // cores; at the market's rate (12 buyers a minute) that costs little, and what it costs lands
   // on StockGuard's own delays (the race window), never in its favour.
-  const parallel = process.env.BENCH_MARKET_PARALLEL === "1";
-  // Every world's web builds the Remix app when build/ is missing or stale, one at a time under
-  // the build lock: built here first, no world's start-up waits on another's build.
-  if (parallel && !ensureBuild(ROOT, log)) throw new Error("remix vite:build failed");
-  const outcomes = parallel
-    ? await Promise.all([off(), on(), recommended(), polling()])
-    : [await off(), await on(), await recommended(), await polling()];
+  // (A world's web that finds build/ stale builds it under the build lock: one builds, the
+  // others wait for it inside their start-up timeout.)
+  const [offOutcome, onOutcome, recommendedOutcome, pollingOutcome] =
+    process.env.BENCH_MARKET_PARALLEL === "1"
+      ? await Promise.all([off(), on(), recommended(), polling()])
+      : [await off(), await on(), await recommended(), await polling()];
   process.stdout.write(
-    `${JSON.stringify({ mode: "market", ...M, seed: SEED, service_level: Number(process.env.BENCH_MARKET_SERVICE_LEVEL ?? 0.99), arrivals: demand.length, stockguard_buffers_off: outcomes[0], stockguard_buffers_on: outcomes[1], stockguard_buffers_recommended: outcomes[2], polling_baseline: outcomes[3] })}\n`,
+    `${JSON.stringify({ mode: "market", ...M, seed: SEED, service_level: Number(process.env.BENCH_MARKET_SERVICE_LEVEL ?? 0.99), arrivals: demand.length, stockguard_buffers_off: offOutcome, stockguard_buffers_on: onOutcome, stockguard_buffers_recommended: recommendedOutcome, polling_baseline: pollingOutcome })}\n`,
   );
 }

@@ -54,6 +54,7 @@ import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { TSX } from "../helpers/paths";
 import { describeSlowest, oversoldUnits, saleLatency } from "../helpers/sale-latency";
 import type { GeneratorConfig, GeneratorResult } from "./load-generator";
 import {
@@ -245,11 +246,11 @@ function summarizeHistograms(text: string, names: string[]): string[] {
 /** Runs the load generator in its own process; resolves with its report. */
 async function runGenerator(config: GeneratorConfig): Promise<GeneratorResult> {
   const child = track(
-    spawn(
-      path.join(ROOT, "node_modules", ".bin", "tsx"),
-      [path.join(ROOT, "test/bench/load-generator.ts"), JSON.stringify(config)],
-      { cwd: ROOT, detached: true, stdio: ["pipe", "pipe", "inherit"] },
-    ),
+    spawn(TSX, [path.join(ROOT, "test/bench/load-generator.ts"), JSON.stringify(config)], {
+      cwd: ROOT,
+      detached: true,
+      stdio: ["pipe", "pipe", "inherit"],
+    }),
   );
   let out = "";
   child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));

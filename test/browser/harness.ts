@@ -20,6 +20,7 @@ import {
 } from "../setup/services";
 import { APP_BRIDGE_STUB } from "../../app/sandbox/app-bridge-stub";
 import { mintSessionToken } from "../../app/sandbox/session-token.server";
+import { ROOT, TSX } from "../helpers/paths";
 
 /**
  * The embedded admin as Shopify's admin iframe would load it, on one machine: the real web
@@ -28,9 +29,8 @@ import { mintSessionToken } from "../../app/sandbox/session-token.server";
  * the browser gets App Bridge from a stub (see app-bridge-stub.ts) and session tokens minted
  * with the app's secret, exactly what the admin would hand the app.
  */
-export const ROOT = path.resolve(import.meta.dirname, "../..");
+export { ROOT };
 export const RESULTS_DIR = path.join(ROOT, "test-results");
-const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 
 /** The app's client id and secret (a local Shopify configures the same app with them). */
 export const API_KEY = "browser-test-api-key";

@@ -24,6 +24,7 @@ import {
   ensureTemplate,
   REDIS_URL,
 } from "../setup/services";
+import { ROOT, TSX } from "../helpers/paths";
 
 /**
  * The whole product on one machine, as the sandbox contract describes it: a local Shopify with a
@@ -31,8 +32,7 @@ import {
  * contract's npm scripts' entry points, connected through the CLI. Used by the end-to-end tests,
  * the demo and the benchmark.
  */
-export const ROOT = path.resolve(import.meta.dirname, "../..");
-const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
+export { ROOT };
 
 export type WorldOptions = {
   skus: number;

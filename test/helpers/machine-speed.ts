@@ -15,10 +15,10 @@ import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { PG_ADMIN_URL } from "../setup/services";
+import { ROOT, TSX } from "./paths";
 
 export const REFERENCE_EVENTS_PER_S = 640;
 export const MAX_FACTOR = 2.5;
-const ROOT = path.resolve(import.meta.dirname, "../..");
 
 const REUSE_MS = 15 * 60_000;
 const KEPT = path.join(ROOT, "test-results", "machine-speed.json");
@@ -46,20 +46,16 @@ export async function machineSlowdown(): Promise<MachineSpeed> {
 }
 
 async function measure(events = 1_000): Promise<MachineSpeed> {
-  const child = spawn(
-    path.join(ROOT, "node_modules", ".bin", "tsx"),
-    [path.join(ROOT, "test/bench/ledger-bench.ts")],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        DATABASE_URL: PG_ADMIN_URL,
-        BENCH_EVENTS: String(events),
-        BENCH_LEDGER_SCENARIOS: "1proc_spread",
-      },
-      stdio: ["ignore", "pipe", "ignore"],
+  const child = spawn(TSX, [path.join(ROOT, "test/bench/ledger-bench.ts")], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      DATABASE_URL: PG_ADMIN_URL,
+      BENCH_EVENTS: String(events),
+      BENCH_LEDGER_SCENARIOS: "1proc_spread",
     },
-  );
+    stdio: ["ignore", "pipe", "ignore"],
+  });
   let out = "";
   child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));

@@ -4,9 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { buildIsStale, ensureBuild } from "../../app/lib/build.server";
-
-const ROOT = path.resolve(import.meta.dirname, "../..");
-const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
+import { ROOT, TSX } from "../helpers/paths";
 
 /** A checkout-shaped directory whose build is missing (sources only). */
 function staleCheckout(): string {
