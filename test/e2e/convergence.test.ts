@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { describeSlowdown, machineSlowdown, type MachineSpeed } from "../helpers/machine-speed";
 import { describePercentiles, percentiles } from "../helpers/sale-latency";
 import { chaosRound, describeRound, startChaosWorld } from "./chaos";
 import type { World } from "./world";
@@ -13,23 +12,20 @@ import type { World } from "./world";
  * and the ledger matches the stores and the shelf. Many more seeds: test/bench/soak.ts.
  *
  * Issue 11's latency, over every sale of the seeds together: from the sale at its store until
- * every other store shows it, p99 ≤ 2 s on the machine the target was set on, stretched on a
- * slower one by how much slower it runs the ledger (test/helpers/machine-speed.ts: the ledger
- * benchmark, measured before the world starts, at most 2.5×; both printed). SALE_P99_MS
- * overrides the bound. Measured on the reference 2-core machine with receipts applied by the
- * web's fast lane (decision 0011): pooled p99 1,441, 1,490 and 1,525 ms over three runs (before
- * it: 1.7–3.1 s); on a machine running the ledger at 242–288 events/s: 1,973–3,825 ms, and
- * 1.7–4.4 s at 271–291 events/s after the holds that outlived their sales were removed (10–15 s
- * sales: a fulfilment before its order, late updates stamped on arrival or believed when they
- * rose; see the provisional-holds integration tests); 1.9–3.3 s at 242–254 events/s once a
- * receipt at the source waited only for the source's events of its own item (it waited for any,
- * so every receipt of a selling source was counted at the storm's end) and stores that sell took
- * changes instead of compare-and-set writes (decision 0014). The rest of the tail is the delivery
- * and the web under load: a sale is known only once one of its webhooks arrives, each 0–1.5 s
- * late (5% lost and retried 1–3 s later); each round prints when the sale's first webhook was
- * sent and answered and when its order was answered (on the busy seed the web's answer takes
- * 0.4–1.2 s at p50 on 2 shared cores). p95 ≤ 1 s is printed, not asserted: the earliest of a
- * sale's three deliveries alone has a p95 of ~0.95 s.
+ * every other store shows it, **p99 ≤ 2 s, asserted as set** (this is the issue's own world:
+ * three stores, ~30 checkouts/s, 20 % duplicated, 0–1.5 s delays, 5 % of first attempts lost).
+ * Until this stop the bound was stretched by how much slower this machine runs the ledger than
+ * the machine the target was set on (up to 2.5×: 3.5–3.8 s here); the tail came down to p99
+ * 1.3–1.55 s in the last clean-clone runs on this 2-core machine (ledger 334–361 events/s, about
+ * half the reference's 640), so the stretch went. SALE_P99_MS overrides the bound. History:
+ * pooled p99 1.7–3.1 s before receipts were applied by the web's fast lane (decision 0011), then
+ * 1.4–1.5 s; 1.7–4.4 s while holds outlived their sales; 1.9–3.3 s before a receipt at the
+ * source waited only for its own item's events and selling stores took changes (decision 0014).
+ * The rest of the tail is the delivery and the web under load: a sale is known only once one of
+ * its webhooks arrives, each 0–1.5 s late (5% lost and retried 1–3 s later); each round prints
+ * when the sale's first webhook was sent and answered and when its order was answered. p95 ≤ 1 s
+ * is printed, not asserted: the earliest of a sale's three deliveries alone has a p95 of ~0.95 s
+ * (1.5 s × (1 − 0.05^⅓)), before StockGuard does anything.
  *
  * CONVERGENCE_SEEDS=1,2,3 picks the seeds; CONVERGENCE_ROUND_MS the length of each storm. To see
  * why a sale was slow: WORLD_LOG_FILE=/tmp/world.log E2E_LOG_LEVEL=debug KEEP_WORLD_DB=1 (the
@@ -45,14 +41,9 @@ describe("convergence under chaos", () => {
   let world: World;
   const latencies: number[] = [];
 
-  let bound = Number(process.env.SALE_P99_MS ?? TARGET_P99_MS);
-  let machine: MachineSpeed = { eventsPerS: null, factor: 1 };
+  const bound = Number(process.env.SALE_P99_MS ?? TARGET_P99_MS);
 
   beforeAll(async () => {
-    if (!process.env.SALE_P99_MS) {
-      machine = await machineSlowdown();
-      bound = Math.round(TARGET_P99_MS * machine.factor);
-    }
     world = await startChaosWorld(SEEDS[0]!);
   }, 240_000);
 
@@ -95,7 +86,7 @@ describe("convergence under chaos", () => {
   }
 
   it(
-    `sale → every other store within ${TARGET_P99_MS} ms at p99 (× this machine's slowdown) over every seed's sales`,
+    `sale → every other store within ${TARGET_P99_MS} ms at p99 over every seed's sales`,
     { timeout: 420_000 },
     async () => {
       expect(latencies.length).toBeGreaterThan(0);
@@ -105,9 +96,7 @@ describe("convergence under chaos", () => {
           p99: p.p99,
           text:
             `over ${sample.length} sales: ${describePercentiles(p)}; bound ${bound} ms ` +
-            (process.env.SALE_P99_MS
-              ? "(SALE_P99_MS)"
-              : `(${TARGET_P99_MS} ms ${describeSlowdown(machine)})`),
+            (process.env.SALE_P99_MS ? "(SALE_P99_MS)" : "(issue 11's target)"),
         };
       };
       const first = summary(latencies);
