@@ -48,7 +48,9 @@
  *
  * Other knobs: BENCH_WORKERS (worker processes, default 1), BENCH_COALESCE_MS (default 200),
  * BENCH_WARMUP_S (the same load first for that long, drained and not measured; default 0),
- * BENCH_WEB_INGEST_SLOTS (default 16).
+ * BENCH_RESTART_AFTER_WARMUP (web, workers or both: those processes are replaced by fresh ones
+ * after the warm-up, as a deploy would, so the measured drive shows their cold start alone
+ * against a warm database, Redis and local Shopify), BENCH_WEB_INGEST_SLOTS (default 16).
  */
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
@@ -82,6 +84,12 @@ const range = (name: string): [number, number] | null => {
   return [min!, max!];
 };
 
+function restartChoice(value: string | undefined): "web" | "workers" | "both" | null {
+  if (!value) return null;
+  if (value === "web" || value === "workers" || value === "both") return value;
+  throw new Error(`BENCH_RESTART_AFTER_WARMUP must be web, workers or both, got ${value}`);
+}
+
 export const PROFILE = {
   skus: num("BENCH_SKUS", 10_000),
   connections: num("BENCH_CONNECTIONS", 4),
@@ -98,7 +106,10 @@ export const PROFILE = {
   dropRetryMs: range("BENCH_DROP_RETRY_MS"),
   drainS: num("BENCH_DRAIN_S", 60),
   warmupS: num("BENCH_WARMUP_S", 0),
+  restartAfterWarmup: restartChoice(process.env.BENCH_RESTART_AFTER_WARMUP),
 };
+if (PROFILE.restartAfterWarmup && PROFILE.warmupS <= 0)
+  throw new Error("BENCH_RESTART_AFTER_WARMUP needs BENCH_WARMUP_S > 0");
 
 /**
  * Writes to one level (item at location) closer together than `windowMs` in a store's log: how
@@ -356,6 +367,10 @@ async function main(): Promise<void> {
       await sandbox.waitForWebhooksIdle(120_000);
       await waitFor(async () => !(await owesWork(true)), 120_000, "warm-up drain");
       log(`warm-up: ${warm.placed} orders placed and drained`);
+      if (p.restartAfterWarmup) {
+        await world.restart(p.restartAfterWarmup);
+        log(`restarted after the warm-up: ${p.restartAfterWarmup} (cold again, the rest warm)`);
+      }
     }
     // What the warm-up sold comes off each SKU's pool before the measured drive.
     const soldBefore = new Map<string, number>();

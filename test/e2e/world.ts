@@ -78,6 +78,11 @@ export type World = {
   /** Runs a CLI command; a token travels in STOCKGUARD_TOKEN, never as an argument. */
   cli(args: string[], token?: string): Promise<string>;
   startWorker(): Promise<ChildProcess>;
+  /**
+   * Stops the web, the workers or both (SIGTERM: in-flight work finishes) and starts fresh
+   * processes in their place, as a deploy does: new processes, new pools, nothing compiled yet.
+   */
+  restart(which: "web" | "workers" | "both"): Promise<void>;
   close(): Promise<void>;
   output(): string;
   /** Milliseconds from the start of `startWorld` to the end of each set-up phase. */
@@ -216,17 +221,21 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     return child;
   };
 
-  const web = spawnTs("app/web-server.ts", [], "web");
-  await waitFor(
-    async () => {
-      if (web.exitCode !== null)
-        throw new Error(`web exited with ${web.exitCode}\n${logs.slice(-20).join("")}`);
-      return (await fetch(`${webUrl}/healthz`).catch(() => null))?.ok === true;
-    },
-    180_000,
-    "web process",
-    () => logs.join(""),
-  );
+  const startWeb = async () => {
+    const child = spawnTs("app/web-server.ts", [], "web");
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null)
+          throw new Error(`web exited with ${child.exitCode}\n${logs.slice(-20).join("")}`);
+        return (await fetch(`${webUrl}/healthz`).catch(() => null))?.ok === true;
+      },
+      180_000,
+      "web process",
+      () => logs.join(""),
+    );
+    return child;
+  };
+  let web = await startWeb();
   const startWorker = async () => {
     const probe = new Queue("push", {
       connection: { url: env.REDIS_URL },
@@ -300,7 +309,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   );
   connectionIds.set(source, sourceRow.rows[0]!.id);
 
-  return {
+  const result: World = {
     shopify,
     webUrl,
     source,
@@ -312,6 +321,17 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     pg: pool,
     processes: { web, workers },
     cli,
+    restart: async (which) => {
+      const old = [...(which !== "workers" ? [web] : []), ...(which !== "web" ? workers : [])];
+      for (const child of old) signalGroup(child, "SIGTERM");
+      await Promise.all(old.map(exited));
+      if (which !== "workers") result.processes.web = web = await startWeb();
+      if (which !== "web") {
+        const count = workers.length;
+        workers.length = 0;
+        for (let i = 0; i < count; i++) workers.push(await startWorker());
+      }
+    },
     startWorker: async () => {
       const w = await startWorker();
       workers.push(w);
@@ -321,22 +341,23 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     timings,
     close: async () => {
       for (const child of [web, ...workers]) signalGroup(child, "SIGTERM");
-      await Promise.all(
-        [web, ...workers].map(
-          (c) =>
-            new Promise<void>((resolve) =>
-              c.exitCode !== null || c.signalCode !== null
-                ? resolve()
-                : c.once("exit", () => resolve()),
-            ),
-        ),
-      );
+      await Promise.all([web, ...workers].map(exited));
       await pool.end();
       await shopify.close();
       await dropRedisPrefix(env.QUEUE_PREFIX!, env.REDIS_URL);
       if (database && !process.env.KEEP_WORLD_DB) await dropTestDatabase(database.name);
     },
   };
+  return result;
+}
+
+/** Resolves once `child` has exited (at once if it already has). */
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) =>
+    child.exitCode !== null || child.signalCode !== null
+      ? resolve()
+      : child.once("exit", () => resolve()),
+  );
 }
 
 /**
