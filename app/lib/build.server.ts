@@ -31,6 +31,8 @@ export function buildIsStale(root: string): boolean {
 
 /** How long a build may hold the lock before another process takes it as abandoned. */
 const LOCK_STALE_MS = 10 * 60_000;
+/** How often a process waiting for another's build says it still waits. */
+const WAIT_NOTICE_MS = 30_000;
 
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -41,10 +43,13 @@ function sleepSync(ms: number): void {
  * test run and a bench) would otherwise run `vite:build` into the same `build/` at once, and one
  * could start on files the other is rewriting. The lock is a directory (mkdir is atomic); the
  * others wait, then find the build fresh. A lock older than LOCK_STALE_MS (a builder killed
- * mid-way) is taken over.
+ * mid-way) is taken over. A waiter says so when it starts waiting and every WAIT_NOTICE_MS
+ * after, so a web that waits minutes for another process's build does not look hung.
  */
-function withBuildLock<T>(root: string, fn: () => T): T {
+function withBuildLock<T>(root: string, fn: () => T, log: (line: string) => void): T {
   const lock = path.join(root, ".build-lock");
+  const since = Date.now();
+  let lastNotice: number | null = null;
   for (;;) {
     try {
       mkdirSync(lock);
@@ -57,8 +62,20 @@ function withBuildLock<T>(root: string, fn: () => T): T {
       } catch {
         continue; // released between the two calls
       }
-      if (age > LOCK_STALE_MS) rmSync(lock, { recursive: true, force: true });
-      else sleepSync(200);
+      if (age > LOCK_STALE_MS) {
+        rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
+      const now = Date.now();
+      if (lastNotice === null || now - lastNotice >= WAIT_NOTICE_MS) {
+        log(
+          lastNotice === null
+            ? "waiting for another process's build of this checkout (.build-lock)"
+            : `still waiting for another process's build (${Math.round((now - since) / 1000)} s)`,
+        );
+        lastNotice = now;
+      }
+      sleepSync(200);
     }
   }
   try {
@@ -82,10 +99,14 @@ export function ensureBuild(
   build: (root: string) => boolean = viteBuild,
 ): boolean {
   if (!buildIsStale(root)) return true;
-  return withBuildLock(root, () => {
-    // Another process may have built it while this one waited for the lock.
-    if (!buildIsStale(root)) return true;
-    log("building the Remix app (build/ missing or stale)");
-    return build(root);
-  });
+  return withBuildLock(
+    root,
+    () => {
+      // Another process may have built it while this one waited for the lock.
+      if (!buildIsStale(root)) return true;
+      log("building the Remix app (build/ missing or stale)");
+      return build(root);
+    },
+    log,
+  );
 }

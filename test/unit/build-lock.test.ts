@@ -30,7 +30,7 @@ describe("ensureBuild", () => {
     for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
   });
 
-  it("builds once when several processes find the same checkout stale at once", async () => {
+  it("builds once when several processes find the same checkout stale at once; the others say they wait", async () => {
     const root = staleCheckout();
     roots.push(root);
     const script = path.join(root, "child.ts");
@@ -40,7 +40,11 @@ describe("ensureBuild", () => {
       `import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
        import { ensureBuild } from ${JSON.stringify(path.join(ROOT, "app", "lib", "build.server.ts"))};
        while (Date.now() < ${startAt}) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
-       const ok = ensureBuild(${JSON.stringify(root)}, () => {}, () => { ${FAKE_BUILD(root)} });
+       const ok = ensureBuild(
+         ${JSON.stringify(root)},
+         (line) => appendFileSync(${JSON.stringify(path.join(root, "log"))}, line + "\\n"),
+         () => { ${FAKE_BUILD(root)} },
+       );
        process.exit(ok ? 0 : 1);`,
     );
     const codes = await Promise.all(
@@ -55,6 +59,13 @@ describe("ensureBuild", () => {
     expect(codes).toEqual([0, 0, 0]);
     expect(readFileSync(path.join(root, "builds"), "utf8")).toBe("built\n");
     expect(buildIsStale(root)).toBe(false);
+    // One says it builds; the two others say they wait for it (and then find it fresh).
+    const lines = readFileSync(path.join(root, "log"), "utf8").trim().split("\n").sort();
+    expect(lines).toEqual([
+      "building the Remix app (build/ missing or stale)",
+      "waiting for another process's build of this checkout (.build-lock)",
+      "waiting for another process's build of this checkout (.build-lock)",
+    ]);
   }, 30_000);
 
   it("takes over a lock left by a builder that died long ago, and releases its own", () => {
