@@ -16,8 +16,8 @@ import type { World } from "./world";
  * three stores, ~30 checkouts/s, 20 % duplicated, 0–1.5 s delays, 5 % of first attempts lost).
  * Until this stop the bound was stretched by how much slower this machine runs the ledger than
  * the machine the target was set on (up to 2.5×: 3.5–3.8 s here); the tail came down to p99
- * 1.3–1.55 s in the last clean-clone runs on this 2-core machine (ledger 334–361 events/s, about
- * half the reference's 640), so the stretch went. SALE_P99_MS overrides the bound. History:
+ * 1.3–1.6 s in the last clean-clone and local runs on this 2-core machine (ledger 334–361
+ * events/s, about half the reference's 640), so the stretch went. SALE_P99_MS overrides the bound. History:
  * pooled p99 1.7–3.1 s before receipts were applied by the web's fast lane (decision 0011), then
  * 1.4–1.5 s; 1.7–4.4 s while holds outlived their sales; 1.9–3.3 s before a receipt at the
  * source waited only for its own item's events and selling stores took changes (decision 0014).
