@@ -12,6 +12,13 @@ import { addDocumentResponseHeaders } from "./shopify.server";
 
 export const streamTimeout = 5000;
 
+/**
+ * Not Remix's: the web entry (web-server.ts) warms the order path through this export before it
+ * listens, so that the code warmed is this build's copy — the one the webhook routes run (the
+ * entry loads its own instance of the app's modules).
+ */
+export { warmOrderPath } from "./services/warm-up.server";
+
 export default async function handleRequest(
   request: Request,
   responseStatusCode: number,

@@ -43,6 +43,11 @@ const ZBaseEnv = z.object({
    * lane; one shop takes at most half). 0: every receipt goes through the ingest queue.
    */
   WEB_INGEST_SLOTS: intString(0, 64).default(8),
+  /**
+   * Synthetic orders a new web process applies, in transactions it rolls back, before it listens,
+   * so its first real ones are not applied cold (decision 0022). 0: no warm-up.
+   */
+  WEB_WARM_UP_ORDERS: intString(0, 100_000).default(600),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Prefix of every BullMQ key; use a hash tag such as `{sg}` on Redis Cluster. */
   QUEUE_PREFIX: z

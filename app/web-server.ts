@@ -20,6 +20,7 @@ import { inFlightSettled } from "./lib/in-flight.server";
 import { metrics } from "./lib/metrics.server";
 import { logger } from "./logger.server";
 import { sandboxEnabled } from "./sandbox/sandbox.server";
+import type { warmOrderPath } from "./services/warm-up.server";
 
 process.env.STOCKGUARD_PROCESS ??= "web";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -134,6 +135,8 @@ async function serve(config: ReturnType<typeof env>): Promise<void> {
   }
   app.all("*", remix);
 
+  await warmUp(build, config.WEB_WARM_UP_ORDERS);
+
   const server = app.listen(config.PORT, () => {
     logger().info(
       { port: config.PORT },
@@ -161,6 +164,23 @@ async function serve(config: ReturnType<typeof env>): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+}
+
+/**
+ * Before listening: the order path (Shopify port, ledger event) runs `orders` synthetic orders in
+ * transactions that roll back, through the build's own copy of the code (decision 0022). A
+ * database unreachable at start only means the process serves cold.
+ */
+async function warmUp(build: ServerBuild, orders: number): Promise<void> {
+  const warm = (build.entry.module as { warmOrderPath?: typeof warmOrderPath }).warmOrderPath;
+  if (!warm || orders === 0) return;
+  try {
+    const result = await warm({ orders, parallel: 4, budgetMs: 10_000 });
+    if (result.stopped) logger().warn(result, "order path warmed only in part");
+    else logger().info(result, "order path warmed");
+  } catch (error) {
+    logger().warn({ err: (error as Error).message }, "order path not warmed");
+  }
 }
 
 /**
