@@ -10,10 +10,14 @@ import {
   ChannelThrottledError,
 } from "../app/channels/errors";
 import { DomainError } from "../app/domain/errors";
+import { isDatabaseUnavailable } from "../app/lib/data-errors";
 import { metrics } from "../app/lib/metrics.server";
 import { log } from "../app/logger.server";
 
 export type JobContext = { job: Job; token: string | undefined };
+
+/** How long a job waits out an unreachable database before its failures count as attempts. */
+const DATABASE_PATIENCE_MS = 60 * 60_000;
 
 /**
  * Wraps a service call as a BullMQ processor. The one place where typed errors become BullMQ
@@ -22,6 +26,8 @@ export type JobContext = { job: Job; token: string | undefined };
  *   (no retry; the failure is recorded with its reason for the merchant);
  * - `ChannelThrottledError` → the job is moved to delayed until the channel's budget refills and
  *   `DelayedError` is thrown, which leaves `attemptsMade` untouched;
+ * - the database unreachable (`isDatabaseUnavailable`) → delayed 0.5–1 s the same way, for up to
+ *   an hour from the job's creation;
  * - anything else → rethrown, so BullMQ retries with the queue's exponential backoff and jitter.
  */
 export function processor<T>(
@@ -61,6 +67,16 @@ export function processor<T>(
         );
         outcome = "delayed";
         await job.moveToDelayed(until, token);
+        throw new DelayedError();
+      }
+      if (isDatabaseUnavailable(error) && Date.now() - job.timestamp < DATABASE_PATIENCE_MS) {
+        // Not this job's fault and not worth an attempt: it waits a moment and tries again, so
+        // work resumes within a second of the database's return rather than after a backoff
+        // grown through the outage (which could also use up every attempt of a long one).
+        metrics().databaseWaits.inc({ queue: job.queueName });
+        logger.debug({ err: (error as Error).message }, "database unreachable; job waits for it");
+        outcome = "delayed";
+        await job.moveToDelayed(Date.now() + 500 + Math.random() * 500, token);
         throw new DelayedError();
       }
       if (

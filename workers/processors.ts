@@ -1,5 +1,5 @@
 /**
- * The worker's processor and concurrency per queue (ingest, push, reconcile, maintenance), each
+ * The worker's processor and concurrency per queue (ingest, push, reconcile, maintenance, spool, …), each
  * built with job-runner.ts around one service call.
  */
 import type { Processor } from "bullmq";
@@ -10,6 +10,7 @@ import {
   ZPollJob,
   ZPushJob,
   ZReconcileJob,
+  ZSpoolJob,
   type QueueName,
 } from "../app/queues/definitions";
 import { ingestReceipt } from "../app/services/ingest/ingest-receipt.server";
@@ -19,6 +20,7 @@ import { isDeferredPushJob } from "../app/queues/jobs.server";
 import { reconcileConnection } from "../app/services/reconcile/reconcile-connection.server";
 import { pollConnection, receiveQueueAndContinue } from "../app/services/inbound/poll.server";
 import { confirmWrites } from "../app/services/push/confirm-writes.server";
+import { drainSpooled } from "../app/services/inbound/spool.server";
 import { ShopShares } from "./fairness";
 import { processor } from "./job-runner";
 
@@ -54,6 +56,10 @@ export function processors(): Partial<Record<QueueName, ProcessorSpec>> {
     catalog: {
       processor: processor(ZMaintenanceJob, (data) => runMaintenance(data)),
       concurrency: 1,
+    },
+    spool: {
+      processor: processor(ZSpoolJob, (data) => drainSpooled(data)),
+      concurrency,
     },
     poll: {
       processor: processor(ZPollJob, (data) => {

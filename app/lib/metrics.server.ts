@@ -58,6 +58,12 @@ function createMetrics() {
       labelNames: ["channel"],
       registers: [registry],
     }),
+    databaseWaits: new client.Counter({
+      name: "stockguard_database_waits_total",
+      help: "Job runs put back for a moment because the database was unreachable",
+      labelNames: ["queue"],
+      registers: [registry],
+    }),
     throttleWaits: new client.Counter({
       name: "stockguard_throttle_waits_total",
       help: "Jobs delayed because a channel budget was exhausted (source: budget, throttled, 429)",

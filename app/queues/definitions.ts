@@ -21,6 +21,12 @@ export const QUEUES = {
    * the shared notification queue (Amazon SQS), confirmation of accepted writes.
    */
   poll: "poll",
+  /**
+   * Verified deliveries the web could not store because the database was unreachable, held in
+   * Redis until it is back (decision 0023). The one queue whose jobs carry the event itself:
+   * there is no row yet for a key to point at.
+   */
+  spool: "spool",
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -69,7 +75,27 @@ export const ZPollJob = z.discriminatedUnion("task", [
   }),
 ]);
 
+/** A verified, schema-checked Shopify delivery for one connection, as the web received it. */
+export const ZSpoolJob = z.object({
+  channel: z.literal("shopify"),
+  /** The store's domain (recorded with a delivery refused when drained). */
+  accountRef: z.string().max(255),
+  connectionId: z.uuid(),
+  shopId: z.uuid(),
+  role: z.enum(["source", "sales"]),
+  /** Every connection of the account (a replayed delivery id is refused as in the web). */
+  sameAccount: z.array(z.uuid()).max(50),
+  topic: z.string().max(100),
+  eventId: z.string().min(1).max(255),
+  deliveryId: z.string().max(255).nullable(),
+  occurredAt: z.iso.datetime({ offset: true }).nullable(),
+  /** When the web received it: the receipt's time and a level observation's. */
+  receivedAt: z.iso.datetime({ offset: true }),
+  payload: z.unknown(),
+});
+
 export type IngestJob = z.infer<typeof ZIngestJob>;
+export type SpoolJob = z.infer<typeof ZSpoolJob>;
 export type PollJob = z.infer<typeof ZPollJob>;
 export type PushJob = z.infer<typeof ZPushJob>;
 export type ReconcileJob = z.infer<typeof ZReconcileJob>;
@@ -82,4 +108,5 @@ export type JobPayloads = {
   maintenance: MaintenanceJob;
   catalog: MaintenanceJob;
   poll: PollJob;
+  spool: SpoolJob;
 };

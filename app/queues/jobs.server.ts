@@ -4,7 +4,7 @@
 import { env } from "../env.server";
 import { log } from "../logger.server";
 import type { ChannelKind } from "../channels/channel-adapter";
-import type { MaintenanceJob, ReconcileJob } from "./definitions";
+import type { MaintenanceJob, ReconcileJob, SpoolJob } from "./definitions";
 import { producersReady, queue, queueRedis } from "./queues.server";
 
 /**
@@ -16,6 +16,18 @@ export async function reviveIngest(receiptId: bigint, shopId: string): Promise<v
   const job = await queue("ingest").getJob(`r-${receiptId}`);
   if (job && (await job.isFailed())) await job.retry("failed");
   else if (!job) await enqueueIngest(receiptId, shopId);
+}
+
+/**
+ * Holds a verified delivery in Redis while the database is unreachable (decision 0023). One job
+ * per connection and event: the same event spooled twice is kept once. Fails fast (within the
+ * producers' ready wait) when Redis is unreachable too; the caller then answers 503.
+ */
+export async function spoolDelivery(job: SpoolJob): Promise<void> {
+  await producersReady();
+  await queue("spool").add("delivery", job, {
+    jobId: `s-${job.connectionId}-${job.eventId.replaceAll(":", "_")}`,
+  });
 }
 
 /** Deliveries of one shop within this window raise its jobs' priority number (fairness). */

@@ -79,6 +79,13 @@ export const DEFAULT_JOB_OPTIONS: Record<QueueName, JobsOptions> = {
     removeOnComplete: { age: 600, count: 1_000 },
     removeOnFail: { age: 7 * 86_400 },
   },
+  [QUEUES.spool]: {
+    // An unreachable database does not use attempts (job-runner): these are for anything else.
+    attempts: 10,
+    backoff: { type: "capped", delay: 250 },
+    removeOnComplete: { age: 600, count: 1_000 },
+    removeOnFail: { age: 7 * 86_400 },
+  },
   [QUEUES.maintenance]: {
     attempts: 5,
     backoff: { type: "exponential", delay: 2_000, jitter: 0.5 },

@@ -20,6 +20,8 @@ export type ReceiptInput = {
    * connection outside this set is a replay with a swapped account header: it is not stored.
    */
   sameAccount: string[];
+  /** When it was received, if not now (a delivery held in the spool while the database was down). */
+  receivedAt?: Date;
 };
 
 export type StoredReceipt =
@@ -53,9 +55,10 @@ export async function storeReceipt(input: ReceiptInput): Promise<StoredReceipt> 
          AND r.connection_id <> ALL(${input.sameAccount}::uuid[])
        LIMIT 1
     ), ins AS (
-      INSERT INTO receipt (shop_id, connection_id, topic, event_id, webhook_id, resource_id, triggered_at, payload)
+      INSERT INTO receipt (shop_id, connection_id, topic, event_id, webhook_id, resource_id, triggered_at, payload, received_at)
       SELECT ${input.shopId}::uuid, ${input.connectionId}::uuid, ${input.topic}, ${input.eventId}, ${input.webhookId},
-             ${input.resourceId}, ${input.triggeredAt}::timestamptz, ${payload}::jsonb
+             ${input.resourceId}, ${input.triggeredAt}::timestamptz, ${payload}::jsonb,
+             COALESCE(${input.receivedAt ?? null}::timestamptz, now())
        WHERE NOT EXISTS (SELECT 1 FROM replay)
       ON CONFLICT (connection_id, event_id) DO NOTHING
       RETURNING id, received_at

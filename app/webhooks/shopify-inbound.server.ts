@@ -7,11 +7,13 @@
  * Body over the limit: 413 before it is buffered. Malformed envelope, unknown topic or schema
  * violation: 400, recorded as rejected for support. Duplicate: 200, nothing new. An
  * orders/updated that changes nothing: 200, settled without a receipt (decision 0017). Receipt
- * not stored (database down): 503, so Shopify retries. Metric labels come only from known values.
+ * not stored because the database is unreachable: held in Redis (the spool) and 200, or 503 so
+ * Shopify retries when Redis cannot take it either (decision 0023). Metric labels come only from
+ * known values.
  */
 import { isShopifyTopic, type ShopifyTopic } from "../channels/shopify/webhook-schemas";
 import { shopifyEnv } from "../env.server";
-import { describeError, isUnstorableValue } from "../lib/data-errors";
+import { describeError, isDatabaseUnavailable, isUnstorableValue } from "../lib/data-errors";
 import { parseChannelJson } from "../lib/json";
 import { metrics } from "../lib/metrics.server";
 import { lazyLog, log } from "../logger.server";
@@ -24,6 +26,7 @@ import {
   storeDelivery,
   type DeliveryTarget,
 } from "../services/inbound/deliveries.server";
+import { spoolDeliveries } from "../services/inbound/spool.server";
 import { badPayload } from "./authenticate.server";
 import { readBoundedBody } from "./body.server";
 
@@ -111,6 +114,35 @@ export async function handleShopifyWebhook(
   }
   const checked = port.check(envelope.topic, payload);
   if (!checked.ok) return refuse(checked.reason);
+  // What cannot be stored or recorded because the database is unreachable is held in Redis and
+  // acknowledged (decision 0023); anything else, or Redis down too: 503, Shopify retries.
+  const receivedAt = new Date();
+  const holdOr503 = async (pending: DeliveryTarget[], error: unknown, what: string) => {
+    const err = (error as Error).message;
+    if (isDatabaseUnavailable(error)) {
+      try {
+        await spoolDeliveries(pending, targets, {
+          accountRef: domain,
+          topic: envelope.topic,
+          eventId: envelope.eventId,
+          deliveryId: envelope.deliveryId,
+          occurredAt: envelope.occurredAt,
+          receivedAt,
+          payload: checked.payload,
+        });
+        logger().warn({ err }, `${what}: database unreachable; held in the spool`);
+        return answer(new Response(null, { status: 200 }), "spooled");
+      } catch (spoolError) {
+        logger().error(
+          { err, spoolErr: (spoolError as Error).message },
+          `${what}, nor held in the spool; asking Shopify to retry`,
+        );
+        return answer(new Response(null, { status: 503 }), "error");
+      }
+    }
+    logger().error({ err }, `${what}; asking Shopify to retry`);
+    return answer(new Response(null, { status: 503 }), "error");
+  };
 
   // Level updates are observations ("the channel now shows N"), not events to sync: settled
   // here, in the request, with one indexed read per connection (decision 0004). Replays and
@@ -123,11 +155,7 @@ export async function handleShopifyWebhook(
         recorded ||= (await observeLevelNow(target, meaning.level)).recorded;
       }
     } catch (error) {
-      logger().error(
-        { err: (error as Error).message },
-        "level not recorded; asking Shopify to retry",
-      );
-      return answer(new Response(null, { status: 503 }), "error");
+      return holdOr503(active, error, "level not recorded");
     }
     return answer(new Response(null, { status: 200 }), recorded ? "observed" : "echo");
   }
@@ -149,7 +177,7 @@ export async function handleShopifyWebhook(
     return answer(new Response(null, { status: 200 }), "unchanged");
 
   let duplicate = true;
-  for (const target of active) {
+  for (const [i, target] of active.entries()) {
     try {
       const stored = await storeDelivery({
         target,
@@ -170,11 +198,7 @@ export async function handleShopifyWebhook(
     } catch (error) {
       if (isUnstorableValue(error))
         return refuse(`payload cannot be stored: ${describeError(error)}`);
-      logger().error(
-        { err: (error as Error).message },
-        "receipt not stored; asking Shopify to retry",
-      );
-      return answer(new Response(null, { status: 503 }), "error");
+      return holdOr503(active.slice(i), error, "receipt not stored");
     }
   }
   return answer(new Response(null, { status: 200 }), duplicate ? "duplicate" : "stored");

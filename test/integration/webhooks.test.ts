@@ -309,6 +309,171 @@ describe("order webhooks", () => {
   });
 });
 
+describe("webhook routes while the database is unreachable (decision 0023)", () => {
+  const unreachable = () =>
+    Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+  const spoolQueue = () =>
+    new Queue("spool", { connection: { url: env().REDIS_URL }, prefix: env().QUEUE_PREFIX });
+  /** Runs a held job through the worker's own spool processor. */
+  async function drain(jobId: string) {
+    const queue = spoolQueue();
+    const job = await queue.getJob(jobId);
+    await queue.close();
+    expect(job, `spool job ${jobId}`).toBeTruthy();
+    const { processors } = await import("../../workers/processors");
+    return processors().spool!.processor(job!, "test-token");
+  }
+
+  it("holds an order it cannot store in the spool, answers 200, and stores it as received once the database is back", async () => {
+    const shop = await seedShop(prisma, { items: [{ sku: "A", onHand: 5 }] });
+    const receipts = await import("../../app/repositories/receipts.server");
+    const spy = vi.spyOn(receipts, "storeReceipt").mockRejectedValueOnce(unreachable());
+    const response = await call(
+      "/webhooks/orders",
+      shopifyWebhookRequest({
+        topic: "orders/create",
+        shop: shop.domain,
+        body: order(3001),
+        eventId: "spool-1",
+      }),
+    );
+    spy.mockRestore();
+    expect(response.status).toBe(200);
+    expect(await prisma.receipt.count({ where: { shopId: shop.shopId } })).toBe(0);
+
+    const jobId = `s-${shop.sourceConnectionId}-spool-1`;
+    const queue = spoolQueue();
+    const held = await queue.getJob(jobId);
+    await queue.close();
+    expect(held?.data).toMatchObject({
+      accountRef: shop.domain,
+      connectionId: shop.sourceConnectionId,
+      topic: "orders/create",
+      eventId: "spool-1",
+    });
+    await new Promise((r) => setTimeout(r, 50)); // the receipt keeps the web's time, not the drain's
+    expect(await drain(jobId)).toBe("stored");
+    const receipt = await prisma.receipt.findFirstOrThrow({ where: { shopId: shop.shopId } });
+    expect(receipt).toMatchObject({
+      topic: "orders/create",
+      eventId: "spool-1",
+      resourceId: "3001",
+    });
+    expect(receipt.receivedAt.toISOString()).toBe(held!.data.receivedAt);
+    await ingestReceipt(receipt.id);
+    expect(await prisma.orderLine.count({ where: { orderId: "3001" } })).toBe(1);
+    // Shopify's own duplicate of the event, held too: stored once.
+    expect(await drain(jobId)).toBe("duplicate");
+    expect(await prisma.receipt.count({ where: { shopId: shop.shopId } })).toBe(1);
+  });
+
+  it("holds a level it cannot record and records it with its received time when drained", async () => {
+    const shop = await seedShop(prisma, { items: [{ sku: "LS", onHand: 5 }] });
+    const listing = await prisma.listing.findFirstOrThrow({ where: { shopId: shop.shopId } });
+    await prisma.listing.update({ where: { id: listing.id }, data: { remoteQuantity: 5 } });
+    const listings = await import("../../app/repositories/listings.server");
+    const spy = vi.spyOn(listings, "listingAtLevel").mockRejectedValueOnce(unreachable());
+    const response = await call(
+      "/webhooks/inventory_levels/update",
+      shopifyWebhookRequest({
+        topic: "inventory_levels/update",
+        shop: shop.domain,
+        body: {
+          inventory_item_id: 1,
+          location_id: 1,
+          available: 2,
+          updated_at: "2026-11-26T10:00:00-05:00",
+        },
+        eventId: "spool-level",
+      }),
+    );
+    spy.mockRestore();
+    expect(response.status).toBe(200);
+    expect(await prisma.listing.findUniqueOrThrow({ where: { id: listing.id } })).toMatchObject({
+      remoteQuantity: 5,
+    });
+    expect(await drain(`s-${shop.sourceConnectionId}-spool-level`)).toBe("observed");
+    expect(await prisma.listing.findUniqueOrThrow({ where: { id: listing.id } })).toMatchObject({
+      remoteQuantity: 2,
+      remoteSource: "webhook",
+    });
+  });
+
+  it("knows a store it saw recently while the database is unreachable, not one it never saw", async () => {
+    const shop = await seedShop(prisma, { items: [{ sku: "B", onHand: 5 }] });
+    const send = (eventId: string, domain = shop.domain) =>
+      call(
+        "/webhooks/orders",
+        shopifyWebhookRequest({ topic: "orders/create", shop: domain, body: order(3002), eventId }),
+      );
+    expect((await send("seen-1")).status).toBe(200); // the store's targets are now cached
+    const connections = await import("../../app/repositories/connections.server");
+    const receipts = await import("../../app/repositories/receipts.server");
+    const lookup = vi.spyOn(connections, "connectionsForAccount").mockRejectedValue(unreachable());
+    const store = vi.spyOn(receipts, "storeReceipt").mockRejectedValue(unreachable());
+    const later = Date.now() + 60_000; // past the cache's 2 s: the lookup fails, the entry stands
+    const clock = vi.spyOn(Date, "now").mockReturnValue(later);
+    try {
+      expect((await send("seen-2")).status).toBe(200);
+      expect((await send("never-1", "never-seen.myshopify.com")).status).toBe(503);
+      // Any other failure of the lookup is not an outage: 503, as before.
+      lookup.mockRejectedValue(new Error("relation does not exist"));
+      expect((await send("seen-3")).status).toBe(503);
+    } finally {
+      clock.mockRestore();
+      lookup.mockRestore();
+      store.mockRestore();
+    }
+    const queue = spoolQueue();
+    expect(await queue.getJob(`s-${shop.sourceConnectionId}-seen-2`)).toBeTruthy();
+    expect(await queue.getJob(`s-${shop.sourceConnectionId}-seen-3`)).toBeFalsy();
+    await queue.close();
+  });
+
+  it("answers 503 when Redis cannot hold the delivery either", async () => {
+    const shop = await seedShop(prisma);
+    const receipts = await import("../../app/repositories/receipts.server");
+    const jobs = await import("../../app/queues/jobs.server");
+    const store = vi.spyOn(receipts, "storeReceipt").mockRejectedValueOnce(unreachable());
+    const spool = vi
+      .spyOn(jobs, "spoolDelivery")
+      .mockRejectedValueOnce(new Error("Stream isn't writeable"));
+    const response = await call(
+      "/webhooks/orders",
+      shopifyWebhookRequest({ topic: "orders/create", shop: shop.domain, body: order(3003) }),
+    );
+    store.mockRestore();
+    spool.mockRestore();
+    expect(response.status).toBe(503);
+  });
+
+  it("puts a job back for a moment, without using an attempt, while the database is unreachable", async () => {
+    const { processor } = await import("../../workers/job-runner");
+    const { DelayedError } = await import("bullmq");
+    const { z } = await import("zod");
+    const run = processor(z.object({}), () => Promise.reject(unreachable()));
+    const job = (timestamp: number) => ({
+      id: "j1",
+      data: {},
+      queueName: "ingest",
+      timestamp,
+      attemptsStarted: 2,
+      opts: {},
+      moveToDelayed: vi.fn(async () => undefined),
+    });
+    const fresh = job(Date.now());
+    const before = Date.now();
+    await expect(run(fresh as never, "t")).rejects.toBeInstanceOf(DelayedError);
+    const [until] = fresh.moveToDelayed.mock.calls[0] as unknown as [number];
+    expect(until - before).toBeGreaterThanOrEqual(500);
+    expect(until - before).toBeLessThanOrEqual(1_100);
+    // After an hour of outage its failures count again (attempts, then the failed set).
+    const old = job(Date.now() - 2 * 3_600_000);
+    await expect(run(old as never, "t")).rejects.toThrow("ECONNREFUSED");
+    expect(old.moveToDelayed).not.toHaveBeenCalled();
+  });
+});
+
 describe("app and compliance webhooks", () => {
   it("app/uninstalled removes sessions and disables sync, idempotently", async () => {
     const shop = await seedShop(prisma);

@@ -6,6 +6,7 @@
 import type { ChannelKind, LevelObservation } from "../../channels/channel-adapter";
 import { adapterFor } from "../../channels/registry.server";
 import { open } from "../../lib/credentials.server";
+import { isDatabaseUnavailable } from "../../lib/data-errors";
 import * as connections from "../../repositories/connections.server";
 import * as receipts from "../../repositories/receipts.server";
 import { observeLevel, type LevelOutcome } from "../ingest/observe-level.server";
@@ -24,9 +25,17 @@ export type DeliveryTarget = {
 };
 
 const ZSigningSecret = z.object({ webhookSecret: z.string().min(1).optional() }).loose();
-const targetCache = new Map<string, { targets: DeliveryTarget[]; until: number }>();
+const targetCache = new Map<
+  string,
+  { targets: DeliveryTarget[]; until: number; staleUntil: number }
+>();
 /** Known accounts are cached for a moment (hundreds of deliveries a second name the same few). */
 const TARGET_TTL_MS = 2_000;
+/**
+ * While the database is unreachable, an account seen this recently is still known: its
+ * deliveries are verified against the secrets last read and held in the spool (decision 0023).
+ */
+const STALE_TARGET_TTL_MS = 30 * 60_000;
 const MAX_CACHED = 10_000;
 
 /** Every connection of any shop that is this account on this channel (usually exactly one). */
@@ -37,7 +46,14 @@ export async function deliveryTargets(
   const key = `${kind}|${accountRef}`;
   const cached = targetCache.get(key);
   if (cached && cached.until > Date.now()) return cached.targets;
-  const rows = await connections.connectionsForAccount(kind, accountRef);
+  let rows: Awaited<ReturnType<typeof connections.connectionsForAccount>>;
+  try {
+    rows = await connections.connectionsForAccount(kind, accountRef);
+  } catch (error) {
+    if (cached && cached.staleUntil > Date.now() && isDatabaseUnavailable(error))
+      return cached.targets;
+    throw error;
+  }
   const targets = rows.map((r) => ({
     connectionId: r.connectionId,
     shopId: r.shopId,
@@ -49,7 +65,12 @@ export async function deliveryTargets(
   // Unknown accounts are not cached: the cache cannot be grown by anonymous requests.
   if (targets.length > 0) {
     if (targetCache.size >= MAX_CACHED) targetCache.clear();
-    targetCache.set(key, { targets, until: Date.now() + TARGET_TTL_MS });
+    const now = Date.now();
+    targetCache.set(key, {
+      targets,
+      until: now + TARGET_TTL_MS,
+      staleUntil: now + STALE_TARGET_TTL_MS,
+    });
   }
   return targets;
 }
@@ -75,6 +96,8 @@ export async function storeDelivery(input: {
   payload: unknown;
   /** The order the delivery is about, when it is one (a later delivery of it may wait). */
   orderId?: string | null;
+  /** When the delivery was received, if not now (drained from the spool). */
+  receivedAt?: Date;
 }): Promise<StoredDelivery> {
   const handOver = input.orderId ? orderAtWork(input.target.connectionId, input.orderId) : null;
   let work: Promise<unknown> | null = null;
@@ -89,6 +112,7 @@ export async function storeDelivery(input: {
       triggeredAt: input.occurredAt,
       payload: input.payload,
       sameAccount: input.sameAccount.map((t) => t.connectionId),
+      receivedAt: input.receivedAt,
     });
     if (stored.replayed) return stored;
     if (!stored.duplicate || stored.status === "pending") {
