@@ -31,9 +31,7 @@ export async function startWorkers(only?: QueueName[]): Promise<Worker[]> {
       );
       // Its jobs may be gone with it: everything pending is queued again now (idempotent by
       // job id) instead of when the sweeper next finds it 10 s old.
-      sweep({ redisLost: true }).catch((error: Error) =>
-        logger().error({ err: error.message }, "sweep after Redis came back failed"),
-      );
+      void sweepAfterRedisLoss();
     }
     readyOnce = true;
   });
@@ -67,6 +65,34 @@ export async function startWorkers(only?: QueueName[]): Promise<Worker[]> {
     workers.push(worker);
   }
   return workers;
+}
+
+/**
+ * The sweep after Redis came back, retried every half second for up to 30 s: the producers'
+ * connection (which the sweep enqueues on) reconnects on its own schedule, up to 2 s after this
+ * worker's. A sweep that failed once left every lost job to the regular sweeper, which waits
+ * until work is 10 s old (the Redis fault's recovery went 4 s -> 13 s when it happened).
+ */
+export async function sweepAfterRedisLoss(
+  run: () => Promise<unknown> = () => sweep({ redisLost: true }),
+  pauseMs = 500,
+): Promise<boolean> {
+  for (let attempt = 1; attempt <= 60; attempt++) {
+    try {
+      await run();
+      if (attempt > 1) logger().info({ attempt }, "sweep after Redis came back done");
+      return true;
+    } catch (error) {
+      if (attempt === 1 || attempt % 10 === 0)
+        logger().warn(
+          { err: (error as Error).message, attempt },
+          "sweep after Redis came back failed; trying again",
+        );
+      await new Promise((r) => setTimeout(r, pauseMs));
+    }
+  }
+  logger().error("sweep after Redis came back failed for 30 s; the regular sweeper takes over");
+  return false;
 }
 
 async function main(): Promise<void> {

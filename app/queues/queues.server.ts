@@ -10,7 +10,12 @@ import { onShutdown } from "../lib/lifecycle.server";
 import { createRedis, waitReady } from "./connection.server";
 import { QUEUES, type JobPayloads, type QueueName } from "./definitions";
 
-type Producers = { redis: Redis; queues: Map<QueueName, Queue> };
+type Producers = {
+  redis: Redis;
+  queues: Map<QueueName, Queue>;
+  /** When a connection that had been ready was lost (null: ready, or never connected yet). */
+  downSince: number | null;
+};
 
 declare global {
   var stockguardProducers: Producers | undefined;
@@ -19,7 +24,10 @@ declare global {
 function producers(): Producers {
   if (!globalThis.stockguardProducers) {
     const redis = createRedis("producer");
-    globalThis.stockguardProducers = { redis, queues: new Map() };
+    const state: Producers = { redis, queues: new Map(), downSince: null };
+    redis.on("ready", () => (state.downSince = null));
+    redis.on("close", () => (state.downSince ??= Date.now()));
+    globalThis.stockguardProducers = state;
     onShutdown("queue-producers", closeProducers);
   }
   return globalThis.stockguardProducers;
@@ -106,11 +114,17 @@ export function cappedBackoff(attemptsMade: number, type?: string): number {
 
 /**
  * Producers connect lazily and never queue commands offline, so a command sent before the
- * connection is up would fail: wait briefly for it (bounded, so a Redis outage costs a webhook
- * at most this long; the receipt is already stored and the sweeper enqueues it later).
+ * connection is up would fail: wait briefly for it (bounded; the receipt is already stored and
+ * the sweeper enqueues it later). A connection lost for longer than that is an outage: fail at
+ * once. Waiting there cost every webhook 250 ms for the whole outage and, with the sender's
+ * concurrency, a backlog that took seconds to drain after Redis came back (decision 0023).
  */
 export async function producersReady(timeoutMs = 250): Promise<void> {
-  await waitReady(producers().redis, timeoutMs);
+  const state = producers();
+  if (state.redis.status === "ready") return;
+  const downFor = state.downSince === null ? 0 : Date.now() - state.downSince;
+  if (downFor >= timeoutMs) throw new Error("Redis not ready");
+  await waitReady(state.redis, timeoutMs - downFor);
 }
 
 export async function closeProducers(): Promise<void> {
