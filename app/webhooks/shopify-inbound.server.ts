@@ -26,6 +26,11 @@ import {
   storeDelivery,
   type DeliveryTarget,
 } from "../services/inbound/deliveries.server";
+import {
+  databaseAnswered,
+  databaseUnreachable,
+  spoolWithoutTrying,
+} from "../services/inbound/outage.server";
 import { spoolDeliveries } from "../services/inbound/spool.server";
 import { badPayload } from "./authenticate.server";
 import { readBoundedBody } from "./body.server";
@@ -117,9 +122,17 @@ export async function handleShopifyWebhook(
   // What cannot be stored or recorded because the database is unreachable is held in Redis and
   // acknowledged (decision 0023); anything else, or Redis down too: 503, Shopify retries.
   const receivedAt = new Date();
-  const holdOr503 = async (pending: DeliveryTarget[], error: unknown, what: string) => {
+  const holdOr503 = async (
+    pending: DeliveryTarget[],
+    error: unknown,
+    what: string,
+    tried = true,
+  ) => {
     const err = (error as Error).message;
     if (isDatabaseUnavailable(error)) {
+      // Only a delivery that tried the database (re)starts the outage's hold: one that was
+      // spooled without trying must not keep extending it, or no delivery would try again.
+      if (tried) databaseUnreachable();
       try {
         await spoolDeliveries(pending, targets, {
           accountRef: domain,
@@ -130,7 +143,7 @@ export async function handleShopifyWebhook(
           receivedAt,
           payload: checked.payload,
         });
-        logger().warn({ err }, `${what}: database unreachable; held in the spool`);
+        if (tried) logger().warn({ err }, `${what}: database unreachable; held in the spool`);
         return answer(new Response(null, { status: 200 }), "spooled");
       } catch (spoolError) {
         logger().error(
@@ -140,14 +153,22 @@ export async function handleShopifyWebhook(
         return answer(new Response(null, { status: 503 }), "error");
       }
     }
+    databaseAnswered();
     logger().error({ err }, `${what}; asking Shopify to retry`);
     return answer(new Response(null, { status: 503 }), "error");
   };
+  const meaning = port.translate(active[0]!.connectionId, envelope.topic, checked.payload);
+  if (spoolWithoutTrying())
+    return holdOr503(
+      active,
+      Object.assign(new Error("database unreachable a moment ago"), { code: "57P03" }),
+      "not tried",
+      false,
+    );
 
   // Level updates are observations ("the channel now shows N"), not events to sync: settled
   // here, in the request, with one indexed read per connection (decision 0004). Replays and
   // duplicates are harmless. If it cannot be recorded: 503, Shopify retries.
-  const meaning = port.translate(active[0]!.connectionId, envelope.topic, checked.payload);
   if (meaning.kind === "level") {
     let recorded = false;
     try {
@@ -157,6 +178,7 @@ export async function handleShopifyWebhook(
     } catch (error) {
       return holdOr503(active, error, "level not recorded");
     }
+    databaseAnswered();
     return answer(new Response(null, { status: 200 }), recorded ? "observed" : "echo");
   }
 
@@ -173,8 +195,10 @@ export async function handleShopifyWebhook(
       logger().warn({ err: (error as Error).message }, "unchanged order not settled; storing it");
       return false;
     }))
-  )
+  ) {
+    databaseAnswered();
     return answer(new Response(null, { status: 200 }), "unchanged");
+  }
 
   let duplicate = true;
   for (const [i, target] of active.entries()) {
@@ -190,6 +214,7 @@ export async function handleShopifyWebhook(
         payload: checked.payload,
         orderId,
       });
+      databaseAnswered();
       if (stored.replayed) {
         logger().warn("delivery id already received for another store: replay refused");
         return answer(new Response(null, { status: 401 }), "unauthorized");

@@ -1,5 +1,5 @@
 import { Queue } from "bullmq";
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import prisma from "../../app/db.server";
 import { env } from "../../app/env.server";
 import { sqlPool } from "../../app/lib/sql.server";
@@ -310,6 +310,11 @@ describe("order webhooks", () => {
 });
 
 describe("webhook routes while the database is unreachable (decision 0023)", () => {
+  // Each test starts with no outage remembered (a test's outage must not hold the next's).
+  afterEach(async () => {
+    const { databaseAnswered } = await import("../../app/services/inbound/outage.server");
+    databaseAnswered();
+  });
   const unreachable = () =>
     Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
   const spoolQueue = () =>
@@ -416,7 +421,10 @@ describe("webhook routes while the database is unreachable (decision 0023)", () 
     try {
       expect((await send("seen-2")).status).toBe(200);
       expect((await send("never-1", "never-seen.myshopify.com")).status).toBe(503);
-      // Any other failure of the lookup is not an outage: 503, as before.
+      // Any other failure of the lookup is not an outage: 503, as before (once no outage is
+      // remembered: while one is, a store seen recently is not looked up at all).
+      const { databaseAnswered } = await import("../../app/services/inbound/outage.server");
+      databaseAnswered();
       lookup.mockRejectedValue(new Error("relation does not exist"));
       expect((await send("seen-3")).status).toBe(503);
     } finally {
@@ -427,6 +435,45 @@ describe("webhook routes while the database is unreachable (decision 0023)", () 
     const queue = spoolQueue();
     expect(await queue.getJob(`s-${shop.sourceConnectionId}-seen-2`)).toBeTruthy();
     expect(await queue.getJob(`s-${shop.sourceConnectionId}-seen-3`)).toBeFalsy();
+    await queue.close();
+  });
+
+  it("after one delivery finds the database unreachable, holds the next without trying it, then one tries again", async () => {
+    const shop = await seedShop(prisma, { items: [{ sku: "C", onHand: 5 }] });
+    const receipts = await import("../../app/repositories/receipts.server");
+    const store = vi.spyOn(receipts, "storeReceipt").mockRejectedValue(unreachable());
+    const send = (eventId: string) =>
+      call(
+        "/webhooks/orders",
+        shopifyWebhookRequest({
+          topic: "orders/create",
+          shop: shop.domain,
+          body: order(3100 + Number(eventId.slice(-1))),
+          eventId,
+        }),
+      );
+    const started = Date.now();
+    const clock = vi.spyOn(Date, "now").mockReturnValue(started);
+    try {
+      expect((await send("held-1")).status).toBe(200);
+      // Held without trying; they must not extend the hold (or no delivery would try again).
+      clock.mockReturnValue(started + 200);
+      expect((await send("held-2")).status).toBe(200);
+      expect((await send("held-3")).status).toBe(200);
+      expect(store).toHaveBeenCalledTimes(1); // the 2nd and 3rd never tried
+      clock.mockReturnValue(started + 400);
+      store.mockRestore(); // the database is back
+      expect((await send("held-4")).status).toBe(200); // the trial: stored
+      expect((await send("held-5")).status).toBe(200); // and everyone after it
+    } finally {
+      clock.mockRestore();
+      store.mockRestore();
+    }
+    const stored = await prisma.receipt.findMany({ where: { shopId: shop.shopId } });
+    expect(stored.map((r) => r.eventId).sort()).toEqual(["held-4", "held-5"]);
+    const queue = spoolQueue();
+    for (const id of ["held-1", "held-2", "held-3"])
+      expect(await queue.getJob(`s-${shop.sourceConnectionId}-${id}`), id).toBeTruthy();
     await queue.close();
   });
 

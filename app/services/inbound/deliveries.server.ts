@@ -13,6 +13,7 @@ import { observeLevel, type LevelOutcome } from "../ingest/observe-level.server"
 import type { LedgerOperation } from "../../domain/operations";
 import { settleUnchangedDelivery } from "../ingest/noop-snapshot.server";
 import { applyNowOrEnqueue, orderAtWork, orderWorkSettled } from "./apply-now.server";
+import { databaseOutageKnown } from "./outage.server";
 import { z } from "zod";
 
 export type DeliveryTarget = {
@@ -46,6 +47,8 @@ export async function deliveryTargets(
   const key = `${kind}|${accountRef}`;
   const cached = targetCache.get(key);
   if (cached && cached.until > Date.now()) return cached.targets;
+  // During a known outage a store seen recently is not looked up (decision 0023).
+  if (cached && cached.staleUntil > Date.now() && databaseOutageKnown()) return cached.targets;
   let rows: Awaited<ReturnType<typeof connections.connectionsForAccount>>;
   try {
     rows = await connections.connectionsForAccount(kind, accountRef);
