@@ -20,14 +20,25 @@ export type JobContext = { job: Job; token: string | undefined };
 const DATABASE_PATIENCE_MS = 60 * 60_000;
 
 /**
+ * The pause before a job tries an unreachable database again: 0.5–0.75 s while the job is young
+ * (a restart or failover: work resumes within a second of the database's return), growing with
+ * the job's age to 5–7.5 s, so a long outage's thousands of waiting jobs do not each knock
+ * twice a second.
+ */
+export function databaseWaitMs(jobAgeMs: number, random = Math.random()): number {
+  const base = Math.min(5_000, Math.max(500, jobAgeMs / 10));
+  return Math.round(base * (1 + random / 2));
+}
+
+/**
  * Wraps a service call as a BullMQ processor. The one place where typed errors become BullMQ
  * behaviour:
  * - invalid payload, `ChannelPermanentError`, `ChannelAuthError`, `DomainError` → `UnrecoverableError`
  *   (no retry; the failure is recorded with its reason for the merchant);
  * - `ChannelThrottledError` → the job is moved to delayed until the channel's budget refills and
  *   `DelayedError` is thrown, which leaves `attemptsMade` untouched;
- * - the database unreachable (`isDatabaseUnavailable`) → delayed 0.5–1 s the same way, for up to
- *   an hour from the job's creation;
+ * - the database unreachable (`isDatabaseUnavailable`) → delayed the same way (`databaseWaitMs`:
+ *   0.5 s, growing with the job's age to 5 s), for up to an hour from the job's creation;
  * - anything else → rethrown, so BullMQ retries with the queue's exponential backoff and jitter.
  */
 export function processor<T>(
@@ -76,7 +87,7 @@ export function processor<T>(
         metrics().databaseWaits.inc({ queue: job.queueName });
         logger.debug({ err: (error as Error).message }, "database unreachable; job waits for it");
         outcome = "delayed";
-        await job.moveToDelayed(Date.now() + 500 + Math.random() * 500, token);
+        await job.moveToDelayed(Date.now() + databaseWaitMs(Date.now() - job.timestamp), token);
         throw new DelayedError();
       }
       if (

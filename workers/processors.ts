@@ -1,6 +1,6 @@
 /**
- * The worker's processor and concurrency per queue (ingest, push, reconcile, maintenance, spool, …), each
- * built with job-runner.ts around one service call.
+ * The worker's processor and concurrency per queue (ingest, push, reconcile, maintenance,
+ * catalog, poll, spool), each built with job-runner.ts around one service call.
  */
 import type { Processor } from "bullmq";
 import { env } from "../app/env.server";

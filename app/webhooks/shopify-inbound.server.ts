@@ -168,7 +168,7 @@ export async function handleShopifyWebhook(
 
   // Level updates are observations ("the channel now shows N"), not events to sync: settled
   // here, in the request, with one indexed read per connection (decision 0004). Replays and
-  // duplicates are harmless. If it cannot be recorded: 503, Shopify retries.
+  // duplicates are harmless. If it cannot be recorded: spooled as above, or 503.
   if (meaning.kind === "level") {
     let recorded = false;
     try {

@@ -514,6 +514,11 @@ describe("webhook routes while the database is unreachable (decision 0023)", () 
     const [until] = fresh.moveToDelayed.mock.calls[0] as unknown as [number];
     expect(until - before).toBeGreaterThanOrEqual(500);
     expect(until - before).toBeLessThanOrEqual(1_100);
+    // The pause grows with the job's age (a long outage's jobs knock less often), capped.
+    const { databaseWaitMs } = await import("../../workers/job-runner");
+    expect([databaseWaitMs(0, 0), databaseWaitMs(0, 1)]).toEqual([500, 750]);
+    expect(databaseWaitMs(20_000, 0)).toBe(2_000);
+    expect([databaseWaitMs(600_000, 0), databaseWaitMs(600_000, 1)]).toEqual([5_000, 7_500]);
     // After an hour of outage its failures count again (attempts, then the failed set).
     const old = job(Date.now() - 2 * 3_600_000);
     await expect(run(old as never, "t")).rejects.toThrow("ECONNREFUSED");
