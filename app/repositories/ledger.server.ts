@@ -139,18 +139,21 @@ export async function lockItemsWithBundlePartners(
   // items are then locked by primary key. Written so the plan stays index-driven even when the
   // planner's statistics are stale (right after a catalog import): an OR with a subquery, or a
   // hash join over listing_component, scans every row of the shop (measured: 5-16 ms per event
-  // at 1,000 SKUs, growing with the catalog). OFFSET 0 keeps the lateral lookup a per-listing
-  // index probe.
+  // at 1,000 SKUs, growing with the catalog). OFFSET 0 keeps each lateral lookup an index probe;
+  // the ids reach the statement through an InitPlan so it is planned once per connection (see
+  // lockAndLoad).
   const rows = await tx.query<{ id: string; sku: string }>(sql`
-    SELECT i.id, i.sku FROM stock_item i
-     WHERE i.id = ANY(ARRAY(
-             SELECT unnest(${itemIds}::uuid[])
-             UNION
-             SELECT partner.item_id FROM listing_component c1
-               CROSS JOIN LATERAL (SELECT c2.item_id FROM listing_component c2
-                                    WHERE c2.listing_id = c1.listing_id OFFSET 0) partner
-              WHERE c1.item_id = ANY(${itemIds}::uuid[])))
-       AND i.shop_id = ${shopId}::uuid
+    SELECT i.id, i.sku
+      FROM (SELECT u.id FROM unnest((SELECT ${itemIds}::uuid[])) AS u(id)
+            UNION
+            SELECT partner.item_id FROM unnest((SELECT ${itemIds}::uuid[])) AS u(id)
+              CROSS JOIN LATERAL (SELECT c1.listing_id FROM listing_component c1
+                                   WHERE c1.item_id = u.id OFFSET 0) c1
+              CROSS JOIN LATERAL (SELECT c2.item_id FROM listing_component c2
+                                   WHERE c2.listing_id = c1.listing_id OFFSET 0) partner
+            ORDER BY 1) AS ids(id)
+      CROSS JOIN LATERAL (SELECT i.id, i.sku FROM stock_item i
+                           WHERE i.id = ids.id AND i.shop_id = ${shopId}::uuid OFFSET 0) i
      ORDER BY i.id
        FOR UPDATE OF i`);
   return new Map(rows.map((r) => [r.id, r.sku]));
@@ -373,6 +376,14 @@ export async function markListingsChanged(
  * read their source balances and every listing that depends on them. Two statements on purpose:
  * under READ COMMITTED a statement reads the snapshot taken when it started, so balances read in
  * the statement that waited for the lock could predate the commit it waited for.
+ *
+ * The read is planned once per connection, not per event: the item ids reach it through an
+ * InitPlan (`(SELECT $n::uuid[])`), whose value no plan can see, so a plan made for the call costs
+ * what the generic plan costs and PostgreSQL keeps the generic one after five calls (planned on
+ * every call it cost ~1.2 ms of PostgreSQL's CPU per event under load, more than running it). Each
+ * row is then fetched through a LATERAL subquery on its key (OFFSET 0 keeps it one): a generic
+ * plan made while the tables were empty (a new database) stays index-driven as they grow, where
+ * a join could have kept a hash over every listing (decision 0020).
  */
 export async function lockAndLoad(
   tx: Tx,
@@ -404,8 +415,10 @@ export async function lockAndLoad(
                 'itemId', s.item_id, 'locationId', s.location_id, 'onHand', s.on_hand, 'committed', s.committed,
                 'held', s.held, 'damaged', s.damaged, 'safetyStock', s.safety_stock, 'isPrimary', l.is_primary,
                 'pendingToSource', ${outboxOf(raw("s.item_id"), raw("s.location_id"))}))
-         FROM stock_level s JOIN location l ON l.id = s.location_id
-        WHERE s.item_id = ANY(${locked}::uuid[]) AND l.is_source AND l.active) AS levels,
+         FROM unnest((SELECT ${locked}::uuid[])) AS w(item_id)
+         CROSS JOIN LATERAL (SELECT * FROM stock_level s WHERE s.item_id = w.item_id OFFSET 0) s
+         CROSS JOIN LATERAL (SELECT l.is_primary FROM location l
+                              WHERE l.id = s.location_id AND l.is_source AND l.active OFFSET 0) l) AS levels,
       (SELECT json_agg(json_build_object(
                 'id', li.id, 'connectionId', li.connection_id, 'connectionRole', c.role, 'connectionStatus', c.status,
                 'sku', li.sku, 'sourceLocationId', li.source_location_id, 'publishedQuantity', li.published_quantity,
@@ -415,8 +428,11 @@ export async function lockAndLoad(
                 'holdUnits', COALESCE((SELECT ph.units FROM provisional_hold ph WHERE ph.listing_id = li.id), 0),
                 'components', (SELECT json_agg(json_build_object('listingId', lc2.listing_id, 'itemId', lc2.item_id, 'quantity', lc2.quantity))
                                  FROM listing_component lc2 WHERE lc2.listing_id = li.id)))
-         FROM listing li JOIN connection c ON c.id = li.connection_id
-        WHERE li.id IN (SELECT listing_id FROM listing_component WHERE item_id = ANY(${locked}::uuid[]))) AS listings`);
+         FROM (SELECT DISTINCT lc.listing_id
+                 FROM unnest((SELECT ${locked}::uuid[])) AS w(item_id)
+                 CROSS JOIN LATERAL (SELECT listing_id FROM listing_component WHERE item_id = w.item_id OFFSET 0) lc) ids
+         CROSS JOIN LATERAL (SELECT * FROM listing li WHERE li.id = ids.listing_id OFFSET 0) li
+         CROSS JOIN LATERAL (SELECT c.role, c.status FROM connection c WHERE c.id = li.connection_id OFFSET 0) c) AS listings`);
   const row = rows[0];
   const listingRows = row?.listings ?? [];
   return {
@@ -426,6 +442,16 @@ export async function lockAndLoad(
     listings: listingRows.map(({ components: _c, ...l }) => l),
     components: listingRows.flatMap((l) => l.components ?? []),
   };
+}
+
+/**
+ * A list of text keys as a FROM item, one row per distinct key, whose values no plan can see: the
+ * array reaches the statement through an InitPlan, so a plan made for the call costs what the
+ * generic plan costs and PostgreSQL stops planning the statement after five calls (see
+ * `lockAndLoad`). Rows are then fetched per key through LATERAL subqueries on an index.
+ */
+function keysOf(keys: string[]): Sql {
+  return sql`(SELECT DISTINCT u.key FROM unnest((SELECT ${keys}::text[])) AS u(key))`;
 }
 
 /** Everything needed to resolve an order's lines, in one round trip. */
@@ -471,22 +497,34 @@ export async function resolveOrderLines(
                 'id', o.id::text, 'lineId', o.line_id, 'itemId', o.item_id, 'locationId', o.location_id, 'listingId', o.listing_id,
                 'perUnit', o.per_unit, 'ordered', o.ordered, 'orderedVersion', o.ordered_version, 'cancelledAll', o.cancelled_all,
                 'cancelled', o.cancelled, 'shipped', o.shipped, 'returned', o.returned, 'committed', o.committed))
-         FROM order_line o
-        WHERE o.connection_id = ${input.connectionId}::uuid AND o.order_id = ${input.orderId}
-          AND o.line_id = ANY(${input.lineIds}::text[])) AS existing,
+         FROM ${keysOf(input.lineIds)} AS k(line_id)
+         CROSS JOIN LATERAL (SELECT * FROM order_line o
+                              WHERE o.connection_id = ${input.connectionId}::uuid AND o.order_id = ${input.orderId}
+                                AND o.line_id = k.line_id OFFSET 0) o) AS existing,
       (SELECT json_agg(json_build_object(
                 'id', l.id, 'remoteRef', l.remote_ref, 'remoteVariantRef', l.remote_variant_ref, 'sku', l.sku,
                 'components', (SELECT json_agg(json_build_object('listingId', c.listing_id, 'itemId', c.item_id, 'quantity', c.quantity))
                                  FROM listing_component c WHERE c.listing_id = l.id)))
-         FROM listing l
-        WHERE l.connection_id = ${input.connectionId}::uuid AND l.status <> 'disabled'
-          AND (l.remote_ref = ANY(${input.refs}::text[]) OR l.remote_variant_ref = ANY(${input.refs}::text[])
-               OR l.sku = ANY(${input.skus}::text[]))) AS listings,
+         FROM (SELECT by_ref.id FROM ${keysOf(input.refs)} AS k(ref)
+                 CROSS JOIN LATERAL (SELECT id FROM listing WHERE connection_id = ${input.connectionId}::uuid
+                                        AND remote_ref = k.ref OFFSET 0) by_ref
+               UNION
+               SELECT by_variant.id FROM ${keysOf(input.refs)} AS k(ref)
+                 CROSS JOIN LATERAL (SELECT id FROM listing WHERE connection_id = ${input.connectionId}::uuid
+                                        AND remote_variant_ref = k.ref OFFSET 0) by_variant
+               UNION
+               SELECT by_sku.id FROM ${keysOf(input.skus)} AS k(sku)
+                 CROSS JOIN LATERAL (SELECT id FROM listing WHERE connection_id = ${input.connectionId}::uuid
+                                        AND sku = k.sku OFFSET 0) by_sku) ids
+         CROSS JOIN LATERAL (SELECT * FROM listing l WHERE l.id = ids.id AND l.status <> 'disabled' OFFSET 0) l) AS listings,
       (SELECT json_agg(json_build_object('id', i.id, 'sku', i.sku))
-         FROM stock_item i WHERE i.shop_id = ${input.shopId}::uuid AND i.sku = ANY(${input.skus}::text[])) AS items,
+         FROM ${keysOf(input.skus)} AS k(sku)
+         CROSS JOIN LATERAL (SELECT i.id, i.sku FROM stock_item i
+                              WHERE i.shop_id = ${input.shopId}::uuid AND i.sku = k.sku OFFSET 0) i) AS items,
       (SELECT json_agg(json_build_object('reference', m.reference, 'itemId', m.item_id))
-         FROM line_mapping m WHERE m.connection_id = ${input.connectionId}::uuid
-          AND m.reference = ANY(${[...input.refs, ...input.skus]}::text[])) AS mappings`);
+         FROM ${keysOf([...input.refs, ...input.skus])} AS k(reference)
+         CROSS JOIN LATERAL (SELECT m.reference, m.item_id FROM line_mapping m
+                              WHERE m.connection_id = ${input.connectionId}::uuid AND m.reference = k.reference OFFSET 0) m) AS mappings`);
   const row = rows[0];
   return {
     existing: (row?.existing ?? []).map((e) => ({ ...e, id: BigInt(e.id) })),
