@@ -6,6 +6,7 @@
  * image build time and this check is a no-op.
  */
 import cluster, { type Worker } from "node:cluster";
+import http from "node:http";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createRequestHandler } from "@remix-run/express";
@@ -114,7 +115,6 @@ async function serve(config: ReturnType<typeof env>): Promise<void> {
   // Webhooks go straight to their routes: no compression (small bodies, empty 200s) and no
   // static-file lookup on the way (a file-system stat per delivery under a flood).
   const remix = createRequestHandler({ build, mode: config.NODE_ENV });
-  mountDirectWebhooks(app, build, config.WEBHOOK_MAX_BYTES);
   app.use("/webhooks", (req, res, next) => void remix(req, res, next));
   app.use(compression());
   app.use(
@@ -137,7 +137,11 @@ async function serve(config: ReturnType<typeof env>): Promise<void> {
 
   await warmUp(build, config.WEB_WARM_UP_ORDERS);
 
-  const server = app.listen(config.PORT, () => {
+  const direct = directWebhooks(build, config.WEBHOOK_MAX_BYTES);
+  const server = http.createServer((req, res) => {
+    if (!direct(req, res)) app(req, res);
+  });
+  server.listen(config.PORT, () => {
     logger().info(
       { port: config.PORT },
       `StockGuard web listening on http://127.0.0.1:${config.PORT}`,
@@ -185,19 +189,65 @@ async function warmUp(build: ServerBuild, orders: number): Promise<void> {
 
 /**
  * The Shopify topics that arrive by the hundred per second (orders, levels, refunds,
- * fulfillments) are answered by their route module's action directly: same module, same code
- * path, but without Remix matching the whole route tree (flattened and scored on every request)
- * and its loader/action pipeline — a sixth or so of the web's CPU per delivery under a flood.
- * Every other path, and any route missing from the build, goes through Remix as before.
+ * fulfillments) are answered by their route module's action directly, from the HTTP server's own
+ * request event: same module, same code path, but without Express's middleware stack and router
+ * (its request/response prototypes, query parsing and path matching were ~15 % of the web's CPU
+ * per delivery under a flood) and without Remix matching the whole route tree and its
+ * loader/action pipeline (a sixth or so more). Every other path, and any route missing from the
+ * build, goes through Express and Remix as before.
  */
 const DIRECT_WEBHOOKS = ["orders", "inventory_levels/update", "refunds", "fulfillments"];
+
+/**
+ * The dispatcher of the flood topics: returns false for a request it does not take (not a POST to
+ * one of their paths), which then goes to Express.
+ */
+function directWebhooks(
+  build: ServerBuild,
+  limit: number,
+): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
+  const actions = new Map<string, NonNullable<ServerBuild["routes"][string]["module"]["action"]>>();
+  for (const topicPath of DIRECT_WEBHOOKS) {
+    const action = build.routes[`routes/webhooks.${topicPath.replace("/", ".")}`]?.module.action;
+    if (action) actions.set(`/webhooks/${topicPath}`, action);
+  }
+  return (req, res) => {
+    if (req.method !== "POST" || !req.url) return false;
+    const query = req.url.indexOf("?");
+    const action = actions.get(query === -1 ? req.url : req.url.slice(0, query));
+    if (!action) return false;
+    // A declared body over the limit is refused before anything is read (as Express does for
+    // every other webhook path); a body without a length is bounded while it is read.
+    if (Number(req.headers["content-length"] ?? 0) > limit) {
+      res.writeHead(413, { "Content-Type": "application/json", Connection: "close" });
+      res.end(JSON.stringify({ error: "payload too large" }));
+      return true;
+    }
+    void (async () => {
+      try {
+        const request = await webRequest(req, res, limit);
+        const response = (await action({ request, params: {}, context: {} })) as Response;
+        res.statusCode = response.status;
+        response.headers.forEach((value, key) => res.setHeader(key, value));
+        res.end(Buffer.from(await response.arrayBuffer()));
+      } catch (error) {
+        logger().error({ err: error, path: req.url }, "webhook handler failed");
+        if (!res.headersSent) {
+          res.statusCode = 500;
+          res.end();
+        } else res.destroy();
+      }
+    })();
+    return true;
+  };
+}
 
 /**
  * The delivery's body, read from the socket up to one byte past `limit` (the route refuses
  * anything larger with its own 413 and metric; the rest of such a body is never read). A sender
  * that goes away mid-body leaves what came, which no signature matches.
  */
-function readBody(req: express.Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
+function readBody(req: http.IncomingMessage, limit: number): Promise<Uint8Array<ArrayBuffer>> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -230,10 +280,12 @@ function readBody(req: express.Request, limit: number): Promise<Uint8Array<Array
  * The delivery as a Fetch Request with its body already read: a webhook body is small and read
  * whole by its route anyway, and streamed through `Readable.toWeb` it cost the web 6-9 % of its
  * CPU under a flood (web-stream adapters, undici's body extraction; profiles in decision 0016).
+ * The URL is built as Express builds it behind a proxy (`trust proxy`: the first
+ * X-Forwarded-Proto), from the Host header.
  */
 async function webRequest(
-  req: express.Request,
-  res: express.Response,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
   limit: number,
 ): Promise<Request> {
   const body = await readBody(req, limit);
@@ -246,34 +298,16 @@ async function webRequest(
   res.on("close", () => {
     if (!res.writableFinished) controller.abort();
   });
-  return new Request(`${req.protocol}://${req.get("host") ?? "localhost"}${req.originalUrl}`, {
+  const forwarded = req.headers["x-forwarded-proto"];
+  const proto =
+    (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim() ||
+    ("encrypted" in req.socket && req.socket.encrypted ? "https" : "http");
+  return new Request(`${proto}://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, {
     method: req.method,
     headers,
     body,
     signal: controller.signal,
   });
-}
-
-function mountDirectWebhooks(app: express.Express, build: ServerBuild, limit: number): void {
-  for (const topicPath of DIRECT_WEBHOOKS) {
-    const action = build.routes[`routes/webhooks.${topicPath.replace("/", ".")}`]?.module.action;
-    if (!action) continue;
-    app.post(`/webhooks/${topicPath}`, (req, res) => {
-      void (async () => {
-        try {
-          const request = await webRequest(req, res, limit);
-          const response = (await action({ request, params: {}, context: {} })) as Response;
-          res.status(response.status);
-          response.headers.forEach((value, key) => res.setHeader(key, value));
-          res.end(Buffer.from(await response.arrayBuffer()));
-        } catch (error) {
-          logger().error({ err: error, path: req.path }, "webhook handler failed");
-          if (!res.headersSent) res.status(500).end();
-          else res.destroy();
-        }
-      })();
-    });
-  }
 }
 
 main().catch((error: unknown) => {
