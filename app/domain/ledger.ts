@@ -145,7 +145,18 @@ export type ItemCommand =
    * ledger has applied but not yet written to the source (a marketplace shipment on its way to
    * Shopify's `reserved`), so the source is expected to show `onHand − pendingToSource`.
    */
-  | { kind: "on_hand_counted"; onHand: number; pendingToSource: number }
+  | {
+      kind: "on_hand_counted";
+      onHand: number;
+      pendingToSource: number;
+      /**
+       * The ledger's on_hand the count was decided against, read before the store was. If it
+       * moved by the time the count is applied (a shipment or restock applied meanwhile), the
+       * store's figure may predate that event or not: the count is stale and not applied. (New
+       * orders move only `committed`, so a selling SKU does not keep its counts waiting.)
+       */
+      basis?: { onHand: number };
+    }
   | { kind: "manual_adjustment"; delta: number; reason: string }
   /** An approved cycle count: on hand moves by counted − expected (app/domain/counts.ts). */
   | { kind: "cycle_counted"; delta: number }

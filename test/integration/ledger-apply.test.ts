@@ -206,6 +206,46 @@ describe("applying ledger events", () => {
     expect(published.get(shop.sourceConnectionId)).toBe(17);
   });
 
+  it("does not apply a count decided against an on_hand the ledger has moved from since", async () => {
+    // The counting read takes the ledger's on_hand, then the store's; a source shipment applied
+    // in between made the store's older figure look like a rise, and the count put the shipped
+    // unit back for good (a multi-store CI run: ledger 2, the shelf 1).
+    const shop = await seedShop(prisma, { items: [{ sku: "A", onHand: 4 }] });
+    const itemId = shop.itemIds.get("A")!;
+    const count = (key: string, onHand: number, basis: number) => ({
+      type: "item" as const,
+      key,
+      sku: "A",
+      connectionId: shop.sourceConnectionId,
+      command: {
+        kind: "on_hand_counted" as const,
+        onHand,
+        pendingToSource: 0,
+        basis: { onHand: basis },
+      },
+    });
+    // Read while the ledger held 4 and the store 4; a shipment took the ledger to 3 meanwhile.
+    await applyLedgerEvent({ shopId: shop.shopId, actor: "test", operations: [count("c0", 3, 4)] });
+    expect(await level(itemId)).toMatchObject({ onHand: 3 });
+    const stale = await applyLedgerEvent({
+      shopId: shop.shopId,
+      actor: "test",
+      operations: [count("stale", 4, 4)],
+    });
+    expect(stale.applied).toBe(0);
+    expect(stale.staleCounts).toEqual(["stale"]);
+    expect(await level(itemId)).toMatchObject({ onHand: 3 });
+    // Decided against the ledger as it is, the same figure is a rise and is counted.
+    const fresh = await applyLedgerEvent({
+      shopId: shop.shopId,
+      actor: "test",
+      operations: [count("fresh", 4, 3)],
+    });
+    expect(fresh.applied).toBe(1);
+    expect(fresh.staleCounts).toBeUndefined();
+    expect(await level(itemId)).toMatchObject({ onHand: 4 });
+  });
+
   it("counts the source against the ledger less what is still on its way to the source", async () => {
     const shop = await seedShop(prisma, { items: [{ sku: "A", onHand: 10 }] });
     const sales = await addSalesConnection(prisma, shop);

@@ -132,13 +132,18 @@ async function readPage(
   const flagged = await listings.flaggedSourceListings(connectionId, after, PAGE);
   if (flagged.length === 0) return null;
 
-  const reads = await adapterFor(connection.kind).readQuantities(
-    connections.toContext(connection),
-    flagged,
-  );
+  // The ledger first, then the store: each count carries the ledger's figures it was decided
+  // against (`basis`), and is not applied if an event moved them before the count's lock. Read
+  // the other way round, a shipment at the source applied between the two reads made the store's
+  // older on_hand look like a rise, counted at once: a unit put back for good (a CI run ended with
+  // the ledger one above the shelf).
   const levels = await listings.sourceLevels(
     connectionId,
     flagged.map((f) => ({ itemId: f.itemId, locationId: f.locationId })),
+  );
+  const reads = await adapterFor(connection.kind).readQuantities(
+    connections.toContext(connection),
+    flagged,
   );
   const openings = await openingLines(connectionId, OPENING_ORDER_ID);
   const receiptsTouch = await itemsInFlight(connection);
@@ -148,6 +153,7 @@ async function readPage(
   const postponed: string[] = [];
   const repair: string[] = [];
   const seenDrops: Parameters<typeof listings.recordSeenDrops>[0] = [];
+  const countedListing = new Map<string, string>();
   const now = Date.now();
   await listings.recordRemoteBatch(
     flagged.flatMap((f) => {
@@ -213,8 +219,14 @@ async function readPage(
       itemId: f.itemId,
       locationId: f.locationId,
       connectionId,
-      command: { kind: "on_hand_counted", onHand: decision.onHand, pendingToSource },
+      command: {
+        kind: "on_hand_counted",
+        onHand: decision.onHand,
+        pendingToSource,
+        basis: { onHand: level.onHand },
+      },
     });
+    countedListing.set(operations[operations.length - 1]!.key, f.id);
     // Orders placed before StockGuard was connected are held by the opening commitment; as
     // the store ships or cancels them its `committed` falls below ours and the opening shrinks.
     if (opening && decision.openingRelease > 0) {
@@ -243,6 +255,11 @@ async function readPage(
       operations,
     });
     counted = result.applied;
+    // Counts the ledger moved under: read again (the reads above cleared their flags).
+    for (const key of result.staleCounts ?? []) {
+      const listingId = countedListing.get(key);
+      if (listingId && !postponed.includes(listingId)) postponed.push(listingId);
+    }
     if (counted > 0)
       log({ shop: connection.shopDomain, counted }).info("physical stock changed at the source");
     if (connection.syncEnabled) {

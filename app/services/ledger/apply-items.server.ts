@@ -44,6 +44,14 @@ export async function applyItemOperations(
     const itemId = targets.get(op)!;
     const locationId = op.locationId ?? (await ctx.primaryLocation());
     const facts = await ctx.level(itemId, locationId);
+    // A count decided against a ledger that has moved since (the source's own shipment applied
+    // between the ledger's read and this lock) would put back a unit the store's read had not
+    // yet lost, or take one twice: it is not applied, and the reader reads the level again.
+    const basis = op.command.kind === "on_hand_counted" ? op.command.basis : undefined;
+    if (basis && facts.onHand !== basis.onHand) {
+      (ctx.result.staleCounts ??= []).push(op.key);
+      continue;
+    }
     // A count compares the source's on_hand, read a moment ago, with the ledger now (under the
     // item lock). Changes the ledger made in between (a shipment elsewhere) are still in the
     // outbox, since writes to the source wait for the push lock the reader holds: take the

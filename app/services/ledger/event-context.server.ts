@@ -30,6 +30,8 @@ export type ApplyResult = {
   sourceRecounts?: { itemId: string; locationId: string }[];
   /** Units of provisional holds this event released unexplained (expired: apply-holds). */
   holdUnitsReleased?: number;
+  /** Keys of counts not applied because the ledger moved since they were decided (`basis`). */
+  staleCounts?: string[];
 };
 
 export type Effect = {
