@@ -105,12 +105,7 @@ async function serve(config: ReturnType<typeof env>): Promise<void> {
   // A declared body over the webhook limit is refused before Remix or any handler runs; bodies
   // without a length are bounded while they are read (app/webhooks/body.server.ts).
   app.use("/webhooks", (req, res, next) => {
-    const declared = Number(req.headers["content-length"] ?? 0);
-    if (declared > config.WEBHOOK_MAX_BYTES) {
-      res.status(413).set("Connection", "close").json({ error: "payload too large" });
-      return;
-    }
-    next();
+    if (!refusedAsTooLarge(req, res, config.WEBHOOK_MAX_BYTES)) next();
   });
   // Webhooks go straight to their routes: no compression (small bodies, empty 200s) and no
   // static-file lookup on the way (a file-system stat per delivery under a flood).
@@ -216,13 +211,8 @@ function directWebhooks(
     const query = req.url.indexOf("?");
     const action = actions.get(query === -1 ? req.url : req.url.slice(0, query));
     if (!action) return false;
-    // A declared body over the limit is refused before anything is read (as Express does for
-    // every other webhook path); a body without a length is bounded while it is read.
-    if (Number(req.headers["content-length"] ?? 0) > limit) {
-      res.writeHead(413, { "Content-Type": "application/json", Connection: "close" });
-      res.end(JSON.stringify({ error: "payload too large" }));
-      return true;
-    }
+    // A body without a length is bounded while it is read.
+    if (refusedAsTooLarge(req, res, limit)) return true;
     void (async () => {
       try {
         const request = await webRequest(req, res, limit);
@@ -240,6 +230,21 @@ function directWebhooks(
     })();
     return true;
   };
+}
+
+/**
+ * A webhook whose declared body is over the limit is answered 413 before a byte of it is read,
+ * whichever way it is dispatched. Returns whether it was.
+ */
+function refusedAsTooLarge(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  limit: number,
+): boolean {
+  if (Number(req.headers["content-length"] ?? 0) <= limit) return false;
+  res.writeHead(413, { "Content-Type": "application/json; charset=utf-8", Connection: "close" });
+  res.end(JSON.stringify({ error: "payload too large" }));
+  return true;
 }
 
 /**

@@ -224,23 +224,21 @@ describe("applying ledger events", () => {
         basis: { onHand: basis },
       },
     });
+    const apply = (key: string, onHand: number, basis: number) =>
+      applyLedgerEvent({
+        shopId: shop.shopId,
+        actor: "test",
+        operations: [count(key, onHand, basis)],
+      });
     // Read while the ledger held 4 and the store 4; a shipment took the ledger to 3 meanwhile.
-    await applyLedgerEvent({ shopId: shop.shopId, actor: "test", operations: [count("c0", 3, 4)] });
+    await apply("c0", 3, 4);
     expect(await level(itemId)).toMatchObject({ onHand: 3 });
-    const stale = await applyLedgerEvent({
-      shopId: shop.shopId,
-      actor: "test",
-      operations: [count("stale", 4, 4)],
-    });
+    const stale = await apply("stale", 4, 4);
     expect(stale.applied).toBe(0);
     expect(stale.staleCounts).toEqual(["stale"]);
     expect(await level(itemId)).toMatchObject({ onHand: 3 });
     // Decided against the ledger as it is, the same figure is a rise and is counted.
-    const fresh = await applyLedgerEvent({
-      shopId: shop.shopId,
-      actor: "test",
-      operations: [count("fresh", 4, 3)],
-    });
+    const fresh = await apply("fresh", 4, 3);
     expect(fresh.applied).toBe(1);
     expect(fresh.staleCounts).toBeUndefined();
     expect(await level(itemId)).toMatchObject({ onHand: 4 });

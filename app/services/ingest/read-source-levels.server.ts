@@ -213,9 +213,11 @@ async function readPage(
     // shows a negative `available` no move can change: that is 0 for the storefront.
     if (Math.max(0, read.quantity ?? 0) !== f.published) repair.push(f.id);
     const observed = read.observedAt.toISOString();
+    const countKey = `${connectionId}/count/${f.id}/${observed}`;
+    countedListing.set(countKey, f.id);
     operations.push({
       type: "item",
-      key: `${connectionId}/count/${f.id}/${observed}`,
+      key: countKey,
       itemId: f.itemId,
       locationId: f.locationId,
       connectionId,
@@ -226,7 +228,6 @@ async function readPage(
         basis: { onHand: level.onHand },
       },
     });
-    countedListing.set(operations[operations.length - 1]!.key, f.id);
     // Orders placed before StockGuard was connected are held by the opening commitment; as
     // the store ships or cancels them its `committed` falls below ours and the opening shrinks.
     if (opening && decision.openingRelease > 0) {
