@@ -138,10 +138,16 @@ export class WebhookDispatcher {
   private seq = 0;
   private subscriptionSeq = 0;
   private closed = false;
-  // A fresh connection per attempt: a reused keep-alive socket the receiver has closed would
-  // turn into a spurious ECONNRESET failure.
-  private readonly httpAgent = new http.Agent({ keepAlive: false });
-  private readonly httpsAgent = new https.Agent({ keepAlive: false });
+  // Shopify's delivery system "uses HTTP Keep-Alive to reuse connections to the same host and
+  // endpoint" (webhook best practices), so attempts share pooled connections: a fresh connection
+  // per attempt cost the receiver an accept, a socket and a parser per webhook, which Shopify
+  // does not make it pay. A pooled socket the receiver closed just as it was reused fails before
+  // any answer; that attempt is sent again once on a fresh connection (`fresh*Agent`) instead
+  // of counting as a failed delivery (Node's `reusedSocket` advice), since the app never saw it.
+  private readonly httpAgent = new http.Agent({ keepAlive: true, timeout: 30_000 });
+  private readonly httpsAgent = new https.Agent({ keepAlive: true, timeout: 30_000 });
+  private readonly freshHttpAgent = new http.Agent({ keepAlive: false });
+  private readonly freshHttpsAgent = new https.Agent({ keepAlive: false });
 
   constructor(private readonly options: DispatcherOptions) {
     this.config = { ...DEFAULT_DELIVERY_CONFIG, ...options.config };
@@ -425,6 +431,7 @@ export class WebhookDispatcher {
   private post(
     delivery: Delivery,
     config: DeliveryConfig,
+    fresh = false,
   ): Promise<{ status: number | null; error: string | null }> {
     const { rec, body, secret, name } = delivery;
     const headers: Record<string, string | number> = {
@@ -463,11 +470,14 @@ export class WebhookDispatcher {
         const url = new URL(rec.address);
         const secure = url.protocol === "https:";
         const send = secure ? https.request : http.request;
-        request = send(url, {
-          method: "POST",
-          headers,
-          agent: secure ? this.httpsAgent : this.httpAgent,
-        });
+        const agent = fresh
+          ? secure
+            ? this.freshHttpsAgent
+            : this.freshHttpAgent
+          : secure
+            ? this.httpsAgent
+            : this.httpAgent;
+        request = send(url, { method: "POST", headers, agent });
       } catch (error) {
         finish(null, (error as Error).message);
         return;
@@ -477,15 +487,33 @@ export class WebhookDispatcher {
         if (socket.connecting) socket.once("connect", () => clearTimeout(connect));
         else clearTimeout(connect);
       });
+      let answered = false;
       request.on("response", (response) => {
+        answered = true;
         clearTimeout(connect);
         response.on("error", (error) => finish(null, error.message));
         response.on("end", () => finish(response.statusCode ?? null, null));
         response.resume();
       });
-      request.on("error", (error: NodeJS.ErrnoException) =>
-        finish(null, error.code ?? error.message),
-      );
+      request.on("error", (error: NodeJS.ErrnoException) => {
+        const sent = request;
+        if (
+          !fresh &&
+          !answered &&
+          !settled &&
+          sent?.reusedSocket &&
+          (error.code === "ECONNRESET" || error.code === "EPIPE")
+        ) {
+          // The pooled connection was closed under this attempt: nothing reached the app.
+          settled = true;
+          clearTimeout(total);
+          clearTimeout(connect);
+          this.requests.delete(sent);
+          resolve(this.post(delivery, config, true));
+          return;
+        }
+        finish(null, error.code ?? error.message);
+      });
       request.end(body);
     });
   }
@@ -524,8 +552,13 @@ export class WebhookDispatcher {
     this.timer = null;
     for (const request of this.requests) request.destroy();
     this.requests.clear();
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    for (const agent of [
+      this.httpAgent,
+      this.httpsAgent,
+      this.freshHttpAgent,
+      this.freshHttpsAgent,
+    ])
+      agent.destroy();
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const waiter of waiters) waiter();
