@@ -44,6 +44,13 @@ const ZBaseEnv = z.object({
    */
   WEB_INGEST_SLOTS: intString(0, 64).default(8),
   /**
+   * Flood-topic webhooks (orders, levels, refunds, fulfillments) a web process handles at once;
+   * the rest wait their turn in arrival order. Shopify reuses kept-alive connections and sends
+   * on many at once: unbounded, a burst is all inside the process together, every delivery
+   * slower and the order a later one waits for (decision 0017) not stored in time.
+   */
+  WEB_WEBHOOK_CONCURRENCY: intString(1, 1024).default(8),
+  /**
    * Synthetic orders a new web process applies, in transactions it rolls back, before it listens,
    * so its first real ones are not applied cold (decision 0022). 0: no warm-up.
    */

@@ -15,6 +15,7 @@ import compression from "compression";
 import express from "express";
 import client from "prom-client";
 import { env, shopifyEnv } from "./env.server";
+import { Admission } from "./lib/admission";
 import { ensureBuild } from "./lib/build.server";
 import { runShutdown } from "./lib/lifecycle.server";
 import { inFlightSettled } from "./lib/in-flight.server";
@@ -132,8 +133,16 @@ async function serve(config: ReturnType<typeof env>): Promise<void> {
 
   await warmUp(build, config.WEB_WARM_UP_ORDERS);
 
-  const direct = directWebhooks(build, config.WEBHOOK_MAX_BYTES);
+  const direct = directWebhooks(
+    build,
+    config.WEBHOOK_MAX_BYTES,
+    new Admission(config.WEB_WEBHOOK_CONCURRENCY),
+  );
+  let stopping = false;
   const server = http.createServer((req, res) => {
+    // Connections are kept alive (Shopify's deliveries reuse theirs): once stopping, every answer
+    // closes its connection, or a busy kept-alive connection would hold `server.close` open.
+    if (stopping) res.setHeader("Connection", "close");
     if (!direct(req, res)) app(req, res);
   });
   server.listen(config.PORT, () => {
@@ -144,7 +153,6 @@ async function serve(config: ReturnType<typeof env>): Promise<void> {
   });
   server.keepAliveTimeout = 65_000;
 
-  let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -200,6 +208,7 @@ const DIRECT_WEBHOOKS = ["orders", "inventory_levels/update", "refunds", "fulfil
 function directWebhooks(
   build: ServerBuild,
   limit: number,
+  admission: Admission,
 ): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
   const actions = new Map<string, NonNullable<ServerBuild["routes"][string]["module"]["action"]>>();
   for (const topicPath of DIRECT_WEBHOOKS) {
@@ -213,7 +222,14 @@ function directWebhooks(
     if (!action) return false;
     // A body without a length is bounded while it is read.
     if (refusedAsTooLarge(req, res, limit)) return true;
-    void (async () => {
+    const arrived = performance.now();
+    void admission.run(async () => {
+      metrics().webhookAdmissionWaitSeconds.observe((performance.now() - arrived) / 1000);
+      // The sender gave up while this waited (Shopify's 5 s): nobody to answer, and it retries.
+      if (req.destroyed || res.destroyed || req.socket.destroyed) {
+        metrics().webhooksAbandoned.inc();
+        return;
+      }
       try {
         const request = await webRequest(req, res, limit);
         const response = (await action({ request, params: {}, context: {} })) as Response;
@@ -227,7 +243,7 @@ function directWebhooks(
           res.end();
         } else res.destroy();
       }
-    })();
+    });
     return true;
   };
 }

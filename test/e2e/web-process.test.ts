@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import pg from "pg";
@@ -127,7 +127,8 @@ async function stopWeb(
   child: ChildProcess | undefined,
   database: { name: string } | undefined,
 ): Promise<void> {
-  if (child && child.exitCode === null) {
+  // A process ended by a signal keeps a null exitCode: its signalCode says it is gone.
+  if (child && child.exitCode === null && child.signalCode === null) {
     const exited = new Promise((resolve) => child.once("exit", resolve));
     signalGroup(child, "SIGTERM");
     await exited;
@@ -256,6 +257,82 @@ describe("npm run start", () => {
     expect(run.status).not.toBe(0);
     expect(run.stderr).toContain("SHOPIFY_API_SECRET is required but not set");
     expect(run.stderr).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/);
+  });
+});
+
+describe("npm run start under kept-alive webhook traffic", () => {
+  let web: ChildProcess | undefined;
+  let database: { name: string; url: string } | undefined;
+
+  afterAll(() => stopWeb(web, database));
+
+  it("handles flood webhooks a few at a time, and a SIGTERM closes busy kept-alive connections", async () => {
+    const started = await startWeb(
+      "npm run start (WEB_WEBHOOK_CONCURRENCY=2)",
+      { WEB_WEBHOOK_CONCURRENCY: "2" },
+      async (p) => (await fetch(`http://127.0.0.1:${p}/healthz`).catch(() => null))?.ok === true,
+    );
+    ({ child: web, database } = started);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 60 });
+    // A signed-looking delivery from a store nobody installed: looked up, then refused (401).
+    const deliver = () =>
+      new Promise<number>((resolve, reject) => {
+        const request = http.request(
+          {
+            host: "127.0.0.1",
+            port: started.port,
+            path: "/webhooks/orders",
+            method: "POST",
+            agent,
+            headers: {
+              "content-type": "application/json",
+              "x-shopify-hmac-sha256": "c2lnbmF0dXJl",
+              "x-shopify-topic": "orders/create",
+              "x-shopify-shop-domain": "nobody.myshopify.com",
+            },
+          },
+          (response) => {
+            response.resume();
+            response.on("end", () => resolve(response.statusCode ?? 0));
+          },
+        );
+        request.on("error", reject);
+        request.end(JSON.stringify({ id: 1, line_items: [] }));
+      });
+    const burst = await Promise.all(Array.from({ length: 60 }, deliver));
+    expect(burst).toEqual(Array.from({ length: 60 }, () => 401));
+    const page = await (
+      await fetch(`http://127.0.0.1:${started.port}/metrics`, {
+        headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+      })
+    ).text();
+    const value = (name: string) =>
+      Number(new RegExp(`^${name} (\\S+)$`, "m").exec(page)?.[1] ?? NaN);
+    // Every one went through the bound, and with two places for sixty at once some waited.
+    expect(value("stockguard_webhook_admission_wait_seconds_count")).toBe(60);
+    expect(value('stockguard_webhook_admission_wait_seconds_bucket\\{le="0.001"\\}')).toBeLessThan(
+      60,
+    );
+
+    // Ten senders keep their kept-alive connections busy, as Shopify does, and try again on a new
+    // connection when one fails. SIGTERM must not wait them out (the web's hard stop is 15 s):
+    // once stopping, each answer closes its connection, and new connections are refused.
+    let sending = true;
+    const senders = Array.from({ length: 10 }, async () => {
+      while (sending)
+        await deliver().catch(() => new Promise((resolve) => setTimeout(resolve, 20)));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // npm leads the group and exits on the signal at once: wait for the web's own node process.
+    const pid = webPid(web!);
+    const stopAt = Date.now();
+    signalGroup(web!, "SIGTERM");
+    await waitFor(async () => !existsSync(`/proc/${pid}`), 20_000, "the web process to exit");
+    const stopMs = Date.now() - stopAt;
+    sending = false;
+    await Promise.all(senders);
+    agent.destroy();
+    expect(stopMs).toBeLessThan(8_000);
   });
 });
 

@@ -392,7 +392,7 @@ export function stopAllSpawned(signal: NodeJS.Signals = "SIGTERM"): void {
 
 /** Signals a spawned process and everything it started (it leads its own process group). */
 export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null) return;
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   try {
     process.kill(-child.pid, signal);
   } catch {
