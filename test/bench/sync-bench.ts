@@ -543,6 +543,21 @@ async function main(): Promise<void> {
     log(
       `deliveries: ${deliveries.length} (${deliveries.filter((d) => d.duplicate).length} duplicates, ${droppedFirst} first attempts dropped), ${attempts.length} attempts reached the web: ${ackTimeouts} timeouts, ${ackNon2xx} non-2xx, ${ackErrors} connection errors; ${undelivered} never delivered; by status ${JSON.stringify(Object.fromEntries(statuses))}`,
     );
+    // Per topic, as the sender saw it: waiting for one of its connections to the address (due →
+    // sent; Shopify's own queue) and the answer (sent → acknowledged).
+    const senderBy = new Map<string, { waits: number[]; acks: number[] }>();
+    for (const d of deliveries) {
+      const row = senderBy.get(d.topic) ?? { waits: [], acks: [] };
+      senderBy.set(d.topic, row);
+      for (const a of d.attempts.filter((x) => !x.dropped)) {
+        row.waits.push(Date.parse(a.startedAt) - Date.parse(a.scheduledAt));
+        row.acks.push(a.durationMs);
+      }
+    }
+    for (const [topic, row] of senderBy)
+      log(
+        `sender ${topic}: ${row.acks.length} attempts, queued p50 ${Math.round(percentile(row.waits, 50) ?? 0)} p95 ${Math.round(percentile(row.waits, 95) ?? 0)} ms, answered p50 ${Math.round(percentile(row.acks, 50) ?? 0)} p95 ${Math.round(percentile(row.acks, 95) ?? 0)} ms`,
+      );
     // Sync (older figure): event received → every affected connection written.
     const sync = await world.pg.query<{ ms: number; topic: string }>(
       `SELECT r.topic, (EXTRACT(EPOCH FROM max(t.written_at) - r.received_at) * 1000)::float AS ms
@@ -612,7 +627,10 @@ async function main(): Promise<void> {
     const webMetrics = await fetch(`${world.webUrl}/metrics`, scrape)
       .then((r) => r.text())
       .catch(() => "");
-    for (const line of summarizeHistograms(webMetrics, ["stockguard_webhook_ack_seconds"]))
+    for (const line of summarizeHistograms(webMetrics, [
+      "stockguard_webhook_ack_seconds",
+      "stockguard_webhook_admission_wait_seconds",
+    ]))
       log(line);
     // Event-loop lag of each process over the run (prom-client's default metrics, reset at each
     // scrape; nothing scrapes them before this): time a request waits before its handler runs.
