@@ -136,7 +136,7 @@ async function serve(config: ReturnType<typeof env>): Promise<void> {
   const direct = directWebhooks(
     build,
     config.WEBHOOK_MAX_BYTES,
-    new Admission(config.WEB_WEBHOOK_CONCURRENCY),
+    new Admission(config.WEB_WEBHOOK_CONCURRENCY, { maxBypassMs: LEVELS_YIELD_MS }),
   );
   let stopping = false;
   const server = http.createServer((req, res) => {
@@ -202,6 +202,15 @@ async function warmUp(build: ServerBuild, orders: number): Promise<void> {
 const DIRECT_WEBHOOKS = ["orders", "inventory_levels/update", "refunds", "fulfillments"];
 
 /**
+ * Waiting for a place, orders, refunds and fulfilments go before level updates (the sale the
+ * other channels wait for, against mostly echoes of our own writes), but a level update waits
+ * behind them for at most this long: it is evidence too (a drop before its order, a merchant's
+ * edit), and Shopify gives every delivery 5 s.
+ */
+const LEVELS_PATH = "/webhooks/inventory_levels/update";
+const LEVELS_YIELD_MS = 3_000;
+
+/**
  * The dispatcher of the flood topics: returns false for a request it does not take (not a POST to
  * one of their paths), which then goes to Express.
  */
@@ -218,13 +227,18 @@ function directWebhooks(
   return (req, res) => {
     if (req.method !== "POST" || !req.url) return false;
     const query = req.url.indexOf("?");
-    const action = actions.get(query === -1 ? req.url : req.url.slice(0, query));
+    const path = query === -1 ? req.url : req.url.slice(0, query);
+    const action = actions.get(path);
     if (!action) return false;
     // A body without a length is bounded while it is read.
     if (refusedAsTooLarge(req, res, limit)) return true;
     const arrived = performance.now();
+    const urgent = path !== LEVELS_PATH;
     void admission.run(async () => {
-      metrics().webhookAdmissionWaitSeconds.observe((performance.now() - arrived) / 1000);
+      metrics().webhookAdmissionWaitSeconds.observe(
+        { class: urgent ? "orders" : "levels" },
+        (performance.now() - arrived) / 1000,
+      );
       // The sender gave up while this waited (Shopify's 5 s): nobody to answer, and it retries.
       if (req.destroyed || res.destroyed || req.socket.destroyed) {
         metrics().webhooksAbandoned.inc();
@@ -243,7 +257,7 @@ function directWebhooks(
           res.end();
         } else res.destroy();
       }
-    });
+    }, urgent);
     return true;
   };
 }

@@ -84,6 +84,46 @@ describe("Admission", () => {
     );
   });
 
+  it("starts urgent tasks first, until a waiting normal one has been passed over for maxBypassMs", async () => {
+    let clock = 0;
+    const gate = new Admission(1, { maxBypassMs: 100, now: () => clock });
+    const started: string[] = [];
+    const release = new Map<string, () => void>();
+    const task = (name: string, urgent: boolean) =>
+      gate.run(async () => {
+        started.push(name);
+        await new Promise<void>((resolve) => release.set(name, resolve));
+      }, urgent);
+    const runs = [task("first", false)];
+    await tick();
+    runs.push(task("level-1", false), task("order-1", true), task("order-2", true));
+    clock = 50;
+    runs.push(task("level-2", false), task("order-3", true));
+    await tick();
+    release.get("first")!();
+    await tick();
+    // Nothing has waited 100 ms: urgent first.
+    expect(started).toEqual(["first", "order-1"]);
+    clock = 120;
+    release.get("order-1")!();
+    await tick();
+    // level-1 has waited 120 ms: it goes before order-2; level-2 (70 ms) does not.
+    expect(started).toEqual(["first", "order-1", "level-1"]);
+    release.get("level-1")!();
+    await tick();
+    release.get("order-2")!();
+    await tick();
+    expect(started).toEqual(["first", "order-1", "level-1", "order-2", "order-3"]);
+    clock = 200;
+    release.get("order-3")!();
+    await tick();
+    release.get("level-2")!();
+    await Promise.all(runs);
+    expect(started).toEqual(["first", "order-1", "level-1", "order-2", "order-3", "level-2"]);
+    expect(gate.active).toBe(0);
+    expect(gate.waiting).toBe(0);
+  });
+
   it("refuses a limit that is not a positive integer", () => {
     expect(() => new Admission(0)).toThrow(RangeError);
     expect(() => new Admission(1.5)).toThrow(RangeError);

@@ -34,7 +34,8 @@ function createMetrics() {
     }),
     webhookAdmissionWaitSeconds: new client.Histogram({
       name: "stockguard_webhook_admission_wait_seconds",
-      help: "Time a flood-topic webhook waited for a place (WEB_WEBHOOK_CONCURRENCY) before its handler started; not in stockguard_webhook_ack_seconds",
+      help: "Time a flood-topic webhook waited for a place (WEB_WEBHOOK_CONCURRENCY) before its handler started, by class (orders: orders, refunds, fulfillments; levels); not in stockguard_webhook_ack_seconds",
+      labelNames: ["class"],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
