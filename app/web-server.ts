@@ -208,7 +208,7 @@ const DIRECT_WEBHOOKS = ["orders", "inventory_levels/update", "refunds", "fulfil
  * edit), and Shopify gives every delivery 5 s.
  */
 const LEVELS_PATH = "/webhooks/inventory_levels/update";
-const LEVELS_YIELD_MS = 3_000;
+const LEVELS_YIELD_MS = 2_000;
 
 /**
  * The dispatcher of the flood topics: returns false for a request it does not take (not a POST to
