@@ -45,9 +45,10 @@ const ZBaseEnv = z.object({
   WEB_INGEST_SLOTS: intString(0, 64).default(8),
   /**
    * Flood-topic webhooks (orders, levels, refunds, fulfillments) a web process handles at once;
-   * the rest wait their turn in arrival order. Shopify reuses kept-alive connections and sends
-   * on many at once: unbounded, a burst is all inside the process together, every delivery
-   * slower and the order a later one waits for (decision 0017) not stored in time.
+   * the rest wait, orders, refunds and fulfillments before level updates (decision 0025). Shopify
+   * reuses kept-alive connections and sends on many at once: unbounded, a burst is all inside the
+   * process together, every delivery slower and the creation an orders/updated waits for
+   * (decision 0017) not applied in time.
    */
   WEB_WEBHOOK_CONCURRENCY: intString(1, 1024).default(8),
   /**

@@ -1,5 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SECRET, SHOP, seedShop, startReceiver, waitFor, type Receiver } from "./fixtures";
 import { startLocalShopify } from "./server";
@@ -67,6 +69,52 @@ describe("delivery", () => {
       ["orders/create", "delivered", 1],
       ["inventory_levels/update", "delivered", 1],
     ]);
+  });
+
+  it("reuses its connection, and resends once on a fresh one when the app closed it under the attempt", async () => {
+    // An app that answers a connection's first request and drops any later one unanswered: the
+    // race of a kept-alive connection closed by the app just as it is reused.
+    const seen: { reused: boolean; answered: boolean }[] = [];
+    const server = http.createServer((req, res) => {
+      const served = (req.socket as { served?: number }).served ?? 0;
+      (req.socket as { served?: number }).served = served + 1;
+      req.resume();
+      req.on("end", () => {
+        seen.push({ reused: served > 0, answered: served === 0 });
+        if (served > 0) req.socket.destroy();
+        else res.end("ok");
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      sb.setShopSubscriptions(SHOP, {
+        secret: SECRET,
+        subscriptions: [
+          {
+            topics: ["inventory_levels/update"],
+            address: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks`,
+          },
+        ],
+      });
+      sb.adjustInventory(SHOP, { sku: "SHIRT-S", delta: -1 });
+      expect(await sb.waitForWebhooksIdle(5_000)).toBe(true);
+      sb.adjustInventory(SHOP, { sku: "SHIRT-S", delta: -1 });
+      expect(await sb.waitForWebhooksIdle(5_000)).toBe(true);
+      // The second went out on the first's connection, was dropped there, and was sent again on
+      // a new one within the same attempt: no failed attempt, no retry an hour later.
+      expect(seen).toEqual([
+        { reused: false, answered: true },
+        { reused: true, answered: false },
+        { reused: false, answered: true },
+      ]);
+      expect(sb.deliveries(SHOP).map((d) => [d.state, d.attempts.length])).toEqual([
+        ["delivered", 1],
+        ["delivered", 1],
+      ]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it("retries failures on the (scaled) schedule with the original payload", async () => {
