@@ -239,11 +239,6 @@ function directWebhooks(
         { class: urgent ? "orders" : "levels" },
         (performance.now() - arrived) / 1000,
       );
-      // The sender gave up while this waited (Shopify's 5 s): nobody to answer, and it retries.
-      if (req.destroyed || res.destroyed || req.socket.destroyed) {
-        metrics().webhooksAbandoned.inc();
-        return;
-      }
       try {
         const request = await webRequest(req, res, limit);
         const response = (await action({ request, params: {}, context: {} })) as Response;

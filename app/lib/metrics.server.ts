@@ -39,11 +39,6 @@ function createMetrics() {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
-    webhooksAbandoned: new client.Counter({
-      name: "stockguard_webhooks_abandoned_total",
-      help: "Flood-topic webhooks whose sender hung up while they waited for a place (not handled; Shopify retries them)",
-      registers: [registry],
-    }),
     receipts: new client.Counter({
       name: "stockguard_receipts_total",
       help: "Inbound events by outcome (stored, duplicate, rejected, unauthorized)",

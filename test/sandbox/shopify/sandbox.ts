@@ -612,5 +612,9 @@ function checkDeliveryConfig(input: Partial<DeliveryConfig>): Partial<DeliveryCo
   if (input.concurrency !== undefined) {
     out.concurrency = Math.max(1, Math.floor(nonNegative(input.concurrency, "concurrency")));
   }
+  if (input.keepAlive !== undefined) {
+    if (typeof input.keepAlive !== "boolean") throw badRequest("keepAlive must be a boolean");
+    out.keepAlive = input.keepAlive;
+  }
   return out;
 }

@@ -96,6 +96,7 @@ describe("delivery", () => {
           },
         ],
       });
+      sb.configureDelivery({ keepAlive: true }, SHOP);
       sb.adjustInventory(SHOP, { sku: "SHIRT-S", delta: -1 });
       expect(await sb.waitForWebhooksIdle(5_000)).toBe(true);
       sb.adjustInventory(SHOP, { sku: "SHIRT-S", delta: -1 });
