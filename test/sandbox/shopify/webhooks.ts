@@ -150,12 +150,18 @@ export class WebhookDispatcher {
   // With `keepAlive` (Shopify's own behaviour) attempts share pooled connections: a fresh
   // connection per attempt costs the receiver an accept, a socket and a parser per webhook, which
   // Shopify does not make it pay. A pooled socket the receiver closed just as it was reused fails
-  // before any answer; that attempt is sent again once on a fresh connection (`fresh*Agent`)
+  // before any answer; that attempt is sent again once on a fresh connection (`agents.fresh`)
   // instead of counting as a failed delivery (Node's `reusedSocket` advice).
-  private readonly httpAgent = new http.Agent({ keepAlive: true, timeout: 30_000 });
-  private readonly httpsAgent = new https.Agent({ keepAlive: true, timeout: 30_000 });
-  private readonly freshHttpAgent = new http.Agent({ keepAlive: false });
-  private readonly freshHttpsAgent = new https.Agent({ keepAlive: false });
+  private readonly agents = {
+    pooled: {
+      "http:": new http.Agent({ keepAlive: true, timeout: 30_000 }),
+      "https:": new https.Agent({ keepAlive: true, timeout: 30_000 }),
+    },
+    fresh: {
+      "http:": new http.Agent({ keepAlive: false }),
+      "https:": new https.Agent({ keepAlive: false }),
+    },
+  };
 
   constructor(private readonly options: DispatcherOptions) {
     this.config = { ...DEFAULT_DELIVERY_CONFIG, ...options.config };
@@ -479,13 +485,7 @@ export class WebhookDispatcher {
         const secure = url.protocol === "https:";
         const send = secure ? https.request : http.request;
         const agent =
-          fresh || !config.keepAlive
-            ? secure
-              ? this.freshHttpsAgent
-              : this.freshHttpAgent
-            : secure
-              ? this.httpsAgent
-              : this.httpAgent;
+          this.agents[fresh || !config.keepAlive ? "fresh" : "pooled"][secure ? "https:" : "http:"];
         request = send(url, { method: "POST", headers, agent });
       } catch (error) {
         finish(null, (error as Error).message);
@@ -514,7 +514,8 @@ export class WebhookDispatcher {
           sent?.reusedSocket &&
           (error.code === "ECONNRESET" || error.code === "EPIPE")
         ) {
-          // The pooled connection was closed under this attempt: nothing reached the app.
+          // The pooled connection was closed under this attempt before any answer: sent once
+          // more on a new one (if the app did get it, this is a duplicate it must take anyway).
           settled = true;
           clearTimeout(total);
           clearTimeout(connect);
@@ -562,13 +563,8 @@ export class WebhookDispatcher {
     this.timer = null;
     for (const request of this.requests) request.destroy();
     this.requests.clear();
-    for (const agent of [
-      this.httpAgent,
-      this.httpsAgent,
-      this.freshHttpAgent,
-      this.freshHttpsAgent,
-    ])
-      agent.destroy();
+    for (const agents of Object.values(this.agents))
+      for (const agent of Object.values(agents)) agent.destroy();
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const waiter of waiters) waiter();
