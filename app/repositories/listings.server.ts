@@ -106,24 +106,43 @@ export async function recordPushedBatch(
      * include them and they stay taken off.
      */
     plannedFrom?: { quantity: number; seenAt: Date | null };
+    /** Written with compare-and-set: what the channel showed was the model (settles old changes). */
+    compared?: boolean;
   }[],
   at: Date,
+  options: { offKeepsDirty?: boolean; changeToken?: string } = {},
 ): Promise<void> {
   if (rows.length === 0) return;
+  // Found up to date is not a look at the channel either: the model keeps its quantity.
+  // Written back, it undid what moved the model since the push read it (the store's own
+  // order applied meanwhile: the model a unit high, and the next change's answer took
+  // that unit for a sale and held it for the settle window - chaos convergence, traced).
+  const remote = sql`(CASE WHEN NOT u.wrote THEN l.remote_quantity
+                           WHEN u.from_q IS NOT NULL AND l.remote_quantity < u.from_q
+                            AND l.remote_observed_at IS NOT DISTINCT FROM u.from_at
+                           THEN u.quantity - (u.from_q - l.remote_quantity)
+                           ELSE u.quantity END)`;
+  // `offKeepsDirty` (a store that sells): a write that leaves the channel showing anything but
+  // the published quantity keeps the listing dirty, whoever pushed meanwhile. Another push of the
+  // connection (its lock lost with Redis) may have recorded the version this answer was planned
+  // for: the answer's version alone then left a listing clean that showed something else until
+  // the reconcile (faults e2e, "Redis restarted").
+  const off = sql`(${options.offKeepsDirty === true}::boolean AND u.wrote
+                   AND ${remote} IS DISTINCT FROM GREATEST(0, l.published_quantity))`;
+  // This push's change is answered. A change older than any call can take, sent by a push that
+  // never answered, is settled by a compare-and-set that applied (the model was what it showed).
+  const settled = sql`(l.change_token = ${options.changeToken ?? ""}
+                       OR (u.wrote AND u.compared AND l.change_sent_at
+                           < ${at}::timestamptz - make_interval(secs => ${CHANGE_UNANSWERED_MS / 1_000})))`;
   await db().execute(sql`
     UPDATE listing l
        SET pushed_version = GREATEST(l.pushed_version, u.version),
+           published_version = CASE WHEN ${off} AND l.published_version <= GREATEST(l.pushed_version, u.version)
+                                    THEN GREATEST(l.pushed_version, u.version) + 1
+                                    ELSE l.published_version END,
            pushed_quantity = CASE WHEN u.wrote THEN u.quantity ELSE l.pushed_quantity END,
            last_pushed_at = CASE WHEN u.wrote THEN ${at}::timestamptz ELSE l.last_pushed_at END,
-           -- Found up to date is not a look at the channel either: the model keeps its quantity.
-           -- Written back, it undid what moved the model since the push read it (the store's own
-           -- order applied meanwhile: the model a unit high, and the next change's answer took
-           -- that unit for a sale and held it for the settle window - chaos convergence, traced).
-           remote_quantity = CASE WHEN NOT u.wrote THEN l.remote_quantity
-                                  WHEN u.from_q IS NOT NULL AND l.remote_quantity < u.from_q
-                                   AND l.remote_observed_at IS NOT DISTINCT FROM u.from_at
-                                  THEN u.quantity - (u.from_q - l.remote_quantity)
-                                  ELSE u.quantity END,
+           remote_quantity = ${remote},
            remote_source = CASE WHEN u.wrote
                                  AND NOT (l.remote_source = 'webhook' AND l.source_location_id IS NOT NULL)
                                 THEN 'push' ELSE l.remote_source END,
@@ -135,8 +154,11 @@ export async function recordPushedBatch(
            -- A write settles what the channel shows only for the doubt it was planned under: a
            -- read owed since (its version bump is newer than the plan) is still owed.
            needs_read = l.needs_read AND NOT (u.wrote AND l.published_version <= u.version),
-           dirty_since = CASE WHEN l.published_version <= u.version THEN NULL ELSE l.dirty_since END,
+           dirty_since = CASE WHEN ${off} THEN COALESCE(l.dirty_since, ${at}::timestamptz)
+                              WHEN l.published_version <= u.version THEN NULL ELSE l.dirty_since END,
            pending_receipt_ids = ARRAY(SELECT unnest(l.pending_receipt_ids) EXCEPT SELECT unnest(u.receipts::bigint[])),
+           change_token = CASE WHEN ${settled} THEN NULL ELSE l.change_token END,
+           change_sent_at = CASE WHEN ${settled} THEN NULL ELSE l.change_sent_at END,
            failure_count = 0, last_error = NULL, updated_at = now()
       FROM unnest(${rows.map((r) => r.listingId)}::uuid[], ${rows.map((r) => r.version)}::int[],
                   ${rows.map((r) => r.quantity)}::int[], ${rows.map((r) => r.wrote)}::boolean[],
@@ -144,8 +166,9 @@ export async function recordPushedBatch(
                   ${rows.map((r) => `{${r.receiptIds.join(",")}}`)}::text[],
                   ${rows.map((r) => (r.recentWrites ? JSON.stringify(r.recentWrites) : null))}::jsonb[],
                   ${rows.map((r) => r.plannedFrom?.quantity ?? null)}::int[],
-                  ${rows.map((r) => r.plannedFrom?.seenAt?.toISOString() ?? null)}::timestamptz[])
-           AS u(id, version, quantity, wrote, state, receipts, writes, from_q, from_at)
+                  ${rows.map((r) => r.plannedFrom?.seenAt?.toISOString() ?? null)}::timestamptz[],
+                  ${rows.map((r) => r.compared === true)}::boolean[])
+           AS u(id, version, quantity, wrote, state, receipts, writes, from_q, from_at, compared)
      WHERE l.id = u.id`);
   const receipts = [...new Set(rows.flatMap((r) => r.receiptIds.map(String)))];
   if (receipts.length > 0) {
@@ -158,18 +181,60 @@ export async function recordPushedBatch(
 
 /**
  * Writes about to be sent (domain/echoes.ts): remembered before the call, because the channel's
- * echo can arrive before the call returns. Only the push of the connection (under its lock)
- * writes this column.
+ * echo can arrive before the call returns.
+ *
+ * Locks only avoid wasted work, and two pushes of one connection can run at once (the lock lost
+ * with Redis) or one can die between its call and its record. So a change (no compare) is sent
+ * only to a listing the push claims here (rows with `change`, under `token`): `changes` are
+ * the listings claimed. A listing another push sent a change to that is still on its way
+ * (unanswered, younger than CHANGE_IN_FLIGHT_MS) is `busy`: not written now (that push records
+ * and follows its answer), not remembered, and looked at again when the change would be old.
+ * One whose change is older (its push died) is written with compare-and-set, which cannot apply
+ * anything twice.
  */
 export async function rememberIntendedWrites(
-  rows: { listingId: string; recentWrites: RecentWrite[] }[],
-): Promise<void> {
-  if (rows.length === 0) return;
-  await db().execute(sql`
-    UPDATE listing l SET recent_writes = u.writes
+  rows: { listingId: string; recentWrites: RecentWrite[]; change?: boolean }[],
+  token = "",
+  at = new Date(),
+): Promise<{ changes: Set<string>; busy: Map<string, Date> }> {
+  const changes = new Set<string>();
+  const busy = new Map<string, Date>();
+  if (rows.length === 0) return { changes, busy };
+  const inFlight = sql`(l.change_token IS NOT NULL AND l.change_token <> ${token}
+                        AND l.change_sent_at > ${at}::timestamptz - make_interval(secs => ${CHANGE_IN_FLIGHT_MS / 1_000}))`;
+  const claims = sql`(u.change AND l.change_token IS NULL)`;
+  const answered = await db().query<{ id: string; claimed: boolean; busySince: Date | null }>(sql`
+    UPDATE listing l
+       SET recent_writes = CASE WHEN ${inFlight} THEN l.recent_writes ELSE u.writes END,
+           change_token = CASE WHEN ${claims} THEN ${token} ELSE l.change_token END,
+           change_sent_at = CASE WHEN ${claims} THEN ${at}::timestamptz ELSE l.change_sent_at END
       FROM unnest(${rows.map((r) => r.listingId)}::uuid[],
-                  ${rows.map((r) => JSON.stringify(r.recentWrites))}::jsonb[]) AS u(id, writes)
-     WHERE l.id = u.id`);
+                  ${rows.map((r) => JSON.stringify(r.recentWrites))}::jsonb[],
+                  ${rows.map((r) => r.change === true)}::boolean[]) AS u(id, writes, change)
+     WHERE l.id = u.id
+    RETURNING l.id, u.change AND l.change_token IS NOT DISTINCT FROM ${token} AS claimed,
+              CASE WHEN ${inFlight} THEN l.change_sent_at END AS "busySince"`);
+  for (const row of answered) {
+    if (row.busySince) busy.set(row.id, row.busySince);
+    else if (row.claimed) changes.add(row.id);
+  }
+  return { changes, busy };
+}
+
+/**
+ * How long a change may be on its way before its push counts as dead (the lock's lifetime: a
+ * holder silent that long has lost its lock too).
+ */
+export const CHANGE_IN_FLIGHT_MS = 4_000;
+/** How long a change sent by a push that never answered may still land (the call's timeout, with room). */
+export const CHANGE_UNANSWERED_MS = 60_000;
+
+/** Changes `token` claimed and did not send, or sent and the channel refused before applying. */
+export async function releaseChanges(token: string, listingIds: string[]): Promise<void> {
+  if (listingIds.length === 0) return;
+  await db().execute(sql`
+    UPDATE listing SET change_token = NULL, change_sent_at = NULL
+     WHERE id = ANY(${listingIds}::uuid[]) AND change_token = ${token}`);
 }
 
 export type RemoteObservation = {
@@ -239,11 +304,16 @@ async function writeRemotes(
   rows: RemoteObservation[],
   options: { authoritative: boolean },
 ): Promise<void> {
+  // A read long after a change that was never answered shows whatever it did: settled.
+  const settles = sql`(${options.authoritative}::boolean AND u.source = 'read'
+                       AND l.change_sent_at < u.at - make_interval(secs => ${CHANGE_UNANSWERED_MS / 1_000}))`;
   for (let i = 0; i < rows.length; i += 1_000) {
     const chunk = rows.slice(i, i + 1_000);
     await db().execute(sql`
       UPDATE listing l
-         SET remote_quantity = u.quantity,
+         SET change_token = CASE WHEN ${settles} THEN NULL ELSE l.change_token END,
+             change_sent_at = CASE WHEN ${settles} THEN NULL ELSE l.change_sent_at END,
+             remote_quantity = u.quantity,
              remote_state = COALESCE(u.state, l.remote_state),
              remote_source = CASE WHEN NOT ${options.authoritative}::boolean AND l.remote_source = 'webhook'
                                        AND l.source_location_id IS NOT NULL

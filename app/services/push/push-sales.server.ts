@@ -9,6 +9,7 @@
  * confirmed later; a listing the channel throttles stays dirty for a deferred run; channels with
  * a daily revision budget are paced so a hot listing never exceeds it.
  */
+import { randomUUID } from "node:crypto";
 import { ChannelReadsThrottledError, ChannelThrottledError } from "../../channels/errors";
 import type {
   ChannelAdapter,
@@ -58,6 +59,8 @@ export async function pushSalesConnection(
   };
   const logger = log({ connectionId: conn.id, shop: conn.accountRef });
   const relative = adapter.capabilities.relativeWrites && env().PUSH_WRITES === "relative";
+  /** This push's claim on the listings it sends changes to. */
+  const token = randomUUID();
 
   for (let round = 0; round < 4; round++) {
     let dirty = await listings.dirtyListings(conn.id, BATCH);
@@ -133,6 +136,35 @@ export async function pushSalesConnection(
       return outcome;
     }
 
+    const sentAt = now();
+    const intended = new Map(
+      plan.writes.map((w) => [
+        w.listingId,
+        rememberWrites(byId.get(w.listingId)!.recentWrites, [w.quantity], sentAt),
+      ]),
+    );
+    // A change is sent only to a listing this push claims, and nothing to one another push's
+    // change is still on its way to: two pushes of the connection at once (its lock lost with
+    // Redis), or one killed between its call and its record, must not land a unit twice — the
+    // idempotency key is the batch's, and another batch holding the same listing has another.
+    const { changes, busy } = await listings.rememberIntendedWrites(
+      [...intended].map(([listingId, recentWrites]) => ({
+        listingId,
+        recentWrites,
+        change: relative && !byId.get(listingId)!.needsRead,
+      })),
+      token,
+      sentAt,
+    );
+    for (const since of busy.values()) {
+      const until = new Date(since.getTime() + listings.CHANGE_IN_FLIGHT_MS);
+      if (!outcome.deferredUntil || until < outcome.deferredUntil) outcome.deferredUntil = until;
+    }
+    plan.writes = plan.writes.filter((w) => !busy.has(w.listingId));
+    if (plan.writes.length === 0) {
+      outcome.more = dirty.length === BATCH && budgetDeferred.length + busy.size < dirty.length;
+      return outcome;
+    }
     const writes: QuantityWrite[] = plan.writes.map((w) => {
       const l = byId.get(w.listingId)!;
       return {
@@ -142,7 +174,7 @@ export async function pushSalesConnection(
         sku: l.sku,
         quantity: w.quantity,
         expected: adapter.capabilities.compareAndSet ? w.expected : null,
-        relative: relative && !l.needsRead,
+        relative: changes.has(l.id),
       };
     });
     const version = plan.writes
@@ -150,18 +182,17 @@ export async function pushSalesConnection(
       .join(",");
     const planned = new Map(plan.writes.map((w) => [w.listingId, w.quantity]));
     const sent = new Map(writes.map((w) => [w.listingId, w]));
-    const sentAt = now();
-    const intended = new Map(
-      plan.writes.map((w) => [
-        w.listingId,
-        rememberWrites(byId.get(w.listingId)!.recentWrites, [w.quantity], sentAt),
-      ]),
-    );
-    await listings.rememberIntendedWrites(
-      [...intended].map(([listingId, recentWrites]) => ({ listingId, recentWrites })),
-    );
     const writeStart = Date.now();
-    const results = await adapter.writeQuantities(conn, writes, version);
+    let results: Awaited<ReturnType<ChannelAdapter["writeQuantities"]>>;
+    try {
+      results = await adapter.writeQuantities(conn, writes, version);
+    } catch (error) {
+      // Refused before anything was applied: the changes are free again. Any other failure may
+      // have landed them: their claims stay until answered by a compare-and-set.
+      if (error instanceof ChannelThrottledError)
+        await listings.releaseChanges(token, [...changes]);
+      throw error;
+    }
     if (logger.isLevelEnabled("debug")) {
       const resultOf = new Map(results.map((r) => [r.listingId, r]));
       logger.debug(
@@ -228,6 +259,7 @@ export async function pushSalesConnection(
           ...(write.relative && shift <= 0 && l.remoteQuantity !== null
             ? { plannedFrom: { quantity: l.remoteQuantity + shift, seenAt: l.remoteObservedAt } }
             : {}),
+          compared: !write.relative && write.expected !== null,
         });
         if (shift === 0) pushMetrics.observeLatency(conn.kind, l.dirtySince, written);
         outcome.wrote++;
@@ -263,7 +295,16 @@ export async function pushSalesConnection(
     }
     // Held before the answers are recorded: the hold weighs each drop against the model it had.
     await holdUnexplainedDrops(conn, drops);
-    await listings.recordPushedBatch(conn.id, applied, written);
+    await listings.recordPushedBatch(conn.id, applied, written, {
+      offKeepsDirty: true,
+      changeToken: token,
+    });
+    // Changes refused or throttled were not applied: free again.
+    const answered = new Set(applied.map((r) => r.listingId));
+    await listings.releaseChanges(
+      token,
+      [...changes].filter((id) => !answered.has(id)),
+    );
     await listings.recordPending(pending, written);
     if (pending.length > 0)
       await enqueueSafely("confirm", () => enqueueConfirmWrites(conn.id, CONFIRM_AFTER_MS));
