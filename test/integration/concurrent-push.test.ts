@@ -113,15 +113,29 @@ describe("two pushes of one connection at once", () => {
     await settle(a);
     const shown = available(A, "TEE");
     await order(b, "TEE", 2);
+    // Every answer either push gets, the store's TEE then: never below the two units sold.
+    const lowest = { TEE: shown };
+    const watched = (adapter: ChannelAdapter): ChannelAdapter => {
+      const watching: ChannelAdapter = Object.create(adapter);
+      watching.writeQuantities = async (ctx, writes, version) => {
+        const results = await adapter.writeQuantities(ctx, writes, version);
+        lowest.TEE = Math.min(lowest.TEE, available(A, "TEE"));
+        return results;
+      };
+      return watching;
+    };
     // While this push's call is on its way, CAP changes and a second push of A runs to its end
     // (its batch holds TEE and CAP: another key).
     await pushSalesConnection(
       a,
-      racing(async () => {
-        await order(b, "CAP", 1);
-        await pushSalesConnection(a, adapterFor("shopify"));
-      }),
+      watched(
+        racing(async () => {
+          await order(b, "CAP", 1);
+          await pushSalesConnection(a, watched(adapterFor("shopify")));
+        }),
+      ),
     );
+    expect(lowest.TEE).toBe(shown - 2);
     expect(available(A, "TEE")).toBe(shown - 2);
     await settle(a);
     expect(available(A, "TEE")).toBe(shown - 2);
