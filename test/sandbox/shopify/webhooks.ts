@@ -34,10 +34,8 @@ export type DeliveryConfig = {
   concurrency: number;
   /**
    * Reuse connections between attempts, as Shopify's delivery system does ("uses HTTP Keep-Alive
-   * to reuse connections to the same host and endpoint", webhook best practices). Off by default
-   * for now: the faults e2e "Redis restarted" failed in CI with it on, together with a web check
-   * since removed (it dropped deliveries whose socket looked closed); with the check gone it is
-   * not yet shown harmless there (closing note of issue 11). The bench turns it on.
+   * to reuse connections to the same host and endpoint", webhook best practices). On by
+   * default; off gives every attempt a fresh connection.
    */
   keepAlive: boolean;
   /**
@@ -60,7 +58,7 @@ export const DEFAULT_DELIVERY_CONFIG: DeliveryConfig = {
   timeoutMs: 5000,
   connectTimeoutMs: 1000,
   concurrency: 10,
-  keepAlive: false,
+  keepAlive: true,
   dropFirstProbability: 0,
   dropRetryMs: null,
 };
