@@ -199,15 +199,18 @@ async function warmUp(build: ServerBuild, orders: number): Promise<void> {
  * loader/action pipeline (a sixth or so more). Every other path, and any route missing from the
  * build, goes through Express and Remix as before.
  */
-const DIRECT_WEBHOOKS = ["orders", "inventory_levels/update", "refunds", "fulfillments"];
-
 /**
- * Waiting for a place, orders, refunds and fulfilments go before level updates (the sale the
- * other channels wait for, against mostly echoes of our own writes), but a level update waits
- * behind them for at most this long: it is evidence too (a drop before its order, a merchant's
- * edit), and Shopify gives every delivery 5 s.
+ * Waiting for a place, orders, refunds and fulfilments (`urgent`) go before level updates (the
+ * sale the other channels wait for, against mostly echoes of our own writes), but a level update
+ * waits behind them for at most LEVELS_YIELD_MS: it is evidence too (a drop before its order, a
+ * merchant's edit), and Shopify gives every delivery 5 s.
  */
-const LEVELS_PATH = "/webhooks/inventory_levels/update";
+const DIRECT_WEBHOOKS = [
+  { topicPath: "orders", urgent: true },
+  { topicPath: "inventory_levels/update", urgent: false },
+  { topicPath: "refunds", urgent: true },
+  { topicPath: "fulfillments", urgent: true },
+] as const;
 const LEVELS_YIELD_MS = 2_000;
 
 /**
@@ -219,21 +222,22 @@ function directWebhooks(
   limit: number,
   admission: Admission,
 ): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
-  const actions = new Map<string, NonNullable<ServerBuild["routes"][string]["module"]["action"]>>();
-  for (const topicPath of DIRECT_WEBHOOKS) {
+  type Action = NonNullable<ServerBuild["routes"][string]["module"]["action"]>;
+  const actions = new Map<string, { action: Action; urgent: boolean }>();
+  for (const { topicPath, urgent } of DIRECT_WEBHOOKS) {
     const action = build.routes[`routes/webhooks.${topicPath.replace("/", ".")}`]?.module.action;
-    if (action) actions.set(`/webhooks/${topicPath}`, action);
+    if (action) actions.set(`/webhooks/${topicPath}`, { action, urgent });
   }
   return (req, res) => {
     if (req.method !== "POST" || !req.url) return false;
     const query = req.url.indexOf("?");
     const path = query === -1 ? req.url : req.url.slice(0, query);
-    const action = actions.get(path);
-    if (!action) return false;
+    const direct = actions.get(path);
+    if (!direct) return false;
+    const { action, urgent } = direct;
     // A body without a length is bounded while it is read.
     if (refusedAsTooLarge(req, res, limit)) return true;
     const arrived = performance.now();
-    const urgent = path !== LEVELS_PATH;
     void admission.run(async () => {
       metrics().webhookAdmissionWaitSeconds.observe(
         { class: urgent ? "orders" : "levels" },

@@ -2,8 +2,9 @@
  * Per-connection locks in Redis, shared by every worker process: at most one push (or source
  * read) of a connection runs at a time. A lock lives `ttlMs` and is renewed every third of that
  * while its holder runs, so a long push keeps it and a worker killed mid-push (SIGKILL, OOM) frees
- * it within `ttlMs`. Locks only avoid wasted work: correctness never depends on them (PostgreSQL
- * and the channels' own compare-and-set or idempotency keys decide).
+ * it within `ttlMs`. Locks only avoid wasted work: correctness never depends on them (PostgreSQL,
+ * the channels' own compare-and-set or idempotency keys, and the change claims of sales pushes —
+ * `listings.rememberIntendedWrites` — decide). Redis loses them when it restarts.
  */
 import type { Redis } from "ioredis";
 import { ChannelThrottledError } from "../channels/errors";
