@@ -1,4 +1,5 @@
 import type { ConnectionContext } from "../../app/channels/channel-adapter";
+import { adapterFor } from "../../app/channels/registry.server";
 import { resetEnvCache } from "../../app/env.server";
 import { seal } from "../../app/lib/credentials.server";
 import {
@@ -7,6 +8,8 @@ import {
   upsertSalesConnection,
 } from "../../app/repositories/connections.server";
 import { storeOfflineToken } from "../../app/repositories/sessions.server";
+import { importCatalog } from "../../app/services/catalog/import-catalog.server";
+import { pushSourceConnection } from "../../app/services/push/push-source.server";
 import { recordInstall } from "../../app/services/shops.server";
 import type { ShopSeed } from "../sandbox/shopify/state";
 import { startLocalShopify, type LocalShopify } from "../sandbox/shopify/server";
@@ -56,4 +59,37 @@ export async function connectSalesStore(
     credentials: seal({ accessToken }),
   });
   return toContext((await loadConnection(sales.id))!);
+}
+
+/**
+ * A source store holding `stock` of each SKU and two sales stores holding none, each a product
+ * per SKU; the shop installed, both stores connected, every catalog imported and the source's
+ * states pushed (what a merchant's set-up leaves).
+ */
+export async function startSourceAndTwoStores(
+  domains: [source: string, a: string, b: string],
+  products: { title: string; sku: string }[],
+  stock = 50,
+): Promise<{
+  local: LocalShopify;
+  shopId: string;
+  source: ConnectionContext;
+  a: ConnectionContext;
+  b: ConnectionContext;
+}> {
+  const local = await startLocalStores(
+    domains.map((domain, i) => ({
+      domain,
+      products: products.map(({ title, sku }) => ({
+        title,
+        variants: [{ sku, inventory: { Warehouse: i === 0 ? stock : 0 } }],
+      })),
+    })),
+  );
+  const { shopId, source } = await installSource(domains[0], "token-0");
+  const a = await connectSalesStore(shopId, domains[1], "token-1");
+  const b = await connectSalesStore(shopId, domains[2], "token-2");
+  for (const conn of [source, a, b]) await importCatalog(conn, adapterFor("shopify"));
+  await pushSourceConnection(source, adapterFor("shopify"), {});
+  return { local, shopId, source, a, b };
 }

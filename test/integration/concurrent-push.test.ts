@@ -3,12 +3,10 @@ import type { ChannelAdapter, ConnectionContext } from "../../app/channels/chann
 import type { LineCommand } from "../../app/domain/ledger";
 import { adapterFor } from "../../app/channels/registry.server";
 import prisma from "../../app/db.server";
-import { importCatalog } from "../../app/services/catalog/import-catalog.server";
 import { applyLedgerEvent } from "../../app/services/ledger/apply-event.server";
 import { pushSalesConnection } from "../../app/services/push/push-sales.server";
 import * as listings from "../../app/repositories/listings.server";
-import { pushSourceConnection } from "../../app/services/push/push-source.server";
-import { connectSalesStore, installSource, startLocalStores } from "../helpers/local-stores";
+import { startSourceAndTwoStores } from "../helpers/local-stores";
 import type { LocalShopify } from "../sandbox/shopify/server";
 
 const SOURCE = "concurrent-source.myshopify.com";
@@ -16,7 +14,6 @@ const A = "concurrent-a.myshopify.com";
 const B = "concurrent-b.myshopify.com";
 let local: LocalShopify;
 let shopId: string;
-let source: ConnectionContext;
 let a: ConnectionContext;
 let b: ConnectionContext;
 let orders = 0;
@@ -57,20 +54,13 @@ async function line(conn: ConnectionContext, sku: string, id: string, command: L
 }
 
 beforeAll(async () => {
-  local = await startLocalStores(
-    [SOURCE, A, B].map((domain, i) => ({
-      domain,
-      products: [
-        { title: "Tee", variants: [{ sku: "TEE", inventory: { Warehouse: i === 0 ? 50 : 0 } }] },
-        { title: "Cap", variants: [{ sku: "CAP", inventory: { Warehouse: i === 0 ? 50 : 0 } }] },
-      ],
-    })),
-  );
-  ({ shopId, source } = await installSource(SOURCE, "token-0"));
-  a = await connectSalesStore(shopId, A, "token-1");
-  b = await connectSalesStore(shopId, B, "token-2");
-  for (const conn of [source, a, b]) await importCatalog(conn, adapterFor("shopify"));
-  await pushSourceConnection(source, adapterFor("shopify"), {});
+  ({ local, shopId, a, b } = await startSourceAndTwoStores(
+    [SOURCE, A, B],
+    [
+      { title: "Tee", sku: "TEE" },
+      { title: "Cap", sku: "CAP" },
+    ],
+  ));
   for (const conn of [a, b]) await pushSalesConnection(conn, adapterFor("shopify"));
 });
 

@@ -3,13 +3,11 @@ import type { ChannelAdapter, ConnectionContext } from "../../app/channels/chann
 import { adapterFor } from "../../app/channels/registry.server";
 import prisma from "../../app/db.server";
 import { resetEnvCache } from "../../app/env.server";
-import { importCatalog } from "../../app/services/catalog/import-catalog.server";
 import { observeLevel } from "../../app/services/ingest/observe-level.server";
 import { applyLedgerEvent } from "../../app/services/ledger/apply-event.server";
 import { pushSalesConnection } from "../../app/services/push/push-sales.server";
-import { pushSourceConnection } from "../../app/services/push/push-source.server";
 import * as listings from "../../app/repositories/listings.server";
-import { connectSalesStore, installSource, startLocalStores } from "../helpers/local-stores";
+import { startSourceAndTwoStores } from "../helpers/local-stores";
 import type { LocalShopify } from "../sandbox/shopify/server";
 
 /**
@@ -30,7 +28,6 @@ const A = "relative-a.myshopify.com";
 const B = "relative-b.myshopify.com";
 let local: LocalShopify;
 let shopId: string;
-let source: ConnectionContext;
 let a: ConnectionContext;
 let b: ConnectionContext;
 let orders = 0;
@@ -70,19 +67,10 @@ async function order(conn: ConnectionContext, quantity: number, soldAt: Date) {
 }
 
 beforeAll(async () => {
-  local = await startLocalStores(
-    [SOURCE, A, B].map((domain, i) => ({
-      domain,
-      products: [
-        { title: "Tee", variants: [{ sku: "TEE", inventory: { Warehouse: i === 0 ? 50 : 0 } }] },
-      ],
-    })),
-  );
-  ({ shopId, source } = await installSource(SOURCE, "token-0"));
-  a = await connectSalesStore(shopId, A, "token-1");
-  b = await connectSalesStore(shopId, B, "token-2");
-  for (const conn of [source, a, b]) await importCatalog(conn, adapterFor("shopify"));
-  await pushSourceConnection(source, adapterFor("shopify"), {});
+  ({ local, shopId, a, b } = await startSourceAndTwoStores(
+    [SOURCE, A, B],
+    [{ title: "Tee", sku: "TEE" }],
+  ));
 });
 
 afterAll(async () => {
