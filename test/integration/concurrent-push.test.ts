@@ -160,6 +160,7 @@ describe("two pushes of one connection at once", () => {
       return results;
     };
     const soon = await pushSalesConnection(a, watching);
+    expect(highest.TEE).toBe(shown + 2);
     expect(soon.deferredUntil).not.toBeNull();
     expect((await listing(a, "CAP")).remoteQuantity).toBe(available(A, "CAP"));
     expect((await listing(a, "TEE")).publishedVersion).toBeGreaterThan(
