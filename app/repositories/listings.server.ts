@@ -4,7 +4,7 @@
  */
 import type { LevelFacts } from "../domain/types";
 import type { RecentWrite } from "../domain/echoes";
-import { db, sql } from "../lib/sql.server";
+import { db, sql, type Sql } from "../lib/sql.server";
 
 export type DirtyListing = {
   id: string;
@@ -132,8 +132,7 @@ export async function recordPushedBatch(
   // This push's change is answered. A change older than any call can take, sent by a push that
   // never answered, is settled by a compare-and-set that applied (the model was what it showed).
   const settled = sql`(l.change_token = ${options.changeToken ?? ""}
-                       OR (u.wrote AND u.compared AND l.change_sent_at
-                           < ${at}::timestamptz - make_interval(secs => ${CHANGE_UNANSWERED_MS / 1_000})))`;
+                       OR (u.wrote AND u.compared AND ${changeOlder(sql`${at}::timestamptz`, CHANGE_UNANSWERED_MS)}))`;
   await db().execute(sql`
     UPDATE listing l
        SET pushed_version = GREATEST(l.pushed_version, u.version),
@@ -201,7 +200,7 @@ export async function rememberIntendedWrites(
   const busy = new Map<string, Date>();
   if (rows.length === 0) return { changes, busy };
   const inFlight = sql`(l.change_token IS NOT NULL AND l.change_token <> ${token}
-                        AND l.change_sent_at > ${at}::timestamptz - make_interval(secs => ${CHANGE_IN_FLIGHT_MS / 1_000}))`;
+                        AND NOT ${changeOlder(sql`${at}::timestamptz`, CHANGE_IN_FLIGHT_MS)})`;
   const claims = sql`(u.change AND l.change_token IS NULL)`;
   const answered = await db().query<{ id: string; claimed: boolean; busySince: Date | null }>(sql`
     UPDATE listing l
@@ -228,6 +227,11 @@ export async function rememberIntendedWrites(
 export const CHANGE_IN_FLIGHT_MS = 4_000;
 /** How long a change sent by a push that never answered may still land (the call's timeout, with room). */
 export const CHANGE_UNANSWERED_MS = 60_000;
+
+/** Whether the listing's unanswered change was sent more than `ms` before `at` (SQL, listing `l`). */
+function changeOlder(at: Sql, ms: number): Sql {
+  return sql`(l.change_sent_at < ${at} - make_interval(secs => ${ms / 1_000}))`;
+}
 
 /** Changes `token` claimed and did not send, or sent and the channel refused before applying. */
 export async function releaseChanges(token: string, listingIds: string[]): Promise<void> {
@@ -306,7 +310,7 @@ async function writeRemotes(
 ): Promise<void> {
   // A read long after a change that was never answered shows whatever it did: settled.
   const settles = sql`(${options.authoritative}::boolean AND u.source = 'read'
-                       AND l.change_sent_at < u.at - make_interval(secs => ${CHANGE_UNANSWERED_MS / 1_000}))`;
+                       AND ${changeOlder(sql`u.at`, CHANGE_UNANSWERED_MS)})`;
   for (let i = 0; i < rows.length; i += 1_000) {
     const chunk = rows.slice(i, i + 1_000);
     await db().execute(sql`
