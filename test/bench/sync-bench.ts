@@ -294,8 +294,7 @@ async function main(): Promise<void> {
     secondaryStores: p.connections - 1,
     workers: p.workers,
     throttle: { maximumAvailable: p.restoreRate * 20, restoreRate: p.restoreRate },
-    // Connections kept alive, as Shopify delivers (decision 0025).
-    delivery: { delayMs: [0, 0], concurrency: 100, keepAlive: true },
+    delivery: { delayMs: [0, 0], concurrency: 100 },
     parallelConnect: true,
     presetStores: true,
     env: {

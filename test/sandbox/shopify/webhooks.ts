@@ -506,7 +506,6 @@ export class WebhookDispatcher {
         const sent = request;
         if (
           !fresh &&
-          config.keepAlive &&
           !answered &&
           !settled &&
           sent?.reusedSocket &&
