@@ -1,5 +1,7 @@
 import type { ConnectionContext } from "../../app/channels/channel-adapter";
 import { adapterFor } from "../../app/channels/registry.server";
+import prisma from "../../app/db.server";
+import type { LineCommand } from "../../app/domain/ledger";
 import { resetEnvCache } from "../../app/env.server";
 import { seal } from "../../app/lib/credentials.server";
 import {
@@ -9,6 +11,7 @@ import {
 } from "../../app/repositories/connections.server";
 import { storeOfflineToken } from "../../app/repositories/sessions.server";
 import { importCatalog } from "../../app/services/catalog/import-catalog.server";
+import { applyLedgerEvent } from "../../app/services/ledger/apply-event.server";
 import { pushSourceConnection } from "../../app/services/push/push-source.server";
 import { recordInstall } from "../../app/services/shops.server";
 import type { ShopSeed } from "../sandbox/shopify/state";
@@ -92,4 +95,41 @@ export async function startSourceAndTwoStores(
   for (const conn of [source, a, b]) await importCatalog(conn, adapterFor("shopify"));
   await pushSourceConnection(source, adapterFor("shopify"), {});
   return { local, shopId, source, a, b };
+}
+
+/** What `store` shows available for `sku` at its only location. */
+export function availableAt(local: LocalShopify, store: string, sku: string): number {
+  const shop = local.sandbox.shop(store);
+  const variant = [...shop.variants.values()].find((v) => v.sku === sku)!;
+  return [...shop.items.get(variant.inventoryItemId)!.levels.values()][0]!.quantities.available;
+}
+
+/**
+ * A command on an order's only line at `conn`, applied as its webhook would apply it (the local
+ * stores' own webhooks go nowhere in these tests).
+ */
+export async function applyOrderLine(
+  shopId: string,
+  conn: ConnectionContext,
+  line: { orderId: string; sku: string; command: LineCommand },
+): Promise<void> {
+  const listing = await prisma.listing.findFirstOrThrow({
+    where: { connectionId: conn.id, sku: line.sku },
+  });
+  await applyLedgerEvent({
+    shopId,
+    actor: "test:order",
+    operations: [
+      {
+        type: "line",
+        key: `${conn.id}/order/${line.orderId}/line/1/${line.command.kind}`,
+        connectionId: conn.id,
+        orderId: line.orderId,
+        lineId: "1",
+        sku: line.sku,
+        remoteRef: listing.remoteVariantRef,
+        command: line.command,
+      },
+    ],
+  });
 }

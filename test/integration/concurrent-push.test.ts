@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChannelAdapter, ConnectionContext } from "../../app/channels/channel-adapter";
-import type { LineCommand } from "../../app/domain/ledger";
 import { adapterFor } from "../../app/channels/registry.server";
 import prisma from "../../app/db.server";
-import { applyLedgerEvent } from "../../app/services/ledger/apply-event.server";
 import { pushSalesConnection } from "../../app/services/push/push-sales.server";
 import * as listings from "../../app/repositories/listings.server";
-import { startSourceAndTwoStores } from "../helpers/local-stores";
+import { applyOrderLine, availableAt, startSourceAndTwoStores } from "../helpers/local-stores";
 import type { LocalShopify } from "../sandbox/shopify/server";
 
 const SOURCE = "concurrent-source.myshopify.com";
@@ -18,39 +16,19 @@ let a: ConnectionContext;
 let b: ConnectionContext;
 let orders = 0;
 
-const available = (store: string, sku: string) => {
-  const shop = local.sandbox.shop(store);
-  const variant = [...shop.variants.values()].find((v) => v.sku === sku)!;
-  return [...shop.items.get(variant.inventoryItemId)!.levels.values()][0]!.quantities.available;
-};
+const available = (store: string, sku: string) => availableAt(local, store, sku);
 const listing = (conn: ConnectionContext, sku: string) =>
   prisma.listing.findFirstOrThrow({ where: { connectionId: conn.id, sku } });
 
 async function order(conn: ConnectionContext, sku: string, quantity: number) {
-  const id = `o-${++orders}`;
-  await line(conn, sku, id, { kind: "placed", quantity, version: new Date().toISOString() });
-  return id;
-}
-
-/** A command on an order's only line, as its webhook would apply it. */
-async function line(conn: ConnectionContext, sku: string, id: string, command: LineCommand) {
-  const l = await listing(conn, sku);
-  await applyLedgerEvent({
-    shopId,
-    actor: "test:order",
-    operations: [
-      {
-        type: "line",
-        key: `${conn.id}/order/${id}/line/1/${command.kind}`,
-        connectionId: conn.id,
-        orderId: id,
-        lineId: "1",
-        sku,
-        remoteRef: l.remoteVariantRef,
-        command,
-      },
-    ],
+  const orderId = `o-${++orders}`;
+  const version = new Date().toISOString();
+  await applyOrderLine(shopId, conn, {
+    orderId,
+    sku,
+    command: { kind: "placed", quantity, version },
   });
+  return orderId;
 }
 
 beforeAll(async () => {
@@ -140,7 +118,11 @@ describe("two pushes of one connection at once", () => {
     const id = await order(b, "TEE", 2);
     await settle(a);
     const shown = available(A, "TEE");
-    await line(b, "TEE", id, { kind: "cancelled_all" });
+    await applyOrderLine(shopId, b, {
+      orderId: id,
+      sku: "TEE",
+      command: { kind: "cancelled_all" },
+    });
     // The call lands; the worker is killed before the answer is recorded.
     const dying: ChannelAdapter = Object.create(adapterFor("shopify"));
     dying.writeQuantities = async (ctx, writes, version) => {

@@ -4,10 +4,9 @@ import { adapterFor } from "../../app/channels/registry.server";
 import prisma from "../../app/db.server";
 import { resetEnvCache } from "../../app/env.server";
 import { observeLevel } from "../../app/services/ingest/observe-level.server";
-import { applyLedgerEvent } from "../../app/services/ledger/apply-event.server";
 import { pushSalesConnection } from "../../app/services/push/push-sales.server";
 import * as listings from "../../app/repositories/listings.server";
-import { startSourceAndTwoStores } from "../helpers/local-stores";
+import { applyOrderLine, availableAt, startSourceAndTwoStores } from "../helpers/local-stores";
 import type { LocalShopify } from "../sandbox/shopify/server";
 
 /**
@@ -32,11 +31,7 @@ let a: ConnectionContext;
 let b: ConnectionContext;
 let orders = 0;
 
-const available = (store: string) => {
-  const shop = local.sandbox.shop(store);
-  const variant = [...shop.variants.values()].find((v) => v.sku === "TEE")!;
-  return [...shop.items.get(variant.inventoryItemId)!.levels.values()][0]!.quantities.available;
-};
+const available = (store: string) => availableAt(local, store, "TEE");
 const listing = (conn: ConnectionContext) =>
   prisma.listing.findFirstOrThrow({ where: { connectionId: conn.id, sku: "TEE" } });
 const hold = async (conn: ConnectionContext) =>
@@ -46,23 +41,10 @@ const calls = (store: string) =>
 
 /** An order on `conn` as its webhook would apply it (the sandbox's own webhooks go nowhere). */
 async function order(conn: ConnectionContext, quantity: number, soldAt: Date) {
-  const l = await listing(conn);
-  const id = `o-${++orders}`;
-  await applyLedgerEvent({
-    shopId,
-    actor: "test:order",
-    operations: [
-      {
-        type: "line",
-        key: `${conn.id}/order/${id}/line/1/ordered`,
-        connectionId: conn.id,
-        orderId: id,
-        lineId: "1",
-        sku: "TEE",
-        remoteRef: l.remoteVariantRef,
-        command: { kind: "placed", quantity, version: soldAt.toISOString() },
-      },
-    ],
+  await applyOrderLine(shopId, conn, {
+    orderId: `o-${++orders}`,
+    sku: "TEE",
+    command: { kind: "placed", quantity, version: soldAt.toISOString() },
   });
 }
 
