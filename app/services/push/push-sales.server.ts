@@ -17,6 +17,7 @@ import type {
   QuantityWrite,
   RemoteQuantity,
   RemoteRef,
+  WriteResult,
 } from "../../channels/channel-adapter";
 import { rememberWrites } from "../../domain/echoes";
 import { planSalesWrites, showsPublished, type SalesPlan } from "../../domain/plan";
@@ -183,7 +184,7 @@ export async function pushSalesConnection(
     const planned = new Map(plan.writes.map((w) => [w.listingId, w.quantity]));
     const sent = new Map(writes.map((w) => [w.listingId, w]));
     const writeStart = Date.now();
-    let results: Awaited<ReturnType<ChannelAdapter["writeQuantities"]>>;
+    let results: WriteResult[];
     try {
       results = await adapter.writeQuantities(conn, writes, version);
     } catch (error) {
