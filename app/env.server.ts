@@ -40,7 +40,8 @@ const ZBaseEnv = z.object({
   WEB_CONCURRENCY: intString(1, 32).default(1),
   /**
    * Stored receipts a web process applies itself, at once, instead of enqueuing them (its fast
-   * lane; one shop takes at most half). 0: every receipt goes through the ingest queue.
+   * lane; one shop takes all but two of them, decision 0026). 0: every receipt goes through the
+   * ingest queue.
    */
   WEB_INGEST_SLOTS: intString(0, 64).default(8),
   /**

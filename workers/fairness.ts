@@ -1,13 +1,11 @@
 /**
  * Fair use of a worker's ingest slots across shops: one shop may hold at most all but
- * `RESERVED_SLOTS` of them at once, so another shop's order always finds a free slot while one
+ * `RESERVED_FOR_OTHER_SHOPS` of them at once, so another shop's order always finds a free slot while one
  * shop floods (with the per-shop priority numbers given at enqueue, app/queues/jobs.server.ts).
  * A job over its shop's share waits a moment without using an attempt.
  */
 import { ChannelThrottledError } from "../app/channels/errors";
-import { ShopSlots } from "../app/lib/shop-slots";
-
-const RESERVED_SLOTS = 2;
+import { RESERVED_FOR_OTHER_SHOPS, ShopSlots } from "../app/lib/shop-slots";
 
 /** The job's shop already uses its share of this worker's slots. */
 export class ShopShareExceededError extends ChannelThrottledError {
@@ -23,7 +21,7 @@ export class ShopShares {
 
   constructor(concurrency: number) {
     // BullMQ bounds the total; only one shop's share is counted here.
-    this.slots = new ShopSlots(Infinity, concurrency - RESERVED_SLOTS);
+    this.slots = new ShopSlots(Infinity, concurrency - RESERVED_FOR_OTHER_SHOPS);
   }
 
   get share(): number {

@@ -4,7 +4,7 @@ import prisma from "../../app/db.server";
 import { env } from "../../app/env.server";
 import { ShopSlots } from "../../app/lib/shop-slots";
 import * as receipts from "../../app/repositories/receipts.server";
-import { applyNowOrEnqueue } from "../../app/services/inbound/apply-now.server";
+import { applyNowOrEnqueue, laneSlots } from "../../app/services/inbound/apply-now.server";
 import { recordUninstall } from "../../app/services/shops.server";
 import { orderSnapshot, sourceTarget, storeOrder } from "../factories/deliveries";
 import { seedShop, type SeededShop } from "../factories/shop";
@@ -51,6 +51,21 @@ describe("ShopSlots", () => {
     slots.release("a");
     expect(slots.tryTake("c")).toBe(true);
     expect(new ShopSlots(1).perShop).toBe(1);
+  });
+
+  it("gives the web's lane to a shop selling alone, all but the slots kept for other shops", () => {
+    const lane = laneSlots(8);
+    const loud = Array.from({ length: 8 }, () => lane.tryTake("loud"));
+    expect(loud).toEqual([true, true, true, true, true, true, false, false]);
+    expect([lane.tryTake("quiet"), lane.tryTake("other"), lane.tryTake("quiet")]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    // A freed slot goes to whoever asks first, within the bounds.
+    lane.release("loud");
+    expect([lane.tryTake("quiet"), lane.tryTake("loud")]).toEqual([true, false]);
+    expect(laneSlots(2).perShop).toBe(1);
   });
 });
 

@@ -4,9 +4,10 @@
  * has a free slot, instead of handing it to the ingest queue: the sale skips a queue hop (enqueue,
  * a worker's fetch, a second read of the receipt) that cost hundreds of milliseconds under load.
  *
- * Bounded: at most WEB_INGEST_SLOTS receipts at a time per web process, and one shop at most half
- * of them, so a flooding shop overflows to the fair ingest queue (per-shop priorities, reserved
- * worker slots) while another shop's order still finds a free slot here. Anything that fails is
+ * Bounded: at most WEB_INGEST_SLOTS receipts at a time per web process, and one shop at most all
+ * but RESERVED_FOR_OTHER_SHOPS of them, so a flooding shop overflows to the fair ingest queue
+ * (per-shop priorities, reserved worker slots) while another shop's order still finds a free slot
+ * here. Anything that fails is
  * handed to the queue, which retries with backoff. On SIGTERM the web lets these finish before it
  * closes its pools; a web process killed mid-apply leaves a pending receipt that the sweeper
  * re-enqueues. Applying twice is harmless (status check, keyed effects).
@@ -17,7 +18,7 @@
 import { env } from "../../env.server";
 import { settledWithin, trackInFlight } from "../../lib/in-flight.server";
 import { metrics } from "../../lib/metrics.server";
-import { ShopSlots } from "../../lib/shop-slots";
+import { RESERVED_FOR_OTHER_SHOPS, ShopSlots } from "../../lib/shop-slots";
 import { log } from "../../logger.server";
 import { enqueueIngest, enqueueSafely } from "../../queues/jobs.server";
 import type { LoadedReceipt } from "../../repositories/receipts.server";
@@ -28,9 +29,18 @@ let lane: ShopSlots | null | undefined;
 function webLane(): ShopSlots | null {
   if (lane === undefined) {
     const slots = process.env.STOCKGUARD_PROCESS === "web" ? env().WEB_INGEST_SLOTS : 0;
-    lane = slots > 0 ? new ShopSlots(slots) : null;
+    lane = slots > 0 ? laneSlots(slots) : null;
   }
   return lane;
+}
+
+/**
+ * The lane's slots: one shop may take all but RESERVED_FOR_OTHER_SHOPS (it was half: a shop
+ * selling alone, the common case, overflowed to the ingest queue with half the lane idle, and at
+ * 100 orders/s that queue hop made the first seconds' backlog; decision 0026).
+ */
+export function laneSlots(total: number): ShopSlots {
+  return new ShopSlots(total, total - RESERVED_FOR_OTHER_SHOPS);
 }
 
 /**
