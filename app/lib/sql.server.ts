@@ -94,15 +94,38 @@ class ClientAdapter implements SqlClient {
   constructor(private readonly client: pg.Pool | pg.PoolClient) {}
 
   async query<T>(q: Sql): Promise<T[]> {
-    const result = await this.client.query(toQuery(q));
+    const result = await this.run(q);
     return result.rows as T[];
   }
 
   async execute(q: Sql): Promise<number> {
-    const result = await this.client.query(toQuery(q));
+    const result = await this.run(q);
     return result.rowCount ?? 0;
   }
+
+  /**
+   * On the pool each statement is its own transaction: one Postgres aborts as a deadlock's victim
+   * (or for serialization) changed nothing, and runs again, as `transaction` runs its function
+   * again. A push's multi-row listing statements meet the ledger's transactions, which update the
+   * same listings in their own order (bench, 100 orders/s: a push failed after its writes landed,
+   * its answers unrecorded, and one store stayed ~13 s behind). Inside a transaction the caller's
+   * `transaction` retries the whole of it.
+   */
+  private async run(q: Sql): Promise<pg.QueryResult> {
+    const query = toQuery(q);
+    if (!(this.client instanceof pg.Pool)) return this.client.query(query);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.client.query(query);
+      } catch (error) {
+        if (attempt >= STATEMENT_ATTEMPTS || !isRetryable(error)) throw error;
+        await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
+      }
+    }
+  }
 }
+
+const STATEMENT_ATTEMPTS = 5;
 
 declare global {
   var stockguardSqlPool: pg.Pool | undefined;
@@ -143,6 +166,12 @@ export function db(): SqlClient {
 
 const RETRYABLE = new Set(["40P01", "40001"]);
 
+/** A deadlock's victim or a serialization failure: nothing of it was applied. */
+function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code !== undefined && RETRYABLE.has(code);
+}
+
 /**
  * Runs `fn` in one READ COMMITTED transaction, retrying deadlocks and serialization failures
  * (the whole function runs again, so it must not have side effects outside the transaction).
@@ -161,8 +190,7 @@ export async function transaction<T>(fn: (tx: SqlClient) => Promise<T>, attempts
         client.release(true);
         released = true;
       });
-      const code = (error as { code?: string }).code;
-      if (attempt < attempts && code && RETRYABLE.has(code)) {
+      if (attempt < attempts && isRetryable(error)) {
         await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
         continue;
       }
