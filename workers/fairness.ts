@@ -1,7 +1,8 @@
 /**
  * Fair use of a worker's ingest slots across shops: one shop may hold at most all but
- * `RESERVED_FOR_OTHER_SHOPS` of them at once, so another shop's order always finds a free slot while one
- * shop floods (with the per-shop priority numbers given at enqueue, app/queues/jobs.server.ts).
+ * `RESERVED_FOR_OTHER_SHOPS` of them at once, so another shop's order always finds a free slot
+ * while one shop floods (with the per-shop priority numbers given at enqueue,
+ * app/queues/jobs.server.ts).
  * A job over its shop's share waits a moment without using an attempt.
  */
 import { ChannelThrottledError } from "../app/channels/errors";

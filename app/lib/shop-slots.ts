@@ -1,14 +1,13 @@
 /**
- * Slots shared fairly across shops: at most `perShop` held by one shop and `total` in all (the
- * web's fast lane, decision 0011, and a worker's ingest slots, workers/fairness.ts).
- */
-
-/**
  * Slots one shop may never take, so another shop's receipt always finds one while a shop floods.
  * A fixed few rather than a share: a busy shop alone (the common case) keeps the rest of them.
  */
 export const RESERVED_FOR_OTHER_SHOPS = 2;
 
+/**
+ * Slots shared fairly across shops: at most `perShop` held by one shop and `total` in all (the
+ * web's fast lane, decision 0011, and a worker's ingest slots, workers/fairness.ts).
+ */
 export class ShopSlots {
   private used = 0;
   private readonly byShop = new Map<string, number>();

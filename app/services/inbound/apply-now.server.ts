@@ -7,10 +7,9 @@
  * Bounded: at most WEB_INGEST_SLOTS receipts at a time per web process, and one shop at most all
  * but RESERVED_FOR_OTHER_SHOPS of them, so a flooding shop overflows to the fair ingest queue
  * (per-shop priorities, reserved worker slots) while another shop's order still finds a free slot
- * here. Anything that fails is
- * handed to the queue, which retries with backoff. On SIGTERM the web lets these finish before it
- * closes its pools; a web process killed mid-apply leaves a pending receipt that the sweeper
- * re-enqueues. Applying twice is harmless (status check, keyed effects).
+ * here. Anything that fails is handed to the queue, which retries with backoff. On SIGTERM the web
+ * lets these finish before it closes its pools; a web process killed mid-apply leaves a pending
+ * receipt that the sweeper re-enqueues. Applying twice is harmless (status check, keyed effects).
  *
  * Only the web process (STOCKGUARD_PROCESS=web) applies receipts itself; everywhere else (tests
  * calling the service directly, the CLI) every receipt goes through the queue.
