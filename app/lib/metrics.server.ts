@@ -65,6 +65,12 @@ function createMetrics() {
       labelNames: ["channel"],
       registers: [registry],
     }),
+    sqlRetries: new client.Counter({
+      name: "stockguard_sql_retries_total",
+      help: "Statements (scope statement) or transactions (scope transaction) PostgreSQL aborted as a deadlock's victim or for serialization, run again; each deadlock cost its victim deadlock_timeout (1 s by default)",
+      labelNames: ["scope", "reason"],
+      registers: [registry],
+    }),
     databaseWaits: new client.Counter({
       name: "stockguard_database_waits_total",
       help: "Job runs put back for a moment because the database was unreachable",

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import pg from "pg";
 import { env } from "../env.server";
 import { onShutdown } from "./lifecycle.server";
+import { metrics } from "./metrics.server";
 
 export type Sql = { text: string; values: unknown[] };
 
@@ -119,6 +120,7 @@ class ClientAdapter implements SqlClient {
         return await this.client.query(query);
       } catch (error) {
         if (attempt >= STATEMENT_ATTEMPTS || !isRetryable(error)) throw error;
+        countRetry("statement", error);
         await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
       }
     }
@@ -172,6 +174,12 @@ function isRetryable(error: unknown): boolean {
   return code !== undefined && RETRYABLE.has(code);
 }
 
+/** Counted for the on-call engineer: a deadlock no longer fails anything, it only costs time. */
+function countRetry(scope: "statement" | "transaction", error: unknown): void {
+  const reason = (error as { code?: string }).code === "40P01" ? "deadlock" : "serialization";
+  metrics().sqlRetries.inc({ scope, reason });
+}
+
 /**
  * Runs `fn` in one READ COMMITTED transaction, retrying deadlocks and serialization failures
  * (the whole function runs again, so it must not have side effects outside the transaction).
@@ -191,6 +199,7 @@ export async function transaction<T>(fn: (tx: SqlClient) => Promise<T>, attempts
         released = true;
       });
       if (attempt < attempts && isRetryable(error)) {
+        countRetry("transaction", error);
         await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
         continue;
       }

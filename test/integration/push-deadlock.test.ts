@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import prisma from "../../app/db.server";
+import { metrics } from "../../app/lib/metrics.server";
 import { sqlPool } from "../../app/lib/sql.server";
 import { recordPushedBatch } from "../../app/repositories/listings.server";
 import { addSalesConnection, seedShop } from "../factories/shop";
@@ -29,6 +30,11 @@ describe("a push's statement and a ledger transaction on the same listings", () 
       data: { publishedQuantity: 5, publishedVersion: 1, pushedVersion: 0 },
     });
 
+    const retried = async () =>
+      (await metrics().sqlRetries.get()).values.find(
+        (v) => v.labels.scope === "statement" && v.labels.reason === "deadlock",
+      )?.value ?? 0;
+    const retriedBefore = await retried();
     const ledger = await sqlPool().connect();
     let ledgerOutcome: string;
     let pushOutcome: Promise<string>;
@@ -70,6 +76,8 @@ describe("a push's statement and a ledger transaction on the same listings", () 
       ledger: "locked",
       push: "done",
     });
+    // Counted where an on-call engineer sees it: the retry hides the failure, not the cost.
+    expect((await retried()) - retriedBefore).toBe(1);
     const rows = await prisma.listing.findMany({
       where: { id: { in: [first, second] } },
       select: { pushedVersion: true, pushedQuantity: true },
