@@ -11,12 +11,12 @@ export const RESERVED_FOR_OTHER_SHOPS = 2;
 export class ShopSlots {
   private used = 0;
   private readonly byShop = new Map<string, number>();
-  /** Most slots one shop may hold (default: half, so another shop always finds one). */
+  /** Most slots one shop may hold (default: all but RESERVED_FOR_OTHER_SHOPS, decision 0026). */
   readonly perShop: number;
 
   constructor(
     private readonly total: number,
-    perShop = Math.floor(total / 2),
+    perShop = total - RESERVED_FOR_OTHER_SHOPS,
   ) {
     this.perShop = Math.max(1, perShop);
   }

@@ -112,22 +112,13 @@ class ClientAdapter implements SqlClient {
    * its answers unrecorded, and one store stayed ~13 s behind). Inside a transaction the caller's
    * `transaction` retries the whole of it.
    */
-  private async run(q: Sql): Promise<pg.QueryResult> {
+  private run(q: Sql): Promise<pg.QueryResult> {
     const query = toQuery(q);
-    if (!(this.client instanceof pg.Pool)) return this.client.query(query);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.client.query(query);
-      } catch (error) {
-        if (attempt >= STATEMENT_ATTEMPTS || !isRetryable(error)) throw error;
-        countRetry("statement", error);
-        await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
-      }
-    }
+    const client = this.client;
+    if (!(client instanceof pg.Pool)) return client.query(query);
+    return retryingAborted("statement", 5, () => client.query(query));
   }
 }
-
-const STATEMENT_ATTEMPTS = 5;
 
 declare global {
   var stockguardSqlPool: pg.Pool | undefined;
@@ -174,18 +165,34 @@ function isRetryable(error: unknown): boolean {
   return code !== undefined && RETRYABLE.has(code);
 }
 
-/** Counted for the on-call engineer: a deadlock no longer fails anything, it only costs time. */
-function countRetry(scope: "statement" | "transaction", error: unknown): void {
-  const reason = (error as { code?: string }).code === "40P01" ? "deadlock" : "serialization";
-  metrics().sqlRetries.inc({ scope, reason });
+/**
+ * Runs `attempt` again, up to `attempts` times in all, while PostgreSQL aborts it as a deadlock's
+ * victim or for serialization. Each retry is counted for the on-call engineer: a deadlock no
+ * longer fails anything, it only costs time.
+ */
+async function retryingAborted<T>(
+  scope: "statement" | "transaction",
+  attempts: number,
+  attempt: () => Promise<T>,
+): Promise<T> {
+  for (let tried = 1; ; tried++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (tried >= attempts || !isRetryable(error)) throw error;
+      const reason = (error as { code?: string }).code === "40P01" ? "deadlock" : "serialization";
+      metrics().sqlRetries.inc({ scope, reason });
+      await new Promise((r) => setTimeout(r, 5 * tried + Math.random() * 20));
+    }
+  }
 }
 
 /**
  * Runs `fn` in one READ COMMITTED transaction, retrying deadlocks and serialization failures
  * (the whole function runs again, so it must not have side effects outside the transaction).
  */
-export async function transaction<T>(fn: (tx: SqlClient) => Promise<T>, attempts = 5): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+export function transaction<T>(fn: (tx: SqlClient) => Promise<T>, attempts = 5): Promise<T> {
+  return retryingAborted("transaction", attempts, async () => {
     const client = await sqlPool().connect();
     let released = false;
     try {
@@ -198,14 +205,9 @@ export async function transaction<T>(fn: (tx: SqlClient) => Promise<T>, attempts
         client.release(true);
         released = true;
       });
-      if (attempt < attempts && isRetryable(error)) {
-        countRetry("transaction", error);
-        await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
-        continue;
-      }
       throw error;
     } finally {
       if (!released) client.release();
     }
-  }
+  });
 }

@@ -4,7 +4,7 @@ import prisma from "../../app/db.server";
 import { env } from "../../app/env.server";
 import { ShopSlots } from "../../app/lib/shop-slots";
 import * as receipts from "../../app/repositories/receipts.server";
-import { applyNowOrEnqueue, laneSlots } from "../../app/services/inbound/apply-now.server";
+import { applyNowOrEnqueue } from "../../app/services/inbound/apply-now.server";
 import { recordUninstall } from "../../app/services/shops.server";
 import { orderSnapshot, sourceTarget, storeOrder } from "../factories/deliveries";
 import { seedShop, type SeededShop } from "../factories/shop";
@@ -34,7 +34,7 @@ async function settled(id: bigint): Promise<{ status: string; error: string | nu
 }
 
 describe("ShopSlots", () => {
-  it("bounds the lane in total and one shop to half of it", () => {
+  it("bounds the lane in total and one shop to all but the slots kept for other shops", () => {
     const slots = new ShopSlots(4);
     expect(slots.perShop).toBe(2);
     expect([slots.tryTake("a"), slots.tryTake("a"), slots.tryTake("a")]).toEqual([
@@ -54,7 +54,7 @@ describe("ShopSlots", () => {
   });
 
   it("gives the web's lane to a shop selling alone, all but the slots kept for other shops", () => {
-    const lane = laneSlots(8);
+    const lane = new ShopSlots(8);
     const loud = Array.from({ length: 8 }, () => lane.tryTake("loud"));
     expect(loud).toEqual([true, true, true, true, true, true, false, false]);
     expect([lane.tryTake("quiet"), lane.tryTake("other"), lane.tryTake("quiet")]).toEqual([
@@ -65,7 +65,7 @@ describe("ShopSlots", () => {
     // A freed slot goes to whoever asks first, within the bounds.
     lane.release("loud");
     expect([lane.tryTake("quiet"), lane.tryTake("loud")]).toEqual([true, false]);
-    expect(laneSlots(2).perShop).toBe(1);
+    expect(new ShopSlots(2).perShop).toBe(1);
   });
 });
 

@@ -17,7 +17,7 @@
 import { env } from "../../env.server";
 import { settledWithin, trackInFlight } from "../../lib/in-flight.server";
 import { metrics } from "../../lib/metrics.server";
-import { RESERVED_FOR_OTHER_SHOPS, ShopSlots } from "../../lib/shop-slots";
+import { ShopSlots } from "../../lib/shop-slots";
 import { log } from "../../logger.server";
 import { enqueueIngest, enqueueSafely } from "../../queues/jobs.server";
 import type { LoadedReceipt } from "../../repositories/receipts.server";
@@ -28,18 +28,11 @@ let lane: ShopSlots | null | undefined;
 function webLane(): ShopSlots | null {
   if (lane === undefined) {
     const slots = process.env.STOCKGUARD_PROCESS === "web" ? env().WEB_INGEST_SLOTS : 0;
-    lane = slots > 0 ? laneSlots(slots) : null;
+    // One shop may take all but RESERVED_FOR_OTHER_SHOPS (it was half: a shop selling alone,
+    // the common case, overflowed to the ingest queue with half the lane idle; decision 0026).
+    lane = slots > 0 ? new ShopSlots(slots) : null;
   }
   return lane;
-}
-
-/**
- * The lane's slots: one shop may take all but RESERVED_FOR_OTHER_SHOPS (it was half: a shop
- * selling alone, the common case, overflowed to the ingest queue with half the lane idle, and at
- * 100 orders/s that queue hop made the first seconds' backlog; decision 0026).
- */
-export function laneSlots(total: number): ShopSlots {
-  return new ShopSlots(total, total - RESERVED_FOR_OTHER_SHOPS);
 }
 
 /**
